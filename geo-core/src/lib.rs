@@ -1,0 +1,11 @@
+//! onemap's library: the data model with typed codes, the in-memory spatial core (R-trees,
+//! H3 cells), the stores (embedded GeoPackage, PostGIS) and the demo data generator.
+//!
+//! It knows nothing of HTTP: `tile-server` is a thin front end over it.
+
+pub mod codes;
+pub mod error;
+pub mod model;
+pub mod store;
+
+pub use error::{Error, Result};
