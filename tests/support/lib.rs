@@ -1,0 +1,127 @@
+//! Test support: start the real `onemap` binary on a free port and talk HTTP to it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The `onemap` binary under test: `$ONEMAP_BIN` (set by scripts/test) or the release build.
+#[must_use]
+pub fn onemap_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("ONEMAP_BIN") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/onemap")
+}
+
+/// A running `onemap serve`; killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `onemap serve --store STORE` on a free loopback port and waits until `/ready`.
+    ///
+    /// # Panics
+    /// When the binary cannot start or is not ready within `timeout`.
+    #[must_use]
+    pub fn start(store: &Path, timeout: Duration) -> Self {
+        let bin = onemap_bin();
+        assert!(bin.is_file(), "{} missing: build it with `cargo build --release -p tile-server`", bin.display());
+        let mut child = Command::new(&bin)
+            .args(["serve", "--bind", "127.0.0.1:0", "--store"])
+            .arg(store)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start onemap");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines.next().expect("onemap exited before listening").expect("read stdout");
+            if let Some(rest) = line.strip_prefix("onemap listening on ") {
+                break rest.trim_end_matches('/').to_owned();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let server = Self { child, base };
+        let started = Instant::now();
+        loop {
+            if let Ok((200, _)) = server.try_get("/ready") {
+                return server;
+            }
+            assert!(started.elapsed() < timeout, "onemap not ready after {timeout:?}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// GET a path; returns the status and the body parsed as JSON (Null if not JSON).
+    pub fn try_get(&self, path: &str) -> Result<(u16, Value), ureq::Error> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let mut resp = agent.get(format!("{}{path}", self.base)).call()?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string()?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+
+    /// GET a path that must answer 200 with JSON.
+    ///
+    /// # Panics
+    /// On any other answer.
+    #[must_use]
+    pub fn get(&self, path: &str) -> Value {
+        let (status, body) = self.try_get(path).unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        assert_eq!(status, 200, "GET {path} -> {status}: {body}");
+        body
+    }
+
+    /// Sends SIGKILL (no clean shutdown) and waits for the process to end.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a command and returns its stdout; panics with its stderr when it fails.
+///
+/// # Panics
+/// When the program is missing or exits non-zero.
+#[must_use]
+pub fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} could not run ({e}); scripts/setup test installs it"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Great-circle distance in metres (haversine, mean Earth radius), independent of geo-core.
+#[must_use]
+pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * a.sqrt().asin()
+}

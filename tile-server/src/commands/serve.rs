@@ -1,0 +1,54 @@
+//! `onemap serve`: bind first, then load (demo data on an empty store), then answer.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use geo_core::demo::DemoConfig;
+use tile_server::{app, AppState};
+
+/// Runs the service until Ctrl-C.
+#[allow(clippy::print_stdout)]
+pub async fn run(store_path: &Path, bind: &str, web: PathBuf) -> anyhow::Result<ExitCode> {
+    let store = super::open_store(store_path)?;
+    let web = web.join("index.html").is_file().then_some(web);
+    let state = AppState::new(store.clone(), web);
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    println!("onemap listening on http://{addr}/");
+    if addr.ip().is_loopback() {
+        println!("local demo: read-only, no login (本地演示：只读，无需登录)");
+    }
+
+    let loader = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = prepare(&loader).await {
+            tracing::error!("cannot load data: {e:#}");
+            loader.set_status(&format!("failed: {e:#}"));
+        }
+    });
+
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::print_stdout)]
+async fn prepare(state: &AppState) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let store = state.store().clone();
+    if store.is_empty().await? {
+        state.set_status("generating the demo prefecture (first start)");
+        super::load_demo(store.as_ref(), &DemoConfig::prefecture()).await?;
+    }
+    state.set_status("loading");
+    let core = super::load_core(store.as_ref()).await?;
+    state.set_core(core);
+    println!("onemap ready in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

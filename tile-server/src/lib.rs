@@ -1,0 +1,37 @@
+//! onemap's HTTP service: routing, extraction and serialisation over `geo-core`.
+
+pub mod error;
+pub mod params;
+pub mod routes;
+pub mod state;
+
+use axum::routing::get;
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
+use tower_http::services::ServeDir;
+
+pub use state::AppState;
+
+/// The service's router over its state.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/", get(routes::ops::root))
+        .route("/health", get(routes::ops::health))
+        .route("/ready", get(routes::ops::ready))
+        .route("/conformance", get(routes::features::conformance))
+        .route("/collections", get(routes::features::collections))
+        .route("/collections/{id}", get(routes::features::collection))
+        .route("/collections/{id}/items", get(routes::features::items))
+        .route("/collections/{id}/items/{fid}", get(routes::features::item))
+        .route("/api/locate", get(routes::query::locate))
+        .route("/api/nearest/cameras", get(routes::query::nearest_cameras))
+        .route("/api/nearest/workers", get(routes::query::nearest_workers));
+    if let Some(dir) = state.web_dir() {
+        router = router.fallback_service(ServeDir::new(dir));
+    }
+    router
+        .layer(CompressionLayer::new())
+        .layer(CorsLayer::permissive())
+        .with_state(state)
+}

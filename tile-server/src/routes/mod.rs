@@ -1,0 +1,5 @@
+//! HTTP handlers, one module per API family.
+
+pub mod features;
+pub mod ops;
+pub mod query;

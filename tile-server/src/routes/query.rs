@@ -1,0 +1,98 @@
+//! Spatial queries: which grid and admin chain a point is in, what is nearest.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::params;
+use crate::state::AppState;
+
+/// `lon`, `lat` and an optional time or count.
+#[derive(Debug, Deserialize)]
+pub struct PointQuery {
+    lon: Option<f64>,
+    lat: Option<f64>,
+    /// RFC 3339: resolve the grid revision valid at that time.
+    at: Option<String>,
+    /// How many neighbours (nearest queries).
+    k: Option<usize>,
+}
+
+const MAX_K: usize = 1_000;
+
+/// `GET /api/locate?lon&lat[&at]`: admin chain, grid, its workers and the H3 cell (res 9).
+pub async fn locate(State(state): State<AppState>, Query(q): Query<PointQuery>) -> ApiResult<Json<Value>> {
+    let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
+    let core = state.core()?;
+    let location = match &q.at {
+        Some(at) => core.locate_at(lon, lat, params::time(at)?)?,
+        None => core.locate(lon, lat)?,
+    };
+    let mut body = serde_json::to_value(&location).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["lon"] = json!(lon);
+    body["lat"] = json!(lat);
+    Ok(Json(body))
+}
+
+fn k_of(q: &PointQuery) -> ApiResult<usize> {
+    match q.k {
+        None => Ok(10),
+        Some(k) if (1..=MAX_K).contains(&k) => Ok(k),
+        Some(k) => Err(ApiError::BadRequest(format!("k {k} must be 1..={MAX_K}"))),
+    }
+}
+
+/// `GET /api/nearest/cameras?lon&lat&k`: the k nearest cameras, nearest first.
+pub async fn nearest_cameras(State(state): State<AppState>, Query(q): Query<PointQuery>) -> ApiResult<Json<Value>> {
+    let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
+    let k = k_of(&q)?;
+    let core = state.core()?;
+    let cameras = &core.data().cameras;
+    let list: Vec<Value> = core
+        .nearest_cameras(lon, lat, k)?
+        .into_iter()
+        .filter_map(|n| {
+            let c = cameras.get(n.index)?;
+            Some(json!({
+                "id": c.id,
+                "name": c.name,
+                "distance_m": (n.distance_m * 10.0).round() / 10.0,
+                "lon": c.location.x(),
+                "lat": c.location.y(),
+                "status": c.status,
+                "ptz_type": c.ptz_type,
+                "facing_deg": c.facing_deg(),
+                "fov_deg": c.fov_deg,
+                "range_m": c.range_m,
+            }))
+        })
+        .collect();
+    Ok(Json(json!({ "lon": lon, "lat": lat, "k": k, "cameras": list })))
+}
+
+/// `GET /api/nearest/workers?lon&lat&k`: the k nearest grid workers by last known position.
+pub async fn nearest_workers(State(state): State<AppState>, Query(q): Query<PointQuery>) -> ApiResult<Json<Value>> {
+    let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
+    let k = k_of(&q)?;
+    let core = state.core()?;
+    let workers = &core.data().workers;
+    let list: Vec<Value> = core
+        .nearest_workers(lon, lat, k)?
+        .into_iter()
+        .filter_map(|n| {
+            let w = workers.get(n.index)?;
+            Some(json!({
+                "id": w.id,
+                "name": w.name,
+                "distance_m": (n.distance_m * 10.0).round() / 10.0,
+                "lon": w.location.x(),
+                "lat": w.location.y(),
+                "grids": w.grids,
+                "seen_at": chrono::DateTime::from_timestamp(w.seen_at, 0).map(|d| d.to_rfc3339()),
+            }))
+        })
+        .collect();
+    Ok(Json(json!({ "lon": lon, "lat": lat, "k": k, "workers": list })))
+}
