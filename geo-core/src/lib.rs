@@ -5,6 +5,7 @@
 
 pub mod codes;
 pub mod error;
+pub mod formats;
 pub mod model;
 pub mod store;
 
