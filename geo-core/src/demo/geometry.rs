@@ -20,6 +20,10 @@ pub fn snap(c: Coord<f64>) -> Coord<f64> {
     }
 }
 
+/// How close (in grid steps) to a rounding boundary a raw coordinate must be for welding
+/// to look across it: far above the ~1e-3 step of floating-point noise in clipping.
+const WELD_BAND: f64 = 0.02;
+
 /// The integer grid key of a snapped coordinate.
 fn key(c: Coord<f64>) -> (i64, i64) {
     ((c.x / SNAP).round() as i64, (c.y / SNAP).round() as i64)
@@ -79,21 +83,34 @@ impl Welder {
     }
 
     /// The canonical vertex for `c` (snapped first), registering it if new.
+    ///
+    /// Two computations of the same intersection differ by ~1e-10 degree, so they can only
+    /// round to different grid points when the raw value sits near a rounding boundary:
+    /// only then is the neighbouring grid point across that boundary looked up.
     pub fn weld(&mut self, c: Coord<f64>) -> Coord<f64> {
-        let c = snap(c);
-        let (kx, ky) = key(c);
+        let snapped = snap(c);
+        let (kx, ky) = key(snapped);
         if let Some(k) = self.known.get(&(kx, ky)) {
             return *k;
         }
-        for dx in -1..=1 {
-            for dy in -1..=1 {
-                if let Some(k) = self.known.get(&(kx + dx, ky + dy)) {
-                    return *k;
-                }
+        let across = |v: f64| {
+            let f = (v / SNAP).fract().abs();
+            let side = if v / SNAP > (v / SNAP).round() { 1 } else { -1 };
+            ((f - 0.5).abs() < WELD_BAND).then_some(side)
+        };
+        let (ax, ay) = (across(c.x), across(c.y));
+        let candidates = [
+            ax.map(|dx| (kx + dx, ky)),
+            ay.map(|dy| (kx, ky + dy)),
+            ax.zip(ay).map(|(dx, dy)| (kx + dx, ky + dy)),
+        ];
+        for k in candidates.into_iter().flatten() {
+            if let Some(v) = self.known.get(&k) {
+                return *v;
             }
         }
-        self.known.insert((kx, ky), c);
-        c
+        self.known.insert((kx, ky), snapped);
+        snapped
     }
 
     /// Welds every vertex of `m`.
@@ -186,10 +203,12 @@ mod tests {
     #[test]
     fn welding_merges_neighbouring_grid_points() {
         let mut w = Welder::default();
-        let a = w.weld(Coord { x: 1.0, y: 2.0 });
-        let b = w.weld(Coord { x: 1.0 + SNAP, y: 2.0 - SNAP });
-        let c = w.weld(Coord { x: 1.0 + 3.0 * SNAP, y: 2.0 });
+        // Raw values just either side of the boundary between two grid points.
+        let a = w.weld(Coord { x: 1.0 + 0.499_9 * SNAP, y: 2.0 });
+        let b = w.weld(Coord { x: 1.0 + 0.500_1 * SNAP, y: 2.0 });
         assert_eq!(a, b);
+        // A point one full step away is a different vertex.
+        let c = w.weld(Coord { x: 1.0 + 1.1 * SNAP, y: 2.0 });
         assert_ne!(a, c);
     }
 
