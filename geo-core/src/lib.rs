@@ -4,6 +4,7 @@
 //! It knows nothing of HTTP: `tile-server` is a thin front end over it.
 
 pub mod codes;
+pub mod demo;
 pub mod error;
 pub mod formats;
 pub mod model;

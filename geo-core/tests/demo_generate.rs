@@ -1,0 +1,266 @@
+//! Tests of the demo generator: determinism, counts, nesting, topology and placement, on a
+//! one-county configuration, plus the full prefecture partition (no points).
+
+use std::collections::{HashMap, HashSet};
+
+use geo::{unary_union, Area, BooleanOps, BoundingRect, Contains, Distance, Euclidean, Validation};
+use geo_core::codes::{AdminCode, AdminLevel};
+use geo_core::demo::{generate, generate_partition, DemoConfig, WINDOW_END, WINDOW_START};
+use geo_core::model::{AdminUnit, Dataset, Grid};
+use geo_types::{MultiPolygon, Point, Rect};
+
+/// Square metres per square degree at Hunan's latitude (~28 N), for readable tolerances.
+const M2_PER_DEG2: f64 = 111_320.0 * 111_320.0 * 0.88;
+
+fn small() -> DemoConfig {
+    DemoConfig::prefecture()
+        .with_counties(1)
+        .with_grids(300)
+        .with_incidents(3_000)
+        .with_cameras(800)
+        .with_workers(500)
+        .with_patrols(30)
+        .with_points_per_patrol(60)
+}
+
+fn same(a: &Dataset, b: &Dataset) -> bool {
+    a.admin == b.admin
+        && a.grids == b.grids
+        && a.cameras == b.cameras
+        && a.incidents == b.incidents
+        && a.incident_details == b.incident_details
+        && a.patrols == b.patrols
+        && a.workers == b.workers
+        && a.centers == b.centers
+}
+
+#[test]
+fn same_seed_same_data_other_seed_other_data() {
+    let a = generate(&small()).unwrap();
+    let b = generate(&small()).unwrap();
+    assert!(same(&a, &b));
+    let c = generate(&small().with_seed(99)).unwrap();
+    assert!(!same(&a, &c));
+    // The real units do not depend on the seed, only their generated shapes do.
+    let codes = |d: &Dataset| d.admin.iter().map(|u| u.code).collect::<Vec<_>>();
+    assert_eq!(codes(&a), codes(&c));
+}
+
+#[test]
+fn counts_are_as_configured() {
+    let cfg = small();
+    let d = generate(&cfg).unwrap();
+    let villages = d.admin.iter().filter(|u| u.level() == AdminLevel::Village).count();
+    assert!(villages > 50, "{villages} villages");
+    assert_eq!(d.grids.len(), cfg.grids.max(villages));
+    assert_eq!(d.incidents.len(), cfg.incidents);
+    assert_eq!(d.incident_details.len(), cfg.incidents);
+    assert_eq!(d.cameras.len(), cfg.cameras);
+    assert_eq!(d.workers.len(), cfg.workers.max(d.grids.len()));
+    assert_eq!(d.patrols.len(), cfg.patrols);
+    assert_eq!(d.admin.iter().filter(|u| u.level() == AdminLevel::County).count(), 1);
+    assert_eq!(d.centers.len(), d.admin.len());
+    let ids: HashSet<_> = d.cameras.iter().map(|c| c.id).collect();
+    assert_eq!(ids.len(), d.cameras.len(), "camera ids are unique");
+    let ids: HashSet<_> = d.workers.iter().map(|w| &w.id).collect();
+    assert_eq!(ids.len(), d.workers.len(), "worker ids are unique");
+    let ids: HashSet<_> = d.incidents.iter().map(|i| i.id).collect();
+    assert_eq!(ids.len(), d.incidents.len(), "incident ids are unique");
+    let codes: HashSet<_> = d.grids.iter().map(|g| g.code).collect();
+    assert_eq!(codes.len(), d.grids.len(), "grid codes are unique");
+}
+
+fn area_m2(m: &MultiPolygon<f64>) -> f64 {
+    m.unsigned_area() * M2_PER_DEG2
+}
+
+fn perimeter(m: &MultiPolygon<f64>) -> f64 {
+    m.0.iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.lines())
+        .map(|l| l.dx().hypot(l.dy()))
+        .sum()
+}
+
+/// How far snapping (half a 1e-7 step per axis) and welding (one more step) can move a
+/// boundary, in degrees: an area error is at most this times the boundary's length.
+const SNAP_DRIFT: f64 = 2e-7;
+
+/// Children within the parent, areas summing to it, no overlap, no gap, all valid.
+/// Tolerances: 1 m2 or the area the snapping drift can sweep along the boundary,
+/// whichever is larger (a 1 km edge sweeps at most ~2.4 m2).
+fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], what: &str) {
+    let parent_area = parent.unsigned_area();
+    let sweep = |m: &MultiPolygon<f64>| (perimeter(m) * SNAP_DRIFT * M2_PER_DEG2).max(1.0);
+    let mut sum = 0.0;
+    for c in children {
+        assert!(c.is_valid(), "{what}: invalid child {:?}", c.validation_errors());
+        let outside = area_m2(&c.difference(parent));
+        assert!(outside < sweep(c), "{what}: child {outside} m2 outside its parent");
+        sum += c.unsigned_area();
+    }
+    let relative = ((sum - parent_area) / parent_area).abs();
+    assert!(
+        relative < 1e-6 || (sum - parent_area).abs() * M2_PER_DEG2 < sweep(parent),
+        "{what}: children's areas {sum} vs parent {parent_area}"
+    );
+    // Independent check: the union's area is the sum when siblings do not overlap.
+    let union = unary_union(children.iter().flat_map(|c| c.0.iter()));
+    let overlap = (sum - union.unsigned_area()) * M2_PER_DEG2;
+    assert!(overlap.abs() < 1.0, "{what}: siblings overlap by {overlap} m2");
+    let gap = area_m2(&parent.difference(&union));
+    assert!(gap < sweep(parent), "{what}: {gap} m2 of the parent not covered");
+}
+
+fn check_partition(d: &Dataset) {
+    let by_code: HashMap<AdminCode, &AdminUnit> = d.admin.iter().map(|u| (u.code, u)).collect();
+    let mut children: HashMap<AdminCode, Vec<&MultiPolygon<f64>>> = HashMap::new();
+    for u in &d.admin {
+        assert!(u.geometry.is_valid(), "{} invalid", u.code);
+        match u.code {
+            AdminCode::Village(v) => assert_eq!(u.parent, Some(AdminCode::Township(v.township()))),
+            AdminCode::Township(t) => assert_eq!(u.parent, Some(AdminCode::Division(t.county()))),
+            AdminCode::Division(c) if u.level() == AdminLevel::County => {
+                assert_eq!(u.parent, c.parent().map(AdminCode::Division));
+            }
+            AdminCode::Division(_) => {}
+        }
+        if let Some(p) = u.parent {
+            assert!(by_code.contains_key(&p), "parent {p} of {} missing", u.code);
+            // Counties come from real outlines; only generated levels must tile their parent.
+            if matches!(u.level(), AdminLevel::Township | AdminLevel::Village) {
+                children.entry(p).or_default().push(&u.geometry);
+            }
+        }
+    }
+    for g in &d.grids {
+        assert_eq!(g.code.village(), g.village);
+        children.entry(AdminCode::Village(g.village)).or_default().push(&g.geometry);
+    }
+    for (parent, kids) in &children {
+        let unit = by_code.get(parent).unwrap();
+        check_tiling(&unit.geometry, kids, &parent.to_string());
+    }
+    // Every county, township and village was checked (each has children).
+    let expected = d
+        .admin
+        .iter()
+        .filter(|u| matches!(u.level(), AdminLevel::County | AdminLevel::Township | AdminLevel::Village))
+        .count();
+    assert_eq!(children.len(), expected);
+    for c in &d.centers {
+        let unit = by_code.get(&c.code).unwrap();
+        assert_eq!(c.level, c.code.level());
+        assert!(unit.geometry.contains(&c.location), "center {} outside its unit", c.code);
+    }
+}
+
+#[test]
+fn units_and_grids_nest_and_tile() {
+    check_partition(&generate_partition(&small()).unwrap());
+}
+
+fn vertices(m: &MultiPolygon<f64>) -> impl Iterator<Item = geo_types::Coord<f64>> + '_ {
+    m.0.iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.0.iter().copied())
+}
+
+/// Where a sibling's vertex touches a neighbour's boundary, the neighbour has that very
+/// vertex (no T-junctions, bitwise-identical coordinates).
+fn check_shared_vertices(siblings: &[&MultiPolygon<f64>], what: &str) -> usize {
+    let mut shared = 0;
+    for (i, a) in siblings.iter().enumerate() {
+        for (j, b) in siblings.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            let bv: HashSet<(u64, u64)> = vertices(b).map(|c| (c.x.to_bits(), c.y.to_bits())).collect();
+            let rings: Vec<_> = b.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).collect();
+            for c in vertices(a) {
+                let p = Point::from(c);
+                if rings.iter().any(|r| Euclidean.distance(&p, *r) < 1e-9) {
+                    assert!(bv.contains(&(c.x.to_bits(), c.y.to_bits())), "{what}: {c:?} is on a neighbour's edge but not its vertex");
+                    shared += 1;
+                }
+            }
+        }
+    }
+    shared
+}
+
+#[test]
+fn siblings_share_identical_vertices() {
+    let d = generate_partition(&small()).unwrap();
+    let mut groups: HashMap<String, Vec<&MultiPolygon<f64>>> = HashMap::new();
+    for g in &d.grids {
+        groups.entry(g.village.to_string()).or_default().push(&g.geometry);
+    }
+    for u in &d.admin {
+        if let Some(p) = u.parent.filter(|_| matches!(u.level(), AdminLevel::Township | AdminLevel::Village)) {
+            groups.entry(p.to_string()).or_default().push(&u.geometry);
+        }
+    }
+    let shared: usize = groups.iter().map(|(k, v)| check_shared_vertices(v, k)).sum();
+    assert!(shared > 1_000, "only {shared} shared vertices: the check saw no neighbours");
+}
+
+/// Every grid containing `p` (bbox prefilter, then exact test).
+fn grids_at<'a>(grids: &'a [(Rect<f64>, &'a Grid)], p: Point<f64>) -> Vec<&'a Grid> {
+    grids
+        .iter()
+        .filter(|(b, g)| b.contains(&p) && g.geometry.contains(&p))
+        .map(|(_, g)| *g)
+        .collect()
+}
+
+#[test]
+fn points_lie_inside_grids_and_patrols_are_timed() {
+    let d = generate(&small()).unwrap();
+    let boxes: Vec<_> = d.grids.iter().map(|g| (g.geometry.bounding_rect().unwrap(), g)).collect();
+    for i in &d.incidents {
+        assert_eq!(grids_at(&boxes, i.location).len(), 1, "incident {:?}", i.id);
+        let last = i.lifecycle.steps().map(|s| s.1).max();
+        assert_eq!(i.lifecycle.at(i.status), last, "status is the last step reached");
+        assert!(last.unwrap() < WINDOW_END);
+        assert!(i.occurred_at() >= WINDOW_START);
+        assert!(i.deadline > i.occurred_at());
+    }
+    for c in &d.cameras {
+        assert_eq!(grids_at(&boxes, c.location).len(), 1, "camera {}", c.id);
+        let county = grids_at(&boxes, c.location)[0].village.township().county();
+        assert_eq!(&c.id.center_code()[..6], county.to_string());
+        assert!(matches!(c.id.device_type(), 131 | 132));
+    }
+    let grid_of: HashMap<_, _> = d.grids.iter().map(|g| (g.code, g)).collect();
+    for w in &d.workers {
+        assert!((1..=2).contains(&w.grids.len()));
+        let first = grid_of.get(&w.grids[0]).unwrap();
+        assert!(first.geometry.contains(&w.location), "worker {} outside its grid", w.id);
+        for g in &w.grids {
+            assert!(grid_of.get(g).unwrap().workers.contains(&w.id));
+        }
+    }
+    assert!(d.grids.iter().all(|g| !g.workers.is_empty()));
+    let worker_of: HashMap<_, _> = d.workers.iter().map(|w| (&w.id, w)).collect();
+    for p in &d.patrols {
+        assert_eq!(p.times.len(), p.track.0.len());
+        assert!(p.times.windows(2).all(|t| t[0] < t[1]));
+        let grid = grid_of.get(&worker_of.get(&p.worker).unwrap().grids[0]).unwrap();
+        for c in &p.track.0 {
+            assert!(grid.geometry.contains(&Point::from(*c)), "patrol {:?} leaves its grid", p.id);
+        }
+    }
+}
+
+#[test]
+fn full_prefecture_partition() {
+    let d = generate_partition(&DemoConfig::prefecture()).unwrap();
+    let count = |l| d.admin.iter().filter(|u| u.level() == l).count();
+    assert_eq!(count(AdminLevel::Prefecture), 1);
+    assert_eq!(count(AdminLevel::County), 8);
+    assert_eq!(count(AdminLevel::Township), 116);
+    assert_eq!(count(AdminLevel::Village), 1_797);
+    assert_eq!(d.grids.len(), 5_382);
+    check_partition(&d);
+}
