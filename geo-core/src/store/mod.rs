@@ -1,6 +1,10 @@
 //! The durable truth behind the in-memory core. One [`Store`] trait, implemented by the
 //! embedded GeoPackage store (default) and, later, the PostGIS store.
 
+pub mod gpkg;
+
+pub use gpkg::GpkgStore;
+
 use async_trait::async_trait;
 use geo_types::Rect;
 

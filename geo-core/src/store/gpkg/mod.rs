@@ -1,0 +1,136 @@
+//! The embedded store: one GeoPackage 1.3 file (SQLite, bundled) that QGIS and `ogrinfo`
+//! open directly. See [`schema`] for the tables and column conventions.
+//!
+//! Durability: WAL journal with `synchronous = FULL`, so a committed `apply` is on disk
+//! (the WAL is fsynced at each commit) before it is acknowledged. One writer thread owns
+//! the write connection; two reader threads own read-only connections, which WAL lets run
+//! beside the writer. Async callers await replies over `tokio::sync::oneshot`, so the
+//! store works on any executor.
+
+mod geom;
+mod read;
+pub mod schema;
+mod threads;
+mod validate;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::model::{Dataset, IncidentDetails, IncidentId, Layer};
+use crate::store::{Applied, ChangeSet, Store};
+use crate::Result;
+use threads::ConnThreads;
+
+pub use geom::{blob_bbox, decode, encode_linestring_m, encode_multipolygon, encode_point, Decoded};
+
+/// Read connections: loads and detail look-ups run beside the writer.
+const READERS: usize = 2;
+
+/// The embedded GeoPackage store.
+pub struct GpkgStore {
+    path: PathBuf,
+    // Readers are declared first so they close first; the writer's close then
+    // checkpoints the WAL into the main file.
+    readers: ConnThreads,
+    writer: ConnThreads,
+}
+
+impl std::fmt::Debug for GpkgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpkgStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // 64 MiB page cache: bulk loads of a million rows touch many B-tree pages.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    Ok(())
+}
+
+impl GpkgStore {
+    /// Creates a new onemap GeoPackage at `path`, or opens an existing one; refuses files
+    /// that are not SQLite, not GeoPackages, or not (or a newer) onemap schema.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let shown = path.display().to_string();
+        let fresh = match std::fs::metadata(&path) {
+            Ok(m) => m.len() == 0,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(e.into()),
+        };
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        if fresh {
+            schema::create(&mut conn)?;
+        } else {
+            schema::check(&conn, &shown)?;
+        }
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(crate::Error::Unavailable(format!("{shown}: cannot use WAL journal (got {mode})")));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        configure(&conn)?;
+        let mut first = Some(conn);
+        let writer = ConnThreads::start("writer", 1, move || {
+            first
+                .take()
+                .ok_or_else(|| crate::Error::Unavailable("writer connection already taken".into()))
+        })?;
+        let read_path = path.clone();
+        let readers = ConnThreads::start("reader", READERS, move || {
+            let c = Connection::open_with_flags(
+                &read_path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            configure(&c)?;
+            Ok(c)
+        })?;
+        Ok(Self { path, readers, writer })
+    }
+
+    /// The file this store writes.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait]
+impl Store for GpkgStore {
+    async fn is_empty(&self) -> Result<bool> {
+        self.readers.run(|c| read::is_empty(c)).await
+    }
+
+    async fn load(&self) -> Result<Dataset> {
+        self.readers.run(read::load).await
+    }
+
+    async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
+        self.writer.run(move |c| write::apply(c, &changes)).await
+    }
+
+    async fn incident_details(&self, id: IncidentId) -> Result<Option<IncidentDetails>> {
+        self.readers.run(move |c| read::incident_details(c, id)).await
+    }
+
+    async fn count(&self, layer: Layer) -> Result<u64> {
+        self.readers.run(move |c| read::count(c, layer)).await
+    }
+
+    async fn check_integrity(&self) -> Result<()> {
+        let shown = self.path.display().to_string();
+        self.readers
+            .run(move |c| {
+                read::check_integrity(c)?;
+                schema::check(c, &shown)
+            })
+            .await
+    }
+}
