@@ -5,6 +5,7 @@
 //! GDAL opens these files directly: the `wkt` column is taken as the geometry by its CSV
 //! driver; lon/lat files need `-oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat`.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -142,18 +143,27 @@ enum GeomCols {
     Wkt(usize),
 }
 
-/// One data row seen through the header: lower-case column name -> cell.
+/// One data row seen through the header.
 struct Row<'a> {
-    cols: &'a HashMap<String, usize>,
+    /// Lower-case column names with their index, in header order.
+    cols: &'a [(String, usize)],
     rec: &'a csv::StringRecord,
+    /// Where the last lookup matched: mappings read properties in column order, so the
+    /// scan usually hits at once (this is the hot loop of a million-row import).
+    cursor: Cell<usize>,
 }
 
 impl Properties for Row<'_> {
     fn get(&self, key: &str) -> Option<Prop<'_>> {
-        self.cols
-            .get(key)
-            .and_then(|&i| self.rec.get(i))
-            .map(|s| Prop::Text(s.trim()))
+        let n = self.cols.len();
+        let start = self.cursor.get();
+        (0..n).map(|k| (start + k) % n).find_map(|j| {
+            let (name, i) = &self.cols[j];
+            (name == key).then(|| {
+                self.cursor.set(j + 1);
+                self.rec.get(*i).map(|s| Prop::Text(s.trim()))
+            })
+        })?
     }
 }
 
@@ -254,13 +264,24 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
             return Ok((collector.finish(), report));
         }
     };
+    let mut col_list: Vec<(String, usize)> = Vec::with_capacity(cols.len());
+    for (i, h) in header.iter().enumerate() {
+        let h = h.to_lowercase();
+        if cols.get(&h) == Some(&i) {
+            col_list.push((h, i));
+        }
+    }
     let mut rec = csv::StringRecord::new();
     let mut index = 0_usize;
     loop {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {
-                let row = Row { cols: &cols, rec: &rec };
+                let row = Row {
+                    cols: &col_list,
+                    rec: &rec,
+                    cursor: Cell::new(0),
+                };
                 let id = rec.get(id_col).map(str::trim).filter(|s| !s.is_empty());
                 let result = if rec.len() == header.len() {
                     read_row(&row, id, &geom, &mut collector)

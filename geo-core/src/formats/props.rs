@@ -129,15 +129,23 @@ pub fn list(p: &impl Properties, key: &str) -> Result<Vec<String>, FeatureError>
 
 /// A time: RFC 3339 text, or Unix seconds as an integer.
 pub fn time(p: &impl Properties, key: &str) -> Result<Option<UnixTime>, FeatureError> {
-    match p.get(key) {
-        Some(Prop::Json(Value::Number(_))) => int(p, key),
-        Some(Prop::Text(s)) if s.trim().parse::<i64>().is_ok() => int(p, key),
-        _ => match text(p, key)? {
-            None => Ok(None),
-            Some(s) => parse_time(&s)
-                .map(Some)
-                .map_err(|e| FeatureError::new(format!("property {key}: {e}"))),
-        },
+    let s = match p.get(key) {
+        None | Some(Prop::Json(Value::Null) | Prop::Text("")) => return Ok(None),
+        Some(Prop::Json(v @ Value::Number(n))) => {
+            return n.as_i64().map(Some).ok_or_else(|| bad(key, short(v), "a time"))
+        }
+        Some(Prop::Json(Value::String(s))) => s.as_str(),
+        Some(Prop::Text(s)) => s,
+        Some(Prop::Json(v)) => return Err(bad(key, short(v), "a time")),
+    };
+    match parse_time(s) {
+        Ok(t) => Ok(Some(t)),
+        // Unix seconds in text (a CSV cell) are accepted too.
+        Err(e) => s
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| FeatureError::new(format!("property {key}: {e}"))),
     }
 }
 
