@@ -1,6 +1,8 @@
 //! Bad input: every problem reported with the right index, id and message; the good
 //! features kept; and no input at all makes a reader panic.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] fns
+
 mod formats_fixture;
 
 use geo_core::formats::{

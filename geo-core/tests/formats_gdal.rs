@@ -4,6 +4,8 @@
 //! CSV: the WKT layers need nothing (GDAL's CSV driver takes a column named `wkt` as the
 //! geometry); the lon/lat layers need `-oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat`.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] fns
+
 mod formats_fixture;
 
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! Write -> read round trips for every layer and format, and personal-data handling.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] fns
+
 mod formats_fixture;
 
 use geo_core::formats::{

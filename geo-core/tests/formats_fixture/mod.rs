@@ -1,5 +1,7 @@
 //! A small hand-built Dataset with every layer, shared by the formats tests.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers
+
 use geo_types::{coord, LineString, MultiPolygon, Point, Polygon};
 use geo_core::codes::{AdminCode, AdminLevel};
 use geo_core::model::{
