@@ -6,7 +6,9 @@
 
 use std::time::Instant;
 
-use geo_core::formats::{read_csv, read_ndjson, write_csv, write_geojson, write_ndjson, CsvOptions};
+use geo_core::formats::{
+    read_csv, read_ndjson, write_csv, write_geojson, write_ndjson, CsvOptions,
+};
 use geo_core::model::{
     Category, Dataset, Incident, IncidentDetails, IncidentId, Layer, Lifecycle, Source, Step,
     Supervision,
@@ -41,7 +43,7 @@ fn incidents(n: usize) -> Dataset {
         });
         d.incident_details.push(IncidentDetails {
             description: format!("第{i}起事件: 楼道堆放杂物"),
-            reporter: format!("王五 139{:08}", i),
+            reporter: format!("王五 139{i:08}"),
         });
     }
     d
@@ -80,14 +82,22 @@ fn million_incidents() {
     let n = 1_000_000;
     let d = incidents(n);
     for personal in [false, true] {
-        let tag = if personal { "with personal" } else { "no personal" };
+        let tag = if personal {
+            "with personal"
+        } else {
+            "no personal"
+        };
 
         let mut csv = Vec::with_capacity(200 * n);
         let t = start();
-        assert_eq!(write_csv(&d, Layer::Incidents, None, personal, &mut csv).unwrap(), n);
+        assert_eq!(
+            write_csv(&d, Layer::Incidents, None, personal, &mut csv).unwrap(),
+            n
+        );
         rate(&format!("write csv ({tag})"), n, csv.len(), t);
         let t = start();
-        let (back, report) = read_csv(csv.as_slice(), Layer::Incidents, &CsvOptions::default()).unwrap();
+        let (back, report) =
+            read_csv(csv.as_slice(), Layer::Incidents, &CsvOptions::default()).unwrap();
         rate(&format!("read csv ({tag})"), n, csv.len(), t);
         assert!(report.is_clean());
         assert_eq!(back.incidents, d.incidents);
@@ -95,7 +105,10 @@ fn million_incidents() {
 
         let mut nd = Vec::with_capacity(500 * n);
         let t = start();
-        assert_eq!(write_ndjson(&d, Layer::Incidents, None, personal, &mut nd).unwrap(), n);
+        assert_eq!(
+            write_ndjson(&d, Layer::Incidents, None, personal, &mut nd).unwrap(),
+            n
+        );
         rate(&format!("write ndjson ({tag})"), n, nd.len(), t);
         let t = start();
         let (back, report) = read_ndjson(nd.as_slice(), Layer::Incidents).unwrap();

@@ -36,7 +36,7 @@ pub struct CsvOptions {
     pub lon: Option<String>,
     /// The latitude column (default: lat, latitude, y, 纬度).
     pub lat: Option<String>,
-    /// The WKT geometry column (default: wkt, geometry, geom, the_geom, shape).
+    /// The WKT geometry column (default: wkt, geometry, geom, `the_geom`, shape).
     pub wkt: Option<String>,
     /// Field delimiter (default `,`).
     pub delimiter: u8,
@@ -167,7 +167,11 @@ impl Properties for Row<'_> {
     }
 }
 
-fn find(cols: &HashMap<String, usize>, wanted: Option<&String>, defaults: &[&str]) -> Option<usize> {
+fn find(
+    cols: &HashMap<String, usize>,
+    wanted: Option<&String>,
+    defaults: &[&str],
+) -> Option<usize> {
     match wanted {
         Some(w) => cols.get(&w.trim().to_lowercase()).copied(),
         None => defaults.iter().find_map(|d| cols.get(*d).copied()),
@@ -175,18 +179,29 @@ fn find(cols: &HashMap<String, usize>, wanted: Option<&String>, defaults: &[&str
 }
 
 /// Picks the id and geometry columns; an error names what is missing and what the header has.
-fn locate(cols: &HashMap<String, usize>, opts: &CsvOptions, header: &[String]) -> Result<(usize, GeomCols), String> {
+fn locate(
+    cols: &HashMap<String, usize>,
+    opts: &CsvOptions,
+    header: &[String],
+) -> Result<(usize, GeomCols), String> {
     let has = || header.join(", ");
     let id = find(cols, opts.id.as_ref(), &ID_NAMES).ok_or_else(|| {
         format!(
             "no id column {} (the header has: {})",
-            opts.id.as_deref().map_or_else(|| "(id, code or fid)".to_owned(), |s| format!("{s:?}")),
+            opts.id
+                .as_deref()
+                .map_or_else(|| "(id, code or fid)".to_owned(), |s| format!("{s:?}")),
             has()
         )
     })?;
     if opts.wkt.is_some() {
-        let w = find(cols, opts.wkt.as_ref(), &[])
-            .ok_or_else(|| format!("no WKT column {:?} (the header has: {})", opts.wkt.as_deref().unwrap_or(""), has()))?;
+        let w = find(cols, opts.wkt.as_ref(), &[]).ok_or_else(|| {
+            format!(
+                "no WKT column {:?} (the header has: {})",
+                opts.wkt.as_deref().unwrap_or(""),
+                has()
+            )
+        })?;
         return Ok((id, GeomCols::Wkt(w)));
     }
     let lon = find(cols, opts.lon.as_ref(), &LON_NAMES);
@@ -216,6 +231,8 @@ fn number(name: &str, s: &str) -> Result<f64, FeatureError> {
         .map_err(|_| FeatureError::new(format!("{name} {s:?} is not a number")))
 }
 
+// One linear pass over header, rows and per-row errors reads best as one function.
+#[allow(clippy::too_many_lines)]
 /// Reads a CSV file of `layer`: the good rows, and every problem (`index` is the 0-based
 /// data row; the file line is `index + 2` when no cell spans lines).
 pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Dataset, ReadReport)> {
@@ -239,7 +256,11 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
     match rdr.read_byte_record(&mut brec) {
         Ok(true) => {}
         Ok(false) => {
-            fatal(&mut report, 0, "the file is empty: no header row".to_owned());
+            fatal(
+                &mut report,
+                0,
+                "the file is empty: no header row".to_owned(),
+            );
             return Ok((collector.finish(), report));
         }
         Err(e) => return read_error(e, report, collector, 0),

@@ -1,7 +1,7 @@
-//! Reading typed properties from a GeoJSON object or a CSV row through one interface, so
+//! Reading typed properties from a `GeoJSON` object or a CSV row through one interface, so
 //! that each layer's mapping is written once for every format.
 //!
-//! GeoJSON gives typed values, CSV gives text; each getter accepts both (a number written
+//! `GeoJSON` gives typed values, CSV gives text; each getter accepts both (a number written
 //! as a string, a list as a JSON array in a CSV cell) and names the property and the value
 //! when it refuses one.
 
@@ -17,13 +17,13 @@ use crate::model::UnixTime;
 /// One property value as found in the input.
 #[derive(Debug, Clone, Copy)]
 pub enum Prop<'a> {
-    /// A GeoJSON property.
+    /// A `GeoJSON` property.
     Json(&'a Value),
     /// A CSV cell (empty means null).
     Text(&'a str),
 }
 
-/// A source of named properties: a GeoJSON `properties` object or a CSV row.
+/// A source of named properties: a `GeoJSON` `properties` object or a CSV row.
 pub trait Properties {
     /// The value under `key`, or `None` when absent.
     fn get(&self, key: &str) -> Option<Prop<'_>>;
@@ -69,13 +69,18 @@ pub fn text<'a>(p: &'a impl Properties, key: &str) -> Result<Option<Cow<'a, str>
 /// An integer property that must fit `T`.
 pub fn int<T: TryFrom<i64>>(p: &impl Properties, key: &str) -> Result<Option<T>, FeatureError> {
     let n: i64 = match p.get(key) {
-        None | Some(Prop::Json(Value::Null)) => return Ok(None),
-        Some(Prop::Text("")) => return Ok(None),
-        Some(Prop::Text(s)) => s.trim().parse().map_err(|_| bad(key, format!("{s:?}"), "an integer"))?,
-        Some(Prop::Json(Value::String(s))) => {
-            s.trim().parse().map_err(|_| bad(key, format!("{s:?}"), "an integer"))?
+        None | Some(Prop::Json(Value::Null) | Prop::Text("")) => return Ok(None),
+        Some(Prop::Text(s)) => s
+            .trim()
+            .parse()
+            .map_err(|_| bad(key, format!("{s:?}"), "an integer"))?,
+        Some(Prop::Json(Value::String(s))) => s
+            .trim()
+            .parse()
+            .map_err(|_| bad(key, format!("{s:?}"), "an integer"))?,
+        Some(Prop::Json(v @ Value::Number(n))) => {
+            n.as_i64().ok_or_else(|| bad(key, short(v), "an integer"))?
         }
-        Some(Prop::Json(v @ Value::Number(n))) => n.as_i64().ok_or_else(|| bad(key, short(v), "an integer"))?,
         Some(Prop::Json(v)) => return Err(bad(key, short(v), "an integer")),
     };
     T::try_from(n)
@@ -86,12 +91,18 @@ pub fn int<T: TryFrom<i64>>(p: &impl Properties, key: &str) -> Result<Option<T>,
 /// A finite floating-point property.
 pub fn float(p: &impl Properties, key: &str) -> Result<Option<f64>, FeatureError> {
     let v = match p.get(key) {
-        None | Some(Prop::Json(Value::Null)) | Some(Prop::Text("")) => return Ok(None),
-        Some(Prop::Text(s)) => s.trim().parse::<f64>().map_err(|_| bad(key, format!("{s:?}"), "a number"))?,
-        Some(Prop::Json(Value::String(s))) => {
-            s.trim().parse::<f64>().map_err(|_| bad(key, format!("{s:?}"), "a number"))?
+        None | Some(Prop::Json(Value::Null) | Prop::Text("")) => return Ok(None),
+        Some(Prop::Text(s)) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| bad(key, format!("{s:?}"), "a number"))?,
+        Some(Prop::Json(Value::String(s))) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| bad(key, format!("{s:?}"), "a number"))?,
+        Some(Prop::Json(v @ Value::Number(n))) => {
+            n.as_f64().ok_or_else(|| bad(key, short(v), "a number"))?
         }
-        Some(Prop::Json(v @ Value::Number(n))) => n.as_f64().ok_or_else(|| bad(key, short(v), "a number"))?,
         Some(Prop::Json(v)) => return Err(bad(key, short(v), "a number")),
     };
     if v.is_finite() {
@@ -132,7 +143,10 @@ pub fn time(p: &impl Properties, key: &str) -> Result<Option<UnixTime>, FeatureE
     let s = match p.get(key) {
         None | Some(Prop::Json(Value::Null) | Prop::Text("")) => return Ok(None),
         Some(Prop::Json(v @ Value::Number(n))) => {
-            return n.as_i64().map(Some).ok_or_else(|| bad(key, short(v), "a time"))
+            return n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| bad(key, short(v), "a time"))
         }
         Some(Prop::Json(Value::String(s))) => s.as_str(),
         Some(Prop::Text(s)) => s,
