@@ -113,8 +113,14 @@ fn incident_and_patrol_problems() {
     fs[2]["id"] = json!("abc");
     fs[3]["properties"]["people"] = json!(-1);
     fs[4]["properties"]["status"] = json!(3);
+    fs[5]["properties"]["reported_at"] = json!(i64::MIN);
+    fs[5]["properties"]["closed_at"] = json!(i64::MAX);
     let r = read_both(fs.clone(), Layer::Incidents);
-    assert_eq!(r.problems.len(), 5, "{r}");
+    assert_eq!(r.problems.len(), 6, "{r}");
+    assert_eq!(
+        find(&r, 5).message,
+        format!("property reported_at: time {} is out of range", i64::MIN)
+    );
     assert!(
         find(&r, 0)
             .message
@@ -349,7 +355,7 @@ fn random_mutations_never_panic() {
         b"99999999999999999999",
     ];
     let mut inputs = Vec::new();
-    for _ in 0..600 {
+    for _ in 0..1500 {
         let mut v = seeds[rng.random_range(0..seeds.len())].clone();
         for _ in 0..rng.random_range(1..4) {
             let at = rng.random_range(0..v.len());

@@ -138,8 +138,26 @@ pub fn list(p: &impl Properties, key: &str) -> Result<Vec<String>, FeatureError>
     }
 }
 
+/// Times beyond ±2^53 s (±285 million years) are refused, so that lifecycle offsets and
+/// durations computed from them cannot overflow.
+const TIME_LIMIT: UnixTime = 1 << 53;
+
+fn in_range(key: &str, t: UnixTime) -> Result<UnixTime, FeatureError> {
+    if (-TIME_LIMIT..=TIME_LIMIT).contains(&t) {
+        Ok(t)
+    } else {
+        Err(FeatureError::new(format!(
+            "property {key}: time {t} is out of range"
+        )))
+    }
+}
+
 /// A time: RFC 3339 text, or Unix seconds as an integer.
 pub fn time(p: &impl Properties, key: &str) -> Result<Option<UnixTime>, FeatureError> {
+    time_any(p, key)?.map(|t| in_range(key, t)).transpose()
+}
+
+fn time_any(p: &impl Properties, key: &str) -> Result<Option<UnixTime>, FeatureError> {
     let s = match p.get(key) {
         None | Some(Prop::Json(Value::Null) | Prop::Text("")) => return Ok(None),
         Some(Prop::Json(v @ Value::Number(n))) => {
@@ -169,10 +187,12 @@ pub fn times(p: &impl Properties, key: &str) -> Result<Vec<UnixTime>, FeatureErr
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            if let Ok(t) = s.parse() {
-                return Ok(t);
-            }
-            parse_time(s).map_err(|e| FeatureError::new(format!("property {key}[{i}]: {e}")))
+            let t = match s.parse() {
+                Ok(t) => t,
+                Err(_) => parse_time(s)
+                    .map_err(|e| FeatureError::new(format!("property {key}[{i}]: {e}")))?,
+            };
+            in_range(key, t)
         })
         .collect()
 }
