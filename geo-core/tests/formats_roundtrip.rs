@@ -1,5 +1,7 @@
 //! Write -> read round trips for every layer and format, and personal-data handling.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] fns
+
 mod formats_fixture;
 
 use geo_core::formats::{
@@ -38,7 +40,11 @@ fn read(f: Format, bytes: &[u8], layer: Layer) -> Dataset {
         Format::Csv => read_csv(bytes, layer, &CsvOptions::default()),
     }
     .unwrap();
-    assert!(report.is_clean(), "{f:?} {layer}: {report}\n{}", String::from_utf8_lossy(bytes));
+    assert!(
+        report.is_clean(),
+        "{f:?} {layer}: {report}\n{}",
+        String::from_utf8_lossy(bytes)
+    );
     assert_eq!(report.features, geo_core::formats::layer_len(&d, layer));
     d
 }
@@ -76,7 +82,10 @@ fn assert_same(a: &Dataset, b: &Dataset, what: &str) {
 fn every_layer_every_format_round_trips_with_personal_data() {
     let d = formats_fixture::dataset();
     for layer in Layer::ALL {
-        assert!(geo_core::formats::layer_len(&d, layer) >= 2, "{layer} fixture too small");
+        assert!(
+            geo_core::formats::layer_len(&d, layer) >= 2,
+            "{layer} fixture too small"
+        );
         for f in FORMATS {
             let bytes = write(f, &d, layer, None, true);
             let back = read(f, &bytes, layer);
@@ -118,7 +127,13 @@ fn feature_properties_are_exactly_the_declared_names() {
         for personal in [false, true] {
             let names = geo_core::formats::property_names(layer, personal);
             for f in layer_to_features(&d, layer, None, personal) {
-                let mut keys: Vec<&str> = f.properties.as_ref().unwrap().keys().map(String::as_str).collect();
+                let mut keys: Vec<&str> = f
+                    .properties
+                    .as_ref()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
                 let mut want = names.clone();
                 keys.sort_unstable();
                 want.sort_unstable();
@@ -129,7 +144,10 @@ fn feature_properties_are_exactly_the_declared_names() {
     }
     // Personal fields are present, with their values, when asked.
     let f = layer_to_features(&d, Layer::Workers, Some(&[0]), true).remove(0);
-    assert_eq!(f.properties.as_ref().unwrap()["name"], d.workers[0].name.as_str());
+    assert_eq!(
+        f.properties.as_ref().unwrap()["name"],
+        d.workers[0].name.as_str()
+    );
     let f = layer_to_features(&d, Layer::Incidents, Some(&[2]), true).remove(0);
     assert_eq!(
         f.properties.as_ref().unwrap()["reporter"],
@@ -142,7 +160,10 @@ fn documented_encodings() {
     let d = formats_fixture::dataset();
     let g = layer_to_features(&d, Layer::Grids, Some(&[0, 1]), false);
     let p = g[0].properties.as_ref().unwrap();
-    assert_eq!(g[0].id, Some(geojson::feature::Id::String("433101001001001".into())));
+    assert_eq!(
+        g[0].id,
+        Some(geojson::feature::Id::String("433101001001001".into()))
+    );
     assert_eq!(p["kind"], "basic");
     assert_eq!(p["village"], "433101001001");
     assert_eq!(p["valid_from"], "2020-09-13T12:26:40Z");
@@ -172,13 +193,19 @@ fn from_feature_and_to_feature_agree_per_record() {
             incident: inc.clone(),
             details: Some(d.incident_details[i].clone()),
         };
-        assert_eq!(IncidentRecord::from_feature(&r.to_feature(true)).unwrap(), r);
+        assert_eq!(
+            IncidentRecord::from_feature(&r.to_feature(true)).unwrap(),
+            r
+        );
         let bare = IncidentRecord::from_feature(&r.to_feature(false)).unwrap();
         assert_eq!(bare.details, None);
         assert_eq!(bare.incident, *inc);
     }
     for g in &d.grids {
-        assert_eq!(&geo_core::model::Grid::from_feature(&g.to_feature(false)).unwrap(), g);
+        assert_eq!(
+            &geo_core::model::Grid::from_feature(&g.to_feature(false)).unwrap(),
+            g
+        );
     }
 }
 
@@ -188,6 +215,10 @@ fn indices_select_features() {
     for f in FORMATS {
         let bytes = write(f, &d, Layer::Incidents, Some(&[3, 0, 99]), true);
         let back = read(f, &bytes, Layer::Incidents);
-        assert_eq!(back.incidents, vec![d.incidents[3].clone(), d.incidents[0].clone()], "{f:?}");
+        assert_eq!(
+            back.incidents,
+            vec![d.incidents[3].clone(), d.incidents[0].clone()],
+            "{f:?}"
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! GDAL opens these files directly: the `wkt` column is taken as the geometry by its CSV
 //! driver; lon/lat files need `-oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat`.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -35,7 +36,7 @@ pub struct CsvOptions {
     pub lon: Option<String>,
     /// The latitude column (default: lat, latitude, y, 纬度).
     pub lat: Option<String>,
-    /// The WKT geometry column (default: wkt, geometry, geom, the_geom, shape).
+    /// The WKT geometry column (default: wkt, geometry, geom, `the_geom`, shape).
     pub wkt: Option<String>,
     /// Field delimiter (default `,`).
     pub delimiter: u8,
@@ -142,22 +143,35 @@ enum GeomCols {
     Wkt(usize),
 }
 
-/// One data row seen through the header: lower-case column name -> cell.
+/// One data row seen through the header.
 struct Row<'a> {
-    cols: &'a HashMap<String, usize>,
+    /// Lower-case column names with their index, in header order.
+    cols: &'a [(String, usize)],
     rec: &'a csv::StringRecord,
+    /// Where the last lookup matched: mappings read properties in column order, so the
+    /// scan usually hits at once (this is the hot loop of a million-row import).
+    cursor: Cell<usize>,
 }
 
 impl Properties for Row<'_> {
     fn get(&self, key: &str) -> Option<Prop<'_>> {
-        self.cols
-            .get(key)
-            .and_then(|&i| self.rec.get(i))
-            .map(|s| Prop::Text(s.trim()))
+        let n = self.cols.len();
+        let start = self.cursor.get();
+        (0..n).map(|k| (start + k) % n).find_map(|j| {
+            let (name, i) = &self.cols[j];
+            (name == key).then(|| {
+                self.cursor.set(j + 1);
+                self.rec.get(*i).map(|s| Prop::Text(s.trim()))
+            })
+        })?
     }
 }
 
-fn find(cols: &HashMap<String, usize>, wanted: Option<&String>, defaults: &[&str]) -> Option<usize> {
+fn find(
+    cols: &HashMap<String, usize>,
+    wanted: Option<&String>,
+    defaults: &[&str],
+) -> Option<usize> {
     match wanted {
         Some(w) => cols.get(&w.trim().to_lowercase()).copied(),
         None => defaults.iter().find_map(|d| cols.get(*d).copied()),
@@ -165,18 +179,29 @@ fn find(cols: &HashMap<String, usize>, wanted: Option<&String>, defaults: &[&str
 }
 
 /// Picks the id and geometry columns; an error names what is missing and what the header has.
-fn locate(cols: &HashMap<String, usize>, opts: &CsvOptions, header: &[String]) -> Result<(usize, GeomCols), String> {
+fn locate(
+    cols: &HashMap<String, usize>,
+    opts: &CsvOptions,
+    header: &[String],
+) -> Result<(usize, GeomCols), String> {
     let has = || header.join(", ");
     let id = find(cols, opts.id.as_ref(), &ID_NAMES).ok_or_else(|| {
         format!(
             "no id column {} (the header has: {})",
-            opts.id.as_deref().map_or_else(|| "(id, code or fid)".to_owned(), |s| format!("{s:?}")),
+            opts.id
+                .as_deref()
+                .map_or_else(|| "(id, code or fid)".to_owned(), |s| format!("{s:?}")),
             has()
         )
     })?;
     if opts.wkt.is_some() {
-        let w = find(cols, opts.wkt.as_ref(), &[])
-            .ok_or_else(|| format!("no WKT column {:?} (the header has: {})", opts.wkt.as_deref().unwrap_or(""), has()))?;
+        let w = find(cols, opts.wkt.as_ref(), &[]).ok_or_else(|| {
+            format!(
+                "no WKT column {:?} (the header has: {})",
+                opts.wkt.as_deref().unwrap_or(""),
+                has()
+            )
+        })?;
         return Ok((id, GeomCols::Wkt(w)));
     }
     let lon = find(cols, opts.lon.as_ref(), &LON_NAMES);
@@ -206,6 +231,8 @@ fn number(name: &str, s: &str) -> Result<f64, FeatureError> {
         .map_err(|_| FeatureError::new(format!("{name} {s:?} is not a number")))
 }
 
+// One linear pass over header, rows and per-row errors reads best as one function.
+#[allow(clippy::too_many_lines)]
 /// Reads a CSV file of `layer`: the good rows, and every problem (`index` is the 0-based
 /// data row; the file line is `index + 2` when no cell spans lines).
 pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Dataset, ReadReport)> {
@@ -229,7 +256,11 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
     match rdr.read_byte_record(&mut brec) {
         Ok(true) => {}
         Ok(false) => {
-            fatal(&mut report, 0, "the file is empty: no header row".to_owned());
+            fatal(
+                &mut report,
+                0,
+                "the file is empty: no header row".to_owned(),
+            );
             return Ok((collector.finish(), report));
         }
         Err(e) => return read_error(e, report, collector, 0),
@@ -254,13 +285,24 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
             return Ok((collector.finish(), report));
         }
     };
+    let mut col_list: Vec<(String, usize)> = Vec::with_capacity(cols.len());
+    for (i, h) in header.iter().enumerate() {
+        let h = h.to_lowercase();
+        if cols.get(&h) == Some(&i) {
+            col_list.push((h, i));
+        }
+    }
     let mut rec = csv::StringRecord::new();
     let mut index = 0_usize;
     loop {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {
-                let row = Row { cols: &cols, rec: &rec };
+                let row = Row {
+                    cols: &col_list,
+                    rec: &rec,
+                    cursor: Cell::new(0),
+                };
                 let id = rec.get(id_col).map(str::trim).filter(|s| !s.is_empty());
                 let result = if rec.len() == header.len() {
                     read_row(&row, id, &geom, &mut collector)

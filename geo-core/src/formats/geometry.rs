@@ -1,4 +1,4 @@
-//! Geometry in and out of the exchange formats: GeoJSON and WKT to `geo-types` with every
+//! Geometry in and out of the exchange formats: `GeoJSON` and WKT to `geo-types` with every
 //! coordinate checked (finite, lon -180..180, lat -90..90), and the shape each layer needs.
 
 use geo::CoordsIter;
@@ -13,7 +13,9 @@ use crate::model::Layer;
 pub fn check_lon_lat(lon: f64, lat: f64) -> Result<(), FeatureError> {
     for (name, v, lim) in [("lon", lon, 180.0), ("lat", lat, 90.0)] {
         if !v.is_finite() {
-            return Err(FeatureError::new(format!("{name} {v:?} is not a finite number")));
+            return Err(FeatureError::new(format!(
+                "{name} {v:?} is not a finite number"
+            )));
         }
         if !(-lim..=lim).contains(&v) {
             return Err(FeatureError::new(format!(
@@ -39,16 +41,22 @@ fn coord(p: &Position) -> Result<Coord<f64>, FeatureError> {
 }
 
 fn line(ps: &[Position]) -> Result<LineString<f64>, FeatureError> {
-    ps.iter().map(coord).collect::<Result<Vec<_>, _>>().map(LineString)
+    ps.iter()
+        .map(coord)
+        .collect::<Result<Vec<_>, _>>()
+        .map(LineString)
 }
 
 fn polygon(rings: &[Vec<Position>]) -> Result<Polygon<f64>, FeatureError> {
     let mut rings = rings.iter().map(|r| line(r));
-    let exterior = rings.next().transpose()?.unwrap_or_else(|| LineString(Vec::new()));
+    let exterior = rings
+        .next()
+        .transpose()?
+        .unwrap_or_else(|| LineString(Vec::new()));
     Ok(Polygon::new(exterior, rings.collect::<Result<_, _>>()?))
 }
 
-/// Converts a GeoJSON geometry, checking every position.
+/// Converts a `GeoJSON` geometry, checking every position.
 pub fn from_geojson(g: &geojson::Geometry) -> Result<Geometry<f64>, FeatureError> {
     Ok(match &g.value {
         GeometryValue::Point { coordinates } => Geometry::Point(Point(coord(coordinates)?)),
@@ -60,12 +68,20 @@ pub fn from_geojson(g: &geojson::Geometry) -> Result<Geometry<f64>, FeatureError
                 .into(),
         ),
         GeometryValue::LineString { coordinates } => Geometry::LineString(line(coordinates)?),
-        GeometryValue::MultiLineString { coordinates } => Geometry::MultiLineString(
-            geo_types::MultiLineString(coordinates.iter().map(|l| line(l)).collect::<Result<Vec<_>, _>>()?),
-        ),
+        GeometryValue::MultiLineString { coordinates } => {
+            Geometry::MultiLineString(geo_types::MultiLineString(
+                coordinates
+                    .iter()
+                    .map(|l| line(l))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ))
+        }
         GeometryValue::Polygon { coordinates } => Geometry::Polygon(polygon(coordinates)?),
         GeometryValue::MultiPolygon { coordinates } => Geometry::MultiPolygon(MultiPolygon(
-            coordinates.iter().map(|p| polygon(p)).collect::<Result<_, _>>()?,
+            coordinates
+                .iter()
+                .map(|p| polygon(p))
+                .collect::<Result<_, _>>()?,
         )),
         GeometryValue::GeometryCollection { .. } => {
             return Err(FeatureError::new(
@@ -129,7 +145,7 @@ pub fn expect_point(g: Geometry<f64>, layer: Layer) -> Result<Point<f64>, Featur
     }
 }
 
-/// A patrol track: a LineString of at least two vertices.
+/// A patrol track: a `LineString` of at least two vertices.
 pub fn expect_line(g: Geometry<f64>, layer: Layer) -> Result<LineString<f64>, FeatureError> {
     match g {
         Geometry::LineString(l) if l.0.len() >= 2 => Ok(l),
@@ -141,7 +157,7 @@ pub fn expect_line(g: Geometry<f64>, layer: Layer) -> Result<LineString<f64>, Fe
     }
 }
 
-/// An area (admin unit, grid): a Polygon or MultiPolygon, non-empty, every ring of 4+ positions.
+/// An area (admin unit, grid): a Polygon or `MultiPolygon`, non-empty, every ring of 4+ positions.
 pub fn expect_area(g: Geometry<f64>, layer: Layer) -> Result<MultiPolygon<f64>, FeatureError> {
     let mp = match g {
         Geometry::Polygon(p) => MultiPolygon(vec![p]),
@@ -185,7 +201,9 @@ mod tests {
         assert!(from_wkt("POLYGON((0 0,1 0,1 1))")
             .and_then(|g| expect_area(g, Layer::Grids))
             .is_ok());
-        assert!(from_wkt("LINESTRING(0 0)").and_then(|g| expect_line(g, Layer::Patrols)).is_err());
+        assert!(from_wkt("LINESTRING(0 0)")
+            .and_then(|g| expect_line(g, Layer::Patrols))
+            .is_err());
         assert!(from_wkt("garbage").is_err());
     }
 }

@@ -1,6 +1,6 @@
-//! GeoJSON FeatureCollections and NDJSON (one GeoJSON feature per line).
+//! `GeoJSON` `FeatureCollections` and NDJSON (one `GeoJSON` feature per line).
 //!
-//! Writers stream one feature at a time. The GeoJSON reader walks the `features` array
+//! Writers stream one feature at a time. The `GeoJSON` reader walks the `features` array
 //! with a serde seed, turning each element into a feature as soon as it is parsed, so a
 //! malformed feature is reported with its index while the others are kept.
 
@@ -16,7 +16,7 @@ use super::{Problem, ReadReport};
 use crate::model::{Dataset, Layer};
 use crate::Result;
 
-/// Writes `layer` (all, or the features at `indices`) as a GeoJSON FeatureCollection,
+/// Writes `layer` (all, or the features at `indices`) as a `GeoJSON` `FeatureCollection`,
 /// one feature at a time; returns the number of features written.
 pub fn write_geojson(
     data: &Dataset,
@@ -41,7 +41,7 @@ pub fn write_geojson(
     Ok(n)
 }
 
-/// Writes `layer` as NDJSON: one GeoJSON feature per line; returns the number written.
+/// Writes `layer` as NDJSON: one `GeoJSON` feature per line; returns the number written.
 pub fn write_ndjson(
     data: &Dataset,
     layer: Layer,
@@ -113,7 +113,7 @@ impl Reading {
     }
 }
 
-/// Reads a GeoJSON FeatureCollection of `layer`: the good features, and every problem.
+/// Reads a `GeoJSON` `FeatureCollection` of `layer`: the good features, and every problem.
 ///
 /// Only I/O errors are returned as `Err`; malformed JSON is a problem in the report, at the
 /// index where it broke off (features before it are kept).
@@ -127,13 +127,19 @@ pub fn read_geojson(mut r: impl Read, layer: Layer) -> Result<(Dataset, ReadRepo
         .and_then(|seen| de.end().map(|()| seen));
     match outcome {
         Ok(true) => {}
-        Ok(false) => reading.problem(None, "the FeatureCollection has no features array".to_owned()),
-        Err(e) => reading.problem(None, format!("the file is not a valid GeoJSON FeatureCollection: {e}")),
+        Ok(false) => reading.problem(
+            None,
+            "the FeatureCollection has no features array".to_owned(),
+        ),
+        Err(e) => reading.problem(
+            None,
+            format!("the file is not a valid GeoJSON FeatureCollection: {e}"),
+        ),
     }
     Ok(reading.finish())
 }
 
-/// Reads NDJSON (one GeoJSON feature per line; blank lines skipped) of `layer`.
+/// Reads NDJSON (one `GeoJSON` feature per line; blank lines skipped) of `layer`.
 pub fn read_ndjson(r: impl Read, layer: Layer) -> Result<(Dataset, ReadReport)> {
     let mut reading = Reading::new(layer);
     let mut r = BufReader::with_capacity(1 << 16, r);

@@ -1,11 +1,11 @@
-//! onemap's own exchange formats for every layer: GeoJSON, NDJSON (one GeoJSON feature per
+//! onemap's own exchange formats for every layer: `GeoJSON`, NDJSON (one `GeoJSON` feature per
 //! line) and CSV (lon/lat columns for point layers, a WKT column for the others).
 //!
 //! One feature mapping per layer ([`FeatureMapping`]) serves export, import and the HTTP
 //! API, so a property has one name and one encoding everywhere:
 //! - feature `id` is the layer key as a string (admin/center code, grid code, camera id,
 //!   incident id, patrol id, worker id);
-//! - properties are snake_case; enums are their `as_str` names, times RFC 3339 UTC strings,
+//! - properties are `snake_case`; enums are their `as_str` names, times RFC 3339 UTC strings,
 //!   codes strings, lists JSON arrays (in CSV, a JSON array in the cell);
 //! - personal data (incident description and reporter, worker name and phone) is written
 //!   only when asked.
@@ -57,7 +57,7 @@ impl From<FeatureError> for crate::Error {
 /// One problem found while reading a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// 0-based position of the feature in the file (GeoJSON array index, NDJSON line
+    /// 0-based position of the feature in the file (`GeoJSON` array index, NDJSON line
     /// index, CSV data row index, header excluded). For a file that breaks off, the
     /// position where reading stopped.
     pub index: usize,
@@ -95,7 +95,12 @@ impl ReadReport {
 
 impl fmt::Display for ReadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} features read, {} problems", self.features, self.problems.len())?;
+        write!(
+            f,
+            "{} features read, {} problems",
+            self.features,
+            self.problems.len()
+        )?;
         for p in &self.problems {
             write!(f, "\n{p}")?;
         }

@@ -1,7 +1,7 @@
-//! Reading typed properties from a GeoJSON object or a CSV row through one interface, so
+//! Reading typed properties from a `GeoJSON` object or a CSV row through one interface, so
 //! that each layer's mapping is written once for every format.
 //!
-//! GeoJSON gives typed values, CSV gives text; each getter accepts both (a number written
+//! `GeoJSON` gives typed values, CSV gives text; each getter accepts both (a number written
 //! as a string, a list as a JSON array in a CSV cell) and names the property and the value
 //! when it refuses one.
 
@@ -17,13 +17,13 @@ use crate::model::UnixTime;
 /// One property value as found in the input.
 #[derive(Debug, Clone, Copy)]
 pub enum Prop<'a> {
-    /// A GeoJSON property.
+    /// A `GeoJSON` property.
     Json(&'a Value),
     /// A CSV cell (empty means null).
     Text(&'a str),
 }
 
-/// A source of named properties: a GeoJSON `properties` object or a CSV row.
+/// A source of named properties: a `GeoJSON` `properties` object or a CSV row.
 pub trait Properties {
     /// The value under `key`, or `None` when absent.
     fn get(&self, key: &str) -> Option<Prop<'_>>;
@@ -69,13 +69,18 @@ pub fn text<'a>(p: &'a impl Properties, key: &str) -> Result<Option<Cow<'a, str>
 /// An integer property that must fit `T`.
 pub fn int<T: TryFrom<i64>>(p: &impl Properties, key: &str) -> Result<Option<T>, FeatureError> {
     let n: i64 = match p.get(key) {
-        None | Some(Prop::Json(Value::Null)) => return Ok(None),
-        Some(Prop::Text("")) => return Ok(None),
-        Some(Prop::Text(s)) => s.trim().parse().map_err(|_| bad(key, format!("{s:?}"), "an integer"))?,
-        Some(Prop::Json(Value::String(s))) => {
-            s.trim().parse().map_err(|_| bad(key, format!("{s:?}"), "an integer"))?
+        None | Some(Prop::Json(Value::Null) | Prop::Text("")) => return Ok(None),
+        Some(Prop::Text(s)) => s
+            .trim()
+            .parse()
+            .map_err(|_| bad(key, format!("{s:?}"), "an integer"))?,
+        Some(Prop::Json(Value::String(s))) => s
+            .trim()
+            .parse()
+            .map_err(|_| bad(key, format!("{s:?}"), "an integer"))?,
+        Some(Prop::Json(v @ Value::Number(n))) => {
+            n.as_i64().ok_or_else(|| bad(key, short(v), "an integer"))?
         }
-        Some(Prop::Json(v @ Value::Number(n))) => n.as_i64().ok_or_else(|| bad(key, short(v), "an integer"))?,
         Some(Prop::Json(v)) => return Err(bad(key, short(v), "an integer")),
     };
     T::try_from(n)
@@ -86,12 +91,18 @@ pub fn int<T: TryFrom<i64>>(p: &impl Properties, key: &str) -> Result<Option<T>,
 /// A finite floating-point property.
 pub fn float(p: &impl Properties, key: &str) -> Result<Option<f64>, FeatureError> {
     let v = match p.get(key) {
-        None | Some(Prop::Json(Value::Null)) | Some(Prop::Text("")) => return Ok(None),
-        Some(Prop::Text(s)) => s.trim().parse::<f64>().map_err(|_| bad(key, format!("{s:?}"), "a number"))?,
-        Some(Prop::Json(Value::String(s))) => {
-            s.trim().parse::<f64>().map_err(|_| bad(key, format!("{s:?}"), "a number"))?
+        None | Some(Prop::Json(Value::Null) | Prop::Text("")) => return Ok(None),
+        Some(Prop::Text(s)) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| bad(key, format!("{s:?}"), "a number"))?,
+        Some(Prop::Json(Value::String(s))) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| bad(key, format!("{s:?}"), "a number"))?,
+        Some(Prop::Json(v @ Value::Number(n))) => {
+            n.as_f64().ok_or_else(|| bad(key, short(v), "a number"))?
         }
-        Some(Prop::Json(v @ Value::Number(n))) => n.as_f64().ok_or_else(|| bad(key, short(v), "a number"))?,
         Some(Prop::Json(v)) => return Err(bad(key, short(v), "a number")),
     };
     if v.is_finite() {
@@ -127,17 +138,46 @@ pub fn list(p: &impl Properties, key: &str) -> Result<Vec<String>, FeatureError>
     }
 }
 
+/// Times beyond ±2^53 s (±285 million years) are refused, so that lifecycle offsets and
+/// durations computed from them cannot overflow.
+const TIME_LIMIT: UnixTime = 1 << 53;
+
+fn in_range(key: &str, t: UnixTime) -> Result<UnixTime, FeatureError> {
+    if (-TIME_LIMIT..=TIME_LIMIT).contains(&t) {
+        Ok(t)
+    } else {
+        Err(FeatureError::new(format!(
+            "property {key}: time {t} is out of range"
+        )))
+    }
+}
+
 /// A time: RFC 3339 text, or Unix seconds as an integer.
 pub fn time(p: &impl Properties, key: &str) -> Result<Option<UnixTime>, FeatureError> {
-    match p.get(key) {
-        Some(Prop::Json(Value::Number(_))) => int(p, key),
-        Some(Prop::Text(s)) if s.trim().parse::<i64>().is_ok() => int(p, key),
-        _ => match text(p, key)? {
-            None => Ok(None),
-            Some(s) => parse_time(&s)
+    time_any(p, key)?.map(|t| in_range(key, t)).transpose()
+}
+
+fn time_any(p: &impl Properties, key: &str) -> Result<Option<UnixTime>, FeatureError> {
+    let s = match p.get(key) {
+        None | Some(Prop::Json(Value::Null) | Prop::Text("")) => return Ok(None),
+        Some(Prop::Json(v @ Value::Number(n))) => {
+            return n
+                .as_i64()
                 .map(Some)
-                .map_err(|e| FeatureError::new(format!("property {key}: {e}"))),
-        },
+                .ok_or_else(|| bad(key, short(v), "a time"))
+        }
+        Some(Prop::Json(Value::String(s))) => s.as_str(),
+        Some(Prop::Text(s)) => s,
+        Some(Prop::Json(v)) => return Err(bad(key, short(v), "a time")),
+    };
+    match parse_time(s) {
+        Ok(t) => Ok(Some(t)),
+        // Unix seconds in text (a CSV cell) are accepted too.
+        Err(e) => s
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| FeatureError::new(format!("property {key}: {e}"))),
     }
 }
 
@@ -147,10 +187,12 @@ pub fn times(p: &impl Properties, key: &str) -> Result<Vec<UnixTime>, FeatureErr
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            if let Ok(t) = s.parse() {
-                return Ok(t);
-            }
-            parse_time(s).map_err(|e| FeatureError::new(format!("property {key}[{i}]: {e}")))
+            let t = match s.parse() {
+                Ok(t) => t,
+                Err(_) => parse_time(s)
+                    .map_err(|e| FeatureError::new(format!("property {key}[{i}]: {e}")))?,
+            };
+            in_range(key, t)
         })
         .collect()
 }

@@ -1,12 +1,14 @@
 //! A small hand-built Dataset with every layer, shared by the formats tests.
 
-use geo_types::{coord, LineString, MultiPolygon, Point, Polygon};
+#![allow(clippy::unwrap_used, clippy::panic, clippy::too_many_lines, dead_code)] // test helpers
+
 use geo_core::codes::{AdminCode, AdminLevel};
 use geo_core::model::{
     AdminUnit, Camera, CameraStatus, Category, Center, Dataset, Direction, Grid, GridKind,
     Incident, IncidentDetails, IncidentId, Lifecycle, Patrol, PatrolId, PositionType, PtzType,
     Source, Step, Supervision, Worker, WorkerId,
 };
+use geo_types::{coord, LineString, MultiPolygon, Point, Polygon};
 
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> LineString<f64> {
     LineString::from(vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)])
@@ -27,7 +29,12 @@ fn code(s: &str) -> AdminCode {
     s.parse().unwrap()
 }
 
-fn incident(id: u64, lon: f64, steps: &[(Step, i64)], details: bool) -> (Incident, Option<IncidentDetails>) {
+fn incident(
+    id: u64,
+    lon: f64,
+    steps: &[(Step, i64)],
+    details: bool,
+) -> (Incident, Option<IncidentDetails>) {
     let t0 = 1_700_000_000 + id as i64 * 3_600;
     let mut lifecycle = Lifecycle::reported(t0);
     let mut status = Step::Reported;
@@ -68,13 +75,19 @@ pub fn dataset() -> Dataset {
             code: code("433101001"),
             name: "乾州街道".into(),
             parent: Some(code("433101")),
-            geometry: MultiPolygon(vec![Polygon::new(rect(109.71, 28.21, 109.72, 28.22), vec![])]),
+            geometry: MultiPolygon(vec![Polygon::new(
+                rect(109.71, 28.21, 109.72, 28.22),
+                vec![],
+            )]),
         },
         AdminUnit {
             code: code("433101001001"),
             name: "世纪社区".into(),
             parent: Some(code("433101001")),
-            geometry: MultiPolygon(vec![Polygon::new(rect(109.711, 28.211, 109.715, 28.215), vec![])]),
+            geometry: MultiPolygon(vec![Polygon::new(
+                rect(109.711, 28.211, 109.715, 28.215),
+                vec![],
+            )]),
         },
         AdminUnit {
             code: code("430000"),
@@ -97,7 +110,10 @@ pub fn dataset() -> Dataset {
             valid_from: 1_600_000_000,
             valid_to: Some(1_700_000_000),
             revision: 1,
-            geometry: MultiPolygon(vec![Polygon::new(rect(109.711, 28.211, 109.713, 28.213), vec![])]),
+            geometry: MultiPolygon(vec![Polygon::new(
+                rect(109.711, 28.211, 109.713, 28.213),
+                vec![],
+            )]),
         },
         Grid {
             code: g1,
@@ -123,7 +139,10 @@ pub fn dataset() -> Dataset {
             valid_from: -86_400,
             valid_to: None,
             revision: 1,
-            geometry: MultiPolygon(vec![Polygon::new(rect(109.713, 28.211, 109.715, 28.213), vec![])]),
+            geometry: MultiPolygon(vec![Polygon::new(
+                rect(109.713, 28.211, 109.715, 28.213),
+                vec![],
+            )]),
         },
     ];
     let cameras = vec![
@@ -162,14 +181,39 @@ pub fn dataset() -> Dataset {
     ];
     let recs = vec![
         incident(1, 109.712, &[], true),
-        incident(2, 109.7121, &[(Step::Accepted, 0), (Step::Filed, 30), (Step::Dispatched, 99)], true),
+        incident(
+            2,
+            109.7121,
+            &[
+                (Step::Accepted, 0),
+                (Step::Filed, 30),
+                (Step::Dispatched, 99),
+            ],
+            true,
+        ),
         incident(3, 109.7122, &all_steps, true),
-        incident(4, 109.7123, &[(Step::Accepted, 10), (Step::Cancelled, 20)], true),
-        incident(5, 109.7124, &[(Step::Accepted, 10), (Step::Postponed, 86_400), (Step::SentBack, 172_800)], true),
+        incident(
+            4,
+            109.7123,
+            &[(Step::Accepted, 10), (Step::Cancelled, 20)],
+            true,
+        ),
+        incident(
+            5,
+            109.7124,
+            &[
+                (Step::Accepted, 10),
+                (Step::Postponed, 86_400),
+                (Step::SentBack, 172_800),
+            ],
+            true,
+        ),
         incident(u64::from(u32::MAX) + 7, 180.0, &[(Step::Accepted, 1)], true),
     ];
-    let (incidents, incident_details): (Vec<_>, Vec<_>) =
-        recs.into_iter().map(|(i, d)| (i, d.unwrap_or_default())).unzip();
+    let (incidents, incident_details): (Vec<_>, Vec<_>) = recs
+        .into_iter()
+        .map(|(i, d)| (i, d.unwrap_or_default()))
+        .unzip();
     let patrols = vec![
         Patrol {
             id: PatrolId(1),
@@ -181,12 +225,21 @@ pub fn dataset() -> Dataset {
                 coord! { x: 109.712, y: 28.212 },
                 coord! { x: 109.712, y: 28.212 },
             ]),
-            times: vec![1_700_000_000, 1_700_000_030, 1_700_000_060, 1_700_000_060, 1_700_000_125],
+            times: vec![
+                1_700_000_000,
+                1_700_000_030,
+                1_700_000_060,
+                1_700_000_060,
+                1_700_000_125,
+            ],
         },
         Patrol {
             id: PatrolId(2),
             worker: WorkerId("W2".into()),
-            track: LineString(vec![coord! { x: 109.0, y: 28.0 }, coord! { x: 109.1, y: 28.1 }]),
+            track: LineString(vec![
+                coord! { x: 109.0, y: 28.0 },
+                coord! { x: 109.1, y: 28.1 },
+            ]),
             times: vec![1_700_000_000, 1_700_003_600],
         },
     ];
@@ -237,7 +290,11 @@ pub fn dataset() -> Dataset {
 
 /// The personal strings of the fixture, which must not appear when not asked for.
 pub fn personal_strings(d: &Dataset) -> Vec<String> {
-    let mut v: Vec<String> = d.workers.iter().flat_map(|w| [w.name.clone(), w.phone.clone()]).collect();
+    let mut v: Vec<String> = d
+        .workers
+        .iter()
+        .flat_map(|w| [w.name.clone(), w.phone.clone()])
+        .collect();
     v.extend(d.incident_details.iter().map(|x| x.reporter.clone()));
     v.push("楼道堆放杂物".into());
     v

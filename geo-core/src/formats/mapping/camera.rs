@@ -1,5 +1,5 @@
-//! Cameras: id = 20-digit GB/T 28181 id, properties name, ptz_type, position_type (1-10),
-//! direction (1-8), azimuth_deg, fov_deg, range_m (null when unknown), status.
+//! Cameras: id = 20-digit GB/T 28181 id, properties name, `ptz_type`, `position_type` (1-10),
+//! direction (1-8), `azimuth_deg`, `fov_deg`, `range_m` (null when unknown), status.
 
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};

@@ -1,5 +1,5 @@
 //! Grids: id = grid code (revisions share it), properties village, kind, workers, households,
-//! population, valid_from, valid_to (null while current), revision.
+//! population, `valid_from`, `valid_to` (null while current), revision.
 
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
@@ -7,7 +7,9 @@ use geojson::{GeometryValue, JsonObject};
 use super::{parse_code, put, FeatureMapping};
 use crate::codes::{GridCode, VillageCode};
 use crate::formats::geometry::expect_area;
-use crate::formats::props::{int, list, opt_time_value, required, text, time, time_value, Properties};
+use crate::formats::props::{
+    int, list, opt_time_value, required, text, time, time_value, Properties,
+};
 use crate::formats::FeatureError;
 use crate::model::{Grid, GridKind, Layer, WorkerId};
 
@@ -79,7 +81,9 @@ impl FeatureMapping for Grid {
         let valid_from = required("valid_from", time(props, "valid_from")?)?;
         let valid_to = time(props, "valid_to")?;
         if valid_to.is_some_and(|to| to < valid_from) {
-            return Err(FeatureError::new("valid_to is before valid_from".to_owned()));
+            return Err(FeatureError::new(
+                "valid_to is before valid_from".to_owned(),
+            ));
         }
         Ok(Self {
             code,

@@ -149,7 +149,8 @@ impl FeatureMapping for IncidentRecord {
             None => Supervision::None,
             Some(s) => one_of("supervision", &s, &Supervision::ALL, Supervision::as_str)?,
         };
-        let mut lifecycle = Lifecycle::reported(required("reported_at", time(props, "reported_at")?)?);
+        let mut lifecycle =
+            Lifecycle::reported(required("reported_at", time(props, "reported_at")?)?);
         for (step, key) in Step::ALL.into_iter().zip(STEP_KEYS).skip(1) {
             if let Some(t) = time(props, key)? {
                 lifecycle

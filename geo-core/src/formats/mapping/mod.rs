@@ -1,4 +1,4 @@
-//! The per-layer mapping between model values and GeoJSON features, and the glue that
+//! The per-layer mapping between model values and `GeoJSON` features, and the glue that
 //! walks a [`Dataset`] layer or fills one from features.
 
 mod admin;
@@ -20,7 +20,7 @@ use super::props::{text, Properties};
 use super::FeatureError;
 use crate::model::{AdminUnit, Camera, Center, Dataset, Grid, Layer, Patrol, Worker};
 
-/// How one layer's model value becomes a GeoJSON feature and back.
+/// How one layer's model value becomes a `GeoJSON` feature and back.
 pub trait FeatureMapping: Sized {
     /// The layer this type belongs to.
     const LAYER: Layer;
@@ -31,7 +31,7 @@ pub trait FeatureMapping: Sized {
 
     /// The layer key as text: the feature id.
     fn key(&self) -> String;
-    /// The geometry as GeoJSON.
+    /// The geometry as `GeoJSON`.
     fn geometry_value(&self) -> GeometryValue;
     /// The properties; personal ones only when `personal`.
     fn properties(&self, personal: bool) -> JsonObject;
@@ -42,7 +42,7 @@ pub trait FeatureMapping: Sized {
         props: &impl Properties,
     ) -> Result<Self, FeatureError>;
 
-    /// The GeoJSON feature.
+    /// The `GeoJSON` feature.
     fn to_feature(&self, personal: bool) -> Feature {
         Feature {
             bbox: None,
@@ -53,7 +53,7 @@ pub trait FeatureMapping: Sized {
         }
     }
 
-    /// Reads the value back from a GeoJSON feature.
+    /// Reads the value back from a `GeoJSON` feature.
     fn from_feature(f: &Feature) -> Result<Self, FeatureError> {
         let id = feature_id(f)?.ok_or_else(|| FeatureError::new("missing id".to_owned()))?;
         let g = f
@@ -69,7 +69,7 @@ pub fn feature_id(f: &Feature) -> Result<Option<String>, FeatureError> {
     match &f.id {
         Some(Id::String(s)) => Ok(Some(s.clone())),
         Some(Id::Number(n)) => Ok(Some(n.to_string())),
-        None => Ok(text(&f.properties.as_ref(), "id")?.map(|s| s.into_owned())),
+        None => Ok(text(&f.properties.as_ref(), "id")?.map(std::borrow::Cow::into_owned)),
     }
 }
 
@@ -141,7 +141,11 @@ pub fn for_each_feature<E>(
         Layer::Incidents => {
             let one = |i: usize| {
                 data.incidents.get(i).map(|inc| {
-                    let details = if personal { data.incident_details.get(i).cloned() } else { None };
+                    let details = if personal {
+                        data.incident_details.get(i).cloned()
+                    } else {
+                        None
+                    };
                     IncidentRecord {
                         incident: inc.clone(),
                         details,
@@ -157,7 +161,7 @@ pub fn for_each_feature<E>(
     }
 }
 
-/// The features of `layer` (all, or those at `indices`) as GeoJSON features.
+/// The features of `layer` (all, or those at `indices`) as `GeoJSON` features.
 #[must_use]
 pub fn layer_to_features(
     data: &Dataset,
@@ -165,7 +169,8 @@ pub fn layer_to_features(
     indices: Option<&[usize]>,
     personal: bool,
 ) -> Vec<Feature> {
-    let mut out = Vec::with_capacity(indices.map_or_else(|| layer_len(data, layer), <[usize]>::len));
+    let mut out =
+        Vec::with_capacity(indices.map_or_else(|| layer_len(data, layer), <[usize]>::len));
     let _ = for_each_feature::<std::convert::Infallible>(data, layer, indices, personal, |f| {
         out.push(f);
         Ok(())
@@ -215,7 +220,7 @@ impl Collector {
         Ok(())
     }
 
-    /// Adds one GeoJSON feature.
+    /// Adds one `GeoJSON` feature.
     pub(crate) fn add_feature(&mut self, f: &Feature) -> Result<(), FeatureError> {
         let id = feature_id(f)?.ok_or_else(|| FeatureError::new("missing id".to_owned()))?;
         let g = f
@@ -244,7 +249,8 @@ fn parse_code<T: std::str::FromStr>(s: &str) -> Result<T, FeatureError>
 where
     T::Err: std::fmt::Display,
 {
-    s.parse().map_err(|e: T::Err| FeatureError::new(e.to_string()))
+    s.parse()
+        .map_err(|e: T::Err| FeatureError::new(e.to_string()))
 }
 
 /// Parses an admin level name.

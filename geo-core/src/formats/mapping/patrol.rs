@@ -30,7 +30,10 @@ impl FeatureMapping for Patrol {
         put(
             &mut m,
             "times",
-            self.times.iter().map(|&t| time_value(t)).collect::<Vec<_>>(),
+            self.times
+                .iter()
+                .map(|&t| time_value(t))
+                .collect::<Vec<_>>(),
         );
         m
     }

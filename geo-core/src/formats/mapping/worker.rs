@@ -1,4 +1,4 @@
-//! Workers: id = worker id, properties grids and seen_at and, when asked, name and phone.
+//! Workers: id = worker id, properties grids and `seen_at` and, when asked, name and phone.
 
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
@@ -31,7 +31,10 @@ impl FeatureMapping for Worker {
         put(
             &mut m,
             "grids",
-            self.grids.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            self.grids
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
         );
         put(&mut m, "seen_at", time_value(self.seen_at));
         m
