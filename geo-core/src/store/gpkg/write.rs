@@ -238,25 +238,41 @@ fn upsert_incidents(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob:
     // Without details, an upsert leaves stored details alone (status updates carry none).
     let mut ins = tx.prepare_cached(&upsert_sql("incidents", &cols, &["fid"]))?;
     let mut sel = tx.prepare_cached("SELECT geom FROM incidents WHERE fid = ?1")?;
+    // Ids above the largest stored one cannot replace anything: skip their look-up (bulk imports).
+    let max_fid = max_fid(tx, Layer::Incidents)?;
     for (n, i) in d.incidents.iter().enumerate() {
         let fid = to_i64("incident id", i.id.0)?;
-        let old = old_geom(&mut sel, &[&fid])?;
+        let old = if max_fid.is_some_and(|m| fid <= m) { old_geom(&mut sel, &[&fid])? } else { None };
         blob.clear();
         geom::encode_point(i.location, blob)?;
-        let steps: Vec<Option<i64>> = Step::ALL.iter().map(|s| i.lifecycle.at(*s)).collect();
-        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(cols.len());
-        let (category, source, status, supervision) =
-            (i.category.as_str(), i.source.as_str(), i.status.as_str(), i.supervision.as_str());
-        values.extend::<[&dyn ToSql; 7]>([&fid, &*blob, &category, &i.subcategory, &source, &i.people, &status]);
-        values.extend(steps.iter().map(|t| t as &dyn ToSql));
-        values.extend::<[&dyn ToSql; 2]>([&i.deadline, &supervision]);
-        if let Some(det) = with_details.then(|| d.incident_details.get(n)).flatten() {
-            values.extend::<[&dyn ToSql; 2]>([&det.description, &det.reporter]);
+        // Bound one by one: no per-row parameter array on the million-row path.
+        ins.raw_bind_parameter(1, fid)?;
+        ins.raw_bind_parameter(2, &*blob)?;
+        ins.raw_bind_parameter(3, i.category.as_str())?;
+        ins.raw_bind_parameter(4, i.subcategory)?;
+        ins.raw_bind_parameter(5, i.source.as_str())?;
+        ins.raw_bind_parameter(6, i.people)?;
+        ins.raw_bind_parameter(7, i.status.as_str())?;
+        let mut k = 8;
+        for s in Step::ALL {
+            ins.raw_bind_parameter(k, i.lifecycle.at(s))?;
+            k += 1;
         }
-        ins.execute(values.as_slice())?;
+        ins.raw_bind_parameter(k, i.deadline)?;
+        ins.raw_bind_parameter(k + 1, i.supervision.as_str())?;
+        if let Some(det) = with_details.then(|| d.incident_details.get(n)).flatten() {
+            ins.raw_bind_parameter(k + 2, &det.description)?;
+            ins.raw_bind_parameter(k + 3, &det.reporter)?;
+        }
+        ins.raw_execute()?;
         fx.written(Layer::Incidents, Some(Rect::new(i.location.0, i.location.0)), old.as_deref())?;
     }
     Ok(())
+}
+
+/// The largest fid in a layer's table, `None` when it is empty.
+fn max_fid(tx: &Transaction<'_>, layer: Layer) -> Result<Option<i64>> {
+    Ok(tx.query_row(&format!("SELECT MAX(fid) FROM {layer}"), [], |r| r.get(0))?)
 }
 
 fn upsert_patrols(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mut Vec<u8>) -> Result<()> {
@@ -265,9 +281,10 @@ fn upsert_patrols(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &
     }
     let mut sel = tx.prepare_cached("SELECT geom FROM patrols WHERE fid = ?1")?;
     let mut ins = tx.prepare_cached(&upsert_sql("patrols", &["fid", "geom", "worker", "start_at", "end_at"], &["fid"]))?;
+    let max_fid = max_fid(tx, Layer::Patrols)?;
     for p in &c.upserts.patrols {
         let fid = to_i64("patrol id", p.id.0)?;
-        let old = old_geom(&mut sel, &[&fid])?;
+        let old = if max_fid.is_some_and(|m| fid <= m) { old_geom(&mut sel, &[&fid])? } else { None };
         blob.clear();
         // Validation bounded the times to 2^53, so each is exact as an f64 M value.
         let m: Vec<f64> = p.times.iter().map(|t| *t as f64).collect();
