@@ -3,10 +3,14 @@
 //! `cargo test --release -p geo-core --test gpkg_bench -- --ignored --nocapture`.
 //! Nothing here asserts a timing; the test checks the data and prints the rates.
 
+// Tests may unwrap and panic (BRIEF); helpers outside #[test] fns need it said.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
+
 use std::time::Instant;
 
 use geo_core::model::{
-    Category, Dataset, Incident, IncidentDetails, IncidentId, Layer, Lifecycle, Source, Step, Supervision,
+    Category, Dataset, Incident, IncidentDetails, IncidentId, Layer, Lifecycle, Source, Step,
+    Supervision,
 };
 use geo_core::store::{ChangeSet, GpkgStore, Store};
 use geo_types::Point;
@@ -39,7 +43,10 @@ fn incidents(n: u64) -> (Vec<Incident>, Vec<IncidentDetails>) {
             deadline: at + 7 * 86_400,
             supervision: Supervision::ALL[rng.random_range(0..4)],
         });
-        dets.push(IncidentDetails { description: format!("事件描述 {id}"), reporter: "网格员".into() });
+        dets.push(IncidentDetails {
+            description: format!("事件描述 {id}"),
+            reporter: "网格员".into(),
+        });
     }
     (incs, dets)
 }
@@ -49,7 +56,10 @@ fn incidents(n: u64) -> (Vec<Incident>, Vec<IncidentDetails>) {
 fn cpu_s() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let f: Vec<f64> = after.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
     // Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s; index 11, 12 after the ')'.
     (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
 }
@@ -60,7 +70,9 @@ fn million_incidents_apply_and_load() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.gpkg");
     let (incs, dets) = incidents(N);
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let store = GpkgStore::open(&path).unwrap();
         let changes = ChangeSet {
@@ -96,6 +108,7 @@ fn million_incidents_apply_and_load() {
         println!("re-apply {N} incidents as updates (no details): {s:.2} s wall = {:.0} rows/s; {cpu:.2} s CPU", N as f64 / s);
         assert_eq!(store.count(Layer::Incidents).await.unwrap(), N);
     });
-    let size = std::fs::metadata(&path).unwrap().len() + std::fs::metadata(path.with_extension("gpkg-wal")).map_or(0, |m| m.len());
+    let size = std::fs::metadata(&path).unwrap().len()
+        + std::fs::metadata(path.with_extension("gpkg-wal")).map_or(0, |m| m.len());
     println!("file size (db + wal): {:.1} MB", size as f64 / 1e6);
 }
