@@ -730,6 +730,23 @@ async fn ogrinfo_reads_every_layer() {
     }
     // And the Chinese attributes come through as UTF-8.
     assert!(ogrinfo(&["-q", file, "admin"]).contains("吉首市"));
+
+    // GDAL's GeoPackage conformance validator (Debian python3-gdal) finds nothing to report.
+    drop(store);
+    let out = Command::new("/usr/bin/python3")
+        .arg("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py")
+        .arg(file)
+        .output()
+        .expect("python3-gdal's validate_gpkg.py must be installed");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "validate_gpkg.py: {report}"
+    );
 }
 
 #[test]
