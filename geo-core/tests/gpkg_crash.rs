@@ -3,6 +3,9 @@
 //! with SIGKILL at a random moment, reopens the store and checks that every acknowledged
 //! write is there and the integrity check passes.
 
+// Tests may unwrap and panic (BRIEF); helpers outside #[test] fns need it said.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -10,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use geo_core::model::{
-    Category, Dataset, Incident, IncidentDetails, IncidentId, Layer, Lifecycle, Source, Step, Supervision,
-    Worker, WorkerId,
+    Category, Dataset, Incident, IncidentDetails, IncidentId, Layer, Lifecycle, Source, Step,
+    Supervision, Worker, WorkerId,
 };
 use geo_core::store::{ChangeSet, GpkgStore, Store};
 use geo_types::Point;
@@ -26,7 +29,10 @@ fn batch(n: u64) -> ChangeSet {
     let incidents: Vec<Incident> = (n * PER_BATCH..(n + 1) * PER_BATCH)
         .map(|id| Incident {
             id: IncidentId(id),
-            location: Point::new(109.0 + (id % 1000) as f64 * 1e-3, 28.0 + (id / 1000 % 1000) as f64 * 1e-3),
+            location: Point::new(
+                109.0 + (id % 1000) as f64 * 1e-3,
+                28.0 + (id / 1000 % 1000) as f64 * 1e-3,
+            ),
             category: Category::Environment,
             subcategory: (id % 4) as u8,
             source: Source::Video,
@@ -39,7 +45,10 @@ fn batch(n: u64) -> ChangeSet {
         .collect();
     let incident_details = incidents
         .iter()
-        .map(|i| IncidentDetails { description: format!("事件 {}", i.id.0), reporter: "巡查".into() })
+        .map(|i| IncidentDetails {
+            description: format!("事件 {}", i.id.0),
+            reporter: "巡查".into(),
+        })
         .collect();
     let worker = Worker {
         id: WorkerId("W1".into()),
@@ -50,7 +59,12 @@ fn batch(n: u64) -> ChangeSet {
         seen_at: T0 + n as i64,
     };
     ChangeSet {
-        upserts: Dataset { incidents, incident_details, workers: vec![worker], ..Dataset::default() },
+        upserts: Dataset {
+            incidents,
+            incident_details,
+            workers: vec![worker],
+            ..Dataset::default()
+        },
         deletes: vec![],
         author: "crash-writer".into(),
         summary: format!("batch {n}"),
@@ -61,8 +75,12 @@ fn batch(n: u64) -> ChangeSet {
 #[test]
 #[ignore = "child role of the crash test; runs only when the crash test starts it"]
 fn crash_writer_child() {
-    let Ok(path) = std::env::var(ROLE_ENV) else { return };
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let Ok(path) = std::env::var(ROLE_ENV) else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let store = GpkgStore::open(&path).unwrap();
         let start = store.count(Layer::Incidents).await.unwrap() / PER_BATCH;
@@ -77,13 +95,22 @@ fn crash_writer_child() {
 fn kill_9_keeps_every_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.gpkg");
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let exe = std::env::current_exe().unwrap();
     let mut acked: BTreeSet<u64> = BTreeSet::new();
     for round in 0..4 {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_writer_child", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_writer_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(ROLE_ENV, &path)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -106,10 +133,15 @@ fn kill_9_keeps_every_acknowledged_write() {
         child.wait().unwrap();
         reader.join().unwrap();
         let got = acks.lock().unwrap().clone();
-        println!("round {round} (seed {seed}): killed after {wait} ms, {} acks", got.len());
+        println!(
+            "round {round} (seed {seed}): killed after {wait} ms, {} acks",
+            got.len()
+        );
         acked.extend(got);
 
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let store = GpkgStore::open(&path).unwrap();
             store.check_integrity().await.unwrap();
@@ -118,9 +150,15 @@ fn kill_9_keeps_every_acknowledged_write() {
             // Whole batches only (each apply is atomic), forming a prefix 0..m.
             assert_eq!(ids.len() as u64 % PER_BATCH, 0);
             let batches = ids.len() as u64 / PER_BATCH;
-            assert!(ids.iter().copied().eq(0..batches * PER_BATCH), "incident ids are not a prefix of whole batches");
+            assert!(
+                ids.iter().copied().eq(0..batches * PER_BATCH),
+                "incident ids are not a prefix of whole batches"
+            );
             for n in &acked {
-                assert!(*n < batches, "acknowledged batch {n} is missing ({batches} batches on disk)");
+                assert!(
+                    *n < batches,
+                    "acknowledged batch {n} is missing ({batches} batches on disk)"
+                );
                 let want = batch(*n);
                 let first = &want.upserts.incidents[0];
                 assert_eq!(data.incidents[(n * PER_BATCH) as usize], *first);
@@ -130,8 +168,16 @@ fn kill_9_keeps_every_acknowledged_write() {
                 );
             }
             if let Some(last) = acked.last() {
-                let seen = data.workers.iter().find(|w| w.id.0 == "W1").unwrap().seen_at;
-                assert!(seen >= T0 + *last as i64, "worker position older than the last acknowledged write");
+                let seen = data
+                    .workers
+                    .iter()
+                    .find(|w| w.id.0 == "W1")
+                    .unwrap()
+                    .seen_at;
+                assert!(
+                    seen >= T0 + *last as i64,
+                    "worker position older than the last acknowledged write"
+                );
             }
         });
     }

@@ -45,13 +45,18 @@ pub fn encode_multipolygon(mp: &MultiPolygon<f64>, out: &mut Vec<u8>) -> crate::
         WkbDialect::Geopackage,
         CoordDimensions::xy(),
         Some(SRS_ID),
-        env.map_or_else(Vec::new, |r| vec![r.min().x, r.max().x, r.min().y, r.max().y]),
+        env.map_or_else(Vec::new, |r| {
+            vec![r.min().x, r.max().x, r.min().y, r.max().y]
+        }),
     );
     (|| {
         w.multipolygon_begin(mp.0.len(), 0)?;
         for (i, poly) in mp.iter().enumerate() {
             w.polygon_begin(false, 1 + poly.interiors().len(), i)?;
-            for (j, ring) in std::iter::once(poly.exterior()).chain(poly.interiors()).enumerate() {
+            for (j, ring) in std::iter::once(poly.exterior())
+                .chain(poly.interiors())
+                .enumerate()
+            {
                 w.linestring_begin(false, ring.0.len(), j)?;
                 for (k, c) in ring.0.iter().enumerate() {
                     w.xy(c.x, c.y, k)?;
@@ -66,7 +71,11 @@ pub fn encode_multipolygon(mp: &MultiPolygon<f64>, out: &mut Vec<u8>) -> crate::
 }
 
 /// Appends a line string with one M value per vertex (`LINESTRING M`) to `out`.
-pub fn encode_linestring_m(line: &LineString<f64>, m: &[f64], out: &mut Vec<u8>) -> crate::Result<()> {
+pub fn encode_linestring_m(
+    line: &LineString<f64>,
+    m: &[f64],
+    out: &mut Vec<u8>,
+) -> crate::Result<()> {
     if line.0.len() != m.len() {
         return Err(crate::Error::Invalid(format!(
             "line string has {} vertices but {} M values",
@@ -80,7 +89,9 @@ pub fn encode_linestring_m(line: &LineString<f64>, m: &[f64], out: &mut Vec<u8>)
         WkbDialect::Geopackage,
         CoordDimensions::xym(),
         Some(SRS_ID),
-        env.map_or_else(Vec::new, |r| vec![r.min().x, r.max().x, r.min().y, r.max().y]),
+        env.map_or_else(Vec::new, |r| {
+            vec![r.min().x, r.max().x, r.min().y, r.max().y]
+        }),
     );
     (|| {
         w.linestring_begin(true, line.0.len(), 0)?;
@@ -161,7 +172,10 @@ pub fn decode(blob: &[u8]) -> crate::Result<Decoded> {
 pub fn decode_point(blob: &[u8]) -> crate::Result<Point<f64>> {
     match decode(blob)? {
         Decoded::Point(p) => Ok(p),
-        other => Err(crate::Error::Corrupt(format!("expected a point geometry, found {}", other.name()))),
+        other => Err(crate::Error::Corrupt(format!(
+            "expected a point geometry, found {}",
+            other.name()
+        ))),
     }
 }
 
@@ -205,13 +219,17 @@ pub fn blob_bbox(blob: &[u8]) -> crate::Result<Option<Rect<f64>>> {
 /// Reads the XY envelope from a GeoPackage header, if the header has one.
 fn header_envelope(blob: &[u8]) -> Option<Rect<f64>> {
     let flags = *blob.get(3)?;
-    if blob.get(..2)? != b"GP" || (flags >> 1) & 0b111 == 0 {
+    if blob.get(..2)? != b"GP" || flags & 0b1110 == 0 {
         return None;
     }
     let le = flags & 1 == 1;
     let f = |i: usize| -> Option<f64> {
         let b: [u8; 8] = blob.get(8 + 8 * i..16 + 8 * i)?.try_into().ok()?;
-        Some(if le { f64::from_le_bytes(b) } else { f64::from_be_bytes(b) })
+        Some(if le {
+            f64::from_le_bytes(b)
+        } else {
+            f64::from_be_bytes(b)
+        })
     };
     let (minx, maxx, miny, maxy) = (f(0)?, f(1)?, f(2)?, f(3)?);
     (minx.is_finite() && maxx.is_finite() && miny.is_finite() && maxy.is_finite())
@@ -254,7 +272,11 @@ struct Collector {
 impl Collector {
     fn push(&mut self, x: f64, y: f64, m: Option<f64>) {
         let c = Coord { x, y };
-        if self.kind == Kind::Point && !self.in_polygon && self.coords.is_empty() && self.point.is_none() {
+        if self.kind == Kind::Point
+            && !self.in_polygon
+            && self.coords.is_empty()
+            && self.point.is_none()
+        {
             self.point = Some(c);
             return;
         }
@@ -266,7 +288,9 @@ impl Collector {
 
     fn refuse(&mut self, what: &'static str) -> geozero::error::Result<()> {
         self.unsupported.get_or_insert(what);
-        Err(GeozeroError::Geometry(format!("unsupported geometry type {what}")))
+        Err(GeozeroError::Geometry(format!(
+            "unsupported geometry type {what}"
+        )))
     }
 }
 
@@ -302,7 +326,12 @@ impl GeomProcessor for Collector {
     fn multipoint_begin(&mut self, _size: usize, _idx: usize) -> geozero::error::Result<()> {
         self.refuse("multipoint")
     }
-    fn linestring_begin(&mut self, _tagged: bool, size: usize, _idx: usize) -> geozero::error::Result<()> {
+    fn linestring_begin(
+        &mut self,
+        _tagged: bool,
+        size: usize,
+        _idx: usize,
+    ) -> geozero::error::Result<()> {
         if !self.in_polygon {
             self.kind = Kind::Line;
         }
@@ -311,14 +340,20 @@ impl GeomProcessor for Collector {
     }
     fn linestring_end(&mut self, _tagged: bool, _idx: usize) -> geozero::error::Result<()> {
         if self.in_polygon {
-            self.rings.push(LineString(std::mem::take(&mut self.coords)));
+            self.rings
+                .push(LineString(std::mem::take(&mut self.coords)));
         }
         Ok(())
     }
     fn multilinestring_begin(&mut self, _size: usize, _idx: usize) -> geozero::error::Result<()> {
         self.refuse("multilinestring")
     }
-    fn polygon_begin(&mut self, _tagged: bool, size: usize, _idx: usize) -> geozero::error::Result<()> {
+    fn polygon_begin(
+        &mut self,
+        _tagged: bool,
+        size: usize,
+        _idx: usize,
+    ) -> geozero::error::Result<()> {
         self.kind = Kind::Polygons;
         self.in_polygon = true;
         self.rings = Vec::with_capacity(size.min(MAX_PREALLOC));
@@ -337,7 +372,11 @@ impl GeomProcessor for Collector {
         self.polygons = Vec::with_capacity(size.min(MAX_PREALLOC));
         Ok(())
     }
-    fn geometrycollection_begin(&mut self, _size: usize, _idx: usize) -> geozero::error::Result<()> {
+    fn geometrycollection_begin(
+        &mut self,
+        _size: usize,
+        _idx: usize,
+    ) -> geozero::error::Result<()> {
         self.refuse("geometry collection")
     }
     fn circularstring_begin(&mut self, _size: usize, _idx: usize) -> geozero::error::Result<()> {
@@ -355,7 +394,12 @@ impl GeomProcessor for Collector {
     fn multisurface_begin(&mut self, _size: usize, _idx: usize) -> geozero::error::Result<()> {
         self.refuse("multisurface")
     }
-    fn triangle_begin(&mut self, _tagged: bool, _size: usize, _idx: usize) -> geozero::error::Result<()> {
+    fn triangle_begin(
+        &mut self,
+        _tagged: bool,
+        _size: usize,
+        _idx: usize,
+    ) -> geozero::error::Result<()> {
         self.refuse("triangle")
     }
     fn polyhedralsurface_begin(&mut self, _size: usize, _idx: usize) -> geozero::error::Result<()> {
@@ -416,7 +460,10 @@ mod tests {
         encode_multipolygon(&mp, &mut b).unwrap();
         assert_eq!(decode_multipolygon(&b).unwrap(), mp);
         let r = blob_bbox(&b).unwrap().unwrap();
-        assert_eq!((r.min(), r.max()), (coord! {x: 0., y: -1.}, coord! {x: 21., y: 20.}));
+        assert_eq!(
+            (r.min(), r.max()),
+            (coord! {x: 0., y: -1.}, coord! {x: 21., y: 20.})
+        );
     }
 
     #[test]
@@ -432,7 +479,12 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for blob in [&b""[..], b"GP", b"XX\0\x01\0\0\0\0", b"GP\0\x01\0\0\0\0\x01\x06\0\0\0\xff\xff\xff\xff"] {
+        for blob in [
+            &b""[..],
+            b"GP",
+            b"XX\0\x01\0\0\0\0",
+            b"GP\0\x01\0\0\0\0\x01\x06\0\0\0\xff\xff\xff\xff",
+        ] {
             assert!(decode(blob).is_err(), "{blob:?}");
         }
         let mut b = Vec::new();

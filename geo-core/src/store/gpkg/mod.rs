@@ -24,7 +24,9 @@ use crate::store::{Applied, ChangeSet, Store};
 use crate::Result;
 use threads::ConnThreads;
 
-pub use geom::{blob_bbox, decode, encode_linestring_m, encode_multipolygon, encode_point, Decoded};
+pub use geom::{
+    blob_bbox, decode, encode_linestring_m, encode_multipolygon, encode_point, Decoded,
+};
 
 /// Read connections: loads and detail look-ups run beside the writer.
 const READERS: usize = 2;
@@ -40,7 +42,9 @@ pub struct GpkgStore {
 
 impl std::fmt::Debug for GpkgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GpkgStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("GpkgStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,7 +68,9 @@ impl GpkgStore {
         };
         let mut conn = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         if fresh {
             schema::create(&mut conn)?;
@@ -73,9 +79,13 @@ impl GpkgStore {
         }
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(crate::Error::Unavailable(format!("{shown}: cannot use WAL journal (got {mode})")));
+            return Err(crate::Error::Unavailable(format!(
+                "{shown}: cannot use WAL journal (got {mode})"
+            )));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
+    // A bulk import grows the WAL to the size of the data; shrink it back after checkpoints.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         configure(&conn)?;
         let mut first = Some(conn);
         let writer = ConnThreads::start("writer", 1, move || {
@@ -92,7 +102,11 @@ impl GpkgStore {
             configure(&c)?;
             Ok(c)
         })?;
-        Ok(Self { path, readers, writer })
+        Ok(Self {
+            path,
+            readers,
+            writer,
+        })
     }
 
     /// The file this store writes.
@@ -117,7 +131,9 @@ impl Store for GpkgStore {
     }
 
     async fn incident_details(&self, id: IncidentId) -> Result<Option<IncidentDetails>> {
-        self.readers.run(move |c| read::incident_details(c, id)).await
+        self.readers
+            .run(move |c| read::incident_details(c, id))
+            .await
     }
 
     async fn count(&self, layer: Layer) -> Result<u64> {

@@ -8,9 +8,9 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use super::geom;
 use crate::codes::{AdminCode, AdminLevel, CameraId, GridCode, VillageCode};
 use crate::model::{
-    AdminUnit, Camera, CameraStatus, Category, Center, Dataset, Direction, Grid, GridKind, Incident,
-    IncidentDetails, IncidentId, Layer, Lifecycle, Patrol, PatrolId, PositionType, PtzType, Source,
-    Step, Supervision, Worker, WorkerId,
+    AdminUnit, Camera, CameraStatus, Category, Center, Dataset, Direction, Grid, GridKind,
+    Incident, IncidentDetails, IncidentId, Layer, Lifecycle, Patrol, PatrolId, PositionType,
+    PtzType, Source, Step, Supervision, Worker, WorkerId,
 };
 use crate::{Error, Result};
 
@@ -23,15 +23,34 @@ fn parse<T: FromStr>(layer: Layer, fid: i64, col: &str, s: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
-    s.parse().map_err(|e| corrupt(layer, fid, format!("column {col} {s:?}: {e}")))
+    s.parse()
+        .map_err(|e| corrupt(layer, fid, format!("column {col} {s:?}: {e}")))
 }
 
-fn some<T>(layer: Layer, fid: i64, col: &str, v: Option<T>, raw: impl std::fmt::Debug) -> Result<T> {
-    v.ok_or_else(|| corrupt(layer, fid, format!("column {col} has unknown value {raw:?}")))
+fn some<T>(
+    layer: Layer,
+    fid: i64,
+    col: &str,
+    v: Option<T>,
+    raw: impl std::fmt::Debug,
+) -> Result<T> {
+    v.ok_or_else(|| {
+        corrupt(
+            layer,
+            fid,
+            format!("column {col} has unknown value {raw:?}"),
+        )
+    })
 }
 
 fn int<T: TryFrom<i64>>(layer: Layer, fid: i64, col: &str, v: i64) -> Result<T> {
-    T::try_from(v).map_err(|_| corrupt(layer, fid, format!("column {col} value {v} is out of range")))
+    T::try_from(v).map_err(|_| {
+        corrupt(
+            layer,
+            fid,
+            format!("column {col} value {v} is out of range"),
+        )
+    })
 }
 
 fn blob<'r>(layer: Layer, fid: i64, row: &'r Row<'_>, idx: usize) -> Result<&'r [u8]> {
@@ -56,7 +75,9 @@ fn rows<T>(
     cols: &str,
     mut f: impl FnMut(i64, &Row<'_>) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let mut stmt = conn.prepare(&format!("SELECT fid, geom, {cols} FROM {layer} ORDER BY fid"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT fid, geom, {cols} FROM {layer} ORDER BY fid"
+    ))?;
     let mut out = Vec::new();
     let mut rs = stmt.query([])?;
     while let Some(r) = rs.next()? {
@@ -69,19 +90,40 @@ fn rows<T>(
 /// Reads every layer, without incident details.
 pub fn load(conn: &mut Connection) -> Result<Dataset> {
     let tx = conn.transaction()?;
+    let data = Dataset {
+        admin: load_admin(&tx)?,
+        grids: load_grids(&tx)?,
+        cameras: load_cameras(&tx)?,
+        incidents: load_incidents(&tx)?,
+        incident_details: Vec::new(),
+        patrols: load_patrols(&tx)?,
+        workers: load_workers(&tx)?,
+        centers: load_centers(&tx)?,
+    };
+    tx.commit()?;
+    Ok(data)
+}
+
+fn load_admin(tx: &Connection) -> Result<Vec<AdminUnit>> {
     let l = Layer::Admin;
-    let admin = rows(&tx, l, "code, name, parent", |fid, r| {
+    rows(tx, l, "code, name, parent", |fid, r| {
         let parent: Option<String> = r.get(4)?;
         Ok(AdminUnit {
-            geometry: geom::decode_multipolygon(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?,
+            geometry: geom::decode_multipolygon(blob(l, fid, r, 1)?)
+                .map_err(|e| corrupt(l, fid, e))?,
             code: parse(l, fid, "code", text(r, 2)?)?,
             name: r.get(3)?,
-            parent: parent.map(|p| parse::<AdminCode>(l, fid, "parent", &p)).transpose()?,
+            parent: parent
+                .map(|p| parse::<AdminCode>(l, fid, "parent", &p))
+                .transpose()?,
         })
-    })?;
+    })
+}
+
+fn load_grids(tx: &Connection) -> Result<Vec<Grid>> {
     let l = Layer::Grids;
-    let grids = rows(
-        &tx,
+    rows(
+        tx,
         l,
         "code, revision, name, village, kind, workers, households, population, valid_from, valid_to",
         |fid, r| {
@@ -100,10 +142,13 @@ pub fn load(conn: &mut Connection) -> Result<Dataset> {
                 valid_to: r.get(11)?,
             })
         },
-    )?;
+    )
+}
+
+fn load_cameras(tx: &Connection) -> Result<Vec<Camera>> {
     let l = Layer::Cameras;
-    let cameras = rows(
-        &tx,
+    rows(
+        tx,
         l,
         "id, name, ptz_type, position_type, direction, azimuth_deg, fov_deg, range_m, status",
         |fid, r| {
@@ -111,26 +156,54 @@ pub fn load(conn: &mut Connection) -> Result<Dataset> {
             let status = match text(r, 10)? {
                 "online" => CameraStatus::Online,
                 "offline" => CameraStatus::Offline,
-                other => return Err(corrupt(l, fid, format!("column status has unknown value {other:?}"))),
+                other => {
+                    return Err(corrupt(
+                        l,
+                        fid,
+                        format!("column status has unknown value {other:?}"),
+                    ))
+                }
             };
             Ok(Camera {
-                location: geom::decode_point(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?,
+                location: geom::decode_point(blob(l, fid, r, 1)?)
+                    .map_err(|e| corrupt(l, fid, e))?,
                 id: parse::<CameraId>(l, fid, "id", text(r, 2)?)?,
                 name: r.get(3)?,
-                ptz_type: some(l, fid, "ptz_type", u8::try_from(ptz).ok().and_then(PtzType::from_code), ptz)?,
-                position_type: some(l, fid, "position_type", u8::try_from(pos).ok().and_then(PositionType::new), pos)?,
-                direction: some(l, fid, "direction", u8::try_from(dir).ok().and_then(Direction::new), dir)?,
+                ptz_type: some(
+                    l,
+                    fid,
+                    "ptz_type",
+                    u8::try_from(ptz).ok().and_then(PtzType::from_code),
+                    ptz,
+                )?,
+                position_type: some(
+                    l,
+                    fid,
+                    "position_type",
+                    u8::try_from(pos).ok().and_then(PositionType::new),
+                    pos,
+                )?,
+                direction: some(
+                    l,
+                    fid,
+                    "direction",
+                    u8::try_from(dir).ok().and_then(Direction::new),
+                    dir,
+                )?,
                 azimuth_deg: r.get::<_, Option<f64>>(7)?.map(|v| v as f32),
                 fov_deg: r.get::<_, Option<f64>>(8)?.map(|v| v as f32),
                 range_m: r.get::<_, Option<f64>>(9)?.map(|v| v as f32),
                 status,
             })
         },
-    )?;
-    let incidents = load_incidents(&tx)?;
+    )
+}
+
+fn load_patrols(tx: &Connection) -> Result<Vec<Patrol>> {
     let l = Layer::Patrols;
-    let patrols = rows(&tx, l, "worker", |fid, r| {
-        let (track, m) = geom::decode_linestring_m(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?;
+    rows(tx, l, "worker", |fid, r| {
+        let (track, m) =
+            geom::decode_linestring_m(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?;
         if m.len() != track.0.len() {
             return Err(corrupt(l, fid, "track has no M (vertex time) values"));
         }
@@ -149,9 +222,12 @@ pub fn load(conn: &mut Connection) -> Result<Dataset> {
             track,
             times,
         })
-    })?;
+    })
+}
+
+fn load_workers(tx: &Connection) -> Result<Vec<Worker>> {
     let l = Layer::Workers;
-    let workers = rows(&tx, l, "id, name, phone, grids, seen_at", |fid, r| {
+    rows(tx, l, "id, name, phone, grids, seen_at", |fid, r| {
         Ok(Worker {
             location: geom::decode_point(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?,
             id: WorkerId(r.get(2)?),
@@ -162,44 +238,35 @@ pub fn load(conn: &mut Connection) -> Result<Dataset> {
                 .collect::<Result<_>>()?,
             seen_at: r.get(6)?,
         })
-    })?;
+    })
+}
+
+fn load_centers(tx: &Connection) -> Result<Vec<Center>> {
     let l = Layer::Centers;
-    let centers = rows(&tx, l, "code, level, name", |fid, r| {
+    rows(tx, l, "code, level, name", |fid, r| {
         Ok(Center {
             location: geom::decode_point(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?,
             code: parse(l, fid, "code", text(r, 2)?)?,
             level: parse::<AdminLevel>(l, fid, "level", text(r, 3)?)?,
             name: r.get(4)?,
         })
-    })?;
-    tx.commit()?;
-    Ok(Dataset {
-        admin,
-        grids,
-        cameras,
-        incidents,
-        incident_details: Vec::new(),
-        patrols,
-        workers,
-        centers,
     })
 }
 
 fn load_incidents(conn: &Connection) -> Result<Vec<Incident>> {
+    /// Column index of `reported_at`, the first step time.
+    const FIRST_STEP: usize = 9;
     let l = Layer::Incidents;
-    let steps: Vec<String> = Step::ALL.iter().map(|s| format!("{}_at", s.as_str())).collect();
+    let steps: Vec<String> = Step::ALL
+        .iter()
+        .map(|s| format!("{}_at", s.as_str()))
+        .collect();
     let cols = format!(
         "category, subcategory, source, people, status, deadline, supervision, {}",
         steps.join(", ")
     );
-    const FIRST_STEP: usize = 9;
     rows(conn, l, &cols, |fid, r| {
-        let (cat, src, status, sup) = (
-            text(r, 2)?,
-            text(r, 4)?,
-            text(r, 6)?,
-            text(r, 8)?,
-        );
+        let (cat, src, status, sup) = (text(r, 2)?, text(r, 4)?, text(r, 6)?, text(r, 8)?);
         let reported: i64 = r.get(FIRST_STEP)?;
         let mut lifecycle = Lifecycle::reported(reported);
         for (k, step) in Step::ALL.iter().enumerate().skip(1) {
@@ -250,7 +317,10 @@ pub fn count(conn: &Connection, layer: Layer) -> Result<u64> {
 /// Whether every layer table is empty.
 pub fn is_empty(conn: &Connection) -> Result<bool> {
     for layer in Layer::ALL {
-        let any: bool = conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {layer})"), [], |r| r.get(0))?;
+        let any: bool =
+            conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {layer})"), [], |r| {
+                r.get(0)
+            })?;
         if any {
             return Ok(false);
         }
@@ -265,14 +335,20 @@ pub fn check_integrity(conn: &Connection) -> Result<()> {
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<_>>()?;
     if problems != ["ok"] {
-        return Err(Error::Corrupt(format!("integrity check failed: {}", problems.join("; "))));
+        return Err(Error::Corrupt(format!(
+            "integrity check failed: {}",
+            problems.join("; ")
+        )));
     }
     let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
     let bad: Vec<String> = stmt
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<_>>()?;
     if !bad.is_empty() {
-        return Err(Error::Corrupt(format!("foreign key check failed in tables: {}", bad.join(", "))));
+        return Err(Error::Corrupt(format!(
+            "foreign key check failed in tables: {}",
+            bad.join(", ")
+        )));
     }
     Ok(())
 }

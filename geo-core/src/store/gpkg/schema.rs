@@ -36,16 +36,20 @@ pub const fn geometry_of(layer: Layer) -> (&'static str, bool) {
 /// The attribute columns of a layer's table (after `fid` and `geom`).
 fn columns(layer: Layer) -> String {
     match layer {
-        Layer::Admin => "code TEXT NOT NULL UNIQUE, level TEXT NOT NULL, name TEXT NOT NULL, parent TEXT".into(),
+        Layer::Admin => {
+            "code TEXT NOT NULL UNIQUE, level TEXT NOT NULL, name TEXT NOT NULL, parent TEXT".into()
+        }
         Layer::Grids => "code TEXT NOT NULL, revision INTEGER NOT NULL, name TEXT NOT NULL, \
             village TEXT NOT NULL, kind TEXT NOT NULL, workers TEXT NOT NULL, \
             households INTEGER NOT NULL, population INTEGER NOT NULL, \
             valid_from INTEGER NOT NULL, valid_to INTEGER, UNIQUE (code, revision)"
             .into(),
-        Layer::Cameras => "id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, ptz_type INTEGER NOT NULL, \
+        Layer::Cameras => {
+            "id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, ptz_type INTEGER NOT NULL, \
             position_type INTEGER NOT NULL, direction INTEGER NOT NULL, azimuth_deg REAL, \
             fov_deg REAL, range_m REAL, status TEXT NOT NULL"
-            .into(),
+                .into()
+        }
         Layer::Incidents => {
             let steps: Vec<String> = Step::ALL
                 .iter()
@@ -62,7 +66,9 @@ fn columns(layer: Layer) -> String {
         Layer::Workers => "id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, phone TEXT NOT NULL, \
             grids TEXT NOT NULL, seen_at INTEGER NOT NULL"
             .into(),
-        Layer::Centers => "code TEXT NOT NULL UNIQUE, level TEXT NOT NULL, name TEXT NOT NULL".into(),
+        Layer::Centers => {
+            "code TEXT NOT NULL UNIQUE, level TEXT NOT NULL, name TEXT NOT NULL".into()
+        }
     }
 }
 
@@ -108,17 +114,40 @@ pub fn create(conn: &mut Connection) -> Result<()> {
             min_x REAL, min_y REAL, max_x REAL, max_y REAL);"
     ))?;
     {
-        let mut srs = tx.prepare(
-            "INSERT INTO gpkg_spatial_ref_sys VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
+        let mut srs =
+            tx.prepare("INSERT INTO gpkg_spatial_ref_sys VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
         srs.execute(rusqlite::params![
-            "Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"
+            "Undefined cartesian SRS",
+            -1,
+            "NONE",
+            -1,
+            "undefined",
+            "undefined cartesian coordinate reference system"
         ])?;
         srs.execute(rusqlite::params![
-            "Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"
+            "Undefined geographic SRS",
+            0,
+            "NONE",
+            0,
+            "undefined",
+            "undefined geographic coordinate reference system"
         ])?;
-        srs.execute(rusqlite::params!["WGS 84 geodetic", 4326, "EPSG", 4326, WGS84_WKT, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"])?;
-        srs.execute(rusqlite::params!["China Geodetic Coordinate System 2000", 4490, "EPSG", 4490, CGCS2000_WKT, "CGCS2000 longitude/latitude (2000国家大地坐标系)"])?;
+        srs.execute(rusqlite::params![
+            "WGS 84 geodetic",
+            4326,
+            "EPSG",
+            4326,
+            WGS84_WKT,
+            "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"
+        ])?;
+        srs.execute(rusqlite::params![
+            "China Geodetic Coordinate System 2000",
+            4490,
+            "EPSG",
+            4490,
+            CGCS2000_WKT,
+            "CGCS2000 longitude/latitude (2000国家大地坐标系)"
+        ])?;
         for layer in Layer::ALL {
             let (geom, m) = geometry_of(layer);
             let name = layer.as_str();
@@ -151,7 +180,9 @@ pub fn check(conn: &Connection, path: &str) -> Result<()> {
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
-                Error::Corrupt(format!("{path} is not an SQLite database (so not a GeoPackage)"))
+                Error::Corrupt(format!(
+                    "{path} is not an SQLite database (so not a GeoPackage)"
+                ))
             }
             other => Error::Sqlite(other),
         })?;
@@ -179,7 +210,11 @@ pub fn check(conn: &Connection, path: &str) -> Result<()> {
         )));
     }
     let schema: Option<String> = conn
-        .query_row("SELECT value FROM onemap_meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM onemap_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     match schema.as_deref().map(str::parse::<i64>) {
         Some(Ok(v)) if v == SCHEMA_VERSION => {}

@@ -11,10 +11,16 @@ use crate::{Error, Result};
 const MAX_EXACT_F64: i64 = 1 << 53;
 
 fn coord_ok(c: Coord<f64>) -> bool {
-    c.x.is_finite() && c.y.is_finite() && (-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y)
+    c.x.is_finite()
+        && c.y.is_finite()
+        && (-180.0..=180.0).contains(&c.x)
+        && (-90.0..=90.0).contains(&c.y)
 }
 
-fn check_coords(what: &dyn Fn() -> String, coords: impl IntoIterator<Item = Coord<f64>>) -> Result<()> {
+fn check_coords(
+    what: &dyn Fn() -> String,
+    coords: impl IntoIterator<Item = Coord<f64>>,
+) -> Result<()> {
     match coords.into_iter().find(|c| !coord_ok(*c)) {
         Some(c) => Err(Error::Invalid(format!(
             "{}: coordinate ({}, {}) is not a finite lon/lat in [-180, 180] x [-90, 90]",
@@ -62,7 +68,10 @@ fn check_list_item(what: &dyn Fn() -> String, item: &str) -> Result<()> {
 
 fn check_f32(what: &dyn Fn() -> String, name: &str, v: Option<f32>) -> Result<()> {
     match v {
-        Some(x) if !x.is_finite() => Err(Error::Invalid(format!("{}: {name} {x} is not finite", what()))),
+        Some(x) if !x.is_finite() => Err(Error::Invalid(format!(
+            "{}: {name} {x} is not finite",
+            what()
+        ))),
         _ => Ok(()),
     }
 }
@@ -84,13 +93,21 @@ pub fn validate(changes: &ChangeSet) -> Result<()> {
         let what = || format!("grid {} revision {}", g.code, g.revision);
         check_multipolygon(&what, &g.geometry)?;
         if g.village != g.code.village() {
-            return Err(Error::Invalid(format!("{}: village {} is not the code's village {}", what(), g.village, g.code.village())));
+            return Err(Error::Invalid(format!(
+                "{}: village {} is not the code's village {}",
+                what(),
+                g.village,
+                g.code.village()
+            )));
         }
         if g.revision == 0 {
             return Err(Error::Invalid(format!("{}: revisions start at 1", what())));
         }
         if g.valid_to.is_some_and(|end| end < g.valid_from) {
-            return Err(Error::Invalid(format!("{}: valid_to is before valid_from", what())));
+            return Err(Error::Invalid(format!(
+                "{}: valid_to is before valid_from",
+                what()
+            )));
         }
         for w in &g.workers {
             check_list_item(&what, &w.0)?;
@@ -107,7 +124,11 @@ pub fn validate(changes: &ChangeSet) -> Result<()> {
         let what = || format!("incident {}", i.id.0);
         check_coords(&what, [i.location.0])?;
         if i64::try_from(i.id.0).is_err() {
-            return Err(Error::Invalid(format!("{}: id is above {}", what(), i64::MAX)));
+            return Err(Error::Invalid(format!(
+                "{}: id is above {}",
+                what(),
+                i64::MAX
+            )));
         }
         if usize::from(i.subcategory) >= i.category.subcategories().len() {
             return Err(Error::Invalid(format!(
@@ -119,26 +140,7 @@ pub fn validate(changes: &ChangeSet) -> Result<()> {
         }
     }
     for p in &d.patrols {
-        let what = || format!("patrol {}", p.id.0);
-        if i64::try_from(p.id.0).is_err() {
-            return Err(Error::Invalid(format!("{}: id is above {}", what(), i64::MAX)));
-        }
-        if p.track.0.is_empty() || p.times.len() != p.track.0.len() {
-            return Err(Error::Invalid(format!(
-                "{}: has {} points and {} times; it needs at least one point and one time per point",
-                what(),
-                p.track.0.len(),
-                p.times.len()
-            )));
-        }
-        if p.times.windows(2).any(|w| w[1] < w[0]) {
-            return Err(Error::Invalid(format!("{}: vertex times must be ascending", what())));
-        }
-        if p.times.iter().any(|t| t.abs() > MAX_EXACT_F64) {
-            return Err(Error::Invalid(format!("{}: a vertex time is out of range", what())));
-        }
-        check_list_item(&what, &p.worker.0)?;
-        check_coords(&what, p.track.0.iter().copied())?;
+        check_patrol(p)?;
     }
     for w in &d.workers {
         let what = || format!("worker {}", w.id);
@@ -148,5 +150,40 @@ pub fn validate(changes: &ChangeSet) -> Result<()> {
     for c in &d.centers {
         check_coords(&|| format!("center {}", c.code), [c.location.0])?;
     }
+    Ok(())
+}
+
+/// Checks one patrol track: ids, one ascending time per vertex, coordinates.
+fn check_patrol(p: &crate::model::Patrol) -> Result<()> {
+    let what = || format!("patrol {}", p.id.0);
+    if i64::try_from(p.id.0).is_err() {
+        return Err(Error::Invalid(format!(
+            "{}: id is above {}",
+            what(),
+            i64::MAX
+        )));
+    }
+    if p.track.0.is_empty() || p.times.len() != p.track.0.len() {
+        return Err(Error::Invalid(format!(
+            "{}: has {} points and {} times; it needs at least one point and one time per point",
+            what(),
+            p.track.0.len(),
+            p.times.len()
+        )));
+    }
+    if p.times.windows(2).any(|w| w[1] < w[0]) {
+        return Err(Error::Invalid(format!(
+            "{}: vertex times must be ascending",
+            what()
+        )));
+    }
+    if p.times.iter().any(|t| t.abs() > MAX_EXACT_F64) {
+        return Err(Error::Invalid(format!(
+            "{}: a vertex time is out of range",
+            what()
+        )));
+    }
+    check_list_item(&what, &p.worker.0)?;
+    check_coords(&what, p.track.0.iter().copied())?;
     Ok(())
 }

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use geo_types::Rect;
-use rusqlite::{params, Connection, OptionalExtension, Statement, ToSql, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OptionalExtension, Statement, ToSql, Transaction, TransactionBehavior,
+};
 
 use super::geom::{self, bbox, blob_bbox, union};
 use crate::model::{Layer, Step};
@@ -32,7 +34,11 @@ struct Effects {
 impl Effects {
     fn layer(&mut self, layer: Layer) -> &mut LayerEffect {
         let pos = Layer::ALL.iter().position(|l| *l == layer).unwrap_or(0);
-        &mut self.layers.entry(pos).or_insert_with(|| (layer, LayerEffect::default())).1
+        &mut self
+            .layers
+            .entry(pos)
+            .or_insert_with(|| (layer, LayerEffect::default()))
+            .1
     }
 
     /// Records one upserted row: its new box and its old blob, if it had one.
@@ -94,7 +100,12 @@ pub fn apply(conn: &mut Connection, changes: &ChangeSet) -> Result<Applied> {
     for (layer, e) in fx.layers.values() {
         update_extent(&tx, *layer, e)?;
     }
-    let layers: Vec<Layer> = fx.layers.values().filter(|(_, e)| e.rows > 0).map(|(l, _)| *l).collect();
+    let layers: Vec<Layer> = fx
+        .layers
+        .values()
+        .filter(|(_, e)| e.rows > 0)
+        .map(|(l, _)| *l)
+        .collect();
     let rows: u64 = fx.layers.values().map(|(_, e)| e.rows).sum();
     let names: Vec<&str> = layers.iter().map(|l| l.as_str()).collect();
     let d = fx.dirty;
@@ -115,31 +126,68 @@ pub fn apply(conn: &mut Connection, changes: &ChangeSet) -> Result<Applied> {
     )?;
     let seq = u64::try_from(tx.last_insert_rowid()).unwrap_or(0);
     tx.commit()?;
-    Ok(Applied { seq, layers, rows, dirty: d })
+    Ok(Applied {
+        seq,
+        layers,
+        rows,
+        dirty: d,
+    })
 }
 
-fn upsert_admin(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mut Vec<u8>) -> Result<()> {
+fn upsert_admin(
+    tx: &Transaction<'_>,
+    c: &ChangeSet,
+    fx: &mut Effects,
+    blob: &mut Vec<u8>,
+) -> Result<()> {
     if c.upserts.admin.is_empty() {
         return Ok(());
     }
     let mut sel = tx.prepare_cached("SELECT geom FROM admin WHERE code = ?1")?;
-    let mut ins = tx.prepare_cached(&upsert_sql("admin", &["geom", "code", "level", "name", "parent"], &["code"]))?;
+    let mut ins = tx.prepare_cached(&upsert_sql(
+        "admin",
+        &["geom", "code", "level", "name", "parent"],
+        &["code"],
+    ))?;
     for a in &c.upserts.admin {
         let code = a.code.to_string();
         let old = old_geom(&mut sel, &[&code])?;
         blob.clear();
         geom::encode_multipolygon(&a.geometry, blob)?;
-        ins.execute(params![&*blob, code, a.level().as_str(), a.name, a.parent.map(|p| p.to_string())])?;
-        fx.written(Layer::Admin, bbox(a.geometry.iter().flat_map(|p| p.exterior().0.iter().copied())), old.as_deref())?;
+        ins.execute(params![
+            &*blob,
+            code,
+            a.level().as_str(),
+            a.name,
+            a.parent.map(|p| p.to_string())
+        ])?;
+        fx.written(
+            Layer::Admin,
+            bbox(
+                a.geometry
+                    .iter()
+                    .flat_map(|p| p.exterior().0.iter().copied()),
+            ),
+            old.as_deref(),
+        )?;
     }
     Ok(())
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
-fn upsert_grids(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mut Vec<u8>) -> Result<()> {
+fn upsert_grids(
+    tx: &Transaction<'_>,
+    c: &ChangeSet,
+    fx: &mut Effects,
+    blob: &mut Vec<u8>,
+) -> Result<()> {
     if c.upserts.grids.is_empty() {
         return Ok(());
     }
@@ -147,8 +195,17 @@ fn upsert_grids(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mu
     let mut ins = tx.prepare_cached(&upsert_sql(
         "grids",
         &[
-            "geom", "code", "revision", "name", "village", "kind", "workers", "households",
-            "population", "valid_from", "valid_to",
+            "geom",
+            "code",
+            "revision",
+            "name",
+            "village",
+            "kind",
+            "workers",
+            "households",
+            "population",
+            "valid_from",
+            "valid_to",
         ],
         &["code", "revision"],
     ))?;
@@ -170,12 +227,25 @@ fn upsert_grids(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mu
             g.valid_from,
             g.valid_to
         ])?;
-        fx.written(Layer::Grids, bbox(g.geometry.iter().flat_map(|p| p.exterior().0.iter().copied())), old.as_deref())?;
+        fx.written(
+            Layer::Grids,
+            bbox(
+                g.geometry
+                    .iter()
+                    .flat_map(|p| p.exterior().0.iter().copied()),
+            ),
+            old.as_deref(),
+        )?;
     }
     Ok(())
 }
 
-fn upsert_cameras(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mut Vec<u8>) -> Result<()> {
+fn upsert_cameras(
+    tx: &Transaction<'_>,
+    c: &ChangeSet,
+    fx: &mut Effects,
+    blob: &mut Vec<u8>,
+) -> Result<()> {
     if c.upserts.cameras.is_empty() {
         return Ok(());
     }
@@ -183,8 +253,16 @@ fn upsert_cameras(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &
     let mut ins = tx.prepare_cached(&upsert_sql(
         "cameras",
         &[
-            "geom", "id", "name", "ptz_type", "position_type", "direction", "azimuth_deg",
-            "fov_deg", "range_m", "status",
+            "geom",
+            "id",
+            "name",
+            "ptz_type",
+            "position_type",
+            "direction",
+            "azimuth_deg",
+            "fov_deg",
+            "range_m",
+            "status",
         ],
         &["id"],
     ))?;
@@ -208,17 +286,29 @@ fn upsert_cameras(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &
             cam.range_m.map(f64::from),
             status
         ])?;
-        fx.written(Layer::Cameras, Some(Rect::new(cam.location.0, cam.location.0)), old.as_deref())?;
+        fx.written(
+            Layer::Cameras,
+            Some(Rect::new(cam.location.0, cam.location.0)),
+            old.as_deref(),
+        )?;
     }
     Ok(())
 }
 
 /// The incident columns, in binding order; details last.
 fn incident_columns(with_details: bool) -> Vec<String> {
-    let mut cols: Vec<String> = ["fid", "geom", "category", "subcategory", "source", "people", "status"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let mut cols: Vec<String> = [
+        "fid",
+        "geom",
+        "category",
+        "subcategory",
+        "source",
+        "people",
+        "status",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
     cols.extend(Step::ALL.iter().map(|s| format!("{}_at", s.as_str())));
     cols.extend(["deadline", "supervision"].map(String::from));
     if with_details {
@@ -227,7 +317,12 @@ fn incident_columns(with_details: bool) -> Vec<String> {
     cols
 }
 
-fn upsert_incidents(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mut Vec<u8>) -> Result<()> {
+fn upsert_incidents(
+    tx: &Transaction<'_>,
+    c: &ChangeSet,
+    fx: &mut Effects,
+    blob: &mut Vec<u8>,
+) -> Result<()> {
     let d = &c.upserts;
     if d.incidents.is_empty() {
         return Ok(());
@@ -238,47 +333,94 @@ fn upsert_incidents(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob:
     // Without details, an upsert leaves stored details alone (status updates carry none).
     let mut ins = tx.prepare_cached(&upsert_sql("incidents", &cols, &["fid"]))?;
     let mut sel = tx.prepare_cached("SELECT geom FROM incidents WHERE fid = ?1")?;
+    // Ids above the largest stored one cannot replace anything: skip their look-up (bulk imports).
+    let max_fid = max_fid(tx, Layer::Incidents)?;
     for (n, i) in d.incidents.iter().enumerate() {
         let fid = to_i64("incident id", i.id.0)?;
-        let old = old_geom(&mut sel, &[&fid])?;
+        let old = if max_fid.is_some_and(|m| fid <= m) {
+            old_geom(&mut sel, &[&fid])?
+        } else {
+            None
+        };
         blob.clear();
         geom::encode_point(i.location, blob)?;
-        let steps: Vec<Option<i64>> = Step::ALL.iter().map(|s| i.lifecycle.at(*s)).collect();
-        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(cols.len());
-        let (category, source, status, supervision) =
-            (i.category.as_str(), i.source.as_str(), i.status.as_str(), i.supervision.as_str());
-        values.extend::<[&dyn ToSql; 7]>([&fid, &*blob, &category, &i.subcategory, &source, &i.people, &status]);
-        values.extend(steps.iter().map(|t| t as &dyn ToSql));
-        values.extend::<[&dyn ToSql; 2]>([&i.deadline, &supervision]);
-        if let Some(det) = with_details.then(|| d.incident_details.get(n)).flatten() {
-            values.extend::<[&dyn ToSql; 2]>([&det.description, &det.reporter]);
+        // Bound one by one: no per-row parameter array on the million-row path.
+        ins.raw_bind_parameter(1, fid)?;
+        ins.raw_bind_parameter(2, &*blob)?;
+        ins.raw_bind_parameter(3, i.category.as_str())?;
+        ins.raw_bind_parameter(4, i.subcategory)?;
+        ins.raw_bind_parameter(5, i.source.as_str())?;
+        ins.raw_bind_parameter(6, i.people)?;
+        ins.raw_bind_parameter(7, i.status.as_str())?;
+        let mut k = 8;
+        for s in Step::ALL {
+            ins.raw_bind_parameter(k, i.lifecycle.at(s))?;
+            k += 1;
         }
-        ins.execute(values.as_slice())?;
-        fx.written(Layer::Incidents, Some(Rect::new(i.location.0, i.location.0)), old.as_deref())?;
+        ins.raw_bind_parameter(k, i.deadline)?;
+        ins.raw_bind_parameter(k + 1, i.supervision.as_str())?;
+        if let Some(det) = with_details.then(|| d.incident_details.get(n)).flatten() {
+            ins.raw_bind_parameter(k + 2, &det.description)?;
+            ins.raw_bind_parameter(k + 3, &det.reporter)?;
+        }
+        ins.raw_execute()?;
+        fx.written(
+            Layer::Incidents,
+            Some(Rect::new(i.location.0, i.location.0)),
+            old.as_deref(),
+        )?;
     }
     Ok(())
 }
 
-fn upsert_patrols(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mut Vec<u8>) -> Result<()> {
+/// The largest fid in a layer's table, `None` when it is empty.
+fn max_fid(tx: &Transaction<'_>, layer: Layer) -> Result<Option<i64>> {
+    Ok(tx.query_row(&format!("SELECT MAX(fid) FROM {layer}"), [], |r| r.get(0))?)
+}
+
+fn upsert_patrols(
+    tx: &Transaction<'_>,
+    c: &ChangeSet,
+    fx: &mut Effects,
+    blob: &mut Vec<u8>,
+) -> Result<()> {
     if c.upserts.patrols.is_empty() {
         return Ok(());
     }
     let mut sel = tx.prepare_cached("SELECT geom FROM patrols WHERE fid = ?1")?;
-    let mut ins = tx.prepare_cached(&upsert_sql("patrols", &["fid", "geom", "worker", "start_at", "end_at"], &["fid"]))?;
+    let mut ins = tx.prepare_cached(&upsert_sql(
+        "patrols",
+        &["fid", "geom", "worker", "start_at", "end_at"],
+        &["fid"],
+    ))?;
+    let max_fid = max_fid(tx, Layer::Patrols)?;
     for p in &c.upserts.patrols {
         let fid = to_i64("patrol id", p.id.0)?;
-        let old = old_geom(&mut sel, &[&fid])?;
+        let old = if max_fid.is_some_and(|m| fid <= m) {
+            old_geom(&mut sel, &[&fid])?
+        } else {
+            None
+        };
         blob.clear();
         // Validation bounded the times to 2^53, so each is exact as an f64 M value.
         let m: Vec<f64> = p.times.iter().map(|t| *t as f64).collect();
         geom::encode_linestring_m(&p.track, &m, blob)?;
         ins.execute(params![fid, &*blob, p.worker.0, p.start(), p.end()])?;
-        fx.written(Layer::Patrols, bbox(p.track.0.iter().copied()), old.as_deref())?;
+        fx.written(
+            Layer::Patrols,
+            bbox(p.track.0.iter().copied()),
+            old.as_deref(),
+        )?;
     }
     Ok(())
 }
 
-fn upsert_workers(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mut Vec<u8>) -> Result<()> {
+fn upsert_workers(
+    tx: &Transaction<'_>,
+    c: &ChangeSet,
+    fx: &mut Effects,
+    blob: &mut Vec<u8>,
+) -> Result<()> {
     if c.upserts.workers.is_empty() {
         return Ok(());
     }
@@ -292,25 +434,49 @@ fn upsert_workers(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &
         let old = old_geom(&mut sel, &[&w.id.0])?;
         blob.clear();
         geom::encode_point(w.location, blob)?;
-        ins.execute(params![&*blob, w.id.0, w.name, w.phone, join(&w.grids), w.seen_at])?;
-        fx.written(Layer::Workers, Some(Rect::new(w.location.0, w.location.0)), old.as_deref())?;
+        ins.execute(params![
+            &*blob,
+            w.id.0,
+            w.name,
+            w.phone,
+            join(&w.grids),
+            w.seen_at
+        ])?;
+        fx.written(
+            Layer::Workers,
+            Some(Rect::new(w.location.0, w.location.0)),
+            old.as_deref(),
+        )?;
     }
     Ok(())
 }
 
-fn upsert_centers(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &mut Vec<u8>) -> Result<()> {
+fn upsert_centers(
+    tx: &Transaction<'_>,
+    c: &ChangeSet,
+    fx: &mut Effects,
+    blob: &mut Vec<u8>,
+) -> Result<()> {
     if c.upserts.centers.is_empty() {
         return Ok(());
     }
     let mut sel = tx.prepare_cached("SELECT geom FROM centers WHERE code = ?1")?;
-    let mut ins = tx.prepare_cached(&upsert_sql("centers", &["geom", "code", "level", "name"], &["code"]))?;
+    let mut ins = tx.prepare_cached(&upsert_sql(
+        "centers",
+        &["geom", "code", "level", "name"],
+        &["code"],
+    ))?;
     for ce in &c.upserts.centers {
         let code = ce.code.to_string();
         let old = old_geom(&mut sel, &[&code])?;
         blob.clear();
         geom::encode_point(ce.location, blob)?;
         ins.execute(params![&*blob, code, ce.level.as_str(), ce.name])?;
-        fx.written(Layer::Centers, Some(Rect::new(ce.location.0, ce.location.0)), old.as_deref())?;
+        fx.written(
+            Layer::Centers,
+            Some(Rect::new(ce.location.0, ce.location.0)),
+            old.as_deref(),
+        )?;
     }
     Ok(())
 }
@@ -318,13 +484,41 @@ fn upsert_centers(tx: &Transaction<'_>, c: &ChangeSet, fx: &mut Effects, blob: &
 /// Deletes the rows of one key, widening the dirty box with their geometry.
 fn delete(tx: &Transaction<'_>, key: &FeatureKey, fx: &mut Effects) -> Result<()> {
     let (layer, sql, value): (Layer, &str, Box<dyn ToSql>) = match key {
-        FeatureKey::Admin(c) => (Layer::Admin, "DELETE FROM admin WHERE code = ?1 RETURNING geom", Box::new(c.to_string())),
-        FeatureKey::Grid(c) => (Layer::Grids, "DELETE FROM grids WHERE code = ?1 RETURNING geom", Box::new(c.to_string())),
-        FeatureKey::Camera(c) => (Layer::Cameras, "DELETE FROM cameras WHERE id = ?1 RETURNING geom", Box::new(c.as_str().to_owned())),
-        FeatureKey::Incident(i) => (Layer::Incidents, "DELETE FROM incidents WHERE fid = ?1 RETURNING geom", Box::new(to_i64("incident id", i.0)?)),
-        FeatureKey::Patrol(p) => (Layer::Patrols, "DELETE FROM patrols WHERE fid = ?1 RETURNING geom", Box::new(to_i64("patrol id", p.0)?)),
-        FeatureKey::Worker(w) => (Layer::Workers, "DELETE FROM workers WHERE id = ?1 RETURNING geom", Box::new(w.0.clone())),
-        FeatureKey::Center(c) => (Layer::Centers, "DELETE FROM centers WHERE code = ?1 RETURNING geom", Box::new(c.to_string())),
+        FeatureKey::Admin(c) => (
+            Layer::Admin,
+            "DELETE FROM admin WHERE code = ?1 RETURNING geom",
+            Box::new(c.to_string()),
+        ),
+        FeatureKey::Grid(c) => (
+            Layer::Grids,
+            "DELETE FROM grids WHERE code = ?1 RETURNING geom",
+            Box::new(c.to_string()),
+        ),
+        FeatureKey::Camera(c) => (
+            Layer::Cameras,
+            "DELETE FROM cameras WHERE id = ?1 RETURNING geom",
+            Box::new(c.as_str().to_owned()),
+        ),
+        FeatureKey::Incident(i) => (
+            Layer::Incidents,
+            "DELETE FROM incidents WHERE fid = ?1 RETURNING geom",
+            Box::new(to_i64("incident id", i.0)?),
+        ),
+        FeatureKey::Patrol(p) => (
+            Layer::Patrols,
+            "DELETE FROM patrols WHERE fid = ?1 RETURNING geom",
+            Box::new(to_i64("patrol id", p.0)?),
+        ),
+        FeatureKey::Worker(w) => (
+            Layer::Workers,
+            "DELETE FROM workers WHERE id = ?1 RETURNING geom",
+            Box::new(w.0.clone()),
+        ),
+        FeatureKey::Center(c) => (
+            Layer::Centers,
+            "DELETE FROM centers WHERE code = ?1 RETURNING geom",
+            Box::new(c.to_string()),
+        ),
     };
     let mut stmt = tx.prepare_cached(sql)?;
     let olds: Vec<Option<Vec<u8>>> = stmt
@@ -359,7 +553,14 @@ fn update_extent(tx: &Transaction<'_>, layer: Layer, e: &LayerEffect) -> Result<
             .query_row(
                 "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?1",
                 [name],
-                |r| Ok((r.get::<_, Option<f64>>(0)?, r.get::<_, Option<f64>>(1)?, r.get::<_, Option<f64>>(2)?, r.get::<_, Option<f64>>(3)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, Option<f64>>(0)?,
+                        r.get::<_, Option<f64>>(1)?,
+                        r.get::<_, Option<f64>>(2)?,
+                        r.get::<_, Option<f64>>(3)?,
+                    ))
+                },
             )
             .map(|(a, b, c, d)| Some((a?, b?, c?, d?)))?;
         let current = current.map(|(a, b, c, d)| Rect::new((a, b), (c, d)));
