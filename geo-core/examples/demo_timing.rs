@@ -7,7 +7,9 @@ use std::time::Instant;
 use geo_core::demo::{generate, generate_partition, DemoConfig};
 
 fn main() -> geo_core::Result<()> {
-    let which = std::env::args().nth(1).unwrap_or_else(|| "prefecture".into());
+    let which = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "prefecture".into());
     let start = Instant::now();
     let data = match which.as_str() {
         "province" => generate(&DemoConfig::province())?,
