@@ -101,10 +101,11 @@ const SNAP_DRIFT: f64 = 2e-7;
 /// Children within the parent, areas summing to it, no overlap, no gap, all valid.
 /// Tolerances: 1 m2 or the area the snapping drift can sweep along the boundary,
 /// whichever is larger (a 1 km edge sweeps at most ~2.4 m2).
-fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], what: &str) {
+fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], what: &str) -> [f64; 4] {
     let parent_area = parent.unsigned_area();
     let sweep = |m: &MultiPolygon<f64>| (perimeter(m) * SNAP_DRIFT * M2_PER_DEG2).max(1.0);
     let mut sum = 0.0;
+    let mut worst_outside: f64 = 0.0;
     for c in children {
         assert!(
             c.is_valid(),
@@ -112,6 +113,7 @@ fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], wha
             c.validation_errors()
         );
         let outside = area_m2(&c.difference(parent));
+        worst_outside = worst_outside.max(outside);
         assert!(
             outside < sweep(c),
             "{what}: child {outside} m2 outside its parent"
@@ -135,6 +137,7 @@ fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], wha
         gap < sweep(parent),
         "{what}: {gap} m2 of the parent not covered"
     );
+    [worst_outside, relative, overlap.abs(), gap]
 }
 
 fn check_partition(d: &Dataset) {
@@ -165,10 +168,21 @@ fn check_partition(d: &Dataset) {
             .or_default()
             .push(&g.geometry);
     }
+    let mut worst = [0.0_f64; 4];
     for (parent, kids) in &children {
         let unit = by_code.get(parent).unwrap();
-        check_tiling(&unit.geometry, kids, &parent.to_string());
+        let w = check_tiling(&unit.geometry, kids, &parent.to_string());
+        if w[3] > 1.0 || w[1] > 1e-6 {
+            eprintln!("{parent}: {w:?} ({} children)", kids.len());
+        }
+        for (a, b) in worst.iter_mut().zip(w) {
+            *a = a.max(b);
+        }
     }
+    eprintln!(
+        "worst: child outside parent {:.2} m2, area sum relative error {:.2e}, sibling overlap {:.3} m2, gap {:.2} m2",
+        worst[0], worst[1], worst[2], worst[3]
+    );
     // Every county, township and village was checked (each has children).
     let expected = d
         .admin
