@@ -86,24 +86,10 @@ fn area_m2(m: &MultiPolygon<f64>) -> f64 {
     m.unsigned_area() * M2_PER_DEG2
 }
 
-fn perimeter(m: &MultiPolygon<f64>) -> f64 {
-    m.0.iter()
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .flat_map(geo_types::LineString::lines)
-        .map(|l| l.dx().hypot(l.dy()))
-        .sum()
-}
-
-/// How far snapping (half a 1e-7 step per axis) and welding (one more step) can move a
-/// boundary, in degrees: an area error is at most this times the boundary's length.
-const SNAP_DRIFT: f64 = 2e-7;
-
-/// Children within the parent, areas summing to it, no overlap, no gap, all valid.
-/// Tolerances: 1 m2 or the area the snapping drift can sweep along the boundary,
-/// whichever is larger (a 1 km edge sweeps at most ~2.4 m2).
+/// Children within the parent (< 1 m2 outside), areas summing to it (relative 1e-6), no
+/// overlap and no gap (< 1 m2), all valid.
 fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], what: &str) -> [f64; 4] {
     let parent_area = parent.unsigned_area();
-    let sweep = |m: &MultiPolygon<f64>| (perimeter(m) * SNAP_DRIFT * M2_PER_DEG2).max(1.0);
     let mut sum = 0.0;
     let mut worst_outside: f64 = 0.0;
     for c in children {
@@ -115,14 +101,14 @@ fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], wha
         let outside = area_m2(&c.difference(parent));
         worst_outside = worst_outside.max(outside);
         assert!(
-            outside < sweep(c),
+            outside < 1.0,
             "{what}: child {outside} m2 outside its parent"
         );
         sum += c.unsigned_area();
     }
     let relative = ((sum - parent_area) / parent_area).abs();
     assert!(
-        relative < 1e-6 || (sum - parent_area).abs() * M2_PER_DEG2 < sweep(parent),
+        relative < 1e-6,
         "{what}: children's areas {sum} vs parent {parent_area}"
     );
     // Independent check: the union's area is the sum when siblings do not overlap.
@@ -134,7 +120,7 @@ fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], wha
     );
     let gap = area_m2(&parent.difference(&union));
     assert!(
-        gap < sweep(parent),
+        gap < 1.0,
         "{what}: {gap} m2 of the parent not covered"
     );
     [worst_outside, relative, overlap.abs(), gap]
@@ -172,9 +158,6 @@ fn check_partition(d: &Dataset) {
     for (parent, kids) in &children {
         let unit = by_code.get(parent).unwrap();
         let w = check_tiling(&unit.geometry, kids, &parent.to_string());
-        if w[3] > 1.0 || w[1] > 1e-6 {
-            eprintln!("{parent}: {w:?} ({} children)", kids.len());
-        }
         for (a, b) in worst.iter_mut().zip(w) {
             *a = a.max(b);
         }

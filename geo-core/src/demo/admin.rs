@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::geometry::{snap_multipolygon, Sampler};
 use super::inputs::{CountyInput, Inputs, Named};
+use super::noding::node;
 use super::partition::{partition, Cell};
 use super::{DemoConfig, Scale, WINDOW_START};
 use crate::codes::{AdminCode, AdminLevel, DivisionCode, TownshipCode, VillageCode};
@@ -44,6 +45,8 @@ pub struct Hierarchy {
     pub meta: Vec<GridMeta>,
     /// Governance centers, one per admin unit.
     pub centers: Vec<Center>,
+    /// Polygons the noding pass had to leave alone (see `noding`).
+    pub unnoded: usize,
 }
 
 /// The counties a config covers, in code order.
@@ -189,6 +192,11 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
         h.grids.push(g);
         h.meta.push(m);
     }
+    // The province/prefecture unions are display outlines only: noding them could pinch
+    // their rings where counties from different city files meet.
+    let mut shapes: Vec<&mut MultiPolygon<f64>> = h.admin[top..].iter_mut().map(|u| &mut u.geometry).collect();
+    shapes.extend(h.grids.iter_mut().map(|g| &mut g.geometry));
+    h.unnoded = node(&mut shapes);
     Ok(h)
 }
 

@@ -19,6 +19,7 @@ mod geometry;
 mod incidents;
 mod inputs;
 mod names;
+mod noding;
 mod partition;
 mod people;
 mod weighted;
