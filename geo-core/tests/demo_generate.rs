@@ -336,3 +336,31 @@ fn full_prefecture_partition() {
     assert_eq!(d.grids.len(), 5_382);
     check_partition(&d);
 }
+
+#[test]
+fn incident_and_camera_mixes_are_plausible() {
+    use geo_core::model::{CameraStatus, Step};
+    let d = generate(&small().with_incidents(20_000)).unwrap();
+    let n = d.incidents.len() as f64;
+    let share = |s: Step| d.incidents.iter().filter(|i| i.status == s).count() as f64 / n;
+    assert!(share(Step::Closed) > 0.85, "closed {}", share(Step::Closed));
+    assert!((0.01..0.03).contains(&share(Step::Cancelled)));
+    assert!((0.005..0.025).contains(&share(Step::SentBack)));
+    let open = d
+        .incidents
+        .iter()
+        .filter(|i| !matches!(i.status, Step::Closed | Step::Cancelled | Step::SentBack))
+        .count();
+    assert!(open > 0, "some incidents are still open at the window's end");
+    let overdue = d
+        .incidents
+        .iter()
+        .filter(|i| i.lifecycle.at(Step::Closed).is_some_and(|c| c > i.deadline))
+        .count() as f64
+        / n;
+    assert!((0.02..0.2).contains(&overdue), "overdue share {overdue}");
+    let offline = d.cameras.iter().filter(|c| c.status == CameraStatus::Offline).count() as f64
+        / d.cameras.len() as f64;
+    assert!((0.04..0.12).contains(&offline), "offline share {offline}");
+    assert!(d.incident_details.iter().all(|x| !x.description.is_empty() && x.reporter.contains("1990000")));
+}
