@@ -10,6 +10,9 @@ fn main() -> geo_core::Result<()> {
     let which = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "prefecture".into());
+    if let Some(path) = which.strip_prefix("dump=") {
+        return dump(path);
+    }
     let start = Instant::now();
     let data = match which.as_str() {
         "province" => generate(&DemoConfig::province())?,
@@ -29,5 +32,30 @@ fn main() -> geo_core::Result<()> {
         data.workers.len(),
         data.patrols.len(),
     );
+    Ok(())
+}
+
+/// Writes Jishou's units, grids and some points as plain JSON, for a quick look.
+fn dump(path: &str) -> geo_core::Result<()> {
+    let cfg = DemoConfig::prefecture()
+        .with_counties(1)
+        .with_incidents(20_000)
+        .with_cameras(3_000)
+        .with_patrols(20);
+    let d = generate(&cfg)?;
+    let rings = |m: &geo_types::MultiPolygon<f64>| -> Vec<Vec<[f64; 2]>> {
+        m.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .map(|r| r.0.iter().map(|c| [c.x, c.y]).collect())
+            .collect()
+    };
+    let doc = serde_json::json!({
+        "admin": d.admin.iter().map(|u| (u.code.to_string(), rings(&u.geometry))).collect::<Vec<_>>(),
+        "grids": d.grids.iter().map(|g| (g.code.to_string(), rings(&g.geometry))).collect::<Vec<_>>(),
+        "cameras": d.cameras.iter().map(|c| [c.location.x(), c.location.y()]).collect::<Vec<_>>(),
+        "incidents": d.incidents.iter().map(|c| [c.location.x(), c.location.y()]).collect::<Vec<_>>(),
+        "patrols": d.patrols.iter().map(|p| p.track.0.iter().map(|c| [c.x, c.y]).collect::<Vec<_>>()).collect::<Vec<_>>(),
+    });
+    std::fs::write(path, doc.to_string())?;
     Ok(())
 }
