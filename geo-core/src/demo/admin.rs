@@ -324,9 +324,7 @@ fn top_units(
             groups.entry(p).or_default().push(c);
         }
     }
-    let union_of = |cs: &[&CountyInput]| {
-        snap_multipolygon(&unary_union(cs.iter().flat_map(|c| c.geometry.0.iter())))
-    };
+    let union_of = |cs: &[&CountyInput]| outline(cs);
     let seat_of = |cs: &[&CountyInput]| {
         cs.iter()
             .find_map(|c| c.seat.filter(|s| c.geometry.contains(s)))
@@ -370,6 +368,34 @@ fn top_units(
         }
     }
     Ok(())
+}
+
+/// The union of counties as a display outline: sliver holes where separately digitised
+/// city files leave gaps are filled, then snapped; if snapping pinches a ring, the
+/// unsnapped (valid) union is kept.
+fn outline(counties: &[&CountyInput]) -> MultiPolygon<f64> {
+    use geo::{Area, Validation};
+    let union = unary_union(counties.iter().flat_map(|c| c.geometry.0.iter()));
+    let filled = MultiPolygon::new(
+        union
+            .0
+            .into_iter()
+            .map(|p| {
+                let (ext, holes) = p.into_inner();
+                let holes = holes
+                    .into_iter()
+                    .filter(|h| geo_types::Polygon::new(h.clone(), vec![]).unsigned_area() > 1e-4)
+                    .collect();
+                geo_types::Polygon::new(ext, holes)
+            })
+            .collect(),
+    );
+    let snapped = snap_multipolygon(&filled);
+    if snapped.is_valid() || !filled.is_valid() {
+        snapped
+    } else {
+        filled
+    }
 }
 
 fn center(code: AdminCode, name: &str, location: Point<f64>) -> Center {
