@@ -9,10 +9,11 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::geometry::{snap_multipolygon, Sampler};
-use super::inputs::{CountyInput, Inputs};
+use super::inputs::{CountyInput, Inputs, Named};
+use super::noding::node;
 use super::partition::{partition, Cell};
 use super::{DemoConfig, Scale, WINDOW_START};
-use crate::codes::{AdminCode, AdminLevel, DivisionCode};
+use crate::codes::{AdminCode, AdminLevel, DivisionCode, TownshipCode, VillageCode};
 use crate::model::{AdminUnit, Center, Grid, GridKind};
 use crate::{Error, Result};
 
@@ -44,6 +45,8 @@ pub struct Hierarchy {
     pub meta: Vec<GridMeta>,
     /// Governance centers, one per admin unit.
     pub centers: Vec<Center>,
+    /// Polygons the noding pass had to leave alone (see `noding`).
+    pub unnoded: usize,
 }
 
 /// The counties a config covers, in code order.
@@ -70,6 +73,8 @@ fn is_community(name: &str) -> bool {
 }
 
 /// Builds the hierarchy for `config`.
+// One pass down county -> township -> village reads best in one place.
+#[allow(clippy::too_many_lines)]
 pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
     let counties = select(inputs, config);
     if counties.is_empty() {
@@ -79,25 +84,11 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
     for t in &inputs.townships {
         townships.entry(t.parent).or_default().push(t);
     }
-    let mut villages: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    let mut villages: BTreeMap<TownshipCode, Vec<_>> = BTreeMap::new();
     for v in &inputs.villages {
         villages.entry(v.parent).or_default().push(v);
     }
-    // Grids per village, over the selected counties in code order.
-    let chosen: Vec<_> = counties
-        .iter()
-        .flat_map(|c| townships.get(&c.code).into_iter().flatten())
-        .flat_map(|t| villages.get(&t.code).into_iter().flatten())
-        .collect();
-    let weights: Vec<f64> = chosen
-        .iter()
-        .map(|v| {
-            let urban = is_community(&v.name) || v.code.township().county().as_u64() % 100 == 1;
-            if urban { 3.0 } else { 1.0 }
-        })
-        .collect();
-    let grid_counts = allocate(config.grids.max(chosen.len()), &weights);
-    let mut grid_count = chosen.iter().map(|v| v.code).zip(grid_counts).collect::<BTreeMap<_, _>>();
+    let mut grid_count = grids_per_village(&counties, &townships, &villages, config.grids);
 
     let mut h = Hierarchy::default();
     let mut county_units = Vec::new();
@@ -118,12 +109,23 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
             geometry: county.geometry.clone(),
         });
         if let Some(loc) = county_seat {
-            h.centers.push(center(county.code.into(), &format!("{}社会治安综合治理中心", county.name), loc));
+            h.centers.push(center(
+                county.code.into(),
+                &format!("{}社会治安综合治理中心", county.name),
+                loc,
+            ));
         }
         let towns = townships.get(&county.code).cloned().unwrap_or_default();
-        let tseeds = seeds(&county.geometry, towns.iter().map(|t| {
-            (is_urban_township(&t.name)).then_some(()).and(seat).map(|s| (s, 0.02))
-        }), &mut rng)?;
+        let tseeds = seeds(
+            &county.geometry,
+            towns.iter().map(|t| {
+                (is_urban_township(&t.name))
+                    .then_some(())
+                    .and(seat)
+                    .map(|s| (s, 0.02))
+            }),
+            &mut rng,
+        )?;
         let cells = partition(&county.geometry, tseeds, config.lloyd_steps.min(1))?;
         for (t, cell) in towns.iter().zip(cells) {
             let t_seat = inside_or_interior(&cell);
@@ -135,13 +137,21 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
             });
             let township_index = township_units.len() - 1;
             if let Some(loc) = t_seat {
-                h.centers.push(center(t.code.into(), &format!("{}综治中心", t.name), loc));
+                h.centers
+                    .push(center(t.code.into(), &format!("{}综治中心", t.name), loc));
             }
             let vills = villages.get(&t.code).cloned().unwrap_or_default();
             let spread = rect_size(&cell.shape) / 8.0;
-            let vseeds = seeds(&cell.shape, vills.iter().map(|v| {
-                is_community(&v.name).then_some(()).and(t_seat).map(|s| (s, spread))
-            }), &mut rng)?;
+            let vseeds = seeds(
+                &cell.shape,
+                vills.iter().map(|v| {
+                    is_community(&v.name)
+                        .then_some(())
+                        .and(t_seat)
+                        .map(|s| (s, spread))
+                }),
+                &mut rng,
+            )?;
             let vcells = partition(&cell.shape, vseeds, config.lloyd_steps)?;
             for (v, vcell) in vills.iter().zip(vcells) {
                 let v_seat = inside_or_interior(&vcell);
@@ -153,69 +163,20 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
                 });
                 let village_index = village_units.len() - 1;
                 if let Some(loc) = v_seat {
-                    h.centers.push(center(v.code.into(), &format!("{}综治中心", v.name), loc));
+                    h.centers
+                        .push(center(v.code.into(), &format!("{}综治中心", v.name), loc));
                 }
                 let n = grid_count.remove(&v.code).unwrap_or(1).clamp(1, 999);
-                let gseeds = seeds(&vcell.shape, (0..n).map(|_| None), &mut rng)?;
-                let gcells = partition(&vcell.shape, gseeds, config.lloyd_steps)?;
-                let urban = is_community(&v.name) || is_urban_township(&t.name);
-                for (i, g) in gcells.into_iter().enumerate() {
-                    let seq = i as u16 + 1;
-                    let code = v
-                        .code
-                        .grid(seq)
-                        .ok_or_else(|| Error::Invalid(format!("village {} has too many grids", v.code)))?;
-                    let kind = grid_kind(&mut rng, urban);
-                    let households: u32 = match (kind, urban) {
-                        (GridKind::Basic, true) => rng.random_range(300..=800),
-                        (GridKind::Basic, false) => rng.random_range(120..=450),
-                        _ => rng.random_range(5..=120),
-                    };
-                    let population = (f64::from(households) * rng.random_range(2.4..3.4)) as u32;
-                    let name = match kind {
-                        GridKind::Basic => format!("{}第{seq}网格", v.name),
-                        other => format!("{}第{seq}网格({}专属网格)", v.name, kind_zh(other)),
-                    };
-                    let Some(sampler) = Sampler::new(&g.shape) else {
-                        continue;
-                    };
-                    let mut hotspots = vec![g.seed];
-                    for _ in 0..rng.random_range(0..=2) {
-                        if let Some(p) = sampler.uniform(&mut rng, 100) {
-                            hotspots.push(p);
-                        }
-                    }
-                    let seat = t_seat.is_some_and(|s| sampler.contains(s));
-                    for p in [t_seat, v_seat].into_iter().flatten() {
-                        if sampler.contains(p) {
-                            hotspots.push(p);
-                        }
-                    }
-                    let bbox = sampler.bbox();
-                    pending_grids.push((
-                        Grid {
-                            code,
-                            name,
-                            village: v.code,
-                            kind,
-                            workers: Vec::new(),
-                            households,
-                            population,
-                            valid_from: WINDOW_START - 273 * 86_400,
-                            valid_to: None,
-                            revision: 1,
-                            geometry: g.shape,
-                        },
-                        GridMeta {
-                            bbox,
-                            hotspots,
-                            urban,
-                            seat,
-                            township: township_index,
-                            village: village_index,
-                        },
-                    ));
-                }
+                let ctx = VillageCtx {
+                    code: v.code,
+                    name: &v.name,
+                    urban: is_community(&v.name) || is_urban_township(&t.name),
+                    shape: &vcell.shape,
+                    seats: [t_seat, v_seat],
+                    township: township_index,
+                    village: village_index,
+                };
+                village_grids(config, &ctx, n, &mut rng, &mut pending_grids)?;
             }
         }
     }
@@ -231,20 +192,139 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
         h.grids.push(g);
         h.meta.push(m);
     }
+    // The province/prefecture unions are display outlines only: noding them could pinch
+    // their rings where counties from different city files meet.
+    let mut shapes: Vec<&mut MultiPolygon<f64>> = h.admin[top..].iter_mut().map(|u| &mut u.geometry).collect();
+    shapes.extend(h.grids.iter_mut().map(|g| &mut g.geometry));
+    h.unnoded = node(&mut shapes);
     Ok(h)
 }
 
+/// Grids per village over the selected counties: at least one each, the rest weighted
+/// towards communities and the prefecture seat's urban district (`xxxx01`, e.g. 吉首市).
+fn grids_per_village(
+    counties: &[&CountyInput],
+    townships: &BTreeMap<DivisionCode, Vec<&Named<TownshipCode, DivisionCode>>>,
+    villages: &BTreeMap<TownshipCode, Vec<&Named<VillageCode, TownshipCode>>>,
+    total: usize,
+) -> BTreeMap<VillageCode, usize> {
+    let chosen: Vec<_> = counties
+        .iter()
+        .flat_map(|c| townships.get(&c.code).into_iter().flatten())
+        .flat_map(|t| villages.get(&t.code).into_iter().flatten())
+        .collect();
+    let weights: Vec<f64> = chosen
+        .iter()
+        .map(|v| {
+            let urban = is_community(&v.name) || v.code.township().county().as_u64() % 100 == 1;
+            if urban {
+                3.0
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let counts = allocate(total.max(chosen.len()), &weights);
+    chosen.iter().map(|v| v.code).zip(counts).collect()
+}
+
+/// What the grids of one village need to know about it.
+struct VillageCtx<'a> {
+    code: VillageCode,
+    name: &'a str,
+    urban: bool,
+    shape: &'a MultiPolygon<f64>,
+    /// The township's and the village's seats, if any.
+    seats: [Option<Point<f64>>; 2],
+    township: usize,
+    village: usize,
+}
+
+/// Partitions one village into `n` grids and appends them with their extras.
+fn village_grids(
+    config: &DemoConfig,
+    v: &VillageCtx<'_>,
+    n: usize,
+    rng: &mut ChaCha8Rng,
+    out: &mut Vec<(Grid, GridMeta)>,
+) -> Result<()> {
+    let gseeds = seeds(v.shape, (0..n).map(|_| None), rng)?;
+    let gcells = partition(v.shape, gseeds, config.lloyd_steps)?;
+    for (i, g) in gcells.into_iter().enumerate() {
+        let seq = u16::try_from(i + 1).unwrap_or(u16::MAX);
+        let code = v
+            .code
+            .grid(seq)
+            .ok_or_else(|| Error::Invalid(format!("village {} has too many grids", v.code)))?;
+        let kind = grid_kind(rng, v.urban);
+        let households: u32 = match (kind, v.urban) {
+            (GridKind::Basic, true) => rng.random_range(300..=800),
+            (GridKind::Basic, false) => rng.random_range(120..=450),
+            _ => rng.random_range(5..=120),
+        };
+        let population = (f64::from(households) * rng.random_range(2.4..3.4)) as u32;
+        let name = match kind {
+            GridKind::Basic => format!("{}第{seq}网格", v.name),
+            other => format!("{}第{seq}网格({}专属网格)", v.name, kind_zh(other)),
+        };
+        let Some(sampler) = Sampler::new(&g.shape) else {
+            continue;
+        };
+        let mut hotspots = vec![g.seed];
+        for _ in 0..rng.random_range(0..=2) {
+            if let Some(p) = sampler.uniform(rng, 100) {
+                hotspots.push(p);
+            }
+        }
+        let seat = v.seats[0].is_some_and(|s| sampler.contains(s));
+        hotspots.extend(
+            v.seats
+                .into_iter()
+                .flatten()
+                .filter(|p| sampler.contains(*p)),
+        );
+        let bbox = sampler.bbox();
+        out.push((
+            Grid {
+                code,
+                name,
+                village: v.code,
+                kind,
+                workers: Vec::new(),
+                households,
+                population,
+                valid_from: WINDOW_START - 273 * 86_400,
+                valid_to: None,
+                revision: 1,
+                geometry: g.shape,
+            },
+            GridMeta {
+                bbox,
+                hotspots,
+                urban: v.urban,
+                seat,
+                township: v.township,
+                village: v.village,
+            },
+        ));
+    }
+    Ok(())
+}
+
 /// The province and prefecture units above the counties, with their centers.
-fn top_units(inputs: &Inputs, config: &DemoConfig, counties: &[&CountyInput], h: &mut Hierarchy) -> Result<()> {
+fn top_units(
+    inputs: &Inputs,
+    config: &DemoConfig,
+    counties: &[&CountyInput],
+    h: &mut Hierarchy,
+) -> Result<()> {
     let mut groups: BTreeMap<DivisionCode, Vec<&CountyInput>> = BTreeMap::new();
     for c in counties {
         if let Some(p) = c.code.parent() {
             groups.entry(p).or_default().push(c);
         }
     }
-    let union_of = |cs: &[&CountyInput]| {
-        snap_multipolygon(&unary_union(cs.iter().flat_map(|c| c.geometry.0.iter())))
-    };
+    let union_of = |cs: &[&CountyInput]| outline(cs);
     let seat_of = |cs: &[&CountyInput]| {
         cs.iter()
             .find_map(|c| c.seat.filter(|s| c.geometry.contains(s)))
@@ -260,7 +340,8 @@ fn top_units(inputs: &Inputs, config: &DemoConfig, counties: &[&CountyInput], h:
         });
         // 长沙 (the capital) comes first in code order.
         if let Some(loc) = seat_of(counties) {
-            h.centers.push(center(code.into(), "湖南省社会治安综合治理中心", loc));
+            h.centers
+                .push(center(code.into(), "湖南省社会治安综合治理中心", loc));
         }
     }
     for (code, cs) in &groups {
@@ -272,14 +353,49 @@ fn top_units(inputs: &Inputs, config: &DemoConfig, counties: &[&CountyInput], h:
         h.admin.push(AdminUnit {
             code: (*code).into(),
             name: name.clone(),
-            parent: code.parent().filter(|_| config.scale == Scale::Province).map(AdminCode::from),
+            parent: code
+                .parent()
+                .filter(|_| config.scale == Scale::Province)
+                .map(AdminCode::from),
             geometry: union_of(cs),
         });
         if let Some(loc) = seat_of(cs) {
-            h.centers.push(center((*code).into(), &format!("{name}社会治安综合治理中心"), loc));
+            h.centers.push(center(
+                (*code).into(),
+                &format!("{name}社会治安综合治理中心"),
+                loc,
+            ));
         }
     }
     Ok(())
+}
+
+/// The union of counties as a display outline: sliver holes where separately digitised
+/// city files leave gaps are filled, then snapped; if snapping pinches a ring, the
+/// unsnapped (valid) union is kept.
+fn outline(counties: &[&CountyInput]) -> MultiPolygon<f64> {
+    use geo::{Area, Validation};
+    let union = unary_union(counties.iter().flat_map(|c| c.geometry.0.iter()));
+    let filled = MultiPolygon::new(
+        union
+            .0
+            .into_iter()
+            .map(|p| {
+                let (ext, holes) = p.into_inner();
+                let holes = holes
+                    .into_iter()
+                    .filter(|h| geo_types::Polygon::new(h.clone(), vec![]).unsigned_area() > 1e-4)
+                    .collect();
+                geo_types::Polygon::new(ext, holes)
+            })
+            .collect(),
+    );
+    let snapped = snap_multipolygon(&filled);
+    if snapped.is_valid() || !filled.is_valid() {
+        snapped
+    } else {
+        filled
+    }
 }
 
 fn center(code: AdminCode, name: &str, location: Point<f64>) -> Center {
@@ -304,7 +420,8 @@ fn inside_or_interior(cell: &Cell) -> Option<Point<f64>> {
 /// The side of a square with the bounding box's area, in degrees.
 fn rect_size(m: &MultiPolygon<f64>) -> f64 {
     use geo::BoundingRect;
-    m.bounding_rect().map_or(0.0, |r| (r.width() * r.height()).sqrt())
+    m.bounding_rect()
+        .map_or(0.0, |r| (r.width() * r.height()).sqrt())
 }
 
 /// One seed per item strictly inside `parent`: near a centre when one is given (clustered
@@ -314,7 +431,8 @@ fn seeds(
     clusters: impl Iterator<Item = Option<(Point<f64>, f64)>>,
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<Point<f64>>> {
-    let sampler = Sampler::new(parent).ok_or_else(|| Error::Invalid("empty parent polygon".into()))?;
+    let sampler =
+        Sampler::new(parent).ok_or_else(|| Error::Invalid("empty parent polygon".into()))?;
     clusters
         .map(|c| {
             let p = match c {
@@ -339,7 +457,11 @@ fn allocate(total: usize, weights: &[f64]) -> Vec<usize> {
     let mut parts: Vec<usize> = exact.iter().map(|e| 1 + e.floor() as usize).collect();
     let mut left = total.saturating_sub(parts.iter().sum());
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     for i in order.into_iter().cycle() {
         if left == 0 {
             break;
@@ -353,9 +475,21 @@ fn allocate(total: usize, weights: &[f64]) -> Vec<usize> {
 fn grid_kind(rng: &mut ChaCha8Rng, urban: bool) -> GridKind {
     let r: f64 = rng.random();
     let table: [(GridKind, f64); 5] = if urban {
-        [(GridKind::School, 0.05), (GridKind::Market, 0.04), (GridKind::Enterprise, 0.03), (GridKind::Hospital, 0.02), (GridKind::Scenic, 0.01)]
+        [
+            (GridKind::School, 0.05),
+            (GridKind::Market, 0.04),
+            (GridKind::Enterprise, 0.03),
+            (GridKind::Hospital, 0.02),
+            (GridKind::Scenic, 0.01),
+        ]
     } else {
-        [(GridKind::School, 0.03), (GridKind::Market, 0.01), (GridKind::Enterprise, 0.02), (GridKind::Hospital, 0.005), (GridKind::Scenic, 0.02)]
+        [
+            (GridKind::School, 0.03),
+            (GridKind::Market, 0.01),
+            (GridKind::Enterprise, 0.02),
+            (GridKind::Hospital, 0.005),
+            (GridKind::Scenic, 0.02),
+        ]
     };
     let mut acc = 0.0;
     for (k, p) in table {

@@ -20,7 +20,10 @@ pub fn generate(config: &DemoConfig, h: &Hierarchy) -> Vec<Camera> {
         if m.seat {
             w *= 4.0;
         }
-        if matches!(g.kind, GridKind::Market | GridKind::School | GridKind::Hospital) {
+        if matches!(
+            g.kind,
+            GridKind::Market | GridKind::School | GridKind::Hospital
+        ) {
             w *= 2.0;
         }
         w
@@ -55,7 +58,9 @@ pub fn generate(config: &DemoConfig, h: &Hierarchy) -> Vec<Camera> {
             _ => "04",
         };
         let device = if rng.random_bool(0.75) { 132 } else { 131 };
-        let Ok(id) = format!("{county}00{industry}{device}0{:06}", *serial % 1_000_000).parse::<CameraId>() else {
+        let Ok(id) =
+            format!("{county}00{industry}{device}0{:06}", *serial % 1_000_000).parse::<CameraId>()
+        else {
             continue;
         };
         let ptz = match rng.random_range(0..100) {
@@ -71,14 +76,20 @@ pub fn generate(config: &DemoConfig, h: &Hierarchy) -> Vec<Camera> {
             _ => [9, 10, 10, 4, 3, 6, 5, 7, 1][rng.random_range(0..9)],
         };
         let direction = rng.random_range(1..=8);
-        let (Some(dir), Some(position_type)) = (Direction::new(direction), PositionType::new(position)) else {
+        let (Some(dir), Some(position_type)) =
+            (Direction::new(direction), PositionType::new(position))
+        else {
             continue;
         };
-        let azimuth = rng
+        let azimuth = rng.random_bool(0.3).then(|| {
+            ((dir.azimuth_deg() + rng.random_range(-20.0..20.0)).rem_euclid(360.0)) as f32
+        });
+        let fov = rng
             .random_bool(0.3)
-            .then(|| ((dir.azimuth_deg() + rng.random_range(-20.0..20.0)).rem_euclid(360.0)) as f32);
-        let fov = rng.random_bool(0.3).then(|| rng.random_range(40.0..110.0_f32));
-        let range = rng.random_bool(0.3).then(|| rng.random_range(20.0..150.0_f32));
+            .then(|| rng.random_range(40.0..110.0_f32));
+        let range = rng
+            .random_bool(0.3)
+            .then(|| rng.random_range(20.0..150.0_f32));
         let n = per_village.entry(m.village).or_insert(0);
         *n += 1;
         let village = &h.admin[m.village].name;
@@ -92,7 +103,11 @@ pub fn generate(config: &DemoConfig, h: &Hierarchy) -> Vec<Camera> {
             azimuth_deg: azimuth,
             fov_deg: fov,
             range_m: range,
-            status: if rng.random_bool(0.08) { CameraStatus::Offline } else { CameraStatus::Online },
+            status: if rng.random_bool(0.08) {
+                CameraStatus::Offline
+            } else {
+                CameraStatus::Online
+            },
             location,
         });
     }

@@ -36,13 +36,20 @@ pub fn snap_multipolygon(m: &MultiPolygon<f64>) -> MultiPolygon<f64> {
 }
 
 /// Applies `f` to every ring, then cleans repeated vertices and drops degenerate rings/polygons.
-fn map_rings(m: &MultiPolygon<f64>, mut f: impl FnMut(&LineString<f64>) -> Vec<Coord<f64>>) -> MultiPolygon<f64> {
+fn map_rings(
+    m: &MultiPolygon<f64>,
+    mut f: impl FnMut(&LineString<f64>) -> Vec<Coord<f64>>,
+) -> MultiPolygon<f64> {
     let mut out = Vec::with_capacity(m.0.len());
     for p in &m.0 {
         let Some(ext) = clean_ring(f(p.exterior())) else {
             continue;
         };
-        let holes = p.interiors().iter().filter_map(|r| clean_ring(f(r))).collect();
+        let holes = p
+            .interiors()
+            .iter()
+            .filter_map(|r| clean_ring(f(r)))
+            .collect();
         out.push(Polygon::new(ext, holes));
     }
     MultiPolygon::new(out)
@@ -152,7 +159,10 @@ impl<'a> Sampler<'a> {
     pub fn uniform<R: Rng>(&self, rng: &mut R, tries: usize) -> Option<Point<f64>> {
         let (min, max) = (self.bbox.min(), self.bbox.max());
         for _ in 0..tries {
-            let p = Point::new(rng.random_range(min.x..=max.x), rng.random_range(min.y..=max.y));
+            let p = Point::new(
+                rng.random_range(min.x..=max.x),
+                rng.random_range(min.y..=max.y),
+            );
             if self.contains(p) {
                 return Some(p);
             }
@@ -204,11 +214,20 @@ mod tests {
     fn welding_merges_neighbouring_grid_points() {
         let mut w = Welder::default();
         // Raw values just either side of the boundary between two grid points.
-        let a = w.weld(Coord { x: 1.0 + 0.499_9 * SNAP, y: 2.0 });
-        let b = w.weld(Coord { x: 1.0 + 0.500_1 * SNAP, y: 2.0 });
+        let a = w.weld(Coord {
+            x: 1.0 + 0.499_9 * SNAP,
+            y: 2.0,
+        });
+        let b = w.weld(Coord {
+            x: 1.0 + 0.500_1 * SNAP,
+            y: 2.0,
+        });
         assert_eq!(a, b);
         // A point one full step away is a different vertex.
-        let c = w.weld(Coord { x: 1.0 + 1.1 * SNAP, y: 2.0 });
+        let c = w.weld(Coord {
+            x: 1.0 + 1.1 * SNAP,
+            y: 2.0,
+        });
         assert_ne!(a, c);
     }
 

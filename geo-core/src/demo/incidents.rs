@@ -10,7 +10,8 @@ use super::geometry::Sampler;
 use super::weighted::Weighted;
 use super::{names, stream, DemoConfig, WINDOW_END, WINDOW_START};
 use crate::model::{
-    Category, GridKind, Incident, IncidentDetails, IncidentId, Lifecycle, Source, Step, Supervision, UnixTime,
+    Category, GridKind, Incident, IncidentDetails, IncidentId, Lifecycle, Source, Step,
+    Supervision, UnixTime,
 };
 use crate::Result;
 
@@ -19,15 +20,18 @@ const HOUR: i64 = 3_600;
 
 /// Relative frequency of each hour of the local day.
 const HOURLY: [f64; 24] = [
-    1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.5, 4.0, 5.0, 5.0, 4.5, 3.5, 3.5, 4.5, 5.0, 4.8, 4.0, 3.5, 3.2, 3.0,
-    2.5, 2.0, 1.5,
+    1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.5, 4.0, 5.0, 5.0, 4.5, 3.5, 3.5, 4.5, 5.0, 4.8, 4.0, 3.5,
+    3.2, 3.0, 2.5, 2.0, 1.5,
 ];
 
 /// Share of each major class, in [`Category::ALL`] order.
 const CATEGORY_MIX: [f64; 7] = [0.34, 0.12, 0.10, 0.15, 0.19, 0.05, 0.05];
 
 /// Generates `config.incidents` incidents and their details (same order).
-pub fn generate(config: &DemoConfig, h: &Hierarchy) -> Result<(Vec<Incident>, Vec<IncidentDetails>)> {
+pub fn generate(
+    config: &DemoConfig,
+    h: &Hierarchy,
+) -> Result<(Vec<Incident>, Vec<IncidentDetails>)> {
     let mut rng = config.rng(stream::INCIDENTS);
     let table = Weighted::new(h.grids.iter().zip(&h.meta).map(|(g, m)| {
         let mut w = f64::from(g.population.max(50));
@@ -87,7 +91,9 @@ pub fn generate(config: &DemoConfig, h: &Hierarchy) -> Result<(Vec<Incident>, Ve
             Category::Other => 10,
         };
         let (lifecycle, status, deadline) = lifecycle(&mut rng, reported, limit_days)?;
-        let overdue = lifecycle.at(Step::Closed).map_or(WINDOW_END > deadline, |c| c > deadline)
+        let overdue = lifecycle
+            .at(Step::Closed)
+            .map_or(WINDOW_END > deadline, |c| c > deadline)
             && status != Step::Cancelled
             && status != Step::SentBack;
         let supervision = supervision(&mut rng, overdue);
@@ -120,7 +126,11 @@ fn report_time(rng: &mut ChaCha8Rng, hours: &Weighted, days: i64, category: Cate
         let doy = (day + 273) % 365; // the window starts on 1 October
         let season = 1.0 + 0.15 * ((doy as f64 - 105.0) / 365.0 * std::f64::consts::TAU).sin();
         // Disputes peak around the Spring Festival (late January to February).
-        let festival = if category == Category::Dispute && (20..60).contains(&doy) { 1.4 } else { 1.0 };
+        let festival = if category == Category::Dispute && (20..60).contains(&doy) {
+            1.4
+        } else {
+            1.0
+        };
         let weekend = if (day + 6) % 7 >= 5 { 0.8 } else { 1.0 };
         let growth = 0.8 + 0.4 * day as f64 / days as f64;
         let w = season * festival * weekend * growth / (1.15 * 1.4 * 1.2);
@@ -150,7 +160,11 @@ fn source(rng: &mut ChaCha8Rng, category: Category) -> Source {
 
 fn supervision(rng: &mut ChaCha8Rng, overdue: bool) -> Supervision {
     let r: f64 = rng.random();
-    let (t, c, p) = if overdue { (0.40, 0.55, 0.60) } else { (0.04, 0.05, 0.052) };
+    let (t, c, p) = if overdue {
+        (0.40, 0.55, 0.60)
+    } else {
+        (0.04, 0.05, 0.052)
+    };
     if r < t {
         Supervision::Township
     } else if r < c {
@@ -169,7 +183,11 @@ fn wait(rng: &mut ChaCha8Rng, mean: f64) -> i64 {
 }
 
 /// Steps with their times; everything after [`WINDOW_END`] has not happened yet.
-fn lifecycle(rng: &mut ChaCha8Rng, reported: UnixTime, limit_days: i64) -> Result<(Lifecycle, Step, UnixTime)> {
+fn lifecycle(
+    rng: &mut ChaCha8Rng,
+    reported: UnixTime,
+    limit_days: i64,
+) -> Result<(Lifecycle, Step, UnixTime)> {
     let mut deadline = reported + limit_days * DAY;
     let mut plan: Vec<(Step, UnixTime)> = Vec::with_capacity(8);
     let mut t = reported + wait(rng, 0.5 * HOUR as f64);
@@ -182,7 +200,11 @@ fn lifecycle(rng: &mut ChaCha8Rng, reported: UnixTime, limit_days: i64) -> Resul
         plan.push((Step::Filed, t));
         plan.push((Step::SentBack, t + wait(rng, 12.0 * HOUR as f64)));
     } else {
-        for (step, mean) in [(Step::Filed, 2.0), (Step::Dispatched, 3.0), (Step::Handling, 6.0)] {
+        for (step, mean) in [
+            (Step::Filed, 2.0),
+            (Step::Dispatched, 3.0),
+            (Step::Handling, 6.0),
+        ] {
             t += wait(rng, mean * HOUR as f64);
             plan.push((step, t));
         }

@@ -63,7 +63,10 @@ pub fn load() -> Result<Inputs> {
     })
 }
 
-fn named<C: std::str::FromStr<Err = crate::codes::CodeError>, P: std::str::FromStr<Err = crate::codes::CodeError>>(
+fn named<
+    C: std::str::FromStr<Err = crate::codes::CodeError>,
+    P: std::str::FromStr<Err = crate::codes::CodeError>,
+>(
     text: &str,
 ) -> Result<Vec<Named<C, P>>> {
     csv_rows(text)?
@@ -97,7 +100,9 @@ fn csv_rows(text: &str) -> Result<Vec<Vec<String>>> {
         }
         fields.push(field);
         if fields.len() < 2 {
-            return Err(Error::Invalid(format!("demo input line {line:?} has fewer than 2 fields")));
+            return Err(Error::Invalid(format!(
+                "demo input line {line:?} has fewer than 2 fields"
+            )));
         }
         rows.push(fields);
     }

@@ -4,7 +4,7 @@
 //! workers, patrols and centers placed inside the grids.
 //!
 //! The same [`DemoConfig`] always yields the same [`Dataset`]: every stage draws from its
-//! own ChaCha stream of the configured seed.
+//! own `ChaCha8` stream of the configured seed.
 //!
 //! ```no_run
 //! use geo_core::demo::{generate, DemoConfig};
@@ -19,6 +19,7 @@ mod geometry;
 mod incidents;
 mod inputs;
 mod names;
+mod noding;
 mod partition;
 mod people;
 mod weighted;

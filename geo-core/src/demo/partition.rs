@@ -22,7 +22,11 @@ pub struct Cell {
 
 /// Splits `parent` (already snapped) into one cell per seed (each strictly inside
 /// `parent`, pairwise distinct), after `lloyd` relaxation steps.
-pub fn partition(parent: &MultiPolygon<f64>, mut seeds: Vec<Point<f64>>, lloyd: usize) -> Result<Vec<Cell>> {
+pub fn partition(
+    parent: &MultiPolygon<f64>,
+    mut seeds: Vec<Point<f64>>,
+    lloyd: usize,
+) -> Result<Vec<Cell>> {
     if seeds.len() <= 1 {
         return Ok(seeds
             .into_iter()
@@ -132,11 +136,22 @@ mod tests {
     #[test]
     fn cells_tile_a_square() {
         let square = MultiPolygon::new(vec![Polygon::new(
-            LineString::from(vec![(0.0, 0.0), (0.01, 0.0), (0.01, 0.01), (0.0, 0.01), (0.0, 0.0)]),
+            LineString::from(vec![
+                (0.0, 0.0),
+                (0.01, 0.0),
+                (0.01, 0.01),
+                (0.0, 0.01),
+                (0.0, 0.0),
+            ]),
             vec![],
         )]);
         let seeds: Vec<_> = (0..20)
-            .map(|i| Point::new(0.0005 + 0.00045 * f64::from(i), 0.0005 + 0.0004 * f64::from((i * 7) % 20)))
+            .map(|i| {
+                Point::new(
+                    0.0005 + 0.00045 * f64::from(i),
+                    0.0005 + 0.0004 * f64::from((i * 7) % 20),
+                )
+            })
             .collect();
         let cells = partition(&square, seeds, 2).unwrap();
         assert_eq!(cells.len(), 20);

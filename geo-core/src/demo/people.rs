@@ -28,7 +28,11 @@ pub fn generate(config: &DemoConfig, h: &mut Hierarchy) -> Result<(Vec<Worker>, 
     let mut workers = Vec::with_capacity(n_workers);
     for k in 0..n_workers {
         // The first pass gives every grid its lead; the rest go to random grids.
-        let gi = if k < n_grids { k } else { rng.random_range(0..n_grids) };
+        let gi = if k < n_grids {
+            k
+        } else {
+            rng.random_range(0..n_grids)
+        };
         let grid = &h.grids[gi];
         let seq = per_village.entry(grid.village).or_insert(0);
         *seq += 1;
@@ -79,18 +83,23 @@ fn patrols(config: &DemoConfig, h: &Hierarchy, workers: &[(usize, Worker)]) -> V
             continue;
         };
         let spread = (config.points_per_patrol / 20).max(1);
-        let n = (config.points_per_patrol + rng.random_range(0..=2 * spread)).saturating_sub(spread).max(2);
+        let n = (config.points_per_patrol + rng.random_range(0..=2 * spread))
+            .saturating_sub(spread)
+            .max(2);
         // Daytime start within the last 60 days (08:00-16:00 CST).
         let day = rng.random_range(1..=60);
         let mut t = WINDOW_END - day * 86_400 + rng.random_range(0..8 * 3_600);
-        let mut p = worker.location;
+        let mut here = worker.location;
         let lat_scale = METRES_PER_DEGREE;
-        let lon_scale = METRES_PER_DEGREE * p.y().to_radians().cos().max(0.1);
+        let lon_scale = METRES_PER_DEGREE * here.y().to_radians().cos().max(0.1);
         let mut heading: f64 = rng.random_range(0.0..std::f64::consts::TAU);
         let mut coords = Vec::with_capacity(n);
         let mut times = Vec::with_capacity(n);
         for _ in 0..n {
-            coords.push(Coord { x: p.x(), y: p.y() });
+            coords.push(Coord {
+                x: here.x(),
+                y: here.y(),
+            });
             times.push(t);
             let dt = rng.random_range(10..=30);
             t += dt;
@@ -98,12 +107,12 @@ fn patrols(config: &DemoConfig, h: &Hierarchy, workers: &[(usize, Worker)]) -> V
             heading += gaussian_pair(&mut rng).0 * 0.4;
             // A worker who cannot step on (a tiny grid) waits where they are.
             for _ in 0..12 {
-                let q = Point::new(
-                    p.x() + dist * heading.sin() / lon_scale,
-                    p.y() + dist * heading.cos() / lat_scale,
+                let next = Point::new(
+                    here.x() + dist * heading.sin() / lon_scale,
+                    here.y() + dist * heading.cos() / lat_scale,
                 );
-                if sampler.contains(q) {
-                    p = q;
+                if sampler.contains(next) {
+                    here = next;
                     break;
                 }
                 heading = rng.random_range(0.0..std::f64::consts::TAU);

@@ -30,7 +30,11 @@ impl Weighted {
             return None;
         }
         let r = rng.random_range(0.0..total);
-        Some(self.cumulative.partition_point(|&c| c <= r).min(self.cumulative.len() - 1))
+        Some(
+            self.cumulative
+                .partition_point(|&c| c <= r)
+                .min(self.cumulative.len() - 1),
+        )
     }
 }
 
