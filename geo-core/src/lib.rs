@@ -5,6 +5,8 @@
 
 pub mod codes;
 pub mod error;
+pub mod h3;
+pub mod index;
 pub mod model;
 pub mod store;
 
