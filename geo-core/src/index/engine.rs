@@ -9,6 +9,7 @@ use h3o::CellIndex;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
 
+use super::buckets::GridBuckets;
 use super::location::{Chain, GridAnswer, GridRef, UnitRef, WorkerRef};
 use super::polygons::{EnvEntry, PolygonSet};
 use super::sphere::{valid_lon_lat, Nearest, SphereIndex};
@@ -29,7 +30,7 @@ pub struct Core {
     pub(super) admin_tree: RTree<EnvEntry>,
     pub(super) grid_polys: PolygonSet,
     /// Current revisions only (`valid_to` is `None`): the hot path of [`Core::locate`].
-    pub(super) grid_tree_current: RTree<EnvEntry>,
+    pub(super) grid_buckets: GridBuckets,
     /// Every revision, for [`Core::locate_at`] and time-filtered queries.
     pub(super) grid_tree_all: RTree<EnvEntry>,
     pub(super) grid_answers: Vec<GridAnswer>,
@@ -90,9 +91,14 @@ impl Core {
         let admin_tree = admin_polys.tree(data.admin.iter().map(|a| &a.geometry), |_| true);
 
         let grid_polys = PolygonSet::new(data.grids.iter().map(|g| &g.geometry));
-        let grid_tree_current = grid_polys.tree(data.grids.iter().map(|g| &g.geometry), |i| {
-            data.grids[i].valid_to.is_none()
-        });
+        let grid_buckets = GridBuckets::new(
+            data.grids
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.valid_to.is_none())
+                .map(|(i, g)| (i, &g.geometry)),
+            &grid_polys,
+        );
         let grid_tree_all = grid_polys.tree(data.grids.iter().map(|g| &g.geometry), |_| true);
         let mut grid_current = HashMap::new();
         let mut grid_revisions: HashMap<GridCode, Vec<u32>> = HashMap::new();
@@ -167,7 +173,7 @@ impl Core {
             admin_polys,
             admin_tree,
             grid_polys,
-            grid_tree_current,
+            grid_buckets,
             grid_tree_all,
             grid_answers,
             grid_current,
@@ -302,7 +308,8 @@ impl Core {
             + self.admin_polys.heap_bytes()
             + tree(self.incident_tree.size(), size_of::<PointEntry>())
             + tree(self.camera_tree.size(), size_of::<PointEntry>())
-            + tree(self.grid_tree_all.size() + self.grid_tree_current.size(), size_of::<EnvEntry>())
+            + tree(self.grid_tree_all.size(), size_of::<EnvEntry>())
+            + self.grid_buckets.heap_bytes()
             + self.incident_by_id.capacity() * size_of::<(IncidentId, u32)>()
             + self.incident_cells.capacity() * size_of::<Option<CellIndex>>()
             + self.incident_counts.heap_bytes()

@@ -15,9 +15,7 @@ impl Core {
     pub fn locate(&self, lon: f64, lat: f64) -> Result<Location> {
         let cell = cell_at(lon, lat, u8::from(BASE_RESOLUTION))?;
         let p = Coord { x: lon, y: lat };
-        let grid = self
-            .grid_polys
-            .first_containing(&self.grid_tree_current, p, |_| true);
+        let grid = self.grid_buckets.first_containing(&self.grid_polys, p);
         Ok(self.answer(grid, p, cell))
     }
 
@@ -37,8 +35,8 @@ impl Core {
     #[must_use]
     pub fn grid_at(&self, lon: f64, lat: f64) -> Option<usize> {
         crate::h3::check_lon_lat(lon, lat).ok()?;
-        self.grid_polys
-            .first_containing(&self.grid_tree_current, Coord { x: lon, y: lat }, |_| true)
+        self.grid_buckets
+            .first_containing(&self.grid_polys, Coord { x: lon, y: lat })
             .map(|i| i as usize)
     }
 

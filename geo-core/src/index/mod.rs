@@ -2,6 +2,7 @@
 //! entries: an index and an envelope), exact point-in-polygon for point -> grid, unit-sphere
 //! nearest neighbours, and layer queries by box, time, category and status.
 
+mod buckets;
 mod engine;
 mod locate;
 mod location;

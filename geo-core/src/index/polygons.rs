@@ -106,3 +106,10 @@ impl PolygonSet {
             .filter(move |&i| self.contains(i as usize, p))
     }
 }
+
+impl PolygonSet {
+    /// Whether feature `i` could be prepared (finite, with edges).
+    pub(crate) fn is_prepared(&self, i: usize) -> bool {
+        self.polys.get(i).is_some_and(Option::is_some)
+    }
+}
