@@ -1,10 +1,12 @@
-//! A uniform bucket grid over the current grids, the hot path of point -> grid: most
-//! buckets lie wholly inside one grid and answer without any geometry; the rest list the
-//! few grids whose boundary passes through them, tested exactly.
+//! A uniform bucket grid over a set of polygons (the current grids; the admin units of one
+//! level), the hot path of point -> polygon: most buckets lie wholly inside one polygon and
+//! answer without any geometry; the rest list the few polygons whose boundary passes
+//! through them, tested exactly.
 //!
-//! Buckets whose (slightly grown) square no edge of a grid touches are wholly inside or
-//! wholly outside that grid; the bucket's centre says which. An answer is the lowest grid
-//! index whose polygon holds the point, as [`super::polygons::PolygonSet::first_containing`].
+//! The points that fall in a bucket form a rectangle (the bucket arithmetic is monotone in
+//! x and y). If no boundary point of a polygon falls in it, the rectangle is wholly inside
+//! or wholly outside that polygon, and the bucket's centre says which. An answer is the
+//! lowest index whose polygon holds the point, as `PolygonSet::first_containing` gives.
 
 use geo_types::{Coord, MultiPolygon};
 
@@ -12,8 +14,8 @@ use super::polygons::PolygonSet;
 
 /// Flag on an entry: the bucket is wholly inside this grid.
 const INTERIOR: u32 = 1 << 31;
-/// Buckets per grid (about 8 x 8 per grid when grids are of similar size).
-const BUCKETS_PER_GRID: usize = 64;
+/// Buckets per grid (about 16 x 16 per grid when grids are of similar size).
+const BUCKETS_PER_GRID: usize = 256;
 /// Upper bound on the number of buckets (16 MB of offsets).
 const MAX_BUCKETS: usize = 1 << 22;
 /// Growth of each bucket, in degrees, so that rounding in the bucket arithmetic never
@@ -22,7 +24,7 @@ const MARGIN: f64 = 1e-9;
 
 /// Buckets of candidate grids over the extent of a set of grids.
 #[derive(Debug, Default)]
-pub(crate) struct GridBuckets {
+pub(crate) struct PolygonBuckets {
     x0: f64,
     y0: f64,
     x1: f64,
@@ -37,7 +39,7 @@ pub(crate) struct GridBuckets {
     entries: Vec<u32>,
 }
 
-impl GridBuckets {
+impl PolygonBuckets {
     /// Buckets over `grids` (feature index and geometry), prepared in `polys`.
     pub(crate) fn new<'a>(grids: impl Iterator<Item = (usize, &'a MultiPolygon<f64>)> + Clone, polys: &PolygonSet) -> Self {
         use geo::BoundingRect;

@@ -9,11 +9,11 @@ use h3o::CellIndex;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
 
-use super::buckets::GridBuckets;
+use super::buckets::PolygonBuckets;
 use super::location::{Chain, GridAnswer, GridRef, UnitRef, WorkerRef};
 use super::polygons::{EnvEntry, PolygonSet};
 use super::sphere::{valid_lon_lat, Nearest, SphereIndex};
-use crate::codes::{AdminCode, CameraId, GridCode};
+use crate::codes::{AdminCode, AdminLevel, CameraId, GridCode};
 use crate::h3::{cell_at, CellCounts, BASE_RESOLUTION};
 use crate::model::{AdminUnit, Dataset, Grid, IncidentId, PatrolId, WorkerId};
 use crate::Result;
@@ -28,9 +28,14 @@ pub struct Core {
     pub(super) admin_by_code: HashMap<AdminCode, u32>,
     pub(super) admin_polys: PolygonSet,
     pub(super) admin_tree: RTree<EnvEntry>,
+    /// Bucket grids over villages, townships and counties (in that order): the chain of a
+    /// point outside every grid.
+    pub(super) admin_buckets: [PolygonBuckets; 3],
+    /// The admin chain of each admin unit, prepared once.
+    pub(super) admin_chains: Vec<Chain>,
     pub(super) grid_polys: PolygonSet,
     /// Current revisions only (`valid_to` is `None`): the hot path of [`Core::locate`].
-    pub(super) grid_buckets: GridBuckets,
+    pub(super) grid_buckets: PolygonBuckets,
     /// Every revision, for [`Core::locate_at`] and time-filtered queries.
     pub(super) grid_tree_all: RTree<EnvEntry>,
     pub(super) grid_answers: Vec<GridAnswer>,
@@ -89,9 +94,24 @@ impl Core {
         let admin_by_code = first_index(data.admin.iter().map(|a| a.code));
         let admin_polys = PolygonSet::new(data.admin.iter().map(|a| &a.geometry));
         let admin_tree = admin_polys.tree(data.admin.iter().map(|a| &a.geometry), |_| true);
+        let admin_buckets = [AdminLevel::Village, AdminLevel::Township, AdminLevel::County].map(|level| {
+            PolygonBuckets::new(
+                data.admin
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.level() == level)
+                    .map(|(i, a)| (i, &a.geometry)),
+                &admin_polys,
+            )
+        });
+        let admin_chains = data
+            .admin
+            .iter()
+            .map(|a| chain_of(&data, &admin_by_code, a.code))
+            .collect();
 
         let grid_polys = PolygonSet::new(data.grids.iter().map(|g| &g.geometry));
-        let grid_buckets = GridBuckets::new(
+        let grid_buckets = PolygonBuckets::new(
             data.grids
                 .iter()
                 .enumerate()
@@ -172,6 +192,8 @@ impl Core {
             admin_by_code,
             admin_polys,
             admin_tree,
+            admin_buckets,
+            admin_chains,
             grid_polys,
             grid_buckets,
             grid_tree_all,
@@ -310,6 +332,7 @@ impl Core {
             + tree(self.camera_tree.size(), size_of::<PointEntry>())
             + tree(self.grid_tree_all.size(), size_of::<EnvEntry>())
             + self.grid_buckets.heap_bytes()
+            + self.admin_buckets.iter().map(PolygonBuckets::heap_bytes).sum::<usize>()
             + self.incident_by_id.capacity() * size_of::<(IncidentId, u32)>()
             + self.incident_cells.capacity() * size_of::<Option<CellIndex>>()
             + self.incident_counts.heap_bytes()

@@ -2,9 +2,8 @@
 
 use geo_types::Coord;
 
-use super::engine::{chain_of, Core};
+use super::engine::Core;
 use super::location::Location;
-use crate::codes::AdminLevel;
 use crate::h3::{cell_at, BASE_RESOLUTION};
 use crate::model::UnixTime;
 use crate::Result;
@@ -44,24 +43,14 @@ impl Core {
         if let Some(answer) = grid.and_then(|i| self.grid_answers.get(i as usize)) {
             return answer.location(cell);
         }
-        // Outside every grid: the deepest admin polygon holding the point, lowest index
-        // first among equals, then its parents by code.
-        let depth = |level: AdminLevel| match level {
-            AdminLevel::Village => 3,
-            AdminLevel::Township => 2,
-            AdminLevel::County => 1,
-            AdminLevel::Province | AdminLevel::Prefecture => 0,
-        };
-        let deepest = self
-            .admin_polys
-            .containing(&self.admin_tree, p)
-            .filter_map(|i| {
-                let d = depth(self.data.admin.get(i as usize)?.level());
-                (d > 0).then_some((d, std::cmp::Reverse(i)))
-            })
-            .max();
-        let chain = deepest
-            .map(|(_, std::cmp::Reverse(i))| chain_of(&self.data, &self.admin_by_code, self.data.admin[i as usize].code))
+        // Outside every grid: the deepest admin polygon holding the point (lowest index
+        // among equals), then its parents by code.
+        let chain = self
+            .admin_buckets
+            .iter()
+            .find_map(|b| b.first_containing(&self.admin_polys, p))
+            .and_then(|i| self.admin_chains.get(i as usize))
+            .cloned()
             .unwrap_or_default();
         Location {
             county: chain.county,

@@ -95,19 +95,6 @@ impl PolygonSet {
 }
 
 impl PolygonSet {
-    /// Every feature index in `tree` whose polygon contains `p`, in no particular order.
-    pub(crate) fn containing<'a>(
-        &'a self,
-        tree: &'a RTree<EnvEntry>,
-        p: Coord<f64>,
-    ) -> impl Iterator<Item = u32> + 'a {
-        tree.locate_all_at_point(&[p.x, p.y])
-            .map(|e| e.data)
-            .filter(move |&i| self.contains(i as usize, p))
-    }
-}
-
-impl PolygonSet {
     /// Whether feature `i` could be prepared (finite, with edges).
     pub(crate) fn is_prepared(&self, i: usize) -> bool {
         self.polys.get(i).is_some_and(Option::is_some)
