@@ -181,7 +181,8 @@ pub fn nearest_matches_brute_force(core: &Core, queries: &[(f64, f64)], ks: &[us
             }
             .unwrap();
             assert_eq!(got.len(), k.min(brute.len()), "{name} k={k}");
-            let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-3);
+            // 1e-6 relative; below a metre, 1e-6 m absolute (chord rounding near zero).
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0);
             let mut seen = HashSet::new();
             for (j, n) in got.iter().enumerate() {
                 assert!(seen.insert(n.index), "{name}: {} returned twice", n.index);
