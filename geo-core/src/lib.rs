@@ -7,6 +7,8 @@ pub mod codes;
 pub mod demo;
 pub mod error;
 pub mod formats;
+pub mod h3;
+pub mod index;
 pub mod model;
 pub mod store;
 

@@ -1,0 +1,153 @@
+//! A uniform bucket grid over a set of polygons (the current grids; the admin units of one
+//! level), the hot path of point -> polygon: most buckets lie wholly inside one polygon and
+//! answer without any geometry; the rest list the few polygons whose boundary passes
+//! through them, tested exactly.
+//!
+//! The points that fall in a bucket form a rectangle (the bucket arithmetic is monotone in
+//! x and y). If no boundary point of a polygon falls in it, the rectangle is wholly inside
+//! or wholly outside that polygon, and the bucket's centre says which. An answer is the
+//! lowest index whose polygon holds the point, as `PolygonSet::first_containing` gives.
+
+use geo_types::{Coord, MultiPolygon};
+
+use super::polygons::PolygonSet;
+
+/// Flag on an entry: the bucket is wholly inside this grid.
+const INTERIOR: u32 = 1 << 31;
+/// Buckets per grid (about 16 x 16 per grid when grids are of similar size).
+const BUCKETS_PER_GRID: usize = 256;
+/// Upper bound on the number of buckets (16 MB of offsets).
+const MAX_BUCKETS: usize = 1 << 22;
+/// Growth of each bucket, in degrees, so that rounding in the bucket arithmetic never
+/// puts a point in a bucket whose square misses it (about 0.1 mm).
+const MARGIN: f64 = 1e-9;
+
+/// Buckets of candidate grids over the extent of a set of grids.
+#[derive(Debug, Default)]
+pub(crate) struct PolygonBuckets {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+    /// Buckets per degree.
+    inv: f64,
+    nx: usize,
+    ny: usize,
+    /// Bucket `b` holds `entries[start[b]..start[b + 1]]`, ascending grid index.
+    start: Vec<u32>,
+    /// Grid index, with [`INTERIOR`] set when the bucket is wholly inside it.
+    entries: Vec<u32>,
+}
+
+impl PolygonBuckets {
+    /// Buckets over `grids` (feature index and geometry), prepared in `polys`.
+    pub(crate) fn new<'a>(grids: impl Iterator<Item = (usize, &'a MultiPolygon<f64>)> + Clone, polys: &PolygonSet) -> Self {
+        use geo::BoundingRect;
+        let grids = grids.filter(|(i, g)| {
+            polys.is_prepared(*i) && u32::try_from(*i).is_ok_and(|i| i < INTERIOR) && g.bounding_rect().is_some()
+        });
+        let mut n = 0usize;
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        for (_, g) in grids.clone() {
+            if let Some(r) = g.bounding_rect() {
+                (x0, y0, x1, y1) = (x0.min(r.min().x), y0.min(r.min().y), x1.max(r.max().x), y1.max(r.max().y));
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return Self::default();
+        }
+        let (w, h) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
+        let target = (n * BUCKETS_PER_GRID).min(MAX_BUCKETS) as f64;
+        let inv = (target / (w * h)).sqrt();
+        let nx = ((w * inv).ceil() as usize).clamp(1, MAX_BUCKETS);
+        let ny = ((h * inv).ceil() as usize).clamp(1, MAX_BUCKETS / nx);
+        let mut b = Self { x0, y0, x1, y1, inv, nx, ny, start: Vec::new(), entries: Vec::new() };
+
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut boundary: Vec<u32> = Vec::new();
+        for (gi, g) in grids {
+            let gi = gi as u32;
+            // Buckets any edge may touch: each edge's grown box.
+            boundary.clear();
+            for poly in &g.0 {
+                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                    for w in ring.0.windows(2) {
+                        let (a, c) = (w[0], w[1]);
+                        let (bx0, by0) = b.cell(a.x.min(c.x) - MARGIN, a.y.min(c.y) - MARGIN);
+                        let (bx1, by1) = b.cell(a.x.max(c.x) + MARGIN, a.y.max(c.y) + MARGIN);
+                        for by in by0..=by1 {
+                            for bx in bx0..=bx1 {
+                                boundary.push((by * nx + bx) as u32);
+                            }
+                        }
+                    }
+                }
+            }
+            boundary.sort_unstable();
+            boundary.dedup();
+            let Some(r) = g.bounding_rect() else { continue };
+            let (bx0, by0) = b.cell(r.min().x - MARGIN, r.min().y - MARGIN);
+            let (bx1, by1) = b.cell(r.max().x + MARGIN, r.max().y + MARGIN);
+            for by in by0..=by1 {
+                for bx in bx0..=bx1 {
+                    let id = (by * nx + bx) as u32;
+                    if boundary.binary_search(&id).is_ok() {
+                        pairs.push((id, gi));
+                    } else if polys.contains(gi as usize, b.centre(bx, by)) {
+                        pairs.push((id, gi | INTERIOR));
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable_by_key(|&(id, g)| (id, g & !INTERIOR));
+        b.start = vec![0; nx * ny + 1];
+        for &(id, _) in &pairs {
+            b.start[id as usize + 1] += 1;
+        }
+        for i in 0..nx * ny {
+            b.start[i + 1] += b.start[i];
+        }
+        b.entries = pairs.into_iter().map(|(_, g)| g).collect();
+        b
+    }
+
+    /// The bucket column and row of a point, clamped to the grid; monotone in x and y.
+    #[inline]
+    fn cell(&self, x: f64, y: f64) -> (usize, usize) {
+        // Float-to-int `as` saturates (NaN to 0), so this never leaves the grid.
+        let bx = (((x - self.x0) * self.inv) as usize).min(self.nx - 1);
+        let by = (((y - self.y0) * self.inv) as usize).min(self.ny - 1);
+        (bx, by)
+    }
+
+    fn centre(&self, bx: usize, by: usize) -> Coord<f64> {
+        Coord {
+            x: self.x0 + (bx as f64 + 0.5) / self.inv,
+            y: self.y0 + (by as f64 + 0.5) / self.inv,
+        }
+    }
+
+    /// The lowest grid index whose polygon holds `p` (finite lon/lat).
+    #[inline]
+    pub(crate) fn first_containing(&self, polys: &PolygonSet, p: Coord<f64>) -> Option<u32> {
+        if self.entries.is_empty() || !(p.x >= self.x0 && p.x <= self.x1 && p.y >= self.y0 && p.y <= self.y1) {
+            return None;
+        }
+        let (bx, by) = self.cell(p.x, p.y);
+        let id = by * self.nx + bx;
+        let (from, to) = (self.start[id] as usize, self.start[id + 1] as usize);
+        for &e in &self.entries[from..to] {
+            let g = e & !INTERIOR;
+            if e & INTERIOR != 0 || polys.contains(g as usize, p) {
+                return Some(g);
+            }
+        }
+        None
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        (self.start.capacity() + self.entries.capacity()) * 4
+    }
+}
