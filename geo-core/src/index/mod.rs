@@ -3,6 +3,7 @@
 //! nearest neighbours, and layer queries by box, time, category and status.
 
 mod buckets;
+mod catalog;
 mod engine;
 mod locate;
 mod location;
