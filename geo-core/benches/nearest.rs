@@ -34,6 +34,7 @@ fn points(ds: &Dataset, n: usize) -> Vec<(f64, f64)> {
 
 /// CPU time of this thread (user + system), from /proc (clock ticks of 1/100 s): the
 /// machine is shared, so wall time alone understates throughput.
+#[must_use]
 pub fn cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
     let rest = &stat[stat.rfind(')')? + 2..];
@@ -56,7 +57,7 @@ fn bench(c: &mut Criterion) {
         }
     }
     let secs = t.elapsed().as_secs_f64();
-    let cpu = cpu_seconds().zip(cpu).map(|(b, a)| b - a).unwrap_or(f64::NAN);
+    let cpu = cpu_seconds().zip(cpu).map_or(f64::NAN, |(b, a)| b - a);
     let total = (pts.len() * 5) as f64;
     eprintln!("10 nearest cameras: {:.0} queries/s wall, {:.0} per CPU-second ({n} results)", total / secs, total / cpu);
 

@@ -15,13 +15,18 @@ impl CellCounts {
         [Resolution::Five, Resolution::Seven, Resolution::Nine];
 
     /// Counts `cells` (each at a resolution at least as fine as every one in
-    /// `resolutions`; others are skipped) at each of `resolutions`.
-    pub fn build(cells: impl Iterator<Item = CellIndex> + Clone, resolutions: &[Resolution]) -> Self {
+    /// `resolutions`; coarser ones are skipped) at each of `resolutions`.
+    pub fn build(cells: impl IntoIterator<Item = CellIndex>, resolutions: &[Resolution]) -> Self {
+        let mut per_level: Vec<Vec<CellIndex>> = vec![Vec::new(); resolutions.len()];
+        for c in cells {
+            for (parents, &res) in per_level.iter_mut().zip(resolutions) {
+                parents.extend(c.parent(res));
+            }
+        }
         let levels = resolutions
             .iter()
-            .map(|&res| {
-                let mut parents: Vec<CellIndex> =
-                    cells.clone().filter_map(|c| c.parent(res)).collect();
+            .zip(per_level)
+            .map(|(&res, mut parents)| {
                 parents.sort_unstable();
                 let mut counted: Vec<(CellIndex, u32)> = Vec::new();
                 for cell in parents {

@@ -41,6 +41,7 @@ pub(crate) struct PolygonBuckets {
 
 impl PolygonBuckets {
     /// Buckets over `grids` (feature index and geometry), prepared in `polys`.
+    #[allow(clippy::many_single_char_names)] // x0, y0, x1, y1, w, h: the usual names
     pub(crate) fn new<'a>(grids: impl Iterator<Item = (usize, &'a MultiPolygon<f64>)> + Clone, polys: &PolygonSet) -> Self {
         use geo::BoundingRect;
         let grids = grids.filter(|(i, g)| {

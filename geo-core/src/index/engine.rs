@@ -88,6 +88,7 @@ pub(crate) fn base_cell(p: Point<f64>) -> Option<CellIndex> {
 impl Core {
     /// Builds every index over `data`; incidents are reordered by report time (stable).
     #[must_use]
+    #[allow(clippy::too_many_lines)] // one step per index, read top to bottom
     pub fn new(mut data: Dataset) -> Core {
         sort_incidents_by_time(&mut data);
 

@@ -62,6 +62,7 @@ pub struct Location {
     pub h3_res9: h3o::CellIndex,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` signature
 fn cell_as_string<S: Serializer>(cell: &h3o::CellIndex, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(cell)
 }

@@ -150,7 +150,8 @@ fn push_ring(ring: &LineString<f64>, coords: &mut Vec<Coord<f64>>, edges: &mut V
     let end = u32::try_from(coords.len()).ok()?;
     for e in u32::try_from(start).ok()?..end.saturating_sub(1) {
         let i = e as usize;
-        // Horizontal edges never cross the half-open test; leave them out.
+        // Horizontal edges never cross the half-open test; leave them out (exactly equal y).
+        #[allow(clippy::float_cmp)]
         if coords[i].y != coords[i + 1].y {
             edges.push(e);
         }

@@ -1,5 +1,6 @@
 //! Checks of the spatial core against brute force and independent implementations.
 //! Each takes any `&Dataset` and panics with the first mismatch.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic, clippy::too_many_lines, clippy::manual_midpoint, clippy::needless_pass_by_value, clippy::cast_lossless, clippy::redundant_closure_for_method_calls, clippy::must_use_candidate, clippy::missing_panics_doc, clippy::many_single_char_names, clippy::single_match_else)]
 
 use std::collections::HashSet;
 

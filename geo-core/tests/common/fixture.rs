@@ -2,6 +2,7 @@
 //! jagged cells (shared edges have identical vertices), with a gap, islands in holes, a
 //! two-part grid, a past revision, cameras (with exact duplicates), workers, incidents,
 //! patrols and centers.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic, clippy::too_many_lines, clippy::manual_midpoint, clippy::needless_pass_by_value, clippy::cast_lossless, clippy::redundant_closure_for_method_calls, clippy::must_use_candidate, clippy::missing_panics_doc, clippy::many_single_char_names)]
 
 use geo_core::codes::{AdminCode, CameraId, DivisionCode, GridCode, VillageCode};
 use geo_core::model::{
