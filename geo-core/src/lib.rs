@@ -6,6 +6,8 @@
 pub mod codes;
 pub mod error;
 pub mod model;
+pub mod mvt;
 pub mod store;
+pub mod tile;
 
 pub use error::{Error, Result};

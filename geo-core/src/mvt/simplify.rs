@@ -1,0 +1,167 @@
+//! Rounding to integer tile units and simplification there: vertices that land on the same
+//! unit merge, back-and-forth spikes go, then Douglas-Peucker with a tolerance in tile units
+//! (so the simplification scales with zoom by construction).
+
+use super::clip::Pt;
+
+/// An integer position in tile units.
+pub(crate) type IPt = [i32; 2];
+
+/// Rounds `pts` into `out`, dropping consecutive duplicates.
+pub(crate) fn quantize(pts: &[Pt], out: &mut Vec<IPt>) {
+    out.clear();
+    for &(x, y) in pts {
+        // Inputs are clipped to the buffered square or checked finite, so `as` never saturates.
+        let p = [x.round() as i32, y.round() as i32];
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+}
+
+/// Removes A-B-A spikes in a ring (no closing duplicate) and the wrap-around duplicates,
+/// so that the ring has no zero-width appendages.
+pub(crate) fn clean_ring(ring: &mut Vec<IPt>) {
+    let mut kept = 0;
+    for i in 0..ring.len() {
+        let p = ring[i];
+        if kept > 0 && ring[kept - 1] == p {
+            continue;
+        }
+        if kept > 1 && ring[kept - 2] == p {
+            kept -= 1;
+            continue;
+        }
+        ring[kept] = p;
+        kept += 1;
+    }
+    ring.truncate(kept);
+    // Now fix the seam between the last and the first vertex.
+    loop {
+        let n = ring.len();
+        if n >= 2 && ring[0] == ring[n - 1] {
+            ring.pop();
+        } else if n >= 3 && ring[n - 2] == ring[0] {
+            ring.pop();
+        } else if n >= 3 && ring[1] == ring[n - 1] {
+            ring.remove(0);
+        } else {
+            break;
+        }
+    }
+}
+
+/// Douglas-Peucker on an open polyline in place: keeps the ends and every vertex farther than
+/// `tolerance` from the chord of its span. `keep` and `stack` are scratch.
+pub(crate) fn douglas_peucker(pts: &mut Vec<IPt>, tolerance: f64, keep: &mut Vec<bool>, stack: &mut Vec<(usize, usize)>) {
+    let n = pts.len();
+    if n < 3 || tolerance <= 0.0 {
+        return;
+    }
+    let tol2 = tolerance * tolerance;
+    keep.clear();
+    keep.resize(n, false);
+    keep[0] = true;
+    keep[n - 1] = true;
+    stack.clear();
+    stack.push((0, n - 1));
+    while let Some((a, b)) = stack.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (mut best, mut best_d) = (0, -1.0);
+        for i in a + 1..b {
+            let d = seg_dist2(pts[i], pts[a], pts[b]);
+            if d > best_d {
+                best = i;
+                best_d = d;
+            }
+        }
+        if best_d > tol2 {
+            keep[best] = true;
+            stack.push((a, best));
+            stack.push((best, b));
+        }
+    }
+    let mut k = 0;
+    for i in 0..n {
+        if keep[i] {
+            pts[k] = pts[i];
+            k += 1;
+        }
+    }
+    pts.truncate(k);
+}
+
+/// Squared distance from `p` to segment `a..b` (to `a` when the segment is a point).
+fn seg_dist2(p: IPt, a: IPt, b: IPt) -> f64 {
+    let (px, py) = (f64::from(p[0]), f64::from(p[1]));
+    let (ax, ay) = (f64::from(a[0]), f64::from(a[1]));
+    let (dx, dy) = (f64::from(b[0]) - ax, f64::from(b[1]) - ay);
+    let len2 = dx.mul_add(dx, dy * dy);
+    let t = if len2 == 0.0 {
+        0.0
+    } else {
+        ((px - ax).mul_add(dx, (py - ay) * dy) / len2).clamp(0.0, 1.0)
+    };
+    let (ex, ey) = (t.mul_add(dx, ax) - px, t.mul_add(dy, ay) - py);
+    ex.mul_add(ex, ey * ey)
+}
+
+/// Twice the signed area by the surveyor's formula, exact in integers (positive = exterior
+/// in MVT 2.1: clockwise on screen, where y points down).
+pub(crate) fn ring_area2(ring: &[IPt]) -> i64 {
+    let n = ring.len();
+    let mut s = 0i64;
+    for i in 0..n {
+        let [x0, y0] = ring[i];
+        let [x1, y1] = ring[(i + 1) % n];
+        s += i64::from(x0) * i64::from(y1) - i64::from(x1) * i64::from(y0);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn spikes_and_seams_are_removed() {
+        let mut r = vec![[0, 0], [10, 0], [20, 0], [10, 0], [10, 10], [0, 10], [0, 0]];
+        clean_ring(&mut r);
+        assert_eq!(r, vec![[0, 0], [10, 0], [10, 10], [0, 10]]);
+        let mut line = vec![[5, 5], [6, 5], [5, 5]];
+        clean_ring(&mut line);
+        assert!(line.len() < 3, "{line:?}");
+    }
+
+    /// Every dropped vertex is within the tolerance of the simplified line (brute force).
+    #[test]
+    fn douglas_peucker_stays_within_tolerance() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (mut keep, mut stack) = (Vec::new(), Vec::new());
+        for _ in 0..300 {
+            let orig: Vec<IPt> = (0..rng.random_range(2..40))
+                .map(|_| [rng.random_range(0..60), rng.random_range(0..60)])
+                .collect();
+            let tol = rng.random_range(0.5..5.0);
+            let mut s = orig.clone();
+            douglas_peucker(&mut s, tol, &mut keep, &mut stack);
+            assert_eq!(s.first(), orig.first());
+            assert_eq!(s.last(), orig.last());
+            for p in &orig {
+                let d = s.windows(2).map(|w| seg_dist2(*p, w[0], w[1])).fold(f64::INFINITY, f64::min);
+                assert!(s.len() == 1 || d <= tol * tol + 1e-9, "{p:?} {d} {tol}");
+            }
+        }
+    }
+
+    #[test]
+    fn area_sign_follows_the_surveyor_formula() {
+        // Clockwise on screen (y down): right along the top, down the right side.
+        assert_eq!(ring_area2(&[[0, 0], [10, 0], [10, 10], [0, 10]]), 200);
+        assert_eq!(ring_area2(&[[0, 0], [0, 10], [10, 10], [10, 0]]), -200);
+    }
+}
