@@ -288,10 +288,14 @@ fn random_polygons_give_valid_rings_with_the_clipped_area() {
             }
         }
         if f["valid"] != true {
+            eprintln!("INVALID {id} {}", f["why"]);
             invalid += 1;
         }
     }
     println!("{} of {n} random polygons kept, {invalid} not OGC-valid after clipping/rounding", feats.len());
+    // Clipping is exact (no border bridges); what remains is rounding to integer units and
+    // Douglas-Peucker pinching the odd thin ring (a known, documented gap): keep it rare.
+    assert!(invalid * 50 <= feats.len(), "{invalid} invalid polygons of {}", feats.len());
 }
 
 #[test]

@@ -12,6 +12,7 @@ import sys
 
 import mapbox_vector_tile
 import shapely.geometry
+import shapely.validation
 from mapbox_vector_tile.Mapbox import vector_tile_pb2
 
 
@@ -60,6 +61,7 @@ def decode(data):
                 entry["ring_areas2"] = [[area2(r) for r in p] for p in polys]
                 shape = shapely.geometry.shape(dec["geometry"])
                 entry["valid"] = bool(shape.is_valid)
+                entry["why"] = shapely.validation.explain_validity(shape)
                 entry["area"] = shape.area
             features.append(entry)
         out["layers"][layer.name] = {

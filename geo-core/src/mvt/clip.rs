@@ -1,55 +1,10 @@
-//! Clipping to the buffered tile square in tile units: rings with Sutherland-Hodgman (a ring
-//! stays one ring, so polygons stay polygons), lines with Liang-Barsky (a line that leaves
-//! and re-enters the square becomes several pieces).
+//! Clipping lines to the buffered tile square in tile units with Liang-Barsky: a line that
+//! leaves and re-enters the square becomes several pieces. (Polygons are clipped with geo's
+//! boolean operations in `shape`: Sutherland-Hodgman leaves zero-width bridges along the
+//! border, which makes rings self-intersect.)
 
 /// A position in tile units, before rounding.
 pub(crate) type Pt = (f64, f64);
-
-/// Clips a ring (no closing duplicate) to `[lo, hi]` on both axes into `out`.
-///
-/// `tmp` is scratch space; both are cleared first. Edges that run along the square's border
-/// can appear where a concave ring leaves and re-enters; later cleaning removes the spikes.
-pub(crate) fn clip_ring(ring: &[Pt], lo: f64, hi: f64, out: &mut Vec<Pt>, tmp: &mut Vec<Pt>) {
-    out.clear();
-    out.extend_from_slice(ring);
-    // Four half-planes: x >= lo, x <= hi, y >= lo, y <= hi.
-    for (axis, bound, keep_above) in [(0, lo, true), (0, hi, false), (1, lo, true), (1, hi, false)] {
-        if out.is_empty() {
-            return;
-        }
-        tmp.clear();
-        let inside = |p: Pt| {
-            let c = if axis == 0 { p.0 } else { p.1 };
-            if keep_above { c >= bound } else { c <= bound }
-        };
-        let mut prev = out[out.len() - 1];
-        let mut prev_in = inside(prev);
-        for &cur in out.iter() {
-            let cur_in = inside(cur);
-            if cur_in != prev_in {
-                tmp.push(intersect(prev, cur, axis, bound));
-            }
-            if cur_in {
-                tmp.push(cur);
-            }
-            prev = cur;
-            prev_in = cur_in;
-        }
-        std::mem::swap(out, tmp);
-    }
-}
-
-/// The point of segment `a..b` where coordinate `axis` equals `bound` (the segment crosses it).
-#[inline]
-fn intersect(a: Pt, b: Pt, axis: usize, bound: f64) -> Pt {
-    if axis == 0 {
-        let t = (bound - a.0) / (b.0 - a.0);
-        (bound, t.mul_add(b.1 - a.1, a.1))
-    } else {
-        let t = (bound - a.1) / (b.1 - a.1);
-        (t.mul_add(b.0 - a.0, a.0), bound)
-    }
-}
 
 /// Clips a polyline to `[lo, hi]` on both axes, calling `piece` for each maximal inside run.
 pub(crate) fn clip_line(line: &[Pt], lo: f64, hi: f64, piece_buf: &mut Vec<Pt>, mut piece: impl FnMut(&[Pt])) {
@@ -117,20 +72,6 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
-
-    fn area(r: &[Pt]) -> f64 {
-        let n = r.len();
-        (0..n).map(|i| r[i].0 * r[(i + 1) % n].1 - r[(i + 1) % n].0 * r[i].1).sum::<f64>() / 2.0
-    }
-
-    #[test]
-    fn clipped_square_is_the_intersection() {
-        let ring = [(-10.0, -10.0), (50.0, -10.0), (50.0, 50.0), (-10.0, 50.0)];
-        let (mut out, mut tmp) = (Vec::new(), Vec::new());
-        clip_ring(&ring, 0.0, 40.0, &mut out, &mut tmp);
-        assert!((area(&out) - 1600.0).abs() < 1e-9, "{out:?}");
-        assert!(out.iter().all(|p| (0.0..=40.0).contains(&p.0) && (0.0..=40.0).contains(&p.1)));
-    }
 
     /// Random lines: every clipped piece lies in the square and each original vertex inside
     /// the square appears in some piece (brute force over the input).

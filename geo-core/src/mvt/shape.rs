@@ -1,10 +1,11 @@
 //! Turns one input geometry into tile-unit geometry commands: project, clip to the buffered
-//! square, round, simplify, drop degenerate parts, orient rings (MVT 2.1: exterior rings
+//! square (lines by Liang-Barsky, polygons by geo's boolean operations), round, simplify, drop degenerate parts, orient rings (MVT 2.1: exterior rings
 //! have positive surveyor's area in tile coordinates, interior rings negative).
 
-use geo_types::{Coord, Geometry, LineString, Polygon};
+use geo::BooleanOps;
+use geo_types::{Coord, Geometry, LineString, Polygon, Rect};
 
-use super::clip::{clip_line, clip_ring, Pt};
+use super::clip::{clip_line, Pt};
 use super::command::{CommandWriter, GeomType};
 use super::simplify::{clean_ring, douglas_peucker, quantize, ring_area2, IPt};
 use crate::tile::TileProjection;
@@ -165,18 +166,76 @@ impl Shaper {
     }
 
     fn polygon(&mut self, input: Input, poly: &Polygon<f64>, w: &mut CommandWriter<'_>) {
-        self.rings.clear();
-        self.ring_ends.clear();
-        let Some(exterior) = self.ring(input, poly.exterior(), true) else {
+        let mut ext = std::mem::take(&mut self.f2);
+        let Some(bbox) = self.project_ring(input, poly.exterior(), &mut ext) else {
+            self.f2 = ext;
             return;
         };
-        let mut holes = 0i64;
+        let (lo, hi) = (self.lo, self.hi);
+        if bbox.0 > hi || bbox.1 > hi || bbox.2 < lo || bbox.3 < lo {
+            // Entirely outside.
+        } else if bbox.0 >= lo && bbox.1 >= lo && bbox.2 <= hi && bbox.3 <= hi {
+            // Entirely inside (so are its holes): no clipping.
+            self.rings.clear();
+            self.ring_ends.clear();
+            if let Some(area) = self.finish_ring(&ext, true) {
+                let mut hole = std::mem::take(&mut self.f3);
+                let mut holes = 0;
+                for r in poly.interiors() {
+                    if self.project_ring(input, r, &mut hole).is_some() {
+                        holes += self.finish_ring(&hole, false).unwrap_or(0);
+                    }
+                }
+                self.f3 = hole;
+                self.emit_polygon(area, holes, w);
+            }
+        } else {
+            self.clip_polygon(input, poly, &ext, w);
+        }
+        self.f2 = ext;
+    }
+
+    /// A polygon across the buffered square's border: intersected with the square by geo's
+    /// boolean operations, which (unlike Sutherland-Hodgman) split it into valid polygons
+    /// instead of joining the pieces with zero-width bridges along the border.
+    fn clip_polygon(&mut self, input: Input, poly: &Polygon<f64>, ext: &[Pt], w: &mut CommandWriter<'_>) {
+        let to_ls = |pts: &[Pt]| LineString::from(pts.iter().map(|&(x, y)| Coord { x, y }).collect::<Vec<_>>());
+        let mut hole = Vec::new();
+        let mut holes = Vec::with_capacity(poly.interiors().len());
         for r in poly.interiors() {
-            if let Some(a) = self.ring(input, r, false) {
-                holes += a;
+            if self.project_ring(input, r, &mut hole).is_some() {
+                holes.push(to_ls(&hole));
             }
         }
-        // Holes that cover the whole clipped exterior (a tile inside a hole) leave nothing.
+        if self.bad {
+            return;
+        }
+        let projected = Polygon::new(to_ls(ext), holes);
+        let square = Rect::new(Coord { x: self.lo, y: self.lo }, Coord { x: self.hi, y: self.hi }).to_polygon();
+        let clipped = projected.intersection(&square);
+        let mut buf = std::mem::take(&mut self.f3);
+        for part in &clipped.0 {
+            self.rings.clear();
+            self.ring_ends.clear();
+            buf.clear();
+            buf.extend(open_ring(part.exterior()).iter().map(|c| (c.x, c.y)));
+            let Some(area) = self.finish_ring(&buf, true) else {
+                continue;
+            };
+            let mut holes = 0;
+            for r in part.interiors() {
+                buf.clear();
+                buf.extend(open_ring(r).iter().map(|c| (c.x, c.y)));
+                holes += self.finish_ring(&buf, false).unwrap_or(0);
+            }
+            self.emit_polygon(area, holes, w);
+        }
+        self.f3 = buf;
+    }
+
+    /// Writes the rings gathered for one polygon unless its holes cover it entirely (a tile
+    /// inside a hole), which would leave a zero-area polygon.
+    fn emit_polygon(&mut self, exterior: i64, holes: i64, w: &mut CommandWriter<'_>) {
         if self.bad || holes >= exterior {
             return;
         }
@@ -187,35 +246,28 @@ impl Shaper {
         }
     }
 
-    /// Shapes one ring and appends it to `rings` oriented as an exterior or interior ring;
-    /// returns its absolute doubled area, or `None` when it was dropped.
-    fn ring(&mut self, input: Input, ring: &LineString<f64>, exterior: bool) -> Option<i64> {
-        let coords = match ring.0.as_slice() {
-            [rest @ .., last] if rest.first() == Some(last) => rest,
-            all => all,
-        };
+    /// Projects a ring (closing duplicate dropped) into `out`; returns its bounding box
+    /// `(min x, min y, max x, max y)` in tile units, or `None` for fewer than 3 vertices.
+    fn project_ring(&mut self, input: Input, ring: &LineString<f64>, out: &mut Vec<Pt>) -> Option<(f64, f64, f64, f64)> {
+        let coords = open_ring(ring);
+        out.clear();
         if coords.len() < 3 {
             return None;
         }
-        self.f.clear();
-        let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut bbox = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
         for &c in coords {
             let p = self.project(input, c);
-            min_x = min_x.min(p.0);
-            min_y = min_y.min(p.1);
-            max_x = max_x.max(p.0);
-            max_y = max_y.max(p.1);
-            self.f.push(p);
+            bbox = (bbox.0.min(p.0), bbox.1.min(p.1), bbox.2.max(p.0), bbox.3.max(p.1));
+            out.push(p);
         }
-        if self.bad || max_x < self.lo || max_y < self.lo || min_x > self.hi || min_y > self.hi {
-            return None;
-        }
-        if min_x >= self.lo && min_y >= self.lo && max_x <= self.hi && max_y <= self.hi {
-            quantize(&self.f, &mut self.ipts);
-        } else {
-            clip_ring(&self.f, self.lo, self.hi, &mut self.f2, &mut self.f3);
-            quantize(&self.f2, &mut self.ipts);
-        }
+        (!self.bad).then_some(bbox)
+    }
+
+    /// Rounds, cleans and simplifies a ring already inside the square and appends it to
+    /// `rings` oriented as an exterior or interior ring; returns its absolute doubled area,
+    /// or `None` when it collapsed.
+    fn finish_ring(&mut self, pts: &[Pt], exterior: bool) -> Option<i64> {
+        quantize(pts, &mut self.ipts);
         clean_ring(&mut self.ipts);
         if self.ipts.len() >= 3 && self.tolerance > 0.0 {
             // Close the ring so Douglas-Peucker keeps the seam vertex, then reopen it.
@@ -238,5 +290,13 @@ impl Shaper {
         self.rings.extend_from_slice(&self.ipts);
         self.ring_ends.push(self.rings.len());
         Some(area.abs())
+    }
+}
+
+/// A ring's coordinates without the closing duplicate.
+fn open_ring(ring: &LineString<f64>) -> &[Coord<f64>] {
+    match ring.0.as_slice() {
+        [rest @ .., last] if rest.first() == Some(last) => rest,
+        all => all,
     }
 }
