@@ -4,7 +4,7 @@ Usage: python3 mvt_decode.py TILE.mvt...  -> a JSON list, one entry per tile, wi
 layer's version, extent, dictionary sizes and features: id (and whether it is set), type,
 GeoJSON geometry in raw tile coordinates (y down), properties with the protobuf field
 each value was stored in, and for polygons the surveyor's doubled area of every ring plus
-shapely's validity and area. Exits non-zero when the package is missing.
+shapely's validity and area, and the strict validator's errors (mvt_validate.py). Exits non-zero when the package is missing.
 """
 
 import json
@@ -14,6 +14,7 @@ import mapbox_vector_tile
 import shapely.geometry
 import shapely.validation
 from mapbox_vector_tile.Mapbox import vector_tile_pb2
+from mvt_validate import validate
 
 
 def area2(ring):
@@ -41,7 +42,7 @@ def decode(data):
     decoded = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
     raw = vector_tile_pb2.tile()
     raw.ParseFromString(data)
-    out = {"layers": {}}
+    out = {"layers": {}, "errors": validate(data)}
     for layer in raw.layers:
         features = []
         for feature, dec in zip(layer.features, decoded[layer.name]["features"]):

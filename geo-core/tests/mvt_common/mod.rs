@@ -44,15 +44,30 @@ pub fn decode(tiles: &[Vec<u8>]) -> Vec<Json> {
             p
         })
         .collect();
-    match run("mvt_decode.py", &paths, b"") {
-        Json::Array(v) => v,
-        other => panic!("unexpected decoder output {other}"),
+    let Json::Array(decoded) = run("mvt_decode.py", &paths, b"") else {
+        panic!("unexpected decoder output");
+    };
+    // Every tile onemap writes must pass the strict validator and be version 2.
+    for d in &decoded {
+        assert_eq!(d["errors"], serde_json::json!([]), "invalid tile: {}", d["errors"]);
+        for (name, layer) in d["layers"].as_object().unwrap() {
+            assert_eq!(layer["version"], 2, "layer {name}");
+        }
     }
+    decoded
 }
 
 /// Decodes one tile.
 pub fn decode_one(tile: &[u8]) -> Json {
     decode(&[tile.to_vec()]).pop().unwrap()
+}
+
+/// The validator's verdict on every @mapbox/mvt-fixtures fixture (npm-installed by the script).
+pub fn fixtures() -> Vec<Json> {
+    match run("mvt_validate.py", &[], b"") {
+        Json::Array(v) => v,
+        other => panic!("unexpected validator output {other}"),
+    }
 }
 
 /// EPSG:4326 -> EPSG:3857 with pyproj.
