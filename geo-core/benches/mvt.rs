@@ -12,7 +12,7 @@ use std::hint::black_box;
 const KINDS: [&str; 4] = ["dome", "bullet", "ptz", "fisheye"];
 
 fn tile() -> TileCoord {
-    TileCoord::containing(112.94, 28.23, 14).unwrap()
+    TileCoord::containing(112.94, 28.23, 14).expect("valid bench tile")
 }
 
 /// Tile units to lon/lat for `t`.
@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
 
     c.bench_function("mvt/points_2000_lonlat", |b| {
         b.iter(|| {
-            let mut tile = TileBuilder::new(t, TileOptions::default()).unwrap();
+            let mut tile = TileBuilder::new(t, TileOptions::default()).expect("valid bench tile");
             let layer = tile.layer("cameras");
             for (i, &(lon, lat)) in pts.iter().enumerate() {
                 let props = [("kind", Value::String(KINDS[i % 4])), ("online", Value::Bool(i % 7 != 0))];
@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
     });
 
     let projected: Vec<(i32, i32)> = {
-        let tb = TileBuilder::new(t, TileOptions::default()).unwrap();
+        let tb = TileBuilder::new(t, TileOptions::default()).expect("valid bench tile");
         pts.iter()
             .map(|&(lon, lat)| {
                 let (x, y) = tb.projection().project(lon, lat);
@@ -73,7 +73,7 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("mvt/points_2000_tile_units", |b| {
         b.iter(|| {
-            let mut tile = TileBuilder::new(t, TileOptions::default()).unwrap();
+            let mut tile = TileBuilder::new(t, TileOptions::default()).expect("valid bench tile");
             let layer = tile.layer("cameras");
             for (i, &(x, y)) in projected.iter().enumerate() {
                 let props = [("kind", Value::String(KINDS[i % 4])), ("online", Value::Bool(i % 7 != 0))];
@@ -85,7 +85,7 @@ fn bench(c: &mut Criterion) {
 
     c.bench_function("mvt/polygons_200x100", |b| {
         b.iter(|| {
-            let mut tile = TileBuilder::new(t, TileOptions::default()).unwrap();
+            let mut tile = TileBuilder::new(t, TileOptions::default()).expect("valid bench tile");
             let layer = tile.layer("grids");
             for (i, g) in polys.iter().enumerate() {
                 let props = [("code", Value::String(&codes[i])), ("workers", Value::UInt(i as u64 % 5))];

@@ -3,6 +3,8 @@
 //! brute-force filters, ids, property values and protobuf types, winding and clipping
 //! against geo's boolean operations.
 
+#![allow(clippy::unwrap_used, clippy::many_single_char_names, clippy::doc_markdown, clippy::float_cmp)]
+
 mod mvt_common;
 
 use std::collections::{BTreeMap, HashSet};
@@ -310,7 +312,7 @@ fn ids_are_optional_and_bad_input_is_dropped_without_panic() {
     assert!(!l.add_feature(Some(3), &Geometry::LineString(vec![(f64::NAN, 1.0), (2.0, 3.0)].into()), &[]));
     let nan_poly = Polygon::new(vec![(1.0, 1.0), (f64::NAN, 2.0), (3.0, 1.0)].into(), vec![]);
     assert!(!l.add_feature(Some(4), &Geometry::Polygon(nan_poly), &[]));
-    assert!(!l.add_feature(Some(5), &Geometry::GeometryCollection(Default::default()), &[]));
+    assert!(!l.add_feature(Some(5), &Geometry::GeometryCollection(geo_types::GeometryCollection::default()), &[]));
     assert!(!l.add_feature(Some(6), &Geometry::LineString(LineString::new(vec![])), &[]));
     // A polygon far smaller than a tile unit collapses and is dropped.
     let speck = ring_at(t, &[(10.0, 10.0), (10.2, 10.0), (10.2, 10.2)]);

@@ -2,6 +2,8 @@
 //! itself checked against `@mapbox/mvt-fixtures`: it accepts the valid fixtures and rejects
 //! the invalid ones, so a test that passes through it means something.
 
+#![allow(clippy::unwrap_used, clippy::many_single_char_names, clippy::doc_markdown, clippy::float_cmp)]
+
 mod mvt_common;
 
 /// Fixtures where the fixture set disagrees with the specification text, so the validator

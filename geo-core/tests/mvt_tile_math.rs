@@ -1,5 +1,7 @@
 //! Tile math against pyproj (EPSG:4326 -> EPSG:3857) and by round trips.
 
+#![allow(clippy::unwrap_used, clippy::many_single_char_names, clippy::doc_markdown, clippy::float_cmp)]
+
 mod mvt_common;
 
 use geo_core::tile::{lonlat_to_mercator, mercator_to_lonlat, TileCoord, TileError, TileOptions, TileProjection, MAX_ZOOM};
@@ -84,7 +86,7 @@ fn invalid_tile_coordinates_are_errors() {
         let y = y >> rng.random_range(0..32);
         let valid = z <= 22 && u64::from(x) < 1u64 << z && u64::from(y) < 1u64 << z;
         match TileCoord::new(z, x, y) {
-            Ok(t) => assert!(valid && (t.z() as u32, t.x(), t.y()) == (z, x, y)),
+            Ok(t) => assert!(valid && (u32::from(t.z()), t.x(), t.y()) == (z, x, y)),
             Err(TileError::Zoom { .. }) => assert!(z > 22),
             Err(TileError::OutOfGrid { .. }) => assert!(!valid && z <= 22),
             Err(e) => panic!("unexpected {e}"),

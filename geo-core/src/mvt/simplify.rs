@@ -39,9 +39,8 @@ pub(crate) fn clean_ring(ring: &mut Vec<IPt>) {
     // Now fix the seam between the last and the first vertex.
     loop {
         let n = ring.len();
-        if n >= 2 && ring[0] == ring[n - 1] {
-            ring.pop();
-        } else if n >= 3 && ring[n - 2] == ring[0] {
+        // A closing duplicate, or a spike at the last vertex (its neighbours are equal).
+        if (n >= 2 && ring[0] == ring[n - 1]) || (n >= 3 && ring[n - 2] == ring[0]) {
             ring.pop();
         } else if n >= 3 && ring[1] == ring[n - 1] {
             ring.remove(0);

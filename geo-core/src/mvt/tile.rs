@@ -28,12 +28,11 @@ impl TileBuilder {
 
     /// The layer called `name`, created on first use; layers are written in creation order.
     pub fn layer(&mut self, name: &str) -> &mut LayerBuilder {
-        let i = match self.layers.iter().position(|l| l.name() == name) {
-            Some(i) => i,
-            None => {
-                self.layers.push(LayerBuilder::new(name, self.proj));
-                self.layers.len() - 1
-            }
+        let i = if let Some(i) = self.layers.iter().position(|l| l.name() == name) {
+            i
+        } else {
+            self.layers.push(LayerBuilder::new(name, self.proj));
+            self.layers.len() - 1
         };
         &mut self.layers[i]
     }

@@ -36,8 +36,8 @@ enum ScalarKey {
     Bool(bool),
 }
 
-/// FxHash (rustc's hasher): dictionary lookups are on the per-feature hot path and the
-/// keys are not attacker-controlled hash-flooding material worth SipHash's cost.
+/// `FxHash` (rustc's hasher): dictionary lookups are on the per-feature hot path and the
+/// keys are not attacker-controlled hash-flooding material worth `SipHash`'s cost.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct FxHasher(u64);
 

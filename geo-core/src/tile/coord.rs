@@ -58,15 +58,13 @@ impl TileCoord {
 
     /// The tile at zoom `z` that holds a lon/lat (latitudes clamped to the Mercator square).
     pub fn containing(lon: f64, lat: f64, z: u32) -> Result<Self, TileError> {
-        let probe = Self::new(z, 0, 0)?;
-        let n = probe.tiles_per_side();
+        let side = f64::from(Self::new(z, 0, 0)?.tiles_per_side());
         let (u, v) = lonlat_to_unit(lon, lat);
         // Non-finite input turns into NaN, which `as` maps to 0; the clamp keeps the east and
         // south edges (u or v == 1) in the last tile.
-        let max = f64::from(n - 1);
-        let x = (u * f64::from(n)).floor().clamp(0.0, max) as u32;
-        let y = (v * f64::from(n)).floor().clamp(0.0, max) as u32;
-        Self::new(z, x, y)
+        let column = (u * side).floor().clamp(0.0, side - 1.0) as u32;
+        let row = (v * side).floor().clamp(0.0, side - 1.0) as u32;
+        Self::new(z, column, row)
     }
 
     /// Zoom level.
@@ -141,7 +139,7 @@ mod tests {
 
     #[test]
     fn validation_matches_the_grid_size() {
-        for z in 0..=MAX_ZOOM as u32 {
+        for z in 0..=u32::from(MAX_ZOOM) {
             let n = 1u32 << z;
             assert!(TileCoord::new(z, n - 1, n - 1).is_ok());
             assert!(matches!(TileCoord::new(z, n, 0), Err(TileError::OutOfGrid { .. })));

@@ -1,7 +1,7 @@
 //! Shared by the mvt_* tests: spawn the Python reference scripts in tests/py. A missing
 //! python3 or package fails the test (the scripts exit non-zero), it never skips.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::panic, clippy::doc_markdown)]
 
 use std::io::Write;
 use std::path::PathBuf;
