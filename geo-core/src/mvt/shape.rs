@@ -199,18 +199,22 @@ impl Shaper {
     /// boolean operations, which (unlike Sutherland-Hodgman) split it into valid polygons
     /// instead of joining the pieces with zero-width bridges along the border.
     fn clip_polygon(&mut self, input: Input, poly: &Polygon<f64>, ext: &[Pt], w: &mut CommandWriter<'_>) {
-        let to_ls = |pts: &[Pt]| LineString::from(pts.iter().map(|&(x, y)| Coord { x, y }).collect::<Vec<_>>());
+        // Simplify first (at half the tolerance, the rest is spent after rounding): the
+        // boolean operation's cost grows with the vertex count, and a large polygon seen
+        // at a low zoom has many vertices per tile unit.
+        let half = self.tolerance / 2.0;
+        let exterior = presimplify(&mut ext.to_vec(), half, &mut self.keep, &mut self.stack);
         let mut hole = Vec::new();
         let mut holes = Vec::with_capacity(poly.interiors().len());
         for r in poly.interiors() {
             if self.project_ring(input, r, &mut hole).is_some() {
-                holes.push(to_ls(&hole));
+                holes.push(presimplify(&mut hole, half, &mut self.keep, &mut self.stack));
             }
         }
-        if self.bad {
+        if self.bad || exterior.0.len() < 4 {
             return;
         }
-        let projected = Polygon::new(to_ls(ext), holes);
+        let projected = Polygon::new(exterior, holes);
         let square = Rect::new(Coord { x: self.lo, y: self.lo }, Coord { x: self.hi, y: self.hi }).to_polygon();
         let clipped = projected.intersection(&square);
         let mut buf = std::mem::take(&mut self.f3);
@@ -291,6 +295,15 @@ impl Shaper {
         self.ring_ends.push(self.rings.len());
         Some(area.abs())
     }
+}
+
+/// Closes a projected ring, simplifies it and makes it a `LineString` for boolean operations.
+fn presimplify(pts: &mut Vec<Pt>, tolerance: f64, keep: &mut Vec<bool>, stack: &mut Vec<(usize, usize)>) -> LineString<f64> {
+    if let Some(&first) = pts.first() {
+        pts.push(first);
+        douglas_peucker(pts, tolerance, keep, stack);
+    }
+    LineString::from(pts.iter().map(|&(x, y)| Coord { x, y }).collect::<Vec<_>>())
 }
 
 /// A ring's coordinates without the closing duplicate.

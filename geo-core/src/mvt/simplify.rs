@@ -50,9 +50,29 @@ pub(crate) fn clean_ring(ring: &mut Vec<IPt>) {
     }
 }
 
+/// A vertex Douglas-Peucker can measure: integer tile units or fractional ones.
+pub(crate) trait Vertex: Copy {
+    /// The position as floats.
+    fn xy(self) -> (f64, f64);
+}
+
+impl Vertex for IPt {
+    #[inline]
+    fn xy(self) -> (f64, f64) {
+        (f64::from(self[0]), f64::from(self[1]))
+    }
+}
+
+impl Vertex for Pt {
+    #[inline]
+    fn xy(self) -> (f64, f64) {
+        self
+    }
+}
+
 /// Douglas-Peucker on an open polyline in place: keeps the ends and every vertex farther than
 /// `tolerance` from the chord of its span. `keep` and `stack` are scratch.
-pub(crate) fn douglas_peucker(pts: &mut Vec<IPt>, tolerance: f64, keep: &mut Vec<bool>, stack: &mut Vec<(usize, usize)>) {
+pub(crate) fn douglas_peucker<V: Vertex>(pts: &mut Vec<V>, tolerance: f64, keep: &mut Vec<bool>, stack: &mut Vec<(usize, usize)>) {
     let n = pts.len();
     if n < 3 || tolerance <= 0.0 {
         return;
@@ -68,15 +88,20 @@ pub(crate) fn douglas_peucker(pts: &mut Vec<IPt>, tolerance: f64, keep: &mut Vec
         if b <= a + 1 {
             continue;
         }
+        let (pa, pb) = (pts[a].xy(), pts[b].xy());
+        let (dx, dy) = (pb.0 - pa.0, pb.1 - pa.1);
+        let len2 = dx.mul_add(dx, dy * dy);
+        let scale = if len2 == 0.0 { 1.0 } else { len2 };
         let (mut best, mut best_d) = (0, -1.0);
-        for i in a + 1..b {
-            let d = seg_dist2(pts[i], pts[a], pts[b]);
+        for (i, p) in pts.iter().enumerate().take(b).skip(a + 1) {
+            let d = scaled_dist2(p.xy(), pa, pb, dx, dy, len2);
             if d > best_d {
                 best = i;
                 best_d = d;
             }
         }
-        if best_d > tol2 {
+        // `scaled_dist2` is the squared distance times `scale` (no division in the loop).
+        if best_d > tol2 * scale {
             keep[best] = true;
             stack.push((a, best));
             stack.push((best, b));
@@ -92,10 +117,31 @@ pub(crate) fn douglas_peucker(pts: &mut Vec<IPt>, tolerance: f64, keep: &mut Vec
     pts.truncate(k);
 }
 
+/// Squared distance from `p` to segment `a..b`, times `len2 = |b - a|^2` (times 1 when the
+/// segment is a point): the perpendicular case needs no division that way.
+#[inline]
+fn scaled_dist2(p: (f64, f64), a: (f64, f64), b: (f64, f64), dx: f64, dy: f64, len2: f64) -> f64 {
+    let (ax, ay) = (p.0 - a.0, p.1 - a.1);
+    let dot = ax.mul_add(dx, ay * dy);
+    if len2 == 0.0 {
+        return ax.mul_add(ax, ay * ay);
+    }
+    if dot <= 0.0 {
+        return ax.mul_add(ax, ay * ay) * len2;
+    }
+    if dot >= len2 {
+        let (bx, by) = (p.0 - b.0, p.1 - b.1);
+        return bx.mul_add(bx, by * by) * len2;
+    }
+    let cross = ax.mul_add(dy, -(ay * dx));
+    cross * cross
+}
+
+#[cfg(test)]
 /// Squared distance from `p` to segment `a..b` (to `a` when the segment is a point).
 fn seg_dist2(p: IPt, a: IPt, b: IPt) -> f64 {
-    let (px, py) = (f64::from(p[0]), f64::from(p[1]));
-    let (ax, ay) = (f64::from(a[0]), f64::from(a[1]));
+    let (px, py) = p.xy();
+    let (ax, ay) = a.xy();
     let (dx, dy) = (f64::from(b[0]) - ax, f64::from(b[1]) - ay);
     let len2 = dx.mul_add(dx, dy * dy);
     let t = if len2 == 0.0 {
@@ -110,12 +156,14 @@ fn seg_dist2(p: IPt, a: IPt, b: IPt) -> f64 {
 /// Twice the signed area by the surveyor's formula, exact in integers (positive = exterior
 /// in MVT 2.1: clockwise on screen, where y points down).
 pub(crate) fn ring_area2(ring: &[IPt]) -> i64 {
-    let n = ring.len();
+    let Some(&last) = ring.last() else {
+        return 0;
+    };
+    let mut prev = last;
     let mut s = 0i64;
-    for i in 0..n {
-        let [x0, y0] = ring[i];
-        let [x1, y1] = ring[(i + 1) % n];
-        s += i64::from(x0) * i64::from(y1) - i64::from(x1) * i64::from(y0);
+    for &p in ring {
+        s += i64::from(prev[0]) * i64::from(p[1]) - i64::from(p[0]) * i64::from(prev[1]);
+        prev = p;
     }
     s
 }
