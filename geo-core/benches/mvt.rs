@@ -3,8 +3,8 @@
 //! from lon/lat and from pre-projected Web Mercator input; seeded data.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use geo_core::mvt::{TileBuilder, Value};
 use geo::MapCoordsInPlace;
+use geo_core::mvt::{TileBuilder, Value};
 use geo_core::tile::{lonlat_to_mercator, mercator_to_lonlat, TileCoord, TileOptions};
 use geo_types::{Geometry, Polygon};
 use rand::{Rng, SeedableRng};
@@ -25,7 +25,15 @@ fn lonlat(t: TileCoord, x: f64, y: f64) -> (f64, f64) {
 }
 
 fn points(t: TileCoord, rng: &mut ChaCha8Rng) -> Vec<(f64, f64)> {
-    (0..2000).map(|_| lonlat(t, rng.random_range(0.0..4096.0), rng.random_range(0.0..4096.0))).collect()
+    (0..2000)
+        .map(|_| {
+            lonlat(
+                t,
+                rng.random_range(0.0..4096.0),
+                rng.random_range(0.0..4096.0),
+            )
+        })
+        .collect()
 }
 
 /// 200 polygons of 100 vertices with centres in `lo..hi` tile units.
@@ -46,6 +54,8 @@ fn polygons(t: TileCoord, rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> Vec<Geometr
         .collect()
 }
 
+// Criterion and geometry read best with their conventional one-letter names here.
+#[allow(clippy::many_single_char_names)]
 fn bench(c: &mut Criterion) {
     let t = tile();
     let mut rng = ChaCha8Rng::seed_from_u64(42);
@@ -69,7 +79,10 @@ fn bench(c: &mut Criterion) {
             let mut tile = TileBuilder::new(t, TileOptions::default()).expect("valid bench tile");
             let layer = tile.layer("cameras");
             for (i, &(lon, lat)) in pts.iter().enumerate() {
-                let props = [("kind", Value::String(KINDS[i % 4])), ("online", Value::Bool(i % 7 != 0))];
+                let props = [
+                    ("kind", Value::String(KINDS[i % 4])),
+                    ("online", Value::Bool(i % 7 != 0)),
+                ];
                 layer.add_point(Some(i as u64), lon, lat, &props);
             }
             black_box(tile.finish())
@@ -90,7 +103,10 @@ fn bench(c: &mut Criterion) {
             let mut tile = TileBuilder::new(t, TileOptions::default()).expect("valid bench tile");
             let layer = tile.layer("cameras");
             for (i, &(x, y)) in projected.iter().enumerate() {
-                let props = [("kind", Value::String(KINDS[i % 4])), ("online", Value::Bool(i % 7 != 0))];
+                let props = [
+                    ("kind", Value::String(KINDS[i % 4])),
+                    ("online", Value::Bool(i % 7 != 0)),
+                ];
                 layer.add_tile_point(Some(i as u64), x, y, &props);
             }
             black_box(tile.finish())
@@ -105,10 +121,14 @@ fn bench(c: &mut Criterion) {
     ] {
         c.bench_function(name, |b| {
             b.iter(|| {
-                let mut tile = TileBuilder::new(t, TileOptions::default()).expect("valid bench tile");
+                let mut tile =
+                    TileBuilder::new(t, TileOptions::default()).expect("valid bench tile");
                 let layer = tile.layer("grids");
                 for (i, g) in set.iter().enumerate() {
-                    let props = [("code", Value::String(&codes[i])), ("workers", Value::UInt(i as u64 % 5))];
+                    let props = [
+                        ("code", Value::String(&codes[i])),
+                        ("workers", Value::UInt(i as u64 % 5)),
+                    ];
                     if mercator {
                         layer.add_feature_mercator(Some(i as u64), g, &props);
                     } else {

@@ -2,7 +2,12 @@
 //! itself checked against `@mapbox/mvt-fixtures`: it accepts the valid fixtures and rejects
 //! the invalid ones, so a test that passes through it means something.
 
-#![allow(clippy::unwrap_used, clippy::many_single_char_names, clippy::doc_markdown, clippy::float_cmp)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::many_single_char_names,
+    clippy::doc_markdown,
+    clippy::float_cmp
+)]
 
 mod mvt_common;
 
@@ -25,8 +30,19 @@ fn validator_agrees_with_mvt_fixtures() {
             assert!(!accepted, "fixture {name} is expected to be rejected");
             continue;
         }
-        assert_eq!(accepted, expected, "fixture {name} ({}): errors {}", r["description"], r["errors"]);
-        if expected { valid += 1 } else { invalid += 1 }
+        assert_eq!(
+            accepted, expected,
+            "fixture {name} ({}): errors {}",
+            r["description"], r["errors"]
+        );
+        if expected {
+            valid += 1
+        } else {
+            invalid += 1
+        }
     }
-    println!("validator agrees on {valid} valid and {invalid} invalid fixtures ({} spec-over-fixture)", SPEC_OVER_FIXTURE.len());
+    println!(
+        "validator agrees on {valid} valid and {invalid} invalid fixtures ({} spec-over-fixture)",
+        SPEC_OVER_FIXTURE.len()
+    );
 }

@@ -1,10 +1,18 @@
 //! Tile math against pyproj (EPSG:4326 -> EPSG:3857) and by round trips.
 
-#![allow(clippy::unwrap_used, clippy::many_single_char_names, clippy::doc_markdown, clippy::float_cmp)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::many_single_char_names,
+    clippy::doc_markdown,
+    clippy::float_cmp
+)]
 
 mod mvt_common;
 
-use geo_core::tile::{lonlat_to_mercator, mercator_to_lonlat, TileCoord, TileError, TileOptions, TileProjection, MAX_ZOOM};
+use geo_core::tile::{
+    lonlat_to_mercator, mercator_to_lonlat, TileCoord, TileError, TileOptions, TileProjection,
+    MAX_ZOOM,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -12,7 +20,12 @@ use rand_chacha::ChaCha8Rng;
 fn mercator_agrees_with_pyproj_within_a_millimetre() {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let mut pts: Vec<(f64, f64)> = (0..2000)
-        .map(|_| (rng.random_range(-180.0..=180.0), rng.random_range(-85.0..=85.0)))
+        .map(|_| {
+            (
+                rng.random_range(-180.0..=180.0),
+                rng.random_range(-85.0..=85.0),
+            )
+        })
         .collect();
     // China, where onemap's data lives, densely.
     pts.extend((0..2000).map(|_| (rng.random_range(73.0..135.0), rng.random_range(18.0..54.0))));
@@ -25,9 +38,15 @@ fn mercator_agrees_with_pyproj_within_a_millimetre() {
         worst = worst.max(d);
         assert!(d < 1e-3, "{lon},{lat}: ours {x},{y} pyproj {wx},{wy}");
         let (lon2, lat2) = mercator_to_lonlat(x, y);
-        assert!((lon2 - lon).abs() < 1e-9 && (lat2 - lat).abs() < 1e-9, "{lon},{lat} -> {lon2},{lat2}");
+        assert!(
+            (lon2 - lon).abs() < 1e-9 && (lat2 - lat).abs() < 1e-9,
+            "{lon},{lat} -> {lon2},{lat2}"
+        );
     }
-    println!("worst distance to pyproj over {} points: {worst:.3e} m", pts.len());
+    println!(
+        "worst distance to pyproj over {} points: {worst:.3e} m",
+        pts.len()
+    );
 }
 
 #[test]
@@ -51,7 +70,12 @@ fn tile_bounds_agree_with_pyproj() {
     for (i, t) in tiles.iter().enumerate() {
         let m = t.bounds_mercator();
         let (lo, hi) = (want[2 * i], want[2 * i + 1]);
-        for (got, w) in [(m.min().x, lo.0), (m.min().y, lo.1), (m.max().x, hi.0), (m.max().y, hi.1)] {
+        for (got, w) in [
+            (m.min().x, lo.0),
+            (m.min().y, lo.1),
+            (m.max().x, hi.0),
+            (m.max().y, hi.1),
+        ] {
             assert!((got - w).abs() < 1e-3, "{t}: {got} vs pyproj {w}");
         }
     }
@@ -61,18 +85,27 @@ fn tile_bounds_agree_with_pyproj() {
 fn projection_round_trips_through_the_containing_tile() {
     let mut rng = ChaCha8Rng::seed_from_u64(13);
     for _ in 0..5000 {
-        let (lon, lat) = (rng.random_range(-180.0..180.0), rng.random_range(-85.0..85.0));
+        let (lon, lat) = (
+            rng.random_range(-180.0..180.0),
+            rng.random_range(-85.0..85.0),
+        );
         let z = rng.random_range(0..=u32::from(MAX_ZOOM));
         let t = TileCoord::containing(lon, lat, z).unwrap();
         let p = TileProjection::new(t, TileOptions::default()).unwrap();
         let (x, y) = p.project(lon, lat);
-        assert!((0.0..=4096.0).contains(&x) && (0.0..=4096.0).contains(&y), "{lon},{lat} in {t}: {x},{y}");
+        assert!(
+            (0.0..=4096.0).contains(&x) && (0.0..=4096.0).contains(&y),
+            "{lon},{lat} in {t}: {x},{y}"
+        );
         // Back from tile units through metres.
         let m = t.bounds_mercator();
         let size = m.max().x - m.min().x;
         let (mx, my) = (m.min().x + x / 4096.0 * size, m.max().y - y / 4096.0 * size);
         let (lon2, lat2) = mercator_to_lonlat(mx, my);
-        assert!((lon2 - lon).abs() < 1e-7 && (lat2 - lat).abs() < 1e-7, "{lon},{lat} z{z}: {lon2},{lat2}");
+        assert!(
+            (lon2 - lon).abs() < 1e-7 && (lat2 - lat).abs() < 1e-7,
+            "{lon},{lat} z{z}: {lon2},{lat2}"
+        );
     }
 }
 

@@ -7,7 +7,13 @@
 pub(crate) type Pt = (f64, f64);
 
 /// Clips a polyline to `[lo, hi]` on both axes, calling `piece` for each maximal inside run.
-pub(crate) fn clip_line(line: &[Pt], lo: f64, hi: f64, piece_buf: &mut Vec<Pt>, mut piece: impl FnMut(&[Pt])) {
+pub(crate) fn clip_line(
+    line: &[Pt],
+    lo: f64,
+    hi: f64,
+    piece_buf: &mut Vec<Pt>,
+    mut piece: impl FnMut(&[Pt]),
+) {
     piece_buf.clear();
     if line.len() == 1 {
         let p = line[0];
@@ -25,7 +31,7 @@ pub(crate) fn clip_line(line: &[Pt], lo: f64, hi: f64, piece_buf: &mut Vec<Pt>, 
             }
             continue;
         };
-        let at = |t: f64| (t.mul_add(b.0 - a.0, a.0), t.mul_add(b.1 - a.1, a.1));
+        let at = |t: f64| (t * (b.0 - a.0) + a.0, t * (b.1 - a.1) + a.1);
         if piece_buf.is_empty() || t0 > 0.0 {
             if !piece_buf.is_empty() {
                 piece(piece_buf);
@@ -50,7 +56,12 @@ fn liang_barsky(a: Pt, b: Pt, lo: f64, hi: f64) -> Option<(f64, f64)> {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let mut t0 = 0.0f64;
     let mut t1 = 1.0f64;
-    for (p, q) in [(-dx, a.0 - lo), (dx, hi - a.0), (-dy, a.1 - lo), (dy, hi - a.1)] {
+    for (p, q) in [
+        (-dx, a.0 - lo),
+        (dx, hi - a.0),
+        (-dy, a.1 - lo),
+        (dy, hi - a.1),
+    ] {
         if p == 0.0 {
             if q < 0.0 {
                 return None;
@@ -80,17 +91,30 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for _ in 0..500 {
             let line: Vec<Pt> = (0..rng.random_range(2..12))
-                .map(|_| (rng.random_range(-50.0..150.0), rng.random_range(-50.0..150.0)))
+                .map(|_| {
+                    (
+                        rng.random_range(-50.0..150.0),
+                        rng.random_range(-50.0..150.0),
+                    )
+                })
                 .collect();
             let mut pieces: Vec<Vec<Pt>> = Vec::new();
-            clip_line(&line, 0.0, 100.0, &mut Vec::new(), |p| pieces.push(p.to_vec()));
+            clip_line(&line, 0.0, 100.0, &mut Vec::new(), |p| {
+                pieces.push(p.to_vec())
+            });
             for p in &pieces {
                 assert!(p.len() >= 2);
                 for q in p {
-                    assert!((-1e-9..=100.0 + 1e-9).contains(&q.0) && (-1e-9..=100.0 + 1e-9).contains(&q.1));
+                    assert!(
+                        (-1e-9..=100.0 + 1e-9).contains(&q.0)
+                            && (-1e-9..=100.0 + 1e-9).contains(&q.1)
+                    );
                 }
             }
-            for v in line.iter().filter(|v| (0.0..=100.0).contains(&v.0) && (0.0..=100.0).contains(&v.1)) {
+            for v in line
+                .iter()
+                .filter(|v| (0.0..=100.0).contains(&v.0) && (0.0..=100.0).contains(&v.1))
+            {
                 assert!(pieces.iter().flatten().any(|q| q == v), "{v:?} lost");
             }
         }

@@ -29,7 +29,10 @@ pub(crate) struct CommandWriter<'a> {
 impl<'a> CommandWriter<'a> {
     /// A writer for a new feature (cursor at the origin), appending to `out`.
     pub(crate) fn new(out: &'a mut Vec<u32>) -> Self {
-        Self { out, cursor: [0, 0] }
+        Self {
+            out,
+            cursor: [0, 0],
+        }
     }
 
     #[inline]

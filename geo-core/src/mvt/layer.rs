@@ -59,21 +59,41 @@ impl LayerBuilder {
 
     /// Sets the Douglas-Peucker tolerance in tile units (default 1; 0 keeps every vertex).
     pub fn set_tolerance(&mut self, tolerance: f64) {
-        self.shaper.tolerance = if tolerance.is_finite() { tolerance.max(0.0) } else { 1.0 };
+        self.shaper.tolerance = if tolerance.is_finite() {
+            tolerance.max(0.0)
+        } else {
+            1.0
+        };
     }
 
     /// Adds a lon/lat feature, clipped to the buffered tile and simplified; returns whether
     /// anything of it was left to write (nothing, e.g., for a feature outside the tile).
-    pub fn add_feature(&mut self, id: Option<u64>, geometry: &Geometry<f64>, props: &[(&str, Value<'_>)]) -> bool {
+    pub fn add_feature(
+        &mut self,
+        id: Option<u64>,
+        geometry: &Geometry<f64>,
+        props: &[(&str, Value<'_>)],
+    ) -> bool {
         self.add(Input::LonLat, id, geometry, props)
     }
 
     /// As [`Self::add_feature`] for geometry already in Web Mercator (EPSG:3857) metres.
-    pub fn add_feature_mercator(&mut self, id: Option<u64>, geometry: &Geometry<f64>, props: &[(&str, Value<'_>)]) -> bool {
+    pub fn add_feature_mercator(
+        &mut self,
+        id: Option<u64>,
+        geometry: &Geometry<f64>,
+        props: &[(&str, Value<'_>)],
+    ) -> bool {
         self.add(Input::Mercator, id, geometry, props)
     }
 
-    fn add(&mut self, input: Input, id: Option<u64>, geometry: &Geometry<f64>, props: &[(&str, Value<'_>)]) -> bool {
+    fn add(
+        &mut self,
+        input: Input,
+        id: Option<u64>,
+        geometry: &Geometry<f64>,
+        props: &[(&str, Value<'_>)],
+    ) -> bool {
         match self.shaper.shape(input, geometry, &mut self.cmds) {
             Some(ty) => {
                 self.write_feature(id, ty, props);
@@ -84,7 +104,13 @@ impl LayerBuilder {
     }
 
     /// Adds a lon/lat point if it falls in the buffered tile (no `Geometry` needed).
-    pub fn add_point(&mut self, id: Option<u64>, lon: f64, lat: f64, props: &[(&str, Value<'_>)]) -> bool {
+    pub fn add_point(
+        &mut self,
+        id: Option<u64>,
+        lon: f64,
+        lat: f64,
+        props: &[(&str, Value<'_>)],
+    ) -> bool {
         let (x, y) = self.shaper.proj.project(lon, lat);
         if !self.shaper.proj.in_buffer(x, y) {
             return false;

@@ -96,7 +96,18 @@ mod tests {
 
     #[test]
     fn varints_round_trip_and_lengths_agree() {
-        let mut samples = vec![0, 1, 127, 128, 255, 300, 16_383, 16_384, u64::from(u32::MAX), u64::MAX];
+        let mut samples = vec![
+            0,
+            1,
+            127,
+            128,
+            255,
+            300,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ];
         samples.extend((0..64).map(|s| 1u64 << s));
         samples.extend((1..64).map(|s| (1u64 << s) - 1));
         for v in samples {
@@ -110,7 +121,11 @@ mod tests {
     #[test]
     fn zigzag_matches_the_protobuf_definition() {
         for n in [0i32, -1, 1, -2, 2, 4095, -4096, i32::MAX, i32::MIN] {
-            let want = if n >= 0 { 2 * i64::from(n) } else { -2 * i64::from(n) - 1 };
+            let want = if n >= 0 {
+                2 * i64::from(n)
+            } else {
+                -2 * i64::from(n) - 1
+            };
             assert_eq!(i64::from(zigzag32(n)), want, "{n}");
             assert_eq!(zigzag64(i64::from(n)), want as u64, "{n}");
         }

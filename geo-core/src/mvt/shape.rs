@@ -79,7 +79,12 @@ impl Shaper {
 
     /// Writes `g`'s commands into `out` (cleared first); returns its type, or `None` when
     /// nothing of it is left in the tile or it cannot be encoded.
-    pub(crate) fn shape(&mut self, input: Input, g: &Geometry<f64>, out: &mut Vec<u32>) -> Option<GeomType> {
+    pub(crate) fn shape(
+        &mut self,
+        input: Input,
+        g: &Geometry<f64>,
+        out: &mut Vec<u32>,
+    ) -> Option<GeomType> {
         out.clear();
         self.bad = false;
         let mut w = CommandWriter::new(out);
@@ -130,7 +135,12 @@ impl Shaper {
         (!self.bad && !out.is_empty()).then_some(ty)
     }
 
-    fn points(&mut self, input: Input, coords: impl Iterator<Item = Coord<f64>>, w: &mut CommandWriter<'_>) {
+    fn points(
+        &mut self,
+        input: Input,
+        coords: impl Iterator<Item = Coord<f64>>,
+        w: &mut CommandWriter<'_>,
+    ) {
         self.ipts.clear();
         for c in coords {
             let p = self.project(input, c);
@@ -150,7 +160,17 @@ impl Shaper {
         if self.bad || self.f.len() < 2 {
             return;
         }
-        let Self { f, f2, ipts, keep, stack, tolerance, lo, hi, .. } = self;
+        let Self {
+            f,
+            f2,
+            ipts,
+            keep,
+            stack,
+            tolerance,
+            lo,
+            hi,
+            ..
+        } = self;
         let mut emit = |piece: &[Pt]| {
             quantize(piece, ipts);
             douglas_peucker(ipts, *tolerance, keep, stack);
@@ -158,7 +178,9 @@ impl Shaper {
                 w.line(ipts);
             }
         };
-        if f.iter().all(|&p| p.0 >= *lo && p.0 <= *hi && p.1 >= *lo && p.1 <= *hi) {
+        if f.iter()
+            .all(|&p| p.0 >= *lo && p.0 <= *hi && p.1 >= *lo && p.1 <= *hi)
+        {
             emit(f);
         } else {
             clip_line(f, *lo, *hi, f2, emit);
@@ -198,7 +220,13 @@ impl Shaper {
     /// A polygon across the buffered square's border: intersected with the square by geo's
     /// boolean operations, which (unlike Sutherland-Hodgman) split it into valid polygons
     /// instead of joining the pieces with zero-width bridges along the border.
-    fn clip_polygon(&mut self, input: Input, poly: &Polygon<f64>, ext: &[Pt], w: &mut CommandWriter<'_>) {
+    fn clip_polygon(
+        &mut self,
+        input: Input,
+        poly: &Polygon<f64>,
+        ext: &[Pt],
+        w: &mut CommandWriter<'_>,
+    ) {
         // Simplify first (at half the tolerance, the rest is spent after rounding): the
         // boolean operation's cost grows with the vertex count, and a large polygon seen
         // at a low zoom has many vertices per tile unit.
@@ -208,14 +236,29 @@ impl Shaper {
         let mut holes = Vec::with_capacity(poly.interiors().len());
         for r in poly.interiors() {
             if self.project_ring(input, r, &mut hole).is_some() {
-                holes.push(presimplify(&mut hole, half, &mut self.keep, &mut self.stack));
+                holes.push(presimplify(
+                    &mut hole,
+                    half,
+                    &mut self.keep,
+                    &mut self.stack,
+                ));
             }
         }
         if self.bad || exterior.0.len() < 4 {
             return;
         }
         let projected = Polygon::new(exterior, holes);
-        let square = Rect::new(Coord { x: self.lo, y: self.lo }, Coord { x: self.hi, y: self.hi }).to_polygon();
+        let square = Rect::new(
+            Coord {
+                x: self.lo,
+                y: self.lo,
+            },
+            Coord {
+                x: self.hi,
+                y: self.hi,
+            },
+        )
+        .to_polygon();
         let clipped = projected.intersection(&square);
         let mut buf = std::mem::take(&mut self.f3);
         for part in &clipped.0 {
@@ -252,16 +295,31 @@ impl Shaper {
 
     /// Projects a ring (closing duplicate dropped) into `out`; returns its bounding box
     /// `(min x, min y, max x, max y)` in tile units, or `None` for fewer than 3 vertices.
-    fn project_ring(&mut self, input: Input, ring: &LineString<f64>, out: &mut Vec<Pt>) -> Option<(f64, f64, f64, f64)> {
+    fn project_ring(
+        &mut self,
+        input: Input,
+        ring: &LineString<f64>,
+        out: &mut Vec<Pt>,
+    ) -> Option<(f64, f64, f64, f64)> {
         let coords = open_ring(ring);
         out.clear();
         if coords.len() < 3 {
             return None;
         }
-        let mut bbox = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut bbox = (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        );
         for &c in coords {
             let p = self.project(input, c);
-            bbox = (bbox.0.min(p.0), bbox.1.min(p.1), bbox.2.max(p.0), bbox.3.max(p.1));
+            bbox = (
+                bbox.0.min(p.0),
+                bbox.1.min(p.1),
+                bbox.2.max(p.0),
+                bbox.3.max(p.1),
+            );
             out.push(p);
         }
         (!self.bad).then_some(bbox)
@@ -277,7 +335,12 @@ impl Shaper {
             // Close the ring so Douglas-Peucker keeps the seam vertex, then reopen it.
             let first = self.ipts[0];
             self.ipts.push(first);
-            douglas_peucker(&mut self.ipts, self.tolerance, &mut self.keep, &mut self.stack);
+            douglas_peucker(
+                &mut self.ipts,
+                self.tolerance,
+                &mut self.keep,
+                &mut self.stack,
+            );
             self.ipts.pop();
             clean_ring(&mut self.ipts);
         }
@@ -298,7 +361,12 @@ impl Shaper {
 }
 
 /// Closes a projected ring, simplifies it and makes it a `LineString` for boolean operations.
-fn presimplify(pts: &mut Vec<Pt>, tolerance: f64, keep: &mut Vec<bool>, stack: &mut Vec<(usize, usize)>) -> LineString<f64> {
+fn presimplify(
+    pts: &mut Vec<Pt>,
+    tolerance: f64,
+    keep: &mut Vec<bool>,
+    stack: &mut Vec<(usize, usize)>,
+) -> LineString<f64> {
     if let Some(&first) = pts.first() {
         pts.push(first);
         douglas_peucker(pts, tolerance, keep, stack);

@@ -72,7 +72,12 @@ impl Vertex for Pt {
 
 /// Douglas-Peucker on an open polyline in place: keeps the ends and every vertex farther than
 /// `tolerance` from the chord of its span. `keep` and `stack` are scratch.
-pub(crate) fn douglas_peucker<V: Vertex>(pts: &mut Vec<V>, tolerance: f64, keep: &mut Vec<bool>, stack: &mut Vec<(usize, usize)>) {
+pub(crate) fn douglas_peucker<V: Vertex>(
+    pts: &mut Vec<V>,
+    tolerance: f64,
+    keep: &mut Vec<bool>,
+    stack: &mut Vec<(usize, usize)>,
+) {
     let n = pts.len();
     if n < 3 || tolerance <= 0.0 {
         return;
@@ -90,13 +95,13 @@ pub(crate) fn douglas_peucker<V: Vertex>(pts: &mut Vec<V>, tolerance: f64, keep:
         }
         let (pa, pb) = (pts[a].xy(), pts[b].xy());
         let (dx, dy) = (pb.0 - pa.0, pb.1 - pa.1);
-        let len2 = dx.mul_add(dx, dy * dy);
+        let len2 = dx * dx + dy * dy;
         let scale = if len2 == 0.0 { 1.0 } else { len2 };
         let (mut best, mut best_d) = (0, -1.0);
-        for (i, p) in pts.iter().enumerate().take(b).skip(a + 1) {
+        for (off, p) in pts[a + 1..b].iter().enumerate() {
             let d = scaled_dist2(p.xy(), pa, pb, dx, dy, len2);
             if d > best_d {
-                best = i;
+                best = a + 1 + off;
                 best_d = d;
             }
         }
@@ -122,18 +127,18 @@ pub(crate) fn douglas_peucker<V: Vertex>(pts: &mut Vec<V>, tolerance: f64, keep:
 #[inline]
 fn scaled_dist2(p: (f64, f64), a: (f64, f64), b: (f64, f64), dx: f64, dy: f64, len2: f64) -> f64 {
     let (ax, ay) = (p.0 - a.0, p.1 - a.1);
-    let dot = ax.mul_add(dx, ay * dy);
+    let dot = ax * dx + ay * dy;
     if len2 == 0.0 {
-        return ax.mul_add(ax, ay * ay);
+        return ax * ax + ay * ay;
     }
     if dot <= 0.0 {
-        return ax.mul_add(ax, ay * ay) * len2;
+        return (ax * ax + ay * ay) * len2;
     }
     if dot >= len2 {
         let (bx, by) = (p.0 - b.0, p.1 - b.1);
-        return bx.mul_add(bx, by * by) * len2;
+        return (bx * bx + by * by) * len2;
     }
-    let cross = ax.mul_add(dy, -(ay * dx));
+    let cross = ax * dy - ay * dx;
     cross * cross
 }
 
@@ -143,14 +148,14 @@ fn seg_dist2(p: IPt, a: IPt, b: IPt) -> f64 {
     let (px, py) = p.xy();
     let (ax, ay) = a.xy();
     let (dx, dy) = (f64::from(b[0]) - ax, f64::from(b[1]) - ay);
-    let len2 = dx.mul_add(dx, dy * dy);
+    let len2 = dx * dx + dy * dy;
     let t = if len2 == 0.0 {
         0.0
     } else {
-        ((px - ax).mul_add(dx, (py - ay) * dy) / len2).clamp(0.0, 1.0)
+        (((px - ax) * dx + (py - ay) * dy) / len2).clamp(0.0, 1.0)
     };
-    let (ex, ey) = (t.mul_add(dx, ax) - px, t.mul_add(dy, ay) - py);
-    ex.mul_add(ex, ey * ey)
+    let (ex, ey) = (t * dx + ax - px, t * dy + ay - py);
+    ex * ex + ey * ey
 }
 
 /// Twice the signed area by the surveyor's formula, exact in integers (positive = exterior
@@ -199,7 +204,10 @@ mod tests {
             assert_eq!(s.first(), orig.first());
             assert_eq!(s.last(), orig.last());
             for p in &orig {
-                let d = s.windows(2).map(|w| seg_dist2(*p, w[0], w[1])).fold(f64::INFINITY, f64::min);
+                let d = s
+                    .windows(2)
+                    .map(|w| seg_dist2(*p, w[0], w[1]))
+                    .fold(f64::INFINITY, f64::min);
                 assert!(s.len() == 1 || d <= tol * tol + 1e-9, "{p:?} {d} {tol}");
             }
         }

@@ -93,11 +93,16 @@ impl Hasher for FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// Keys looked up by linear scan before the hash map.
+const RECENT_KEYS: usize = 16;
+
 /// A layer's keys (field 3) or string values, deduplicated, already protobuf-encoded.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Dictionary {
     by_str: FxMap<Box<str>, u32>,
     by_scalar: FxMap<ScalarKey, u32>,
+    /// The first keys, in index order, for the linear scan in `key_index`.
+    recent: Vec<Box<str>>,
     /// Encoded repeated field, ready to be copied into the layer message.
     pub(crate) encoded: Vec<u8>,
     len: u32,
@@ -106,8 +111,15 @@ pub(crate) struct Dictionary {
 impl Dictionary {
     /// Index of `key`, added as protobuf field `field` of the layer if new.
     pub(crate) fn key_index(&mut self, key: &str, field: u32) -> u32 {
+        // A layer has a handful of keys: a linear scan beats hashing the key every time.
+        if let Some(i) = self.recent.iter().position(|k| **k == *key) {
+            return i as u32;
+        }
         if let Some(&i) = self.by_str.get(key) {
             return i;
+        }
+        if self.recent.len() < RECENT_KEYS {
+            self.recent.push(key.into());
         }
         let i = self.len;
         self.len += 1;
@@ -175,6 +187,18 @@ impl Dictionary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_get_dense_indexes_past_the_linear_scan() {
+        let mut d = Dictionary::default();
+        let keys: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        for round in 0..2 {
+            for (i, k) in keys.iter().enumerate() {
+                assert_eq!(d.key_index(k, 3), i as u32, "round {round} key {k}");
+            }
+        }
+        assert_eq!(d.len(), 40);
+    }
 
     #[test]
     fn equal_values_share_an_index_and_types_stay_distinct() {

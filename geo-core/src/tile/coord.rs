@@ -125,7 +125,8 @@ impl FromStr for TileCoord {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let syntax = || TileError::Syntax(s.to_owned());
         let mut parts = s.split('/').map(|p| p.parse::<u32>().map_err(|_| syntax()));
-        let (Some(z), Some(x), Some(y), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(z), Some(x), Some(y), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(syntax());
         };
@@ -142,19 +143,36 @@ mod tests {
         for z in 0..=u32::from(MAX_ZOOM) {
             let n = 1u32 << z;
             assert!(TileCoord::new(z, n - 1, n - 1).is_ok());
-            assert!(matches!(TileCoord::new(z, n, 0), Err(TileError::OutOfGrid { .. })));
-            assert!(matches!(TileCoord::new(z, 0, n), Err(TileError::OutOfGrid { .. })));
+            assert!(matches!(
+                TileCoord::new(z, n, 0),
+                Err(TileError::OutOfGrid { .. })
+            ));
+            assert!(matches!(
+                TileCoord::new(z, 0, n),
+                Err(TileError::OutOfGrid { .. })
+            ));
         }
-        assert!(matches!(TileCoord::new(23, 0, 0), Err(TileError::Zoom { z: 23 })));
-        assert!(matches!(TileCoord::new(300, 0, 0), Err(TileError::Zoom { z: 300 })));
-        assert!(matches!(TileCoord::new(u32::MAX, 0, 0), Err(TileError::Zoom { .. })));
+        assert!(matches!(
+            TileCoord::new(23, 0, 0),
+            Err(TileError::Zoom { z: 23 })
+        ));
+        assert!(matches!(
+            TileCoord::new(300, 0, 0),
+            Err(TileError::Zoom { z: 300 })
+        ));
+        assert!(matches!(
+            TileCoord::new(u32::MAX, 0, 0),
+            Err(TileError::Zoom { .. })
+        ));
     }
 
     #[test]
     fn parses_and_displays() {
         let t: TileCoord = "10/837/419".parse().unwrap();
         assert_eq!(t.to_string(), "10/837/419");
-        for bad in ["", "1/2", "1/2/3/4", "a/0/0", "-1/0/0", "1/2/0", "23/0/0", "1//0"] {
+        for bad in [
+            "", "1/2", "1/2/3/4", "a/0/0", "-1/0/0", "1/2/0", "23/0/0", "1//0",
+        ] {
             assert!(bad.parse::<TileCoord>().is_err(), "{bad}");
         }
     }
@@ -175,7 +193,12 @@ mod tests {
 
     #[test]
     fn containing_tile_contains_the_point() {
-        for &(lon, lat) in &[(112.93, 28.23), (-0.0001, 0.0001), (179.999, -85.0), (-180.0, 85.05)] {
+        for &(lon, lat) in &[
+            (112.93, 28.23),
+            (-0.0001, 0.0001),
+            (179.999, -85.0),
+            (-180.0, 85.05),
+        ] {
             for z in [0, 5, 12, 22] {
                 let t = TileCoord::containing(lon, lat, z).unwrap();
                 let b = t.bounds_lonlat();

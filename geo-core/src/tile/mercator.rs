@@ -52,7 +52,10 @@ mod tests {
             let (u, v) = lonlat_to_unit(lon, lat);
             let u2 = (x + MERCATOR_HALF_WORLD) / (2.0 * MERCATOR_HALF_WORLD);
             let v2 = (MERCATOR_HALF_WORLD - y) / (2.0 * MERCATOR_HALF_WORLD);
-            assert!((u - u2).abs() < 1e-12 && (v - v2).abs() < 1e-12, "{lon} {lat}");
+            assert!(
+                (u - u2).abs() < 1e-12 && (v - v2).abs() < 1e-12,
+                "{lon} {lat}"
+            );
         }
     }
 

@@ -81,7 +81,11 @@ impl TileProjection {
     #[inline]
     pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
         let (u, v) = lonlat_to_unit(lon, lat);
-        (u.mul_add(self.scale, -self.origin_x), v.mul_add(self.scale, -self.origin_y))
+        // Plain arithmetic, not mul_add: without a target FMA, mul_add is a slow libm call.
+        (
+            u * self.scale - self.origin_x,
+            v * self.scale - self.origin_y,
+        )
     }
 
     /// EPSG:3857 metres to tile units.
@@ -90,7 +94,11 @@ impl TileProjection {
         let world = 2.0 * super::MERCATOR_HALF_WORLD;
         let u = (x + super::MERCATOR_HALF_WORLD) / world;
         let v = (super::MERCATOR_HALF_WORLD - y) / world;
-        (u.mul_add(self.scale, -self.origin_x), v.mul_add(self.scale, -self.origin_y))
+        // Plain arithmetic, not mul_add: without a target FMA, mul_add is a slow libm call.
+        (
+            u * self.scale - self.origin_x,
+            v * self.scale - self.origin_y,
+        )
     }
 
     /// The buffered clip square `[lo, hi]` on both axes: `-buffer ..= extent + buffer`.
@@ -131,8 +139,18 @@ mod tests {
     #[test]
     fn options_are_validated() {
         let t = TileCoord::new(0, 0, 0).unwrap();
-        for (extent, buffer, ok) in [(4096, 64, true), (0, 0, false), (256, 257, false), (65536, 0, true), (65537, 0, false)] {
-            assert_eq!(TileProjection::new(t, TileOptions { extent, buffer }).is_ok(), ok, "{extent} {buffer}");
+        for (extent, buffer, ok) in [
+            (4096, 64, true),
+            (0, 0, false),
+            (256, 257, false),
+            (65536, 0, true),
+            (65537, 0, false),
+        ] {
+            assert_eq!(
+                TileProjection::new(t, TileOptions { extent, buffer }).is_ok(),
+                ok,
+                "{extent} {buffer}"
+            );
         }
     }
 }

@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use serde_json::Value as Json;
 
 fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/py").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/py")
+        .join(name)
 }
 
 fn run(name: &str, args: &[PathBuf], stdin: &[u8]) -> Json {
@@ -49,7 +51,12 @@ pub fn decode(tiles: &[Vec<u8>]) -> Vec<Json> {
     };
     // Every tile onemap writes must pass the strict validator and be version 2.
     for d in &decoded {
-        assert_eq!(d["errors"], serde_json::json!([]), "invalid tile: {}", d["errors"]);
+        assert_eq!(
+            d["errors"],
+            serde_json::json!([]),
+            "invalid tile: {}",
+            d["errors"]
+        );
         for (name, layer) in d["layers"].as_object().unwrap() {
             assert_eq!(layer["version"], 2, "layer {name}");
         }
@@ -72,7 +79,8 @@ pub fn fixtures() -> Vec<Json> {
 
 /// EPSG:4326 -> EPSG:3857 with pyproj.
 pub fn pyproj_mercator(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let input = serde_json::to_vec(&points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>()).unwrap();
+    let input =
+        serde_json::to_vec(&points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>()).unwrap();
     let out = run("mvt_pyproj.py", &[], &input);
     out.as_array()
         .unwrap()
