@@ -1,11 +1,12 @@
 //! Turns one input geometry into tile-unit geometry commands: project, clip to the buffered
-//! square (lines by Liang-Barsky, polygons by geo's boolean operations), round, simplify, drop degenerate parts, orient rings (MVT 2.1: exterior rings
+//! square (lines by Liang-Barsky, polygons by Sutherland-Hodgman or, where that would
+//! bridge pieces along the border, geo's boolean operations), round, simplify, drop degenerate parts, orient rings (MVT 2.1: exterior rings
 //! have positive surveyor's area in tile coordinates, interior rings negative).
 
 use geo::BooleanOps;
 use geo_types::{Coord, Geometry, LineString, Polygon, Rect};
 
-use super::clip::{clip_line, Pt};
+use super::clip::{clip_line, clip_ring, has_border_bridge, Pt};
 use super::command::{CommandWriter, GeomType};
 use super::simplify::{clean_ring, douglas_peucker, quantize, ring_area2, IPt};
 use crate::tile::TileProjection;
@@ -211,10 +212,61 @@ impl Shaper {
                 self.f3 = hole;
                 self.emit_polygon(area, holes, w);
             }
-        } else {
+        } else if !self.clip_polygon_fast(input, poly, &ext, w) {
             self.clip_polygon(input, poly, &ext, w);
         }
         self.f2 = ext;
+    }
+
+    /// The common case of a polygon across the border, cheaply: Sutherland-Hodgman on the
+    /// exterior when every hole lies wholly inside or outside the square and the clipped ring
+    /// has no border bridge. Returns false (having written nothing) when it does not apply.
+    fn clip_polygon_fast(
+        &mut self,
+        input: Input,
+        poly: &Polygon<f64>,
+        ext: &[Pt],
+        w: &mut CommandWriter<'_>,
+    ) -> bool {
+        let mut hole = std::mem::take(&mut self.f3);
+        let mut clipped = Vec::new();
+        let mut inside_holes = Vec::new();
+        let mut ok = true;
+        for (i, r) in poly.interiors().iter().enumerate() {
+            if let Some(b) = self.project_ring(input, r, &mut hole) {
+                let outside = b.0 > self.hi || b.1 > self.hi || b.2 < self.lo || b.3 < self.lo;
+                let inside = b.0 >= self.lo && b.1 >= self.lo && b.2 <= self.hi && b.3 <= self.hi;
+                if inside {
+                    inside_holes.push(i);
+                } else if !outside {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok && !self.bad {
+            let mut tmp = Vec::new();
+            clip_ring(ext, self.lo, self.hi, &mut clipped, &mut tmp);
+            ok = !has_border_bridge(&clipped, self.lo, self.hi);
+        }
+        if ok && !self.bad {
+            self.rings.clear();
+            self.ring_ends.clear();
+            if let Some(area) = self.finish_ring(&clipped, true) {
+                let mut holes = 0;
+                for &i in &inside_holes {
+                    if self
+                        .project_ring(input, &poly.interiors()[i], &mut hole)
+                        .is_some()
+                    {
+                        holes += self.finish_ring(&hole, false).unwrap_or(0);
+                    }
+                }
+                self.emit_polygon(area, holes, w);
+            }
+        }
+        self.f3 = hole;
+        ok || self.bad
     }
 
     /// A polygon across the buffered square's border: intersected with the square by geo's
