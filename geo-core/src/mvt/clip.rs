@@ -60,6 +60,8 @@ fn intersect(a: Pt, b: Pt, axis: usize, bound: f64) -> Pt {
 
 /// Whether a clipped ring runs along the same stretch of a border line twice: the zero-width
 /// bridge Sutherland-Hodgman draws between pieces that should be separate polygons.
+// Exact float comparison is the point: clipping puts border vertices exactly on `lo`/`hi`.
+#[allow(clippy::float_cmp)]
 pub(crate) fn has_border_bridge(ring: &[Pt], lo: f64, hi: f64) -> bool {
     // Intervals covered by edges lying on each border line: x = lo, x = hi, y = lo, y = hi.
     let mut lines: [Vec<(f64, f64)>; 4] = Default::default();
