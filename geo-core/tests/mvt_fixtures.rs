@@ -36,9 +36,9 @@ fn validator_agrees_with_mvt_fixtures() {
             r["description"], r["errors"]
         );
         if expected {
-            valid += 1
+            valid += 1;
         } else {
-            invalid += 1
+            invalid += 1;
         }
     }
     println!(

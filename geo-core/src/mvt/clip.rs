@@ -220,7 +220,7 @@ mod tests {
                 .collect();
             let mut pieces: Vec<Vec<Pt>> = Vec::new();
             clip_line(&line, 0.0, 100.0, &mut Vec::new(), |p| {
-                pieces.push(p.to_vec())
+                pieces.push(p.to_vec());
             });
             for p in &pieces {
                 assert!(p.len() >= 2);
