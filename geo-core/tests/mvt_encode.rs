@@ -7,7 +7,8 @@
     clippy::unwrap_used,
     clippy::many_single_char_names,
     clippy::doc_markdown,
-    clippy::float_cmp
+    clippy::float_cmp,
+    clippy::too_many_lines
 )]
 
 mod mvt_common;
