@@ -10,6 +10,8 @@ pub mod formats;
 pub mod h3;
 pub mod index;
 pub mod model;
+pub mod mvt;
 pub mod store;
+pub mod tile;
 
 pub use error::{Error, Result};
