@@ -162,7 +162,7 @@ fn ogrinfo_reads_every_layer(store: &std::path::Path) {
         ("grids", "Multi Polygon", "5382"),
         ("cameras", "Point", "59000"),
         ("incidents", "Point", "1000000"),
-        ("patrols", "Line String M", "2000"),
+        ("patrols", "Measured Line String", "2000"),
         ("workers", "Point", "15000"),
     ] {
         let out = run("ogrinfo", &["-ro", "-so", path, layer]);

@@ -1,6 +1,7 @@
 //! onemap's HTTP service: routing, extraction and serialisation over `geo-core`.
 
 pub mod error;
+pub mod extract;
 pub mod params;
 pub mod routes;
 pub mod state;

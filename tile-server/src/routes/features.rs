@@ -1,7 +1,8 @@
 //! OGC API - Features Part 1 (core, GeoJSON) read side: landing page, conformance,
 //! collections, items with bbox, datetime, limit and paging, and single items.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+use crate::extract::ApiQuery;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -193,7 +194,7 @@ fn geojson_response(body: Value) -> Response {
 pub async fn items(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<ItemsQuery>,
+    ApiQuery(q): ApiQuery<ItemsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let layer = layer_of(&id)?;

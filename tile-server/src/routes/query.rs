@@ -1,6 +1,7 @@
 //! Spatial queries: which grid and admin chain a point is in, what is nearest.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+use crate::extract::ApiQuery;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -23,7 +24,7 @@ pub struct PointQuery {
 const MAX_K: usize = 1_000;
 
 /// `GET /api/locate?lon&lat[&at]`: admin chain, grid, its workers and the H3 cell (res 9).
-pub async fn locate(State(state): State<AppState>, Query(q): Query<PointQuery>) -> ApiResult<Json<Value>> {
+pub async fn locate(State(state): State<AppState>, ApiQuery(q): ApiQuery<PointQuery>) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
     let core = state.core()?;
     let location = match &q.at {
@@ -45,7 +46,7 @@ fn k_of(q: &PointQuery) -> ApiResult<usize> {
 }
 
 /// `GET /api/nearest/cameras?lon&lat&k`: the k nearest cameras, nearest first.
-pub async fn nearest_cameras(State(state): State<AppState>, Query(q): Query<PointQuery>) -> ApiResult<Json<Value>> {
+pub async fn nearest_cameras(State(state): State<AppState>, ApiQuery(q): ApiQuery<PointQuery>) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
     let k = k_of(&q)?;
     let core = state.core()?;
@@ -73,7 +74,7 @@ pub async fn nearest_cameras(State(state): State<AppState>, Query(q): Query<Poin
 }
 
 /// `GET /api/nearest/workers?lon&lat&k`: the k nearest grid workers by last known position.
-pub async fn nearest_workers(State(state): State<AppState>, Query(q): Query<PointQuery>) -> ApiResult<Json<Value>> {
+pub async fn nearest_workers(State(state): State<AppState>, ApiQuery(q): ApiQuery<PointQuery>) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
     let k = k_of(&q)?;
     let core = state.core()?;

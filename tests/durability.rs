@@ -1,0 +1,130 @@
+//! Writes through the real binary: an import is all-or-nothing (a bad feature, or `kill -9`
+//! in the middle, leaves nothing behind), and an acknowledged write survives `kill -9` of
+//! the server.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use onemap_e2e::{onemap_bin, run, Server};
+
+const CAMERA_A: &str = "43310100001320999991";
+const CAMERA_B: &str = "43310100001320999992";
+
+fn camera_geojson(id: &str, lon: f64, lat: f64) -> String {
+    format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"{id}","geometry":{{"type":"Point","coordinates":[{lon},{lat}]}},"properties":{{"name":"乾州街道测试点位","ptz_type":"dome","position_type":4,"direction":1,"azimuth_deg":null,"fov_deg":null,"range_m":null,"status":"online"}}}}]}}"#
+    )
+}
+
+fn incident_line(id: u64, lon: f64, lat: f64, category: &str, subcategory: &str) -> String {
+    format!(
+        r#"{{"type":"Feature","id":"{id}","geometry":{{"type":"Point","coordinates":[{lon},{lat}]}},"properties":{{"category":"{category}","subcategory":"{subcategory}","source":"hotline","people":1,"status":"reported","reported_at":"2025-05-01T08:00:00Z","deadline":"2025-05-08T08:00:00Z","supervision":"none"}}}}"#
+    )
+}
+
+fn import(store: &Path, layer: &str, file: &Path) -> std::process::Output {
+    Command::new(onemap_bin())
+        .args(["import", layer])
+        .arg(file)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .expect("run onemap import")
+}
+
+fn feature_count(store: &Path, layer: &str) -> u64 {
+    let out = run("ogrinfo", &["-ro", "-so", store.to_str().unwrap(), layer]);
+    out.lines()
+        .find_map(|l| l.strip_prefix("Feature Count: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no feature count in {out}"))
+}
+
+#[test]
+fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.gpkg");
+
+    // A first import makes the store non-empty, so `serve` does not generate the demo.
+    let a = dir.path().join("a.geojson");
+    std::fs::write(&a, camera_geojson(CAMERA_A, 109.74, 28.31)).unwrap();
+    let out = import(&store, "cameras", &a);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // One bad feature among good ones: nothing is written, the report names it.
+    let bad = dir.path().join("bad.ndjson");
+    let mut f = std::fs::File::create(&bad).unwrap();
+    for i in 0..100 {
+        writeln!(f, "{}", incident_line(1_000 + i, 109.7, 28.3, "dispute", "neighbourhood")).unwrap();
+    }
+    writeln!(f, "{}", incident_line(2_000, 209.7, 28.3, "dispute", "neighbourhood")).unwrap();
+    drop(f);
+    let report = dir.path().join("report.json");
+    let out = Command::new(onemap_bin())
+        .args(["import", "incidents"])
+        .arg(&bad)
+        .arg("--store")
+        .arg(&store)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a file with a bad feature must fail");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(report["written"], false);
+    assert_eq!(report["problems"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["problems"][0]["index"], 100, "{report}");
+    assert!(report["problems"][0]["message"].as_str().unwrap().contains("209.7"), "{report}");
+    assert_eq!(feature_count(&store, "incidents"), 0);
+
+    // kill -9 in the middle of a large import: all or nothing, and the store still opens.
+    let big = dir.path().join("big.ndjson");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    let n = 300_000u64;
+    for i in 0..n {
+        let lon = 109.5 + (i % 1000) as f64 * 0.0004;
+        let lat = 28.1 + (i / 1000) as f64 * 0.001;
+        writeln!(f, "{}", incident_line(10_000 + i, lon, lat, "fire_hazard", "wiring")).unwrap();
+    }
+    drop(f);
+    for delay_ms in [150u64, 600, 1_500] {
+        let mut child = Command::new(onemap_bin())
+            .args(["import", "incidents"])
+            .arg(&big)
+            .arg("--store")
+            .arg(&store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        let count = feature_count(&store, "incidents");
+        eprintln!("import killed after {delay_ms} ms (had finished: {finished}): {count} incidents in the store");
+        assert!(count == 0 || count == n, "after kill -9 at {delay_ms} ms: {count} incidents (finished: {finished}, {status})");
+        if count == n {
+            break;
+        }
+    }
+
+    // An acknowledged write (import exited 0) survives kill -9 of the running server.
+    let server = Server::start(&store, Duration::from_secs(120));
+    let (status, _) = server.try_get(&format!("/collections/cameras/items/{CAMERA_A}")).unwrap();
+    assert_eq!(status, 200);
+    let b = dir.path().join("b.geojson");
+    std::fs::write(&b, camera_geojson(CAMERA_B, 109.75, 28.32)).unwrap();
+    let out = import(&store, "cameras", &b);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    server.kill9();
+    let server = Server::start(&store, Duration::from_secs(120));
+    let cam = server.get(&format!("/collections/cameras/items/{CAMERA_B}"));
+    assert_eq!(cam["properties"]["name"], "乾州街道测试点位");
+    assert_eq!(cam["geometry"]["coordinates"][0], 109.75);
+    let counts = server.get("/ready")["counts"].clone();
+    assert_eq!(counts["cameras"], 2, "{counts}");
+    assert!(counts["incidents"] == 0 || counts["incidents"] == n, "{counts}");
+}
