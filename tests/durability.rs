@@ -2,6 +2,8 @@
 //! in the middle, leaves nothing behind), and an acknowledged write survives `kill -9` of
 //! the server.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // helpers of #[test] functions
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -51,15 +53,29 @@ fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
     let a = dir.path().join("a.geojson");
     std::fs::write(&a, camera_geojson(CAMERA_A, 109.74, 28.31)).unwrap();
     let out = import(&store, "cameras", &a);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // One bad feature among good ones: nothing is written, the report names it.
     let bad = dir.path().join("bad.ndjson");
     let mut f = std::fs::File::create(&bad).unwrap();
     for i in 0..100 {
-        writeln!(f, "{}", incident_line(1_000 + i, 109.7, 28.3, "dispute", "neighbourhood")).unwrap();
+        writeln!(
+            f,
+            "{}",
+            incident_line(1_000 + i, 109.7, 28.3, "dispute", "neighbourhood")
+        )
+        .unwrap();
     }
-    writeln!(f, "{}", incident_line(2_000, 209.7, 28.3, "dispute", "neighbourhood")).unwrap();
+    writeln!(
+        f,
+        "{}",
+        incident_line(2_000, 209.7, 28.3, "dispute", "neighbourhood")
+    )
+    .unwrap();
     drop(f);
     let report = dir.path().join("report.json");
     let out = Command::new(onemap_bin())
@@ -72,11 +88,18 @@ fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "a file with a bad feature must fail");
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(report["written"], false);
     assert_eq!(report["problems"].as_array().unwrap().len(), 1, "{report}");
     assert_eq!(report["problems"][0]["index"], 100, "{report}");
-    assert!(report["problems"][0]["message"].as_str().unwrap().contains("209.7"), "{report}");
+    assert!(
+        report["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("209.7"),
+        "{report}"
+    );
     assert_eq!(feature_count(&store, "incidents"), 0);
 
     // kill -9 in the middle of a large import: all or nothing, and the store still opens.
@@ -86,7 +109,12 @@ fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
     for i in 0..n {
         let lon = 109.5 + (i % 1000) as f64 * 0.0004;
         let lat = 28.1 + (i / 1000) as f64 * 0.001;
-        writeln!(f, "{}", incident_line(10_000 + i, lon, lat, "fire_hazard", "wiring")).unwrap();
+        writeln!(
+            f,
+            "{}",
+            incident_line(10_000 + i, lon, lat, "fire_hazard", "wiring")
+        )
+        .unwrap();
     }
     drop(f);
     for delay_ms in [150u64, 600, 1_500] {
@@ -105,26 +133,38 @@ fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
         let status = child.wait().unwrap();
         let count = feature_count(&store, "incidents");
         eprintln!("import killed after {delay_ms} ms (had finished: {finished}): {count} incidents in the store");
-        assert!(count == 0 || count == n, "after kill -9 at {delay_ms} ms: {count} incidents (finished: {finished}, {status})");
+        assert!(
+            count == 0 || count == n,
+            "after kill -9 at {delay_ms} ms: {count} incidents (finished: {finished}, {status})"
+        );
         if count == n {
             break;
         }
     }
 
     // An acknowledged write (import exited 0) survives kill -9 of the running server.
-    let server = Server::start(&store, Duration::from_secs(120));
-    let (status, _) = server.try_get(&format!("/collections/cameras/items/{CAMERA_A}")).unwrap();
+    let server = Server::start(&store, Duration::from_mins(2));
+    let (status, _) = server
+        .try_get(&format!("/collections/cameras/items/{CAMERA_A}"))
+        .unwrap();
     assert_eq!(status, 200);
     let b = dir.path().join("b.geojson");
     std::fs::write(&b, camera_geojson(CAMERA_B, 109.75, 28.32)).unwrap();
     let out = import(&store, "cameras", &b);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     server.kill9();
-    let server = Server::start(&store, Duration::from_secs(120));
+    let server = Server::start(&store, Duration::from_mins(2));
     let cam = server.get(&format!("/collections/cameras/items/{CAMERA_B}"));
     assert_eq!(cam["properties"]["name"], "乾州街道测试点位");
     assert_eq!(cam["geometry"]["coordinates"][0], 109.75);
     let counts = server.get("/ready")["counts"].clone();
     assert_eq!(counts["cameras"], 2, "{counts}");
-    assert!(counts["incidents"] == 0 || counts["incidents"] == n, "{counts}");
+    assert!(
+        counts["incidents"] == 0 || counts["incidents"] == n,
+        "{counts}"
+    );
 }

@@ -58,7 +58,10 @@ fn bench(c: &mut Criterion) {
         t.elapsed()
     );
     let pts = points(core.data(), 100_000);
-    let hits = pts.iter().filter(|p| core.grid_at(p.0, p.1).is_some()).count();
+    let hits = pts
+        .iter()
+        .filter(|p| core.grid_at(p.0, p.1).is_some())
+        .count();
     eprintln!("{hits} of {} points fall in a grid", pts.len());
 
     // Plain timed loops, for lookups/s figures independent of criterion's reporting.
@@ -69,12 +72,33 @@ fn bench(c: &mut Criterion) {
         .map(|p| (p.0.to_bits(), p.1.to_bits()))
         .collect();
     for (name, f) in [
-        ("locate (grid + admin chain + workers + h3)", &(|p: &(f64, f64)| black_box(core.locate(p.0, p.1)).is_ok()) as &dyn Fn(&(f64, f64)) -> bool),
-        ("grid_at (bucket grid + exact point-in-polygon only)", &|p: &(f64, f64)| black_box(core.grid_at(p.0, p.1)).is_some()),
-        ("grid_at + h3 cell (no answer assembly)", &|p: &(f64, f64)| black_box(core.grid_at(p.0, p.1)).is_some() & black_box(geo_core::h3::cell_at(p.0, p.1, 9)).is_ok()),
-        ("locate, points inside grids only", &|p: &(f64, f64)| inside.contains(&(p.0.to_bits(), p.1.to_bits())) && black_box(core.locate(p.0, p.1)).is_ok()),
-        ("h3 cell at res 9 only", &|p: &(f64, f64)| black_box(geo_core::h3::cell_at(p.0, p.1, 9)).is_ok()),
-        ("locate_at (R-tree over all revisions + point-in-polygon + chain)", &|p: &(f64, f64)| black_box(core.locate_at(p.0, p.1, at_t)).is_ok()),
+        (
+            "locate (grid + admin chain + workers + h3)",
+            &(|p: &(f64, f64)| black_box(core.locate(p.0, p.1)).is_ok())
+                as &dyn Fn(&(f64, f64)) -> bool,
+        ),
+        (
+            "grid_at (bucket grid + exact point-in-polygon only)",
+            &|p: &(f64, f64)| black_box(core.grid_at(p.0, p.1)).is_some(),
+        ),
+        ("grid_at + h3 cell (no answer assembly)", &|p: &(
+            f64,
+            f64,
+        )| {
+            black_box(core.grid_at(p.0, p.1)).is_some()
+                & black_box(geo_core::h3::cell_at(p.0, p.1, 9)).is_ok()
+        }),
+        ("locate, points inside grids only", &|p: &(f64, f64)| {
+            inside.contains(&(p.0.to_bits(), p.1.to_bits()))
+                && black_box(core.locate(p.0, p.1)).is_ok()
+        }),
+        ("h3 cell at res 9 only", &|p: &(f64, f64)| {
+            black_box(geo_core::h3::cell_at(p.0, p.1, 9)).is_ok()
+        }),
+        (
+            "locate_at (R-tree over all revisions + point-in-polygon + chain)",
+            &|p: &(f64, f64)| black_box(core.locate_at(p.0, p.1, at_t)).is_ok(),
+        ),
     ] {
         let cpu = cpu_seconds();
         let t = Instant::now();

@@ -59,7 +59,11 @@ fn bench(c: &mut Criterion) {
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu).map_or(f64::NAN, |(b, a)| b - a);
     let total = (pts.len() * 5) as f64;
-    eprintln!("10 nearest cameras: {:.0} queries/s wall, {:.0} per CPU-second ({n} results)", total / secs, total / cpu);
+    eprintln!(
+        "10 nearest cameras: {:.0} queries/s wall, {:.0} per CPU-second ({n} results)",
+        total / secs,
+        total / cpu
+    );
 
     let mut g = c.benchmark_group("nearest");
     g.throughput(Throughput::Elements(pts.len() as u64));

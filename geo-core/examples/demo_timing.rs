@@ -16,7 +16,12 @@ fn main() -> geo_core::Result<()> {
         let bad_admin = d.admin.iter().filter(|u| !u.geometry.is_valid()).count();
         let bad_grids = d.grids.iter().filter(|g| !g.geometry.is_valid()).count();
         for u in d.admin.iter().filter(|u| !u.geometry.is_valid()) {
-            println!("invalid {} {}: {:?}", u.code, u.name, u.geometry.validation_errors().first());
+            println!(
+                "invalid {} {}: {:?}",
+                u.code,
+                u.name,
+                u.geometry.validation_errors().first()
+            );
         }
         println!("province partition: {bad_admin} invalid admin units of {}, {bad_grids} invalid grids of {}", d.admin.len(), d.grids.len());
         return Ok(());

@@ -338,7 +338,8 @@ impl AdminCode {
             AdminLevel::Township => 9,
             AdminLevel::Village => 12,
         };
-        other.len() >= significant && other.as_bytes()[..significant] == own.as_bytes()[..significant]
+        other.len() >= significant
+            && other.as_bytes()[..significant] == own.as_bytes()[..significant]
     }
 }
 
@@ -489,7 +490,10 @@ mod tests {
         assert_eq!(county.to_string(), "433101");
         assert_eq!(county.level(), DivisionLevel::County);
         assert_eq!(county.parent().unwrap().to_string(), "433100");
-        assert_eq!(county.parent().unwrap().parent().unwrap().to_string(), "430000");
+        assert_eq!(
+            county.parent().unwrap().parent().unwrap().to_string(),
+            "430000"
+        );
         assert_eq!(county.parent().unwrap().parent().unwrap().parent(), None);
     }
 

@@ -19,14 +19,34 @@ fn cells_match_python_h3_on_10k_points() {
     let mut pts = checks::random_points(&ds, 6_000, 4);
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     for _ in 0..3_990 {
-        pts.push((rng.random_range(-180.0..=180.0), rng.random_range(-90.0..=90.0)));
+        pts.push((
+            rng.random_range(-180.0..=180.0),
+            rng.random_range(-90.0..=90.0),
+        ));
     }
-    pts.extend([(180.0, 0.0), (-180.0, 0.0), (0.0, 90.0), (0.0, -90.0), (0.0, 0.0),
-                (180.0, 90.0), (-180.0, -90.0), (109.5, 28.0), (-0.0, -0.0), (1e-300, -1e-300)]);
+    pts.extend([
+        (180.0, 0.0),
+        (-180.0, 0.0),
+        (0.0, 90.0),
+        (0.0, -90.0),
+        (0.0, 0.0),
+        (180.0, 90.0),
+        (-180.0, -90.0),
+        (109.5, 28.0),
+        (-0.0, -0.0),
+        (1e-300, -1e-300),
+    ]);
     let resolutions = [0u8, 3, 5, 7, 9, 11, 13, 15];
     let cells: BTreeMap<String, Vec<String>> = resolutions
         .iter()
-        .map(|&r| (r.to_string(), pts.iter().map(|&(x, y)| cell_at(x, y, r).unwrap().to_string()).collect()))
+        .map(|&r| {
+            (
+                r.to_string(),
+                pts.iter()
+                    .map(|&(x, y)| cell_at(x, y, r).unwrap().to_string())
+                    .collect(),
+            )
+        })
         .collect();
     let doc = json!({"points": pts.iter().map(|p| [p.0, p.1]).collect::<Vec<_>>(), "cells": cells});
     let dir = tempfile::tempdir().unwrap();
@@ -41,10 +61,16 @@ fn core_cells_and_counts_match_recomputation() {
     let core = Core::new(fixture::dataset(&Params::small()));
     let ds = core.data();
     for (i, inc) in ds.incidents.iter().enumerate() {
-        assert_eq!(core.incident_cell(i), cell_at(inc.location.x(), inc.location.y(), 9).ok());
+        assert_eq!(
+            core.incident_cell(i),
+            cell_at(inc.location.x(), inc.location.y(), 9).ok()
+        );
     }
     for (i, c) in ds.cameras.iter().enumerate() {
-        assert_eq!(core.camera_cell(i), cell_at(c.location.x(), c.location.y(), 9).ok());
+        assert_eq!(
+            core.camera_cell(i),
+            cell_at(c.location.x(), c.location.y(), 9).ok()
+        );
     }
     let counts = core.incident_counts();
     for res in CellCounts::DEFAULT_RESOLUTIONS {
@@ -70,6 +96,10 @@ fn ram_per_incident_is_within_budget() {
     ds.incidents.clear();
     let without = Core::new(ds).index_heap_bytes();
     let per = std::mem::size_of::<geo_core::model::Incident>() + (with - without) / n;
-    eprintln!("RAM per incident: {per} bytes ({} record + {} index)", std::mem::size_of::<geo_core::model::Incident>(), (with - without) / n);
+    eprintln!(
+        "RAM per incident: {per} bytes ({} record + {} index)",
+        std::mem::size_of::<geo_core::model::Incident>(),
+        (with - without) / n
+    );
     assert!(per <= 200, "{per} bytes per incident");
 }

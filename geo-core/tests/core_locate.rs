@@ -17,7 +17,10 @@ fn locate_matches_brute_force_on_100k_random_points() {
     let core = core();
     let pts = checks::random_points(core.data(), 100_000, 1);
     checks::locate_matches_brute_force(&core, &pts, None);
-    let answered = pts.iter().filter(|p| core.locate(p.0, p.1).unwrap().grid.is_some()).count();
+    let answered = pts
+        .iter()
+        .filter(|p| core.locate(p.0, p.1).unwrap().grid.is_some())
+        .count();
     // The fixture's grids cover most of the sampled box: a check that answers were given.
     assert!(answered > 70_000, "{answered}");
 }
@@ -30,14 +33,26 @@ fn locate_at_uses_the_revision_valid_then() {
         checks::locate_matches_brute_force(&core, &pts, Some(t));
     }
     // Before any revision, no grid; a redrawn cell answers differently before and after T1.
-    assert!(core.locate_at(pts[0].0, pts[0].1, T0 - 1).unwrap().grid.is_none());
-    let old = core.data().grids.iter().position(|g| g.valid_to == Some(T1)).unwrap();
+    assert!(core
+        .locate_at(pts[0].0, pts[0].1, T0 - 1)
+        .unwrap()
+        .grid
+        .is_none());
+    let old = core
+        .data()
+        .grids
+        .iter()
+        .position(|g| g.valid_to == Some(T1))
+        .unwrap();
     let c = geo::InteriorPoint::interior_point(&core.data().grids[old].geometry).unwrap();
     let before = core.locate_at(c.x(), c.y(), T1 - 1).unwrap().grid.unwrap();
     let after = core.locate_at(c.x(), c.y(), T1).unwrap().grid.unwrap();
     assert_eq!(before.index, old);
     assert_ne!(after.index, old);
-    assert_eq!(core.locate(c.x(), c.y()).unwrap().grid.unwrap().index, after.index);
+    assert_eq!(
+        core.locate(c.x(), c.y()).unwrap().grid.unwrap().index,
+        after.index
+    );
 }
 
 #[test]
@@ -71,7 +86,11 @@ fn locate_matches_shapely_on_10k_points() {
                 .geometry
                 .0
                 .iter()
-                .map(|p| std::iter::once(ring(p.exterior())).chain(p.interiors().iter().map(ring)).collect::<Vec<_>>())
+                .map(|p| {
+                    std::iter::once(ring(p.exterior()))
+                        .chain(p.interiors().iter().map(ring))
+                        .collect::<Vec<_>>()
+                })
                 .collect();
             json!({"type": "Feature", "properties": {"index": i},
                    "geometry": {"type": "MultiPolygon", "coordinates": polys}})

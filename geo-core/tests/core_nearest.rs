@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::fixture::{self, Params};
 use common::checks;
+use common::fixture::{self, Params};
 use geo_core::index::Core;
 
 #[test]
@@ -12,7 +12,20 @@ fn nearest_matches_brute_force() {
     let core = Core::new(fixture::dataset(&Params::small()));
     let mut queries = checks::random_points(core.data(), 2_000, 6);
     // On cameras (distance 0 and exact ties) and far away.
-    queries.extend(core.data().cameras.iter().step_by(49).take(200).map(|c| (c.location.x(), c.location.y())));
-    queries.extend([(0.0, 0.0), (-70.0, -45.0), (180.0, 90.0), (-180.0, -90.0), (109.0, 28.5)]);
+    queries.extend(
+        core.data()
+            .cameras
+            .iter()
+            .step_by(49)
+            .take(200)
+            .map(|c| (c.location.x(), c.location.y())),
+    );
+    queries.extend([
+        (0.0, 0.0),
+        (-70.0, -45.0),
+        (180.0, 90.0),
+        (-180.0, -90.0),
+        (109.0, 28.5),
+    ]);
     checks::nearest_matches_brute_force(&core, &queries, &[1, 10, 0, 37, 3, 10_000]);
 }

@@ -20,7 +20,9 @@ fn incidents_are_reordered_by_time_and_found_by_id() {
     let ds = fixture::dataset(&Params::small());
     let core = Core::new(ds.clone());
     let got = &core.data().incidents;
-    assert!(got.windows(2).all(|w| w[0].occurred_at() <= w[1].occurred_at()));
+    assert!(got
+        .windows(2)
+        .all(|w| w[0].occurred_at() <= w[1].occurred_at()));
     let mut a: Vec<_> = ds.incidents.iter().map(|i| i.id).collect();
     let mut b: Vec<_> = got.iter().map(|i| i.id).collect();
     a.sort_unstable();
@@ -49,13 +51,20 @@ fn lookups_by_key_find_the_feature() {
         assert_eq!(core.patrol_index(p.id), Some(i));
     }
     for g in &ds.grids {
-        let current = ds.grids.iter().find(|h| h.code == g.code && h.valid_to.is_none());
+        let current = ds
+            .grids
+            .iter()
+            .find(|h| h.code == g.code && h.valid_to.is_none());
         assert_eq!(core.grid_by_code(g.code), current);
         let revs = core.grid_revisions(g.code);
         assert!(revs.iter().any(|&i| ds.grids[i] == *g));
-        assert!(revs.windows(2).all(|w| ds.grids[w[0]].revision <= ds.grids[w[1]].revision));
+        assert!(revs
+            .windows(2)
+            .all(|w| ds.grids[w[0]].revision <= ds.grids[w[1]].revision));
     }
-    assert!(core.admin_by_code("999999".parse::<AdminCode>().unwrap()).is_none());
+    assert!(core
+        .admin_by_code("999999".parse::<AdminCode>().unwrap())
+        .is_none());
 }
 
 #[test]
@@ -70,7 +79,10 @@ fn empty_dataset_answers_nothing() {
     let loc = core.locate(109.6, 28.1).unwrap();
     assert!(loc.grid.is_none() && loc.county.is_none() && loc.workers.is_empty());
     assert!(core.nearest_cameras(109.6, 28.1, 10).unwrap().is_empty());
-    assert!(core.nearest_workers(109.6, 28.1, usize::MAX).unwrap().is_empty());
+    assert!(core
+        .nearest_workers(109.6, 28.1, usize::MAX)
+        .unwrap()
+        .is_empty());
     for layer in Layer::ALL {
         assert!(core.query(layer, &Filter::default()).unwrap().is_empty());
     }
@@ -80,12 +92,20 @@ fn empty_dataset_answers_nothing() {
 #[test]
 fn location_serialises_with_codes_and_h3_as_strings() {
     let core = Core::new(fixture::dataset(&Params::small()));
-    let g = core.data().grids.iter().find(|g| g.valid_to.is_none()).unwrap();
+    let g = core
+        .data()
+        .grids
+        .iter()
+        .find(|g| g.valid_to.is_none())
+        .unwrap();
     let p = geo::InteriorPoint::interior_point(&g.geometry).unwrap();
     let loc = core.locate(p.x(), p.y()).unwrap();
     let v = serde_json::to_value(&loc).unwrap();
     assert_eq!(v["h3_res9"], loc.h3_res9.to_string());
-    assert_eq!(v["grid"]["code"], loc.grid.as_ref().unwrap().code.to_string());
+    assert_eq!(
+        v["grid"]["code"],
+        loc.grid.as_ref().unwrap().code.to_string()
+    );
     assert_eq!(v["village"]["code"].as_str().unwrap().len(), 12);
     assert!(v["grid"].get("index").is_none());
 }

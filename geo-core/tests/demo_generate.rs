@@ -88,7 +88,11 @@ fn area_m2(m: &MultiPolygon<f64>) -> f64 {
 
 /// Children within the parent (< 1 m2 outside), areas summing to it (relative 1e-6), no
 /// overlap and no gap (< 1 m2), all valid.
-fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], what: &str) -> [f64; 4] {
+fn check_tiling(
+    parent: &MultiPolygon<f64>,
+    children: &[&MultiPolygon<f64>],
+    what: &str,
+) -> [f64; 4] {
     let parent_area = parent.unsigned_area();
     let mut sum = 0.0;
     let mut worst_outside: f64 = 0.0;
@@ -119,10 +123,7 @@ fn check_tiling(parent: &MultiPolygon<f64>, children: &[&MultiPolygon<f64>], wha
         "{what}: siblings overlap by {overlap} m2"
     );
     let gap = area_m2(&parent.difference(&union));
-    assert!(
-        gap < 1.0,
-        "{what}: {gap} m2 of the parent not covered"
-    );
+    assert!(gap < 1.0, "{what}: {gap} m2 of the parent not covered");
     [worst_outside, relative, overlap.abs(), gap]
 }
 
@@ -351,7 +352,10 @@ fn incident_and_camera_mixes_are_plausible() {
         .iter()
         .filter(|i| !matches!(i.status, Step::Closed | Step::Cancelled | Step::SentBack))
         .count();
-    assert!(open > 0, "some incidents are still open at the window's end");
+    assert!(
+        open > 0,
+        "some incidents are still open at the window's end"
+    );
     let overdue = d
         .incidents
         .iter()
@@ -359,8 +363,15 @@ fn incident_and_camera_mixes_are_plausible() {
         .count() as f64
         / n;
     assert!((0.02..0.2).contains(&overdue), "overdue share {overdue}");
-    let offline = d.cameras.iter().filter(|c| c.status == CameraStatus::Offline).count() as f64
+    let offline = d
+        .cameras
+        .iter()
+        .filter(|c| c.status == CameraStatus::Offline)
+        .count() as f64
         / d.cameras.len() as f64;
     assert!((0.04..0.12).contains(&offline), "offline share {offline}");
-    assert!(d.incident_details.iter().all(|x| !x.description.is_empty() && x.reporter.contains("1990000")));
+    assert!(d
+        .incident_details
+        .iter()
+        .all(|x| !x.description.is_empty() && x.reporter.contains("1990000")));
 }

@@ -1,5 +1,8 @@
 //! Test support: start the real `onemap` binary on a free port and talk HTTP to it.
 
+// Test support: failing loudly is its job.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,7 +34,11 @@ impl Server {
     #[must_use]
     pub fn start(store: &Path, timeout: Duration) -> Self {
         let bin = onemap_bin();
-        assert!(bin.is_file(), "{} missing: build it with `cargo build --release -p tile-server`", bin.display());
+        assert!(
+            bin.is_file(),
+            "{} missing: build it with `cargo build --release -p tile-server`",
+            bin.display()
+        );
         let mut child = Command::new(&bin)
             .args(["serve", "--bind", "127.0.0.1:0", "--store"])
             .arg(store)
@@ -42,7 +49,10 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let base = loop {
-            let line = lines.next().expect("onemap exited before listening").expect("read stdout");
+            let line = lines
+                .next()
+                .expect("onemap exited before listening")
+                .expect("read stdout");
             if let Some(rest) = line.strip_prefix("onemap listening on ") {
                 break rest.trim_end_matches('/').to_owned();
             }
@@ -55,7 +65,10 @@ impl Server {
             if let Ok((200, _)) = server.try_get("/ready") {
                 return server;
             }
-            assert!(started.elapsed() < timeout, "onemap not ready after {timeout:?}");
+            assert!(
+                started.elapsed() < timeout,
+                "onemap not ready after {timeout:?}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -64,7 +77,7 @@ impl Server {
     pub fn try_get(&self, path: &str) -> Result<(u16, Value), ureq::Error> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
+            .timeout_global(Some(Duration::from_mins(1)))
             .build()
             .into();
         let mut resp = agent.get(format!("{}{path}", self.base)).call()?;
@@ -79,7 +92,9 @@ impl Server {
     /// On any other answer.
     #[must_use]
     pub fn get(&self, path: &str) -> Value {
-        let (status, body) = self.try_get(path).unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let (status, body) = self
+            .try_get(path)
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         assert_eq!(status, 200, "GET {path} -> {status}: {body}");
         body
     }
@@ -107,7 +122,9 @@ pub fn run(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("{program} could not run ({e}); scripts/setup test installs it"));
+        .unwrap_or_else(|e| {
+            panic!("{program} could not run ({e}); scripts/setup test installs it")
+        });
     assert!(
         out.status.success(),
         "{program} {args:?} failed: {}",

@@ -61,7 +61,11 @@ impl IntoResponse for ApiError {
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(error = %self, "request failed");
         }
-        (status, Json(json!({ "code": self.code(), "description": self.to_string() }))).into_response()
+        (
+            status,
+            Json(json!({ "code": self.code(), "description": self.to_string() })),
+        )
+            .into_response()
     }
 }
 

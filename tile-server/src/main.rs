@@ -107,12 +107,16 @@ enum ExportFormat {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("onemap: cannot start the async runtime: {e}");
@@ -121,14 +125,33 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { store, bind, web } => commands::serve::run(&store.store, &bind, web).await,
-            Command::Demo { store, scale, seed, force } => {
-                commands::demo::run(&store.store, matches!(scale, Scale::Province), seed, force).await
+            Command::Serve { store, bind, web } => {
+                commands::serve::run(&store.store, &bind, web).await
             }
-            Command::Import { layer, file, store, dry_run, report } => {
+            Command::Demo {
+                store,
+                scale,
+                seed,
+                force,
+            } => {
+                commands::demo::run(&store.store, matches!(scale, Scale::Province), seed, force)
+                    .await
+            }
+            Command::Import {
+                layer,
+                file,
+                store,
+                dry_run,
+                report,
+            } => {
                 commands::import::run(&store.store, &layer, &file, dry_run, report.as_deref()).await
             }
-            Command::Export { layer, format, output, store } => {
+            Command::Export {
+                layer,
+                format,
+                output,
+                store,
+            } => {
                 let format = match format {
                     ExportFormat::Geojson => commands::export::Format::Geojson,
                     ExportFormat::Ndjson => commands::export::Format::Ndjson,

@@ -12,7 +12,11 @@ pub fn bbox(s: &str) -> Result<Rect<f64>, ApiError> {
         .split(',')
         .map(|p| p.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| ApiError::BadRequest(format!("bbox {s:?} must be four numbers: minLon,minLat,maxLon,maxLat")))?;
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "bbox {s:?} must be four numbers: minLon,minLat,maxLon,maxLat"
+            ))
+        })?;
     let [x0, y0, x1, y1] = parts[..] else {
         return Err(ApiError::BadRequest(format!(
             "bbox {s:?} has {} numbers; expected 4 (minLon,minLat,maxLon,maxLat)",
@@ -20,13 +24,23 @@ pub fn bbox(s: &str) -> Result<Rect<f64>, ApiError> {
         )));
     };
     if ![x0, y0, x1, y1].iter().all(|v| v.is_finite()) {
-        return Err(ApiError::BadRequest(format!("bbox {s:?} must be finite numbers")));
+        return Err(ApiError::BadRequest(format!(
+            "bbox {s:?} must be finite numbers"
+        )));
     }
-    if !(-180.0..=180.0).contains(&x0) || !(-180.0..=180.0).contains(&x1) || !(-90.0..=90.0).contains(&y0) || !(-90.0..=90.0).contains(&y1) {
-        return Err(ApiError::BadRequest(format!("bbox {s:?} is outside lon -180..180, lat -90..90")));
+    if !(-180.0..=180.0).contains(&x0)
+        || !(-180.0..=180.0).contains(&x1)
+        || !(-90.0..=90.0).contains(&y0)
+        || !(-90.0..=90.0).contains(&y1)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "bbox {s:?} is outside lon -180..180, lat -90..90"
+        )));
     }
     if x0 > x1 || y0 > y1 {
-        return Err(ApiError::BadRequest(format!("bbox {s:?} has min greater than max")));
+        return Err(ApiError::BadRequest(format!(
+            "bbox {s:?} has min greater than max"
+        )));
     }
     Ok(Rect::new(coord! { x: x0, y: y0 }, coord! { x: x1, y: y1 }))
 }
@@ -35,7 +49,11 @@ pub fn bbox(s: &str) -> Result<Rect<f64>, ApiError> {
 pub fn time(s: &str) -> Result<UnixTime, ApiError> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc).timestamp())
-        .map_err(|e| ApiError::BadRequest(format!("time {s:?} is not RFC 3339 (e.g. 2024-05-01T00:00:00Z): {e}")))
+        .map_err(|e| {
+            ApiError::BadRequest(format!(
+                "time {s:?} is not RFC 3339 (e.g. 2024-05-01T00:00:00Z): {e}"
+            ))
+        })
 }
 
 /// Parses an OGC `datetime`: an instant, or `start/end` with `..` or empty for open ends.
@@ -52,7 +70,9 @@ pub fn datetime(s: &str) -> Result<(Option<UnixTime>, Option<UnixTime>), ApiErro
             let to = if open(b) { None } else { Some(time(b)? + 1) };
             if let (Some(f), Some(t)) = (from, to) {
                 if f >= t {
-                    return Err(ApiError::BadRequest(format!("datetime {s:?} ends before it starts")));
+                    return Err(ApiError::BadRequest(format!(
+                        "datetime {s:?} ends before it starts"
+                    )));
                 }
             }
             Ok((from, to))
@@ -62,21 +82,39 @@ pub fn datetime(s: &str) -> Result<(Option<UnixTime>, Option<UnixTime>), ApiErro
 
 /// Parses a comma list of incident categories.
 pub fn categories(s: &str) -> Result<Vec<Category>, ApiError> {
-    list(s, "category", Category::parse, &Category::ALL.map(Category::as_str))
+    list(
+        s,
+        "category",
+        Category::parse,
+        &Category::ALL.map(Category::as_str),
+    )
 }
 
 /// Parses a comma list of incident statuses.
 pub fn statuses(s: &str) -> Result<Vec<IncidentStatus>, ApiError> {
-    list(s, "status", IncidentStatus::parse, &IncidentStatus::ALL.map(IncidentStatus::as_str))
+    list(
+        s,
+        "status",
+        IncidentStatus::parse,
+        &IncidentStatus::ALL.map(IncidentStatus::as_str),
+    )
 }
 
-fn list<T>(s: &str, what: &str, parse: fn(&str) -> Option<T>, allowed: &[&str]) -> Result<Vec<T>, ApiError> {
+fn list<T>(
+    s: &str,
+    what: &str,
+    parse: fn(&str) -> Option<T>,
+    allowed: &[&str],
+) -> Result<Vec<T>, ApiError> {
     s.split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|p| {
             parse(p).ok_or_else(|| {
-                ApiError::BadRequest(format!("unknown {what} {p:?}; one of {}", allowed.join(", ")))
+                ApiError::BadRequest(format!(
+                    "unknown {what} {p:?}; one of {}",
+                    allowed.join(", ")
+                ))
             })
         })
         .collect()
@@ -86,7 +124,9 @@ fn list<T>(s: &str, what: &str, parse: fn(&str) -> Option<T>, allowed: &[&str]) 
 pub fn lon_lat(lon: Option<f64>, lat: Option<f64>) -> Result<(f64, f64), ApiError> {
     match (lon, lat) {
         (Some(lon), Some(lat)) => Ok((lon, lat)),
-        _ => Err(ApiError::BadRequest("lon and lat are required, e.g. ?lon=109.74&lat=28.31".into())),
+        _ => Err(ApiError::BadRequest(
+            "lon and lat are required, e.g. ?lon=109.74&lat=28.31".into(),
+        )),
     }
 }
 

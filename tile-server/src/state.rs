@@ -67,8 +67,7 @@ impl AppState {
         self.inner
             .status
             .read()
-            .map(|s| s.clone())
-            .unwrap_or_else(|_| "unknown".to_owned())
+            .map_or_else(|_| "unknown".to_owned(), |s| s.clone())
     }
 
     /// Updates the start-up status shown by `/ready`.

@@ -194,7 +194,8 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
     }
     // The province/prefecture unions are display outlines only: noding them could pinch
     // their rings where counties from different city files meet.
-    let mut shapes: Vec<&mut MultiPolygon<f64>> = h.admin[top..].iter_mut().map(|u| &mut u.geometry).collect();
+    let mut shapes: Vec<&mut MultiPolygon<f64>> =
+        h.admin[top..].iter_mut().map(|u| &mut u.geometry).collect();
     shapes.extend(h.grids.iter_mut().map(|g| &mut g.geometry));
     h.unnoded = node(&mut shapes);
     Ok(h)

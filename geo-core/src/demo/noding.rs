@@ -54,7 +54,8 @@ pub fn node(polygons: &mut [&mut MultiPolygon<f64>]) -> usize {
 }
 
 fn rings(m: &MultiPolygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
-    m.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+    m.0.iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
 }
 
 fn node_ring(ring: &LineString<f64>, tree: &RTree<[f64; 2]>) -> LineString<f64> {
@@ -104,17 +105,51 @@ mod tests {
 
     #[test]
     fn a_vertex_near_an_edge_is_inserted_on_both_sides() {
-        let left = Polygon::new(LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]), vec![]);
-        let right = Polygon::new(
-            LineString::from(vec![(1.0, 0.0), (2.0, 0.0), (2.0, 1.0), (1.0, 1.0), (1.0 + 1e-7, 0.5), (1.0, 0.0)]),
+        let left = Polygon::new(
+            LineString::from(vec![
+                (0.0, 0.0),
+                (1.0, 0.0),
+                (1.0, 1.0),
+                (0.0, 1.0),
+                (0.0, 0.0),
+            ]),
             vec![],
         );
-        let far = Polygon::new(LineString::from(vec![(0.2, 0.2), (0.3, 0.2), (0.3, 0.3), (0.2, 0.2)]), vec![]);
-        let (mut l, mut r, mut f) = (MultiPolygon::new(vec![left]), MultiPolygon::new(vec![right]), MultiPolygon::new(vec![far]));
+        let right = Polygon::new(
+            LineString::from(vec![
+                (1.0, 0.0),
+                (2.0, 0.0),
+                (2.0, 1.0),
+                (1.0, 1.0),
+                (1.0 + 1e-7, 0.5),
+                (1.0, 0.0),
+            ]),
+            vec![],
+        );
+        let far = Polygon::new(
+            LineString::from(vec![(0.2, 0.2), (0.3, 0.2), (0.3, 0.3), (0.2, 0.2)]),
+            vec![],
+        );
+        let (mut l, mut r, mut f) = (
+            MultiPolygon::new(vec![left]),
+            MultiPolygon::new(vec![right]),
+            MultiPolygon::new(vec![far]),
+        );
         node(&mut [&mut l, &mut r, &mut f]);
-        assert!(l.0[0].exterior().0.contains(&Coord { x: 1.0 + 1e-7, y: 0.5 }));
+        assert!(l.0[0].exterior().0.contains(&Coord {
+            x: 1.0 + 1e-7,
+            y: 0.5
+        }));
         assert_eq!(l.0[0].exterior().0.len(), 6);
-        assert_eq!(r.0[0].exterior().0.len(), 6, "nothing new for the right side");
-        assert_eq!(f.0[0].exterior().0.len(), 4, "far vertices are not inserted");
+        assert_eq!(
+            r.0[0].exterior().0.len(),
+            6,
+            "nothing new for the right side"
+        );
+        assert_eq!(
+            f.0[0].exterior().0.len(),
+            4,
+            "far vertices are not inserted"
+        );
     }
 }

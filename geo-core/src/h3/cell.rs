@@ -76,10 +76,22 @@ mod tests {
 
     #[test]
     fn bad_input_is_a_typed_error() {
-        assert!(matches!(cell_at(f64::NAN, 0.0, 9), Err(CellError::NotFinite { .. })));
-        assert!(matches!(cell_at(0.0, f64::INFINITY, 9), Err(CellError::NotFinite { .. })));
-        assert!(matches!(cell_at(180.5, 0.0, 9), Err(CellError::OutOfRange { .. })));
-        assert!(matches!(cell_at(0.0, -90.1, 9), Err(CellError::OutOfRange { .. })));
+        assert!(matches!(
+            cell_at(f64::NAN, 0.0, 9),
+            Err(CellError::NotFinite { .. })
+        ));
+        assert!(matches!(
+            cell_at(0.0, f64::INFINITY, 9),
+            Err(CellError::NotFinite { .. })
+        ));
+        assert!(matches!(
+            cell_at(180.5, 0.0, 9),
+            Err(CellError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            cell_at(0.0, -90.1, 9),
+            Err(CellError::OutOfRange { .. })
+        ));
         assert_eq!(cell_at(0.0, 0.0, 16), Err(CellError::Resolution(16)));
         let msg = cell_at(200.0, 0.0, 9).unwrap_err().to_string();
         assert!(msg.contains("longitude 200"), "{msg}");
@@ -87,7 +99,13 @@ mod tests {
 
     #[test]
     fn cells_have_the_asked_resolution_and_round_trip() {
-        for (lon, lat) in [(109.74, 28.31), (-73.98, 40.75), (0.0, 0.0), (180.0, 90.0), (-180.0, -90.0)] {
+        for (lon, lat) in [
+            (109.74, 28.31),
+            (-73.98, 40.75),
+            (0.0, 0.0),
+            (180.0, 90.0),
+            (-180.0, -90.0),
+        ] {
             for res in 0..=15u8 {
                 let cell = cell_at(lon, lat, res).unwrap();
                 assert_eq!(u8::from(cell.resolution()), res);

@@ -60,7 +60,11 @@ impl CellCounts {
     #[must_use]
     pub fn count(&self, cell: CellIndex) -> u32 {
         self.cells(cell.resolution())
-            .and_then(|c| c.binary_search_by_key(&cell, |(k, _)| *k).ok().map(|i| c[i].1))
+            .and_then(|c| {
+                c.binary_search_by_key(&cell, |(k, _)| *k)
+                    .ok()
+                    .map(|i| c[i].1)
+            })
             .unwrap_or(0)
     }
 
@@ -87,9 +91,13 @@ mod tests {
         let mut x: u64 = 7;
         for _ in 0..5000 {
             // A small LCG: deterministic points over ~0.5 degree.
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             let lon = 109.5 + (x >> 11) as f64 / (1u64 << 53) as f64 * 0.5;
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             let lat = 28.0 + (x >> 11) as f64 / (1u64 << 53) as f64 * 0.5;
             cells.push(cell_at(lon, lat, 9).unwrap());
         }

@@ -42,16 +42,31 @@ pub(crate) struct PolygonBuckets {
 impl PolygonBuckets {
     /// Buckets over `grids` (feature index and geometry), prepared in `polys`.
     #[allow(clippy::many_single_char_names)] // x0, y0, x1, y1, w, h: the usual names
-    pub(crate) fn new<'a>(grids: impl Iterator<Item = (usize, &'a MultiPolygon<f64>)> + Clone, polys: &PolygonSet) -> Self {
+    pub(crate) fn new<'a>(
+        grids: impl Iterator<Item = (usize, &'a MultiPolygon<f64>)> + Clone,
+        polys: &PolygonSet,
+    ) -> Self {
         use geo::BoundingRect;
         let grids = grids.filter(|(i, g)| {
-            polys.is_prepared(*i) && u32::try_from(*i).is_ok_and(|i| i < INTERIOR) && g.bounding_rect().is_some()
+            polys.is_prepared(*i)
+                && u32::try_from(*i).is_ok_and(|i| i < INTERIOR)
+                && g.bounding_rect().is_some()
         });
         let mut n = 0usize;
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let (mut x0, mut y0, mut x1, mut y1) = (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        );
         for (_, g) in grids.clone() {
             if let Some(r) = g.bounding_rect() {
-                (x0, y0, x1, y1) = (x0.min(r.min().x), y0.min(r.min().y), x1.max(r.max().x), y1.max(r.max().y));
+                (x0, y0, x1, y1) = (
+                    x0.min(r.min().x),
+                    y0.min(r.min().y),
+                    x1.max(r.max().x),
+                    y1.max(r.max().y),
+                );
                 n += 1;
             }
         }
@@ -63,7 +78,17 @@ impl PolygonBuckets {
         let inv = (target / (w * h)).sqrt();
         let nx = ((w * inv).ceil() as usize).clamp(1, MAX_BUCKETS);
         let ny = ((h * inv).ceil() as usize).clamp(1, MAX_BUCKETS / nx);
-        let mut b = Self { x0, y0, x1, y1, inv, nx, ny, start: Vec::new(), entries: Vec::new() };
+        let mut b = Self {
+            x0,
+            y0,
+            x1,
+            y1,
+            inv,
+            nx,
+            ny,
+            start: Vec::new(),
+            entries: Vec::new(),
+        };
 
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut boundary: Vec<u32> = Vec::new();
@@ -132,7 +157,9 @@ impl PolygonBuckets {
     /// The lowest grid index whose polygon holds `p` (finite lon/lat).
     #[inline]
     pub(crate) fn first_containing(&self, polys: &PolygonSet, p: Coord<f64>) -> Option<u32> {
-        if self.entries.is_empty() || !(p.x >= self.x0 && p.x <= self.x1 && p.y >= self.y0 && p.y <= self.y1) {
+        if self.entries.is_empty()
+            || !(p.x >= self.x0 && p.x <= self.x1 && p.y >= self.y0 && p.y <= self.y1)
+        {
             return None;
         }
         let (bx, by) = self.cell(p.x, p.y);

@@ -20,7 +20,10 @@ fn union(a: Option<Rect<f64>>, b: Rect<f64>) -> Rect<f64> {
 }
 
 fn extent_of<T>(items: &[T], rect: impl Fn(&T) -> Option<Rect<f64>>) -> Option<Rect<f64>> {
-    items.iter().filter_map(rect).fold(None, |acc, r| Some(union(acc, r)))
+    items
+        .iter()
+        .filter_map(rect)
+        .fold(None, |acc, r| Some(union(acc, r)))
 }
 
 fn span(times: impl Iterator<Item = (UnixTime, UnixTime)>) -> Option<(UnixTime, UnixTime)> {
@@ -73,9 +76,21 @@ impl Core {
     pub fn time_extent(&self, layer: Layer) -> Option<(UnixTime, UnixTime)> {
         let d = &self.data;
         match layer {
-            Layer::Incidents => span(d.incidents.iter().map(|i| (i.occurred_at(), i.occurred_at()))),
-            Layer::Patrols => span(d.patrols.iter().filter_map(|p| Some((p.start()?, p.end()?)))),
-            Layer::Grids => span(d.grids.iter().map(|g| (g.valid_from, g.valid_to.unwrap_or(g.valid_from)))),
+            Layer::Incidents => span(
+                d.incidents
+                    .iter()
+                    .map(|i| (i.occurred_at(), i.occurred_at())),
+            ),
+            Layer::Patrols => span(
+                d.patrols
+                    .iter()
+                    .filter_map(|p| Some((p.start()?, p.end()?))),
+            ),
+            Layer::Grids => span(
+                d.grids
+                    .iter()
+                    .map(|g| (g.valid_from, g.valid_to.unwrap_or(g.valid_from))),
+            ),
             Layer::Admin | Layer::Cameras | Layer::Workers | Layer::Centers => None,
         }
     }

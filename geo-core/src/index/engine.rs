@@ -95,7 +95,12 @@ impl Core {
         let admin_by_code = first_index(data.admin.iter().map(|a| a.code));
         let admin_polys = PolygonSet::new(data.admin.iter().map(|a| &a.geometry));
         let admin_tree = admin_polys.tree(data.admin.iter().map(|a| &a.geometry), |_| true);
-        let admin_buckets = [AdminLevel::Village, AdminLevel::Township, AdminLevel::County].map(|level| {
+        let admin_buckets = [
+            AdminLevel::Village,
+            AdminLevel::Township,
+            AdminLevel::County,
+        ]
+        .map(|level| {
             PolygonBuckets::new(
                 data.admin
                     .iter()
@@ -162,8 +167,11 @@ impl Core {
         // Keep the first index of a duplicated id, as the other layers do.
         incident_by_id.dedup_by_key(|(id, _)| *id);
         incident_by_id.shrink_to_fit();
-        let incident_cells: Vec<Option<CellIndex>> =
-            data.incidents.iter().map(|i| base_cell(i.location)).collect();
+        let incident_cells: Vec<Option<CellIndex>> = data
+            .incidents
+            .iter()
+            .map(|i| base_cell(i.location))
+            .collect();
         let incident_counts = CellCounts::build(
             incident_cells.iter().flatten().copied(),
             &CellCounts::DEFAULT_RESOLUTIONS,
@@ -333,7 +341,11 @@ impl Core {
             + tree(self.camera_tree.size(), size_of::<PointEntry>())
             + tree(self.grid_tree_all.size(), size_of::<EnvEntry>())
             + self.grid_buckets.heap_bytes()
-            + self.admin_buckets.iter().map(PolygonBuckets::heap_bytes).sum::<usize>()
+            + self
+                .admin_buckets
+                .iter()
+                .map(PolygonBuckets::heap_bytes)
+                .sum::<usize>()
             + self.incident_by_id.capacity() * size_of::<(IncidentId, u32)>()
             + self.incident_cells.capacity() * size_of::<Option<CellIndex>>()
             + self.incident_counts.heap_bytes()
@@ -357,7 +369,8 @@ fn sort_incidents_by_time(data: &mut Dataset) {
         pairs.sort_by_key(|(i, _)| i.occurred_at());
         (data.incidents, data.incident_details) = pairs.into_iter().unzip();
     } else {
-        data.incidents.sort_by_key(crate::model::Incident::occurred_at);
+        data.incidents
+            .sort_by_key(crate::model::Incident::occurred_at);
     }
 }
 
@@ -384,7 +397,11 @@ pub(super) fn chain_of_village(
 }
 
 /// The admin chain of any admin code, filling parents by code.
-pub(super) fn chain_of(data: &Dataset, by_code: &HashMap<AdminCode, u32>, code: AdminCode) -> Chain {
+pub(super) fn chain_of(
+    data: &Dataset,
+    by_code: &HashMap<AdminCode, u32>,
+    code: AdminCode,
+) -> Chain {
     match code {
         AdminCode::Village(v) => chain_of_village(data, by_code, v),
         AdminCode::Township(t) => Chain {
@@ -424,7 +441,10 @@ fn grid_answers(
                     let index = worker_by_id.get(id).map(|&w| w as usize);
                     WorkerRef {
                         id: id.clone(),
-                        name: index.map_or_else(|| Arc::from(""), |w| Arc::from(data.workers[w].name.as_str())),
+                        name: index.map_or_else(
+                            || Arc::from(""),
+                            |w| Arc::from(data.workers[w].name.as_str()),
+                        ),
                         index,
                     }
                 })

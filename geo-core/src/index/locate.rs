@@ -24,9 +24,11 @@ impl Core {
         let cell = cell_at(lon, lat, u8::from(BASE_RESOLUTION))?;
         let p = Coord { x: lon, y: lat };
         let grids = &self.data.grids;
-        let grid = self.grid_polys.first_containing(&self.grid_tree_all, p, |i| {
-            grids.get(i as usize).is_some_and(|g| g.valid_at(t))
-        });
+        let grid = self
+            .grid_polys
+            .first_containing(&self.grid_tree_all, p, |i| {
+                grids.get(i as usize).is_some_and(|g| g.valid_at(t))
+            });
         Ok(self.answer(grid, p, cell))
     }
 

@@ -47,10 +47,16 @@ impl BandedPolygon {
         }
         let (ymin, ymax) = coords
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| (lo.min(c.y), hi.max(c.y)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
+                (lo.min(c.y), hi.max(c.y))
+            });
         let nbands = (edges.len() / EDGES_PER_BAND).clamp(1, MAX_BANDS);
         let span = ymax - ymin;
-        let scale = if span > 0.0 { nbands as f64 / span } else { 0.0 };
+        let scale = if span > 0.0 {
+            nbands as f64 / span
+        } else {
+            0.0
+        };
         let mut poly = Self {
             coords,
             band_edges: Vec::new(),
@@ -135,7 +141,11 @@ impl BandedPolygon {
 }
 
 /// Appends one ring (closed if it is not) and its non-horizontal edges.
-fn push_ring(ring: &LineString<f64>, coords: &mut Vec<Coord<f64>>, edges: &mut Vec<u32>) -> Option<()> {
+fn push_ring(
+    ring: &LineString<f64>,
+    coords: &mut Vec<Coord<f64>>,
+    edges: &mut Vec<u32>,
+) -> Option<()> {
     let (Some(&first), Some(&last)) = (ring.0.first(), ring.0.last()) else {
         return Some(());
     };
@@ -167,7 +177,9 @@ mod tests {
     use super::*;
 
     fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
-        MultiPolygon(vec![polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)]])
+        MultiPolygon(vec![
+            polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1)],
+        ])
     }
 
     #[test]
@@ -178,7 +190,10 @@ mod tests {
             .collect();
         for i in 1..=10 {
             for j in 1..=10 {
-                let p = Coord { x: f64::from(i) * 0.25, y: f64::from(j) * 0.25 };
+                let p = Coord {
+                    x: f64::from(i) * 0.25,
+                    y: f64::from(j) * 0.25,
+                };
                 let n = squares.iter().filter(|s| s.contains(p)).count();
                 assert_eq!(n, 1, "{p:?}");
             }
@@ -226,8 +241,17 @@ mod tests {
         let flat = BandedPolygon::new(&square(0.0, 0.0, 1.0, 0.0));
         assert!(flat.is_none());
         let sq = BandedPolygon::new(&square(0.0, 0.0, 1.0, 1.0)).unwrap();
-        assert!(!sq.contains(Coord { x: f64::NAN, y: 0.5 }));
-        assert!(!sq.contains(Coord { x: 0.5, y: f64::NAN }));
-        assert!(!sq.contains(Coord { x: f64::INFINITY, y: 0.5 }));
+        assert!(!sq.contains(Coord {
+            x: f64::NAN,
+            y: 0.5
+        }));
+        assert!(!sq.contains(Coord {
+            x: 0.5,
+            y: f64::NAN
+        }));
+        assert!(!sq.contains(Coord {
+            x: f64::INFINITY,
+            y: 0.5
+        }));
     }
 }

@@ -58,7 +58,8 @@ impl Filter {
 
     /// `[from, to)` overlaps the half-open interval `[start, end)` (`end` `None`: open).
     fn overlaps_half_open(&self, start: UnixTime, end: Option<UnixTime>) -> bool {
-        self.to.is_none_or(|to| start < to) && self.from.is_none_or(|from| end.is_none_or(|e| e > from))
+        self.to.is_none_or(|to| start < to)
+            && self.from.is_none_or(|from| end.is_none_or(|e| e > from))
     }
 
     /// `[from, to)` overlaps the closed interval `[start, end]`.
@@ -114,7 +115,9 @@ impl Core {
                     .patrol_tree
                     .locate_in_envelope_intersecting(&env)
                     .map(|e| e.data as usize)
-                    .filter(|&i| filter.patrol_in_time(&d.patrols[i]) && d.patrols[i].track.intersects(&r))
+                    .filter(|&i| {
+                        filter.patrol_in_time(&d.patrols[i]) && d.patrols[i].track.intersects(&r)
+                    })
                     .collect(),
                 _ => (0..d.patrols.len())
                     .filter(|&i| filter.patrol_in_time(&d.patrols[i]))
@@ -136,7 +139,9 @@ impl Core {
             .map_or(0, |f| incidents.partition_point(|i| i.occurred_at() < f));
         let hi = filter
             .to
-            .map_or(incidents.len(), |t| incidents.partition_point(|i| i.occurred_at() < t))
+            .map_or(incidents.len(), |t| {
+                incidents.partition_point(|i| i.occurred_at() < t)
+            })
             .max(lo);
         let keep = |i: usize| {
             let inc = &incidents[i];
@@ -157,7 +162,9 @@ impl Core {
             Some(env) => (lo..hi)
                 .filter(|&i| {
                     let p = incidents[i].location;
-                    keep(i) && crate::h3::check_lon_lat(p.x(), p.y()).is_ok() && env.contains_point(&[p.x(), p.y()])
+                    keep(i)
+                        && crate::h3::check_lon_lat(p.x(), p.y()).is_ok()
+                        && env.contains_point(&[p.x(), p.y()])
                 })
                 .collect(),
             None => (lo..hi).filter(|&i| keep(i)).collect(),
@@ -172,7 +179,10 @@ fn points(
     len: usize,
 ) -> Vec<usize> {
     match aabb {
-        Some(env) => tree.locate_in_envelope(&env).map(|e| e.data as usize).collect(),
+        Some(env) => tree
+            .locate_in_envelope(&env)
+            .map(|e| e.data as usize)
+            .collect(),
         None => (0..len).collect(),
     }
 }

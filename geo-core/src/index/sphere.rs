@@ -77,13 +77,19 @@ impl SphereIndex {
     pub(crate) fn nearest(&self, lon: f64, lat: f64, k: usize) -> Vec<Nearest> {
         let q = unit_xyz(lon, lat);
         let mut out: Vec<Nearest> = if k <= SMALL_K {
-            let mut best = TopK { k, items: Vec::with_capacity(k + 1) };
+            let mut best = TopK {
+                k,
+                items: Vec::with_capacity(k + 1),
+            };
             if k > 0 && self.tree.size() > 0 {
                 descend(self.tree.root(), &q, &mut best);
             }
             best.items
                 .into_iter()
-                .map(|(d2, i)| Nearest { index: i as usize, distance_m: chord_to_m(d2) })
+                .map(|(d2, i)| Nearest {
+                    index: i as usize,
+                    distance_m: chord_to_m(d2),
+                })
                 .collect()
         } else {
             self.tree
@@ -99,7 +105,11 @@ impl SphereIndex {
                 .collect()
         };
         // Keep distances monotone and ties in index order whatever the search returned.
-        out.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.index.cmp(&b.index)));
+        out.sort_by(|a, b| {
+            a.distance_m
+                .total_cmp(&b.distance_m)
+                .then(a.index.cmp(&b.index))
+        });
         out
     }
 }
@@ -197,7 +207,12 @@ mod tests {
     #[test]
     fn chord_order_is_distance_order() {
         let pts: Vec<Point<f64>> = (0..400)
-            .map(|i| Point::new(109.0 + f64::from(i % 20) * 0.013, 28.0 + f64::from(i / 20) * 0.011))
+            .map(|i| {
+                Point::new(
+                    109.0 + f64::from(i % 20) * 0.013,
+                    28.0 + f64::from(i / 20) * 0.011,
+                )
+            })
             .collect();
         let idx = SphereIndex::new(pts.iter().copied());
         let got = idx.nearest(109.1, 28.1, 400);

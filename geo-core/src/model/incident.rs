@@ -136,7 +136,12 @@ pub enum Source {
 
 impl Source {
     /// Every source, in code order.
-    pub const ALL: [Source; 4] = [Source::GridWorker, Source::Hotline, Source::Video, Source::Public];
+    pub const ALL: [Source; 4] = [
+        Source::GridWorker,
+        Source::Hotline,
+        Source::Video,
+        Source::Public,
+    ];
 
     /// The source's name in the API and the store.
     #[must_use]
@@ -329,7 +334,9 @@ impl Lifecycle {
 
     /// Steps reached, with their times, in lifecycle order.
     pub fn steps(&self) -> impl Iterator<Item = (Step, UnixTime)> + '_ {
-        Step::ALL.into_iter().filter_map(|s| self.at(s).map(|t| (s, t)))
+        Step::ALL
+            .into_iter()
+            .filter_map(|s| self.at(s).map(|t| (s, t)))
     }
 }
 

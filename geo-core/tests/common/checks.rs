@@ -1,6 +1,19 @@
 //! Checks of the spatial core against brute force and independent implementations.
 //! Each takes any `&Dataset` and panics with the first mismatch.
-#![allow(dead_code, clippy::unwrap_used, clippy::panic, clippy::too_many_lines, clippy::manual_midpoint, clippy::needless_pass_by_value, clippy::cast_lossless, clippy::redundant_closure_for_method_calls, clippy::must_use_candidate, clippy::missing_panics_doc, clippy::many_single_char_names, clippy::single_match_else)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    clippy::manual_midpoint,
+    clippy::needless_pass_by_value,
+    clippy::cast_lossless,
+    clippy::redundant_closure_for_method_calls,
+    clippy::must_use_candidate,
+    clippy::missing_panics_doc,
+    clippy::many_single_char_names,
+    clippy::single_match_else
+)]
 
 use std::collections::HashSet;
 
@@ -22,8 +35,14 @@ pub fn extent(ds: &Dataset) -> Rect<f64> {
     rects
         .reduce(|a, b| {
             Rect::new(
-                Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-                Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+                Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
             )
         })
         .unwrap_or_else(|| Rect::new(Coord { x: 109.0, y: 28.0 }, Coord { x: 110.0, y: 29.0 }))
@@ -45,7 +64,12 @@ pub fn random_points(ds: &Dataset, n: usize, seed: u64) -> Vec<(f64, f64)> {
 }
 
 /// Grid indices that (closed) cover and (open) contain `p`, among grids `valid`.
-fn brute_grids(ds: &Dataset, boxes: &[Option<Rect<f64>>], p: Point<f64>, valid: impl Fn(usize) -> bool) -> (Vec<usize>, Vec<usize>) {
+fn brute_grids(
+    ds: &Dataset,
+    boxes: &[Option<Rect<f64>>],
+    p: Point<f64>,
+    valid: impl Fn(usize) -> bool,
+) -> (Vec<usize>, Vec<usize>) {
     let mut covers = Vec::new();
     let mut contains = Vec::new();
     for (i, g) in ds.grids.iter().enumerate() {
@@ -67,9 +91,17 @@ fn brute_grids(ds: &Dataset, boxes: &[Option<Rect<f64>>], p: Point<f64>, valid: 
 /// predicates: the answer covers the point, any grid containing the point is the answer,
 /// no answer means no grid contains it; the admin chain, workers and H3 cell follow.
 /// Returns how many points had an answer on a boundary shared by 2+ grids.
-pub fn locate_matches_brute_force(core: &Core, points: &[(f64, f64)], at: Option<UnixTime>) -> usize {
+pub fn locate_matches_brute_force(
+    core: &Core,
+    points: &[(f64, f64)],
+    at: Option<UnixTime>,
+) -> usize {
     let ds = core.data();
-    let boxes: Vec<Option<Rect<f64>>> = ds.grids.iter().map(|g| g.geometry.bounding_rect()).collect();
+    let boxes: Vec<Option<Rect<f64>>> = ds
+        .grids
+        .iter()
+        .map(|g| g.geometry.bounding_rect())
+        .collect();
     let valid = |i: usize| match at {
         Some(t) => ds.grids[i].valid_at(t),
         None => ds.grids[i].valid_to.is_none(),
@@ -86,37 +118,64 @@ pub fn locate_matches_brute_force(core: &Core, points: &[(f64, f64)], at: Option
         let got = loc.grid.as_ref().map(|g| g.index);
         match got {
             Some(g) => {
-                assert!(covers.contains(&g), "{p:?}: grid {g} does not cover the point; covering: {covers:?}");
-                assert!(contains.iter().all(|&c| c == g), "{p:?}: answer {g} but {contains:?} contain it");
+                assert!(
+                    covers.contains(&g),
+                    "{p:?}: grid {g} does not cover the point; covering: {covers:?}"
+                );
+                assert!(
+                    contains.iter().all(|&c| c == g),
+                    "{p:?}: answer {g} but {contains:?} contain it"
+                );
                 if covers.len() >= 2 {
                     shared += 1;
                 }
                 let grid = &ds.grids[g];
                 let gr = loc.grid.as_ref().unwrap();
-                assert_eq!((gr.code, &*gr.name, gr.revision), (grid.code, grid.name.as_str(), grid.revision));
+                assert_eq!(
+                    (gr.code, &*gr.name, gr.revision),
+                    (grid.code, grid.name.as_str(), grid.revision)
+                );
                 let v = grid.code.village();
                 check_unit(ds, loc.village.as_ref(), AdminCode::Village(v));
                 check_unit(ds, loc.township.as_ref(), AdminCode::Township(v.township()));
-                check_unit(ds, loc.county.as_ref(), AdminCode::Division(v.township().county()));
+                check_unit(
+                    ds,
+                    loc.county.as_ref(),
+                    AdminCode::Division(v.township().county()),
+                );
                 let ids: Vec<_> = loc.workers.iter().map(|w| &w.id).collect();
                 assert_eq!(ids, grid.workers.iter().collect::<Vec<_>>());
                 for w in &loc.workers {
-                    let named = ds.workers.iter().find(|x| x.id == w.id).map_or("", |x| x.name.as_str());
+                    let named = ds
+                        .workers
+                        .iter()
+                        .find(|x| x.id == w.id)
+                        .map_or("", |x| x.name.as_str());
                     assert_eq!(&*w.name, named);
                 }
             }
             None => {
-                assert!(contains.is_empty(), "{p:?}: no answer but {contains:?} contain it");
+                assert!(
+                    contains.is_empty(),
+                    "{p:?}: no answer but {contains:?} contain it"
+                );
                 assert!(loc.workers.is_empty());
                 // The chain then comes from admin polygons: each unit named covers the point,
                 // and a village containing the point is named.
-                for unit in [&loc.county, &loc.township, &loc.village].into_iter().flatten() {
+                for unit in [&loc.county, &loc.township, &loc.village]
+                    .into_iter()
+                    .flatten()
+                {
                     let a = ds.admin.iter().find(|a| a.code == unit.code).unwrap();
                     assert_eq!(&*unit.name, a.name.as_str());
                 }
                 if let Some(v) = &loc.village {
                     let a = ds.admin.iter().find(|a| a.code == v.code).unwrap();
-                    assert!(a.geometry.intersects(&p), "{p:?}: village {} does not cover it", v.code);
+                    assert!(
+                        a.geometry.intersects(&p),
+                        "{p:?}: village {} does not cover it",
+                        v.code
+                    );
                 }
                 let in_village: Vec<_> = ds
                     .admin
@@ -125,7 +184,11 @@ pub fn locate_matches_brute_force(core: &Core, points: &[(f64, f64)], at: Option
                     .map(|a| a.code)
                     .collect();
                 if let Some(&c) = in_village.first() {
-                    assert_eq!(loc.village.as_ref().map(|v| v.code), Some(c), "{p:?}: in village {c}");
+                    assert_eq!(
+                        loc.village.as_ref().map(|v| v.code),
+                        Some(c),
+                        "{p:?}: in village {c}"
+                    );
                 }
             }
         }
@@ -154,7 +217,10 @@ pub fn boundary_points_are_deterministic(ds: &Dataset, points: &[(f64, f64)]) {
     for &(lon, lat) in points {
         let a = core.locate(lon, lat).unwrap().grid.map(|g| g.code);
         let b = other.locate(lon, lat).unwrap().grid.map(|g| g.code);
-        assert_eq!(a, b, "({lon}, {lat}) resolves differently when grids are reordered");
+        assert_eq!(
+            a, b,
+            "({lon}, {lat}) resolves differently when grids are reordered"
+        );
     }
 }
 
@@ -187,7 +253,12 @@ pub fn nearest_matches_brute_force(core: &Core, queries: &[(f64, f64)], ks: &[us
             let mut seen = HashSet::new();
             for (j, n) in got.iter().enumerate() {
                 assert!(seen.insert(n.index), "{name}: {} returned twice", n.index);
-                assert!(close(n.distance_m, brute[j].0), "{name} ({lon},{lat}) rank {j}: {} vs {}", n.distance_m, brute[j].0);
+                assert!(
+                    close(n.distance_m, brute[j].0),
+                    "{name} ({lon},{lat}) rank {j}: {} vs {}",
+                    n.distance_m,
+                    brute[j].0
+                );
                 let p = pts[n.index];
                 assert!(close(n.distance_m, haversine_m(lon, lat, p.x(), p.y())));
                 if j > 0 {
@@ -202,7 +273,10 @@ pub fn nearest_matches_brute_force(core: &Core, queries: &[(f64, f64)], ks: &[us
 fn random_filter(ds: &Dataset, rng: &mut ChaCha8Rng) -> Filter {
     let e = extent(ds);
     let bbox = (rng.random_range(0..5) != 0).then(|| {
-        let (w, h) = (e.width() * rng.random::<f64>() * 0.6, e.height() * rng.random::<f64>() * 0.6);
+        let (w, h) = (
+            e.width() * rng.random::<f64>() * 0.6,
+            e.height() * rng.random::<f64>() * 0.6,
+        );
         let x = e.min().x - 0.1 * e.width() + rng.random::<f64>() * e.width();
         let y = e.min().y - 0.1 * e.height() + rng.random::<f64>() * e.height();
         Rect::new(Coord { x, y }, Coord { x: x + w, y: y + h })
@@ -211,8 +285,18 @@ fn random_filter(ds: &Dataset, rng: &mut ChaCha8Rng) -> Filter {
         .incidents
         .iter()
         .map(|i| i.occurred_at())
-        .chain(ds.grids.iter().flat_map(|g| [Some(g.valid_from), g.valid_to]).flatten())
-        .chain(ds.patrols.iter().flat_map(|p| [p.start(), p.end()]).flatten())
+        .chain(
+            ds.grids
+                .iter()
+                .flat_map(|g| [Some(g.valid_from), g.valid_to])
+                .flatten(),
+        )
+        .chain(
+            ds.patrols
+                .iter()
+                .flat_map(|p| [p.start(), p.end()])
+                .flatten(),
+        )
         .collect();
     let pick = |rng: &mut ChaCha8Rng| -> Option<UnixTime> {
         if times.is_empty() || rng.random_range(0..3) == 0 {
@@ -228,9 +312,21 @@ fn random_filter(ds: &Dataset, rng: &mut ChaCha8Rng) -> Filter {
             (from, to) = (Some(t), Some(f));
         }
     }
-    let categories = Category::ALL.into_iter().filter(|_| rng.random_range(0..3) == 0).collect();
-    let statuses = Step::ALL.into_iter().filter(|_| rng.random_range(0..4) == 0).collect();
-    Filter { bbox, from, to, categories, statuses }
+    let categories = Category::ALL
+        .into_iter()
+        .filter(|_| rng.random_range(0..3) == 0)
+        .collect();
+    let statuses = Step::ALL
+        .into_iter()
+        .filter(|_| rng.random_range(0..4) == 0)
+        .collect();
+    Filter {
+        bbox,
+        from,
+        to,
+        categories,
+        statuses,
+    }
 }
 
 /// `core.query` agrees with a scan of each layer for `n` random filters.
@@ -260,15 +356,25 @@ pub fn query_matches_brute_force(core: &Core, n: usize, seed: u64) {
                         let p = &ds.patrols[i];
                         let time = no_time
                             || match (p.start(), p.end()) {
-                                (Some(s), Some(e)) => f.to.is_none_or(|b| s < b) && f.from.is_none_or(|a| e >= a),
+                                (Some(s), Some(e)) => {
+                                    f.to.is_none_or(|b| s < b) && f.from.is_none_or(|a| e >= a)
+                                }
                                 _ => false,
                             };
-                        time && f.bbox.is_none_or(|r| !p.track.0.is_empty() && p.track.intersects(&r))
+                        time && f
+                            .bbox
+                            .is_none_or(|r| !p.track.0.is_empty() && p.track.intersects(&r))
                     })
                     .collect(),
-                Layer::Cameras => (0..ds.cameras.len()).filter(|&i| in_box_pt(ds.cameras[i].location)).collect(),
-                Layer::Workers => (0..ds.workers.len()).filter(|&i| in_box_pt(ds.workers[i].location)).collect(),
-                Layer::Centers => (0..ds.centers.len()).filter(|&i| in_box_pt(ds.centers[i].location)).collect(),
+                Layer::Cameras => (0..ds.cameras.len())
+                    .filter(|&i| in_box_pt(ds.cameras[i].location))
+                    .collect(),
+                Layer::Workers => (0..ds.workers.len())
+                    .filter(|&i| in_box_pt(ds.workers[i].location))
+                    .collect(),
+                Layer::Centers => (0..ds.centers.len())
+                    .filter(|&i| in_box_pt(ds.centers[i].location))
+                    .collect(),
                 Layer::Incidents => (0..ds.incidents.len())
                     .filter(|&i| {
                         let inc = &ds.incidents[i];
@@ -319,17 +425,42 @@ pub fn garbage_is_refused(core: &Core) {
     }
     let n = core.data().cameras.len();
     assert_eq!(core.nearest_cameras(109.6, 28.1, 0).unwrap().len(), 0);
-    assert_eq!(core.nearest_cameras(109.6, 28.1, usize::MAX).unwrap().len(), n);
+    assert_eq!(
+        core.nearest_cameras(109.6, 28.1, usize::MAX).unwrap().len(),
+        n
+    );
     let nan_box = Filter {
-        bbox: Some(Rect::new(Coord { x: f64::NAN, y: 0.0 }, Coord { x: 1.0, y: 1.0 })),
+        bbox: Some(Rect::new(
+            Coord {
+                x: f64::NAN,
+                y: 0.0,
+            },
+            Coord { x: 1.0, y: 1.0 },
+        )),
         ..Filter::default()
     };
-    let backwards = Filter { from: Some(10), to: Some(5), ..Filter::default() };
+    let backwards = Filter {
+        from: Some(10),
+        to: Some(5),
+        ..Filter::default()
+    };
     for layer in Layer::ALL {
-        assert!(matches!(core.query(layer, &nan_box), Err(geo_core::Error::Invalid(_))));
-        assert!(matches!(core.query(layer, &backwards), Err(geo_core::Error::Invalid(_))));
+        assert!(matches!(
+            core.query(layer, &nan_box),
+            Err(geo_core::Error::Invalid(_))
+        ));
+        assert!(matches!(
+            core.query(layer, &backwards),
+            Err(geo_core::Error::Invalid(_))
+        ));
         let huge = Filter {
-            bbox: Some(Rect::new(Coord { x: -1e308, y: -1e308 }, Coord { x: 1e308, y: 1e308 })),
+            bbox: Some(Rect::new(
+                Coord {
+                    x: -1e308,
+                    y: -1e308,
+                },
+                Coord { x: 1e308, y: 1e308 },
+            )),
             from: Some(i64::MIN),
             to: Some(i64::MAX),
             ..Filter::default()

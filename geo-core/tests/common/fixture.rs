@@ -2,7 +2,19 @@
 //! jagged cells (shared edges have identical vertices), with a gap, islands in holes, a
 //! two-part grid, a past revision, cameras (with exact duplicates), workers, incidents,
 //! patrols and centers.
-#![allow(dead_code, clippy::unwrap_used, clippy::panic, clippy::too_many_lines, clippy::manual_midpoint, clippy::needless_pass_by_value, clippy::cast_lossless, clippy::redundant_closure_for_method_calls, clippy::must_use_candidate, clippy::missing_panics_doc, clippy::many_single_char_names)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    clippy::manual_midpoint,
+    clippy::needless_pass_by_value,
+    clippy::cast_lossless,
+    clippy::redundant_closure_for_method_calls,
+    clippy::must_use_candidate,
+    clippy::missing_panics_doc,
+    clippy::many_single_char_names
+)]
 
 use geo_core::codes::{AdminCode, CameraId, DivisionCode, GridCode, VillageCode};
 use geo_core::model::{
@@ -139,7 +151,12 @@ impl Lattice {
                 v.push(jagged(node(i, j), node(i, j + 1), m, rng));
             }
         }
-        Self { nx: p.nx, h, v, ny: p.ny }
+        Self {
+            nx: p.nx,
+            h,
+            v,
+            ny: p.ny,
+        }
     }
 
     fn h(&self, i: usize, j: usize) -> &[Coord<f64>] {
@@ -186,11 +203,26 @@ fn island(i: usize, j: usize) -> LineString<f64> {
     let c = node(i, j);
     let (a, b) = (0.375 * CELL, 0.625 * CELL);
     LineString(vec![
-        Coord { x: c.x + a, y: c.y + a },
-        Coord { x: c.x + b, y: c.y + a },
-        Coord { x: c.x + b, y: c.y + b },
-        Coord { x: c.x + a, y: c.y + b },
-        Coord { x: c.x + a, y: c.y + a },
+        Coord {
+            x: c.x + a,
+            y: c.y + a,
+        },
+        Coord {
+            x: c.x + b,
+            y: c.y + a,
+        },
+        Coord {
+            x: c.x + b,
+            y: c.y + b,
+        },
+        Coord {
+            x: c.x + a,
+            y: c.y + b,
+        },
+        Coord {
+            x: c.x + a,
+            y: c.y + a,
+        },
     ])
 }
 
@@ -231,7 +263,8 @@ pub fn dataset(p: &Params) -> Dataset {
             for &(tx0, tx1) in &split(cx1 - cx0, p.townships.0) {
                 for &(ty0, ty1) in &split(cy1 - cy0, p.townships.1) {
                     tseq += 1;
-                    let township = code::<geo_core::codes::TownshipCode>(format!("{county}{tseq:03}"));
+                    let township =
+                        code::<geo_core::codes::TownshipCode>(format!("{county}{tseq:03}"));
                     let (tx0, tx1, ty0, ty1) = (cx0 + tx0, cx0 + tx1, cy0 + ty0, cy0 + ty1);
                     ds.admin.push(AdminUnit {
                         code: AdminCode::Township(township),
@@ -249,7 +282,10 @@ pub fn dataset(p: &Params) -> Dataset {
                                 code: AdminCode::Village(village),
                                 name: format!("村{village}"),
                                 parent: Some(AdminCode::Township(township)),
-                                geometry: mp(vec![Polygon::new(lat.block(vx0, vx1, vy0, vy1), vec![])]),
+                                geometry: mp(vec![Polygon::new(
+                                    lat.block(vx0, vx1, vy0, vy1),
+                                    vec![],
+                                )]),
                             });
                             village_blocks.push((village, vx0, vx1, vy0, vy1));
                         }
@@ -259,22 +295,27 @@ pub fn dataset(p: &Params) -> Dataset {
         }
     }
 
-    let grid = |village: VillageCode, seq: u16, geometry: MultiPolygon<f64>, rng: &mut ChaCha8Rng| {
-        let code: GridCode = village.grid(seq).unwrap();
-        Grid {
-            code,
-            name: format!("网格{code}"),
-            village,
-            kind: if seq % 7 == 0 { GridKind::School } else { GridKind::Basic },
-            workers: vec![WorkerId(format!("W{code}"))],
-            households: rng.random_range(100..600),
-            population: rng.random_range(300..2000),
-            valid_from: T0,
-            valid_to: None,
-            revision: 1,
-            geometry,
-        }
-    };
+    let grid =
+        |village: VillageCode, seq: u16, geometry: MultiPolygon<f64>, rng: &mut ChaCha8Rng| {
+            let code: GridCode = village.grid(seq).unwrap();
+            Grid {
+                code,
+                name: format!("网格{code}"),
+                village,
+                kind: if seq % 7 == 0 {
+                    GridKind::School
+                } else {
+                    GridKind::Basic
+                },
+                workers: vec![WorkerId(format!("W{code}"))],
+                households: rng.random_range(100..600),
+                population: rng.random_range(300..2000),
+                valid_from: T0,
+                valid_to: None,
+                revision: 1,
+                geometry,
+            }
+        };
 
     for (vi, &(village, vx0, vx1, vy0, vy1)) in village_blocks.iter().enumerate() {
         let mut seq: u16 = 0;
@@ -282,7 +323,9 @@ pub fn dataset(p: &Params) -> Dataset {
             seq += 1;
             seq
         };
-        let cells: Vec<(usize, usize)> = (vy0..vy1).flat_map(|j| (vx0..vx1).map(move |i| (i, j))).collect();
+        let cells: Vec<(usize, usize)> = (vy0..vy1)
+            .flat_map(|j| (vx0..vx1).map(move |i| (i, j)))
+            .collect();
         let mut skip = vec![false; cells.len()];
         // Village 0: cells 0 and 2 of its first row form one two-part grid.
         if vi == 0 && vx1 - vx0 >= 3 {
@@ -305,7 +348,10 @@ pub fn dataset(p: &Params) -> Dataset {
         }
         // Every 4th village redrew its first free pair of cells at T1: one grid became two.
         let redraw = (vi % 4 == 1 && cells.len() >= 2 && vx1 - vx0 >= 2)
-            .then(|| (0..cells.len() - 1).find(|&k| !skip[k] && !skip[k + 1] && cells[k].1 == cells[k + 1].1))
+            .then(|| {
+                (0..cells.len() - 1)
+                    .find(|&k| !skip[k] && !skip[k + 1] && cells[k].1 == cells[k + 1].1)
+            })
             .flatten();
         if let Some(k) = redraw {
             let (a, b) = (cells[k], cells[k + 1]);
@@ -320,10 +366,20 @@ pub fn dataset(p: &Params) -> Dataset {
                 &mut rng,
             );
             old.valid_to = Some(T1);
-            let mut new_a = grid(village, s, mp(vec![Polygon::new(cell_ring(a.0, a.1), vec![])]), &mut rng);
+            let mut new_a = grid(
+                village,
+                s,
+                mp(vec![Polygon::new(cell_ring(a.0, a.1), vec![])]),
+                &mut rng,
+            );
             new_a.valid_from = T1;
             new_a.revision = 2;
-            let mut new_b = grid(village, next(), mp(vec![Polygon::new(cell_ring(b.0, b.1), vec![])]), &mut rng);
+            let mut new_b = grid(
+                village,
+                next(),
+                mp(vec![Polygon::new(cell_ring(b.0, b.1), vec![])]),
+                &mut rng,
+            );
             new_b.valid_from = T1;
             ds.grids.extend([old, new_a, new_b]);
             skip[k] = true;
@@ -337,11 +393,26 @@ pub fn dataset(p: &Params) -> Dataset {
             // Every 6th cell holds an island grid in a hole.
             if (i + 2 * j) % 6 == 0 {
                 let isl = island(i, j);
-                let outer = grid(village, next(), mp(vec![Polygon::new(ring, vec![reversed(&isl)])]), &mut rng);
-                let inner = grid(village, next(), mp(vec![Polygon::new(isl, vec![])]), &mut rng);
+                let outer = grid(
+                    village,
+                    next(),
+                    mp(vec![Polygon::new(ring, vec![reversed(&isl)])]),
+                    &mut rng,
+                );
+                let inner = grid(
+                    village,
+                    next(),
+                    mp(vec![Polygon::new(isl, vec![])]),
+                    &mut rng,
+                );
                 ds.grids.extend([outer, inner]);
             } else {
-                let g = grid(village, next(), mp(vec![Polygon::new(ring, vec![])]), &mut rng);
+                let g = grid(
+                    village,
+                    next(),
+                    mp(vec![Polygon::new(ring, vec![])]),
+                    &mut rng,
+                );
                 ds.grids.push(g);
             }
         }
@@ -364,7 +435,14 @@ pub fn dataset(p: &Params) -> Dataset {
             continue;
         }
         for id in &g.workers {
-            if id.0.starts_with("W0") || ds.workers.iter().rev().take(2).any(|w: &Worker| &w.id == id) {
+            if id.0.starts_with("W0")
+                || ds
+                    .workers
+                    .iter()
+                    .rev()
+                    .take(2)
+                    .any(|w: &Worker| &w.id == id)
+            {
                 continue;
             }
             ds.workers.push(Worker {
@@ -384,7 +462,11 @@ pub fn dataset(p: &Params) -> Dataset {
             Some(prev) if n % 50 == 49 => prev.location,
             _ => random_point(&mut rng, 0.05),
         };
-        let id: CameraId = code(format!("4331010000132{}{:06}", n / 1_000_000 % 10, n % 1_000_000));
+        let id: CameraId = code(format!(
+            "4331010000132{}{:06}",
+            n / 1_000_000 % 10,
+            n % 1_000_000
+        ));
         ds.cameras.push(Camera {
             id,
             name: format!("摄像机{n}"),
@@ -394,7 +476,11 @@ pub fn dataset(p: &Params) -> Dataset {
             azimuth_deg: None,
             fov_deg: Some(60.0),
             range_m: Some(80.0),
-            status: if n % 9 == 0 { CameraStatus::Offline } else { CameraStatus::Online },
+            status: if n % 9 == 0 {
+                CameraStatus::Offline
+            } else {
+                CameraStatus::Online
+            },
             location,
         });
     }
@@ -418,14 +504,21 @@ pub fn dataset(p: &Params) -> Dataset {
 
     for n in 0..p.patrols {
         let mut pt = random_point(&mut rng, 0.0);
-        let len = if n % 37 == 0 { 0 } else { rng.random_range(1..30) };
+        let len = if n % 37 == 0 {
+            0
+        } else {
+            rng.random_range(1..30)
+        };
         let start = rng.random_range(T0..T1 + 86_400 * 100);
         let mut track = Vec::new();
         let mut times = Vec::new();
         for k in 0..len {
             track.push(pt.0);
             times.push(start + k as i64 * 60);
-            pt = Point::new(pt.x() + rng.random_range(-0.002..0.002), pt.y() + rng.random_range(-0.002..0.002));
+            pt = Point::new(
+                pt.x() + rng.random_range(-0.002..0.002),
+                pt.y() + rng.random_range(-0.002..0.002),
+            );
         }
         ds.patrols.push(Patrol {
             id: PatrolId(n as u64 + 1),

@@ -7,7 +7,9 @@ use std::process::Command;
 
 /// The repository's `tests/py` folder.
 pub fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/py").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/py")
+        .join(name)
 }
 
 /// Runs `python3 tests/py/<name> <args>` and returns its stdout; panics with its output on
@@ -17,7 +19,9 @@ pub fn run(name: &str, args: &[&std::path::Path]) -> String {
         .arg(script(name))
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("python3 could not be started ({e}); it is required for this test"));
+        .unwrap_or_else(|e| {
+            panic!("python3 could not be started ({e}); it is required for this test")
+        });
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -18,7 +18,12 @@ pub async fn run(store_path: &Path, queries: usize) -> anyhow::Result<ExitCode> 
     };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let points: Vec<(f64, f64)> = (0..queries.max(1))
-        .map(|_| (rng.random_range(extent.min().x..extent.max().x), rng.random_range(extent.min().y..extent.max().y)))
+        .map(|_| {
+            (
+                rng.random_range(extent.min().x..extent.max().x),
+                rng.random_range(extent.min().y..extent.max().y),
+            )
+        })
         .collect();
     let started = Instant::now();
     let mut found = 0usize;
@@ -28,13 +33,20 @@ pub async fn run(store_path: &Path, queries: usize) -> anyhow::Result<ExitCode> 
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("locate:            {:>12.0} lookups/s ({} points, {found} in a grid)", points.len() as f64 / secs, points.len());
+    println!(
+        "locate:            {:>12.0} lookups/s ({} points, {found} in a grid)",
+        points.len() as f64 / secs,
+        points.len()
+    );
     let n = points.len().min(200_000);
     let started = Instant::now();
     for &(lon, lat) in &points[..n] {
         black_box(core.nearest_cameras(lon, lat, 10)?);
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("nearest 10 cameras:{:>12.0} queries/s ({n} points)", n as f64 / secs);
+    println!(
+        "nearest 10 cameras:{:>12.0} queries/s ({n} points)",
+        n as f64 / secs
+    );
     Ok(ExitCode::SUCCESS)
 }

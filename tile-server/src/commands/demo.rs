@@ -8,10 +8,18 @@ use geo_core::demo::DemoConfig;
 
 /// Generates the prefecture or province demo into `store_path`.
 #[allow(clippy::print_stdout)]
-pub async fn run(store_path: &Path, province: bool, seed: u64, force: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    store_path: &Path,
+    province: bool,
+    seed: u64,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
     if store_path.exists() {
         if !force {
-            bail!("{} exists; pass --force to replace it", store_path.display());
+            bail!(
+                "{} exists; pass --force to replace it",
+                store_path.display()
+            );
         }
         for suffix in ["", "-wal", "-shm"] {
             let mut p = store_path.as_os_str().to_owned();
@@ -23,7 +31,11 @@ pub async fn run(store_path: &Path, province: bool, seed: u64, force: bool) -> a
             }
         }
     }
-    let mut config = if province { DemoConfig::province() } else { DemoConfig::prefecture() };
+    let mut config = if province {
+        DemoConfig::province()
+    } else {
+        DemoConfig::prefecture()
+    };
     config.seed = seed;
     let store = super::open_store(store_path)?;
     super::load_demo(store.as_ref(), &config).await?;

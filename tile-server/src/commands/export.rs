@@ -14,7 +14,7 @@ use geo_core::store::{ChangeSet, Store};
 /// Export file formats.
 #[derive(Debug, Clone, Copy)]
 pub enum Format {
-    /// A GeoJSON FeatureCollection.
+    /// A GeoJSON `FeatureCollection`.
     Geojson,
     /// One GeoJSON feature per line.
     Ndjson,
@@ -41,7 +41,12 @@ fn only(layer: Layer, mut data: Dataset) -> Dataset {
 
 /// Writes `layer` from the store to `output` (without personal data).
 #[allow(clippy::print_stdout)]
-pub async fn run(store_path: &Path, layer: &str, format: Format, output: &Path) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    store_path: &Path,
+    layer: &str,
+    format: Format,
+    output: &Path,
+) -> anyhow::Result<ExitCode> {
     let layer: Layer = layer.parse()?;
     if !store_path.exists() {
         bail!("store {} does not exist", store_path.display());
@@ -51,9 +56,13 @@ pub async fn run(store_path: &Path, layer: &str, format: Format, output: &Path) 
     let n = formats::layer_len(&data, layer);
     if let Format::Gpkg = format {
         if output.exists() {
-            bail!("{} exists; onemap does not overwrite files", output.display());
+            bail!(
+                "{} exists; onemap does not overwrite files",
+                output.display()
+            );
         }
-        let out = GpkgStore::open(output).with_context(|| format!("cannot create {}", output.display()))?;
+        let out = GpkgStore::open(output)
+            .with_context(|| format!("cannot create {}", output.display()))?;
         out.apply(ChangeSet {
             upserts: data,
             author: "onemap export".into(),
@@ -62,7 +71,8 @@ pub async fn run(store_path: &Path, layer: &str, format: Format, output: &Path) 
         })
         .await?;
     } else {
-        let file = File::create(output).with_context(|| format!("cannot create {}", output.display()))?;
+        let file =
+            File::create(output).with_context(|| format!("cannot create {}", output.display()))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
         match format {
             Format::Geojson => formats::write_geojson(&data, layer, None, false, &mut w)?,

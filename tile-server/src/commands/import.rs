@@ -41,10 +41,12 @@ fn format_of(file: &Path) -> anyhow::Result<Format> {
 pub fn read(layer: Layer, file: &Path) -> anyhow::Result<(Dataset, ReadReport)> {
     let format = format_of(file)?;
     let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let len = f.metadata().map_or(0, |m| m.len());
     let bar = ProgressBar::new(len).with_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(format!("reading {}", file.display()));
     let r = BufReader::with_capacity(1 << 20, bar.wrap_read(f));
@@ -83,8 +85,11 @@ pub async fn run(
     let clean = report.is_clean();
     let write = clean && !dry_run;
     if let Some(path) = report_path {
-        std::fs::write(path, serde_json::to_vec_pretty(&report_json(file, layer, &report, write))?)
-            .with_context(|| format!("cannot write report {}", path.display()))?;
+        std::fs::write(
+            path,
+            serde_json::to_vec_pretty(&report_json(file, layer, &report, write))?,
+        )
+        .with_context(|| format!("cannot write report {}", path.display()))?;
     }
     println!("{report}");
     if !clean {
@@ -104,7 +109,12 @@ pub async fn run(
             ..ChangeSet::default()
         })
         .await?;
-    println!("imported {} {layer} features into {} (change {})", report.features, store_path.display(), applied.seq);
+    println!(
+        "imported {} {layer} features into {} (change {})",
+        report.features,
+        store_path.display(),
+        applied.seq
+    );
     Ok(ExitCode::SUCCESS)
 }
 

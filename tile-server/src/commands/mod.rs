@@ -18,7 +18,8 @@ use geo_core::store::{ChangeSet, Store};
 
 /// Opens (or creates) the embedded store.
 pub fn open_store(path: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    let store = GpkgStore::open(path).with_context(|| format!("cannot open store {}", path.display()))?;
+    let store =
+        GpkgStore::open(path).with_context(|| format!("cannot open store {}", path.display()))?;
     Ok(Arc::new(store))
 }
 
@@ -45,7 +46,11 @@ pub async fn load_demo(store: &dyn Store, config: &DemoConfig) -> anyhow::Result
             ..ChangeSet::default()
         })
         .await?;
-    tracing::info!(rows = applied.rows, secs = started.elapsed().as_secs_f64(), "demo data written to the store");
+    tracing::info!(
+        rows = applied.rows,
+        secs = started.elapsed().as_secs_f64(),
+        "demo data written to the store"
+    );
     Ok(())
 }
 
@@ -57,6 +62,10 @@ pub async fn load_core(store: &dyn Store) -> anyhow::Result<Core> {
     let core = tokio::task::spawn_blocking(move || Core::new(data))
         .await
         .context("index builder stopped")?;
-    tracing::info!(read_secs = read, total_secs = started.elapsed().as_secs_f64(), "core loaded");
+    tracing::info!(
+        read_secs = read,
+        total_secs = started.elapsed().as_secs_f64(),
+        "core loaded"
+    );
     Ok(core)
 }

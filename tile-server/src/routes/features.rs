@@ -1,8 +1,8 @@
 //! OGC API - Features Part 1 (core, GeoJSON) read side: landing page, conformance,
 //! collections, items with bbox, datetime, limit and paging, and single items.
 
-use axum::extract::{Path, State};
 use crate::extract::ApiQuery;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -48,11 +48,15 @@ fn title(layer: Layer) -> (&'static str, &'static str) {
 }
 
 fn layer_of(id: &str) -> ApiResult<Layer> {
-    id.parse::<Layer>()
-        .map_err(|_| ApiError::NotFound(format!("collection {id:?} does not exist; see /collections")))
+    id.parse::<Layer>().map_err(|_| {
+        ApiError::NotFound(format!(
+            "collection {id:?} does not exist; see /collections"
+        ))
+    })
 }
 
 /// `GET /` as JSON: the OGC landing page.
+#[must_use]
 pub fn landing(headers: &HeaderMap) -> Value {
     let base = base_url(headers);
     json!({
@@ -97,14 +101,22 @@ fn collection_json(core: &Core, layer: Layer, base: &str) -> Value {
 }
 
 fn rfc3339(t: i64) -> Value {
-    chrono::DateTime::from_timestamp(t, 0).map_or(Value::Null, |d| Value::String(d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+    chrono::DateTime::from_timestamp(t, 0).map_or(Value::Null, |d| {
+        Value::String(d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    })
 }
 
 /// `GET /collections`
-pub async fn collections(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn collections(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     let core = state.core()?;
     let base = base_url(&headers);
-    let list: Vec<Value> = Layer::ALL.iter().map(|&l| collection_json(&core, l, &base)).collect();
+    let list: Vec<Value> = Layer::ALL
+        .iter()
+        .map(|&l| collection_json(&core, l, &base))
+        .collect();
     Ok(Json(json!({
         "links": [{"rel": "self", "type": "application/json", "href": format!("{base}/collections")}],
         "collections": list,
@@ -112,7 +124,11 @@ pub async fn collections(State(state): State<AppState>, headers: HeaderMap) -> A
 }
 
 /// `GET /collections/{id}`
-pub async fn collection(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn collection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     let layer = layer_of(&id)?;
     let core = state.core()?;
     Ok(Json(collection_json(&core, layer, &base_url(&headers))))
@@ -154,22 +170,36 @@ impl ItemsQuery {
                 .parse::<usize>()
                 .ok()
                 .filter(|&n| n >= 1)
-                .ok_or_else(|| ApiError::BadRequest(format!("limit {l:?} must be a whole number >= 1")))?
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit {l:?} must be a whole number >= 1"))
+                })?
                 .min(MAX_LIMIT),
         };
         let offset = match &self.offset {
             None => 0,
-            Some(o) => o
-                .parse::<usize>()
-                .map_err(|_| ApiError::BadRequest(format!("offset {o:?} must be a whole number >= 0")))?,
+            Some(o) => o.parse::<usize>().map_err(|_| {
+                ApiError::BadRequest(format!("offset {o:?} must be a whole number >= 0"))
+            })?,
         };
         Ok((limit, offset))
     }
 }
 
-fn page_link(base: &str, id: &str, q: &ItemsQuery, limit: usize, offset: usize, rel: &str) -> Value {
+fn page_link(
+    base: &str,
+    id: &str,
+    q: &ItemsQuery,
+    limit: usize,
+    offset: usize,
+    rel: &str,
+) -> Value {
     let mut pairs = vec![format!("limit={limit}"), format!("offset={offset}")];
-    for (k, v) in [("bbox", &q.bbox), ("datetime", &q.datetime), ("category", &q.category), ("status", &q.status)] {
+    for (k, v) in [
+        ("bbox", &q.bbox),
+        ("datetime", &q.datetime),
+        ("category", &q.category),
+        ("status", &q.status),
+    ] {
         if let Some(v) = v {
             pairs.push(format!("{k}={}", urlencode(v)));
         }
@@ -180,7 +210,9 @@ fn page_link(base: &str, id: &str, q: &ItemsQuery, limit: usize, offset: usize, 
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -207,10 +239,24 @@ pub async fn items(
     let base = base_url(&headers);
     let mut links = vec![page_link(&base, &id, &q, limit, offset, "self")];
     if offset + page.len() < matched.len() {
-        links.push(page_link(&base, &id, &q, limit, offset + page.len(), "next"));
+        links.push(page_link(
+            &base,
+            &id,
+            &q,
+            limit,
+            offset + page.len(),
+            "next",
+        ));
     }
     if offset > 0 {
-        links.push(page_link(&base, &id, &q, limit, offset.saturating_sub(limit), "prev"));
+        links.push(page_link(
+            &base,
+            &id,
+            &q,
+            limit,
+            offset.saturating_sub(limit),
+            "prev",
+        ));
     }
     Ok(geojson_response(json!({
         "type": "FeatureCollection",
@@ -234,8 +280,12 @@ pub async fn item(
         .find(layer, &fid)
         .ok_or_else(|| ApiError::NotFound(format!("{id} has no feature {fid:?}")))?;
     let mut features = formats::layer_to_features(core.data(), layer, Some(&[index]), false);
-    let mut feature = serde_json::to_value(features.pop().ok_or_else(|| ApiError::Internal("feature vanished".into()))?)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut feature = serde_json::to_value(
+        features
+            .pop()
+            .ok_or_else(|| ApiError::Internal("feature vanished".into()))?,
+    )
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     let base = base_url(&headers);
     feature["links"] = json!([
         {"rel": "self", "type": GEOJSON, "href": format!("{base}/collections/{id}/items/{}", urlencode(&fid))},

@@ -18,7 +18,11 @@ pub async fn health() -> Json<serde_json::Value> {
 pub async fn ready(State(state): State<AppState>) -> Response {
     match state.core() {
         Ok(core) => Json(json!({ "status": "ready", "counts": core.counts() })).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": state.status() }))).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": state.status() })),
+        )
+            .into_response(),
     }
 }
 
@@ -29,8 +33,15 @@ pub struct Format {
 }
 
 /// `GET /`: the web map for browsers, the OGC landing page for API clients.
-pub async fn root(State(state): State<AppState>, Query(fmt): Query<Format>, headers: HeaderMap) -> Response {
-    let accept = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).unwrap_or("");
+pub async fn root(
+    State(state): State<AppState>,
+    Query(fmt): Query<Format>,
+    headers: HeaderMap,
+) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or("");
     let wants_json = match fmt.f.as_deref() {
         Some("json") => true,
         Some(_) => false,

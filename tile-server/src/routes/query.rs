@@ -1,7 +1,7 @@
 //! Spatial queries: which grid and admin chain a point is in, what is nearest.
 
-use axum::extract::State;
 use crate::extract::ApiQuery;
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -24,14 +24,18 @@ pub struct PointQuery {
 const MAX_K: usize = 1_000;
 
 /// `GET /api/locate?lon&lat[&at]`: admin chain, grid, its workers and the H3 cell (res 9).
-pub async fn locate(State(state): State<AppState>, ApiQuery(q): ApiQuery<PointQuery>) -> ApiResult<Json<Value>> {
+pub async fn locate(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PointQuery>,
+) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
     let core = state.core()?;
     let location = match &q.at {
         Some(at) => core.locate_at(lon, lat, params::time(at)?)?,
         None => core.locate(lon, lat)?,
     };
-    let mut body = serde_json::to_value(&location).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut body =
+        serde_json::to_value(&location).map_err(|e| ApiError::Internal(e.to_string()))?;
     body["lon"] = json!(lon);
     body["lat"] = json!(lat);
     Ok(Json(body))
@@ -46,7 +50,10 @@ fn k_of(q: &PointQuery) -> ApiResult<usize> {
 }
 
 /// `GET /api/nearest/cameras?lon&lat&k`: the k nearest cameras, nearest first.
-pub async fn nearest_cameras(State(state): State<AppState>, ApiQuery(q): ApiQuery<PointQuery>) -> ApiResult<Json<Value>> {
+pub async fn nearest_cameras(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PointQuery>,
+) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
     let k = k_of(&q)?;
     let core = state.core()?;
@@ -70,11 +77,16 @@ pub async fn nearest_cameras(State(state): State<AppState>, ApiQuery(q): ApiQuer
             }))
         })
         .collect();
-    Ok(Json(json!({ "lon": lon, "lat": lat, "k": k, "cameras": list })))
+    Ok(Json(
+        json!({ "lon": lon, "lat": lat, "k": k, "cameras": list }),
+    ))
 }
 
 /// `GET /api/nearest/workers?lon&lat&k`: the k nearest grid workers by last known position.
-pub async fn nearest_workers(State(state): State<AppState>, ApiQuery(q): ApiQuery<PointQuery>) -> ApiResult<Json<Value>> {
+pub async fn nearest_workers(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PointQuery>,
+) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
     let k = k_of(&q)?;
     let core = state.core()?;
@@ -95,5 +107,7 @@ pub async fn nearest_workers(State(state): State<AppState>, ApiQuery(q): ApiQuer
             }))
         })
         .collect();
-    Ok(Json(json!({ "lon": lon, "lat": lat, "k": k, "workers": list })))
+    Ok(Json(
+        json!({ "lon": lon, "lat": lat, "k": k, "workers": list }),
+    ))
 }

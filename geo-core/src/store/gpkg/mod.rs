@@ -84,8 +84,8 @@ impl GpkgStore {
             )));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
-    // A bulk import grows the WAL to the size of the data; shrink it back after checkpoints.
-    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+        // A bulk import grows the WAL to the size of the data; shrink it back after checkpoints.
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         configure(&conn)?;
         let mut first = Some(conn);
         let writer = ConnThreads::start("writer", 1, move || {
