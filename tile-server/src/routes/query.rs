@@ -23,6 +23,11 @@ pub struct PointQuery {
 
 const MAX_K: usize = 1_000;
 
+/// An `f32` survey value as a tidy `f64` (one decimal), not `89.60293579101562`.
+fn tenth(v: f32) -> f64 {
+    (f64::from(v) * 10.0).round() / 10.0
+}
+
 /// `GET /api/locate?lon&lat[&at]`: admin chain, grid, its workers and the H3 cell (res 9).
 pub async fn locate(
     State(state): State<AppState>,
@@ -72,8 +77,8 @@ pub async fn nearest_cameras(
                 "status": c.status,
                 "ptz_type": c.ptz_type,
                 "facing_deg": c.facing_deg(),
-                "fov_deg": c.fov_deg,
-                "range_m": c.range_m,
+                "fov_deg": c.fov_deg.map(tenth),
+                "range_m": c.range_m.map(tenth),
             }))
         })
         .collect();
