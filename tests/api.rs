@@ -28,6 +28,37 @@ fn demo_prefecture_end_to_end() {
     nearest_cameras_match_brute_force(&server);
     bad_input_is_a_clear_4xx(&server);
     ogrinfo_reads_every_layer(&store);
+    export_and_reimport(&store, dir.path());
+}
+
+fn ogr_count(path: &std::path::Path, layer: &str) -> String {
+    let out = run("ogrinfo", &["-ro", "-so", path.to_str().unwrap(), layer]);
+    out.lines()
+        .find_map(|l| l.strip_prefix("Feature Count: "))
+        .unwrap_or_else(|| panic!("no count in {out}"))
+        .to_owned()
+}
+
+fn export_and_reimport(store: &std::path::Path, dir: &std::path::Path) {
+    let bin = onemap_e2e::onemap_bin();
+    let bin = bin.to_str().unwrap();
+    let s = store.to_str().unwrap();
+    // GeoJSON export of the grids, read by GDAL, imported into a fresh store.
+    let grids = dir.join("grids.geojson");
+    run(bin, &["export", "grids", "--format", "geojson", "-o", grids.to_str().unwrap(), "--store", s]);
+    assert_eq!(ogr_count(&grids, "grids"), "5382");
+    let fresh = dir.join("fresh.gpkg");
+    run(bin, &["import", "grids", grids.to_str().unwrap(), "--store", fresh.to_str().unwrap()]);
+    assert_eq!(ogr_count(&fresh, "grids"), "5382");
+    // GeoPackage export of one layer.
+    let cams = dir.join("cameras.gpkg");
+    run(bin, &["export", "cameras", "--format", "gpkg", "-o", cams.to_str().unwrap(), "--store", s]);
+    assert_eq!(ogr_count(&cams, "cameras"), "59000");
+    // CSV export of the centers, imported back.
+    let centers = dir.join("centers.csv");
+    run(bin, &["export", "centers", "--format", "csv", "-o", centers.to_str().unwrap(), "--store", s]);
+    run(bin, &["import", "centers", centers.to_str().unwrap(), "--store", fresh.to_str().unwrap()]);
+    assert_eq!(ogr_count(&fresh, "centers"), "1922");
 }
 
 fn counts_match_the_spec(server: &Server) {
