@@ -6,6 +6,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use geo_core::index::{Core, Nearest};
+
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::state::AppState;
@@ -54,37 +56,48 @@ fn k_of(q: &PointQuery) -> ApiResult<usize> {
     }
 }
 
+/// Answers a nearest query: validates the point and k, asks the core, and turns each hit
+/// into JSON with its distance, under `key`.
+fn nearest(
+    state: &AppState,
+    q: &PointQuery,
+    key: &str,
+    find: fn(&Core, f64, f64, usize) -> geo_core::Result<Vec<Nearest>>,
+    describe: fn(&Core, usize) -> Option<Value>,
+) -> ApiResult<Json<Value>> {
+    let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
+    let k = k_of(q)?;
+    let core = state.core()?;
+    let list: Vec<Value> = find(&core, lon, lat, k)?
+        .into_iter()
+        .filter_map(|n| {
+            let mut item = describe(&core, n.index)?;
+            item["distance_m"] = json!((n.distance_m * 10.0).round() / 10.0);
+            Some(item)
+        })
+        .collect();
+    Ok(Json(json!({ "lon": lon, "lat": lat, "k": k, key: list })))
+}
+
 /// `GET /api/nearest/cameras?lon&lat&k`: the k nearest cameras, nearest first.
 pub async fn nearest_cameras(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
-    let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
-    let k = k_of(&q)?;
-    let core = state.core()?;
-    let cameras = &core.data().cameras;
-    let list: Vec<Value> = core
-        .nearest_cameras(lon, lat, k)?
-        .into_iter()
-        .filter_map(|n| {
-            let c = cameras.get(n.index)?;
-            Some(json!({
-                "id": c.id,
-                "name": c.name,
-                "distance_m": (n.distance_m * 10.0).round() / 10.0,
-                "lon": c.location.x(),
-                "lat": c.location.y(),
-                "status": c.status,
-                "ptz_type": c.ptz_type,
-                "facing_deg": c.facing_deg(),
-                "fov_deg": c.fov_deg.map(tenth),
-                "range_m": c.range_m.map(tenth),
-            }))
-        })
-        .collect();
-    Ok(Json(
-        json!({ "lon": lon, "lat": lat, "k": k, "cameras": list }),
-    ))
+    nearest(&state, &q, "cameras", Core::nearest_cameras, |core, i| {
+        let c = core.data().cameras.get(i)?;
+        Some(json!({
+            "id": c.id,
+            "name": c.name,
+            "lon": c.location.x(),
+            "lat": c.location.y(),
+            "status": c.status,
+            "ptz_type": c.ptz_type,
+            "facing_deg": c.facing_deg(),
+            "fov_deg": c.fov_deg.map(tenth),
+            "range_m": c.range_m.map(tenth),
+        }))
+    })
 }
 
 /// `GET /api/nearest/workers?lon&lat&k`: the k nearest grid workers by last known position.
@@ -92,27 +105,15 @@ pub async fn nearest_workers(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
-    let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
-    let k = k_of(&q)?;
-    let core = state.core()?;
-    let workers = &core.data().workers;
-    let list: Vec<Value> = core
-        .nearest_workers(lon, lat, k)?
-        .into_iter()
-        .filter_map(|n| {
-            let w = workers.get(n.index)?;
-            Some(json!({
-                "id": w.id,
-                "name": w.name,
-                "distance_m": (n.distance_m * 10.0).round() / 10.0,
-                "lon": w.location.x(),
-                "lat": w.location.y(),
-                "grids": w.grids,
-                "seen_at": chrono::DateTime::from_timestamp(w.seen_at, 0).map(|d| d.to_rfc3339()),
-            }))
-        })
-        .collect();
-    Ok(Json(
-        json!({ "lon": lon, "lat": lat, "k": k, "workers": list }),
-    ))
+    nearest(&state, &q, "workers", Core::nearest_workers, |core, i| {
+        let w = core.data().workers.get(i)?;
+        Some(json!({
+            "id": w.id,
+            "name": w.name,
+            "lon": w.location.x(),
+            "lat": w.location.y(),
+            "grids": w.grids,
+            "seen_at": chrono::DateTime::from_timestamp(w.seen_at, 0).map(|d| d.to_rfc3339()),
+        }))
+    })
 }
