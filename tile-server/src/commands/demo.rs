@@ -40,7 +40,7 @@ pub async fn run(
     let store = super::open_store(store_path)?;
     super::load_demo(store.as_ref(), &config).await?;
     for layer in geo_core::model::Layer::ALL {
-        println!("{layer:<10} {:>10}", store.count(layer).await?);
+        println!("{:<10} {:>10}", layer.as_str(), store.count(layer).await?);
     }
     println!("demo written to {}", store_path.display());
     Ok(ExitCode::SUCCESS)

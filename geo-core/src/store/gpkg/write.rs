@@ -81,6 +81,9 @@ fn old_geom(stmt: &mut Statement<'_>, key: &[&dyn ToSql]) -> Result<Option<Vec<u
         .flatten())
 }
 
+/// Rows from which a write is followed by a WAL checkpoint.
+const BULK_ROWS: u64 = 10_000;
+
 /// Applies a validated change set in one transaction and returns what it changed.
 pub fn apply(conn: &mut Connection, changes: &ChangeSet) -> Result<Applied> {
     super::validate::validate(changes)?;
@@ -126,6 +129,12 @@ pub fn apply(conn: &mut Connection, changes: &ChangeSet) -> Result<Applied> {
     )?;
     let seq = u64::try_from(tx.last_insert_rowid()).unwrap_or(0);
     tx.commit()?;
+    if rows >= BULK_ROWS {
+        // A bulk write leaves its whole content in the WAL; fold it into the main file now
+        // so that a copy of the .gpkg alone (QGIS, a USB stick) holds the data. Failure here
+        // loses nothing: the commit is already durable in the WAL.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
     Ok(Applied {
         seq,
         layers,
