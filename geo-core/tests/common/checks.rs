@@ -100,7 +100,7 @@ pub fn locate_matches_brute_force(core: &Core, points: &[(f64, f64)], at: Option
                 check_unit(ds, loc.county.as_ref(), AdminCode::Division(v.township().county()));
                 let ids: Vec<_> = loc.workers.iter().map(|w| &w.id).collect();
                 assert_eq!(ids, grid.workers.iter().collect::<Vec<_>>());
-                for w in &loc.workers {
+                for w in loc.workers.iter() {
                     let named = ds.workers.iter().find(|x| x.id == w.id).map_or("", |x| x.name.as_str());
                     assert_eq!(&*w.name, named);
                 }
@@ -129,7 +129,7 @@ pub fn locate_matches_brute_force(core: &Core, points: &[(f64, f64)], at: Option
                 }
             }
         }
-        assert_eq!(loc.h3_res9, geo_core::h3::cell_at(lon, lat, 9).unwrap());
+        assert_eq!(loc.h3_res9(), geo_core::h3::cell_at(lon, lat, 9).unwrap());
     }
     shared
 }
