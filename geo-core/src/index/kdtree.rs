@@ -45,8 +45,8 @@ impl Node {
     #[inline]
     fn box_dist2(&self, q: &[f64; 3]) -> f64 {
         let mut d = 0.0;
-        for a in 0..3 {
-            let v = (self.lo[a] - q[a]).max(q[a] - self.hi[a]).max(0.0);
+        for ((lo, hi), x) in self.lo.iter().zip(&self.hi).zip(q) {
+            let v = (lo - x).max(x - hi).max(0.0);
             d += v * v;
         }
         d
