@@ -25,7 +25,10 @@ fn demo_prefecture_end_to_end() {
     // The bulk demo write was checkpointed: the .gpkg alone holds the data (a copy for QGIS).
     let wal = store.with_extension("gpkg-wal");
     let wal_len = std::fs::metadata(&wal).map_or(0, |m| m.len());
-    assert!(wal_len < 4 << 20, "WAL still holds {wal_len} bytes after the demo load");
+    assert!(
+        wal_len < 4 << 20,
+        "WAL still holds {wal_len} bytes after the demo load"
+    );
     collections_and_paging(&server);
     time_and_category_filters_partition_the_incidents(&server);
     locate_finds_the_grid_a_point_was_taken_from(&server);
@@ -49,19 +52,73 @@ fn export_and_reimport(store: &std::path::Path, dir: &std::path::Path) {
     let s = store.to_str().unwrap();
     // GeoJSON export of the grids, read by GDAL, imported into a fresh store.
     let grids = dir.join("grids.geojson");
-    run(bin, &["export", "grids", "--format", "geojson", "-o", grids.to_str().unwrap(), "--store", s]);
+    run(
+        bin,
+        &[
+            "export",
+            "grids",
+            "--format",
+            "geojson",
+            "-o",
+            grids.to_str().unwrap(),
+            "--store",
+            s,
+        ],
+    );
     assert_eq!(ogr_count(&grids, "grids"), "5382");
     let fresh = dir.join("fresh.gpkg");
-    run(bin, &["import", "grids", grids.to_str().unwrap(), "--store", fresh.to_str().unwrap()]);
+    run(
+        bin,
+        &[
+            "import",
+            "grids",
+            grids.to_str().unwrap(),
+            "--store",
+            fresh.to_str().unwrap(),
+        ],
+    );
     assert_eq!(ogr_count(&fresh, "grids"), "5382");
     // GeoPackage export of one layer.
     let cams = dir.join("cameras.gpkg");
-    run(bin, &["export", "cameras", "--format", "gpkg", "-o", cams.to_str().unwrap(), "--store", s]);
+    run(
+        bin,
+        &[
+            "export",
+            "cameras",
+            "--format",
+            "gpkg",
+            "-o",
+            cams.to_str().unwrap(),
+            "--store",
+            s,
+        ],
+    );
     assert_eq!(ogr_count(&cams, "cameras"), "59000");
     // CSV export of the centers, imported back.
     let centers = dir.join("centers.csv");
-    run(bin, &["export", "centers", "--format", "csv", "-o", centers.to_str().unwrap(), "--store", s]);
-    run(bin, &["import", "centers", centers.to_str().unwrap(), "--store", fresh.to_str().unwrap()]);
+    run(
+        bin,
+        &[
+            "export",
+            "centers",
+            "--format",
+            "csv",
+            "-o",
+            centers.to_str().unwrap(),
+            "--store",
+            s,
+        ],
+    );
+    run(
+        bin,
+        &[
+            "import",
+            "centers",
+            centers.to_str().unwrap(),
+            "--store",
+            fresh.to_str().unwrap(),
+        ],
+    );
     assert_eq!(ogr_count(&fresh, "centers"), "1922");
 }
 

@@ -2,21 +2,34 @@
 //! SPEC target: >= 2,000,000 lookups/s on one core.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-#[path = "../tests/common/fixture.rs"]
-mod fixture;
-
 use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use geo_core::demo::DemoConfig;
 use geo_core::index::Core;
 use geo_core::model::Dataset;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// The benchmark's data: swap in the real demo generator here.
+/// Incident-like query points: the demo generator's incident locations.
+const INCIDENTS: usize = 100_000;
+
+/// The benchmark's data: the real demo prefecture (5,382 grids, 59,000 cameras, 15,000
+/// workers), with incidents only as query points and no patrols.
 fn dataset() -> Dataset {
-    fixture::dataset(&fixture::Params::prefecture())
+    let config = DemoConfig::prefecture()
+        .with_incidents(INCIDENTS)
+        .with_patrols(0);
+    geo_core::demo::generate(&config).unwrap()
+}
+
+/// Query points where incidents happen (the generator places them inside grids).
+fn incident_points(ds: &Dataset) -> Vec<(f64, f64)> {
+    ds.incidents
+        .iter()
+        .map(|i| (i.location.x(), i.location.y()))
+        .collect()
 }
 
 /// Query points spread over the dataset's grids (their bounding box).
@@ -44,6 +57,26 @@ pub fn cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// Runs `f` over `pts` `rounds` times; prints lookups/s of wall time and of CPU time.
+fn timed(name: &str, pts: &[(f64, f64)], rounds: usize, f: &dyn Fn(&(f64, f64)) -> bool) {
+    let cpu = cpu_seconds();
+    let t = Instant::now();
+    let mut n = 0usize;
+    for _ in 0..rounds {
+        for p in pts {
+            n += usize::from(f(p));
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu).map_or(f64::NAN, |(b, a)| b - a);
+    let total = (pts.len() * rounds) as f64;
+    eprintln!(
+        "{name}: {:.0} lookups/s wall, {:.0} lookups per CPU-second ({n} answers)",
+        total / secs,
+        total / cpu
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let t = Instant::now();
     let ds = dataset();
@@ -51,89 +84,68 @@ fn bench(c: &mut Criterion) {
     let t = Instant::now();
     let core = Core::new(ds);
     eprintln!(
-        "dataset: {} grids, {} admin units, {} vertices; generated in {built:.2?}, indexed in {:.2?}",
+        "dataset: {} grids, {} admin units, {} cameras, {} workers, {} grid vertices; generated in {built:.2?}, indexed in {:.2?}",
         core.data().grids.len(),
         core.data().admin.len(),
+        core.data().cameras.len(),
+        core.data().workers.len(),
         core.data().grids.iter().map(|g| g.geometry.0.iter().map(|p| p.exterior().0.len()).sum::<usize>()).sum::<usize>(),
         t.elapsed()
     );
-    let pts = points(core.data(), 100_000);
-    let hits = pts
-        .iter()
-        .filter(|p| core.grid_at(p.0, p.1).is_some())
-        .count();
-    eprintln!("{hits} of {} points fall in a grid", pts.len());
-
-    // Plain timed loops, for lookups/s figures independent of criterion's reporting.
-    let at_t = geo_core::model::UnixTime::MAX;
-    let inside: std::collections::HashSet<(u64, u64)> = pts
-        .iter()
-        .filter(|p| core.grid_at(p.0, p.1).is_some())
-        .map(|p| (p.0.to_bits(), p.1.to_bits()))
-        .collect();
-    for (name, f) in [
-        (
-            "locate (grid + admin chain + workers + h3)",
-            &(|p: &(f64, f64)| black_box(core.locate(p.0, p.1)).is_ok())
-                as &dyn Fn(&(f64, f64)) -> bool,
-        ),
-        (
-            "grid_at (bucket grid + exact point-in-polygon only)",
-            &|p: &(f64, f64)| black_box(core.grid_at(p.0, p.1)).is_some(),
-        ),
-        ("grid_at + h3 cell (no answer assembly)", &|p: &(
-            f64,
-            f64,
-        )| {
-            black_box(core.grid_at(p.0, p.1)).is_some()
-                & black_box(geo_core::h3::cell_at(p.0, p.1, 9)).is_ok()
-        }),
-        ("locate, points inside grids only", &|p: &(f64, f64)| {
-            inside.contains(&(p.0.to_bits(), p.1.to_bits()))
-                && black_box(core.locate(p.0, p.1)).is_ok()
-        }),
-        ("h3 cell at res 9 only", &|p: &(f64, f64)| {
-            black_box(geo_core::h3::cell_at(p.0, p.1, 9)).is_ok()
-        }),
-        (
-            "locate_at (R-tree over all revisions + point-in-polygon + chain)",
-            &|p: &(f64, f64)| black_box(core.locate_at(p.0, p.1, at_t)).is_ok(),
-        ),
+    let uniform = points(core.data(), 100_000);
+    let incidents = incident_points(core.data());
+    for (set, pts) in [
+        ("uniform over the grids' extent", &uniform),
+        ("at incident locations", &incidents),
     ] {
-        let cpu = cpu_seconds();
-        let t = Instant::now();
-        let mut n = 0usize;
-        for _ in 0..10 {
-            for p in &pts {
-                n += usize::from(f(p));
-            }
-        }
-        let secs = t.elapsed().as_secs_f64();
-        let cpu = cpu_seconds().zip(cpu).map_or(f64::NAN, |(b, a)| b - a);
-        let total = (pts.len() * 10) as f64;
-        eprintln!(
-            "{name}: {:.0} lookups/s wall, {:.0} lookups per CPU-second ({n} answers)",
-            total / secs,
-            total / cpu
+        let hits = pts
+            .iter()
+            .filter(|p| core.grid_at(p.0, p.1).is_some())
+            .count();
+        eprintln!("-- {} points {set}: {hits} fall in a grid", pts.len());
+        // Plain timed loops, for lookups/s figures independent of criterion's reporting.
+        let at_t = geo_core::model::UnixTime::MAX;
+        timed("locate (grid + admin chain + workers)", pts, 20, &|p| {
+            black_box(core.locate(p.0, p.1)).is_ok()
+        });
+        timed(
+            "grid_at (bucket grid + exact point-in-polygon only)",
+            pts,
+            20,
+            &|p| black_box(core.grid_at(p.0, p.1)).is_some(),
+        );
+        timed("locate + h3_res9() (the JSON's cell)", pts, 5, &|p| {
+            black_box(core.locate(p.0, p.1).map(|l| l.h3_res9())).is_ok()
+        });
+        timed("h3 cell at res 9 only", pts, 5, &|p| {
+            black_box(geo_core::h3::cell_at(p.0, p.1, 9)).is_ok()
+        });
+        timed(
+            "locate_at (R-tree over all revisions + point-in-polygon + chain)",
+            pts,
+            5,
+            &|p| black_box(core.locate_at(p.0, p.1, at_t)).is_ok(),
         );
     }
 
     let mut g = c.benchmark_group("locate");
-    g.throughput(Throughput::Elements(pts.len() as u64));
-    g.bench_function("locate_100k", |b| {
-        b.iter(|| {
-            for p in &pts {
-                black_box(core.locate(p.0, p.1).ok());
-            }
+    g.throughput(Throughput::Elements(uniform.len() as u64));
+    for (set, pts) in [("uniform", &uniform), ("incidents", &incidents)] {
+        g.bench_function(format!("locate_100k_{set}"), |b| {
+            b.iter(|| {
+                for p in pts {
+                    black_box(core.locate(p.0, p.1).ok());
+                }
+            });
         });
-    });
-    g.bench_function("grid_at_100k", |b| {
-        b.iter(|| {
-            for p in &pts {
-                black_box(core.grid_at(p.0, p.1));
-            }
+        g.bench_function(format!("grid_at_100k_{set}"), |b| {
+            b.iter(|| {
+                for p in pts {
+                    black_box(core.grid_at(p.0, p.1));
+                }
+            });
         });
-    });
+    }
     g.finish();
 }
 

@@ -101,11 +101,36 @@ fn location_serialises_with_codes_and_h3_as_strings() {
     let p = geo::InteriorPoint::interior_point(&g.geometry).unwrap();
     let loc = core.locate(p.x(), p.y()).unwrap();
     let v = serde_json::to_value(&loc).unwrap();
-    assert_eq!(v["h3_res9"], loc.h3_res9.to_string());
+    assert_eq!(v["h3_res9"], loc.h3_res9().to_string());
     assert_eq!(
         v["grid"]["code"],
         loc.grid.as_ref().unwrap().code.to_string()
     );
     assert_eq!(v["village"]["code"].as_str().unwrap().len(), 12);
     assert!(v["grid"].get("index").is_none());
+    // The shape the HTTP layer relies on: these keys only, workers as {id, name}.
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut want = vec![
+        "county", "grid", "h3_res9", "township", "village", "workers",
+    ];
+    want.sort_unstable();
+    assert_eq!(keys, want);
+    assert_eq!(
+        v["h3_res9"],
+        geo_core::h3::cell_at(p.x(), p.y(), 9).unwrap().to_string()
+    );
+    assert_eq!(v["h3_res9"].as_str().unwrap().len(), 15);
+    let workers = v["workers"].as_array().unwrap();
+    assert_eq!(workers.len(), g.workers.len());
+    for (w, id) in workers.iter().zip(&g.workers) {
+        let obj = w.as_object().unwrap();
+        assert_eq!(obj.len(), 2, "{w}");
+        assert_eq!(w["id"], serde_json::to_value(id).unwrap());
+        assert!(w["name"].is_string());
+    }
+    for key in ["county", "township", "village"] {
+        assert_eq!(v[key].as_object().unwrap().len(), 2, "{key}: {}", v[key]);
+    }
+    assert_eq!(v["grid"].as_object().unwrap().len(), 3);
+    assert_eq!(v["grid"]["revision"], g.revision);
 }

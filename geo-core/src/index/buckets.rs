@@ -12,8 +12,11 @@ use geo_types::{Coord, MultiPolygon};
 
 use super::polygons::PolygonSet;
 
-/// Flag on an entry: the bucket is wholly inside this grid.
+/// Flag on an entry: the bucket is wholly inside this grid. On a bucket's slot: the bucket
+/// answers this grid outright (its lowest-index polygon holds all of it).
 const INTERIOR: u32 = 1 << 31;
+/// A bucket's slot when no polygon touches it.
+const EMPTY: u32 = u32::MAX;
 /// Buckets per grid (about 16 x 16 per grid when grids are of similar size).
 const BUCKETS_PER_GRID: usize = 256;
 /// Upper bound on the number of buckets (16 MB of offsets).
@@ -33,8 +36,10 @@ pub(crate) struct PolygonBuckets {
     inv: f64,
     nx: usize,
     ny: usize,
-    /// Bucket `b` holds `entries[start[b]..start[b + 1]]`, ascending grid index.
-    start: Vec<u32>,
+    /// Per bucket: [`EMPTY`]; `INTERIOR | grid` when the bucket's lowest-index polygon
+    /// holds all of it (one memory access answers most lookups); else the offset in
+    /// `lists` of its entry count followed by its entries, ascending grid index.
+    slots: Vec<u32>,
     /// Grid index, with [`INTERIOR`] set when the bucket is wholly inside it.
     entries: Vec<u32>,
 }
@@ -49,7 +54,7 @@ impl PolygonBuckets {
         use geo::BoundingRect;
         let grids = grids.filter(|(i, g)| {
             polys.is_prepared(*i)
-                && u32::try_from(*i).is_ok_and(|i| i < INTERIOR)
+                && u32::try_from(*i).is_ok_and(|i| i < EMPTY & !INTERIOR)
                 && g.bounding_rect().is_some()
         });
         let mut n = 0usize;
@@ -86,7 +91,7 @@ impl PolygonBuckets {
             inv,
             nx,
             ny,
-            start: Vec::new(),
+            slots: Vec::new(),
             entries: Vec::new(),
         };
 
@@ -127,14 +132,24 @@ impl PolygonBuckets {
             }
         }
         pairs.sort_unstable_by_key(|&(id, g)| (id, g & !INTERIOR));
-        b.start = vec![0; nx * ny + 1];
-        for &(id, _) in &pairs {
-            b.start[id as usize + 1] += 1;
+        b.slots = vec![EMPTY; nx * ny];
+        for run in pairs.chunk_by(|x, y| x.0 == y.0) {
+            let (id, first) = run[0];
+            if first & INTERIOR != 0 {
+                b.slots[id as usize] = first;
+                continue;
+            }
+            // Offsets stay below INTERIOR: the list has fewer entries than there are pairs.
+            let Ok(at) = u32::try_from(b.entries.len()) else {
+                continue;
+            };
+            if at >= INTERIOR {
+                continue;
+            }
+            b.slots[id as usize] = at;
+            b.entries.push(run.len() as u32);
+            b.entries.extend(run.iter().map(|&(_, g)| g));
         }
-        for i in 0..nx * ny {
-            b.start[i + 1] += b.start[i];
-        }
-        b.entries = pairs.into_iter().map(|(_, g)| g).collect();
         b
     }
 
@@ -157,15 +172,22 @@ impl PolygonBuckets {
     /// The lowest grid index whose polygon holds `p` (finite lon/lat).
     #[inline]
     pub(crate) fn first_containing(&self, polys: &PolygonSet, p: Coord<f64>) -> Option<u32> {
-        if self.entries.is_empty()
+        if self.slots.is_empty()
             || !(p.x >= self.x0 && p.x <= self.x1 && p.y >= self.y0 && p.y <= self.y1)
         {
             return None;
         }
         let (bx, by) = self.cell(p.x, p.y);
-        let id = by * self.nx + bx;
-        let (from, to) = (self.start[id] as usize, self.start[id + 1] as usize);
-        for &e in &self.entries[from..to] {
+        let slot = self.slots[by * self.nx + bx];
+        if slot == EMPTY {
+            return None;
+        }
+        if slot & INTERIOR != 0 {
+            return Some(slot & !INTERIOR);
+        }
+        let at = slot as usize;
+        let n = self.entries.get(at).map_or(0, |&n| n as usize);
+        for &e in self.entries.get(at + 1..at + 1 + n).unwrap_or(&[]) {
             let g = e & !INTERIOR;
             if e & INTERIOR != 0 || polys.contains(g as usize, p) {
                 return Some(g);
@@ -176,6 +198,6 @@ impl PolygonBuckets {
 
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        (self.start.capacity() + self.entries.capacity()) * 4
+        (self.slots.capacity() + self.entries.capacity()) * 4
     }
 }

@@ -1,18 +1,29 @@
 //! Point -> grid revision -> admin chain and workers ([`Core::locate`], [`Core::locate_at`]).
 
 use geo_types::Coord;
+use h3o::LatLng;
 
 use super::engine::Core;
-use super::location::Location;
-use crate::h3::{cell_at, BASE_RESOLUTION};
+use super::location::{Chain, Location};
+use crate::h3::check_lon_lat;
 use crate::model::UnixTime;
-use crate::Result;
+use crate::{Error, Result};
+
+/// `lon`/`lat` checked finite and in range, as H3 wants it (its cell is computed later,
+/// only if asked for).
+fn checked_point(lon: f64, lat: f64) -> Result<LatLng> {
+    check_lon_lat(lon, lat)?;
+    LatLng::new(lat, lon)
+        .map_err(|e| Error::Invalid(format!("longitude/latitude {lon},{lat}: {e}")))
+}
 
 impl Core {
     /// Where `lon`/`lat` lies now: the current grid revision containing it, its admin chain
-    /// and workers, and its H3 cell. Outside every grid the chain comes from admin polygons.
+    /// and workers (and, on demand, its H3 cell). Outside every grid the chain comes from
+    /// admin polygons.
+    #[inline]
     pub fn locate(&self, lon: f64, lat: f64) -> Result<Location> {
-        let cell = cell_at(lon, lat, u8::from(BASE_RESOLUTION))?;
+        let cell = checked_point(lon, lat)?;
         let p = Coord { x: lon, y: lat };
         let grid = self.grid_buckets.first_containing(&self.grid_polys, p);
         Ok(self.answer(grid, p, cell))
@@ -21,7 +32,7 @@ impl Core {
     /// Where `lon`/`lat` lay at time `t`: as [`Core::locate`], with the grid revision that
     /// was valid at `t` (`valid_from <= t < valid_to`).
     pub fn locate_at(&self, lon: f64, lat: f64, t: UnixTime) -> Result<Location> {
-        let cell = cell_at(lon, lat, u8::from(BASE_RESOLUTION))?;
+        let cell = checked_point(lon, lat)?;
         let p = Coord { x: lon, y: lat };
         let grids = &self.data.grids;
         let grid = self
@@ -35,15 +46,16 @@ impl Core {
     /// The grid index containing `p` among current revisions (`None` outside every grid).
     #[must_use]
     pub fn grid_at(&self, lon: f64, lat: f64) -> Option<usize> {
-        crate::h3::check_lon_lat(lon, lat).ok()?;
+        check_lon_lat(lon, lat).ok()?;
         self.grid_buckets
             .first_containing(&self.grid_polys, Coord { x: lon, y: lat })
             .map(|i| i as usize)
     }
 
-    fn answer(&self, grid: Option<u32>, p: Coord<f64>, cell: h3o::CellIndex) -> Location {
+    #[inline]
+    fn answer(&self, grid: Option<u32>, p: Coord<f64>, point: LatLng) -> Location {
         if let Some(answer) = grid.and_then(|i| self.grid_answers.get(i as usize)) {
-            return answer.location(cell);
+            return answer.location(point);
         }
         // Outside every grid: the deepest admin polygon holding the point (lowest index
         // among equals), then its parents by code.
@@ -51,16 +63,10 @@ impl Core {
             .admin_buckets
             .iter()
             .find_map(|b| b.first_containing(&self.admin_polys, p))
-            .and_then(|i| self.admin_chains.get(i as usize))
-            .cloned()
-            .unwrap_or_default();
-        Location {
-            county: chain.county,
-            township: chain.township,
-            village: chain.village,
-            grid: None,
-            workers: Vec::new(),
-            h3_res9: cell,
+            .and_then(|i| self.admin_chains.get(i as usize));
+        match chain {
+            Some(chain) => chain.location(point, &self.no_workers),
+            None => Chain::default().location(point, &self.no_workers),
         }
     }
 }

@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+use h3o::{CellIndex, LatLng};
+use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 use crate::codes::{AdminCode, GridCode};
+use crate::h3::BASE_RESOLUTION;
 use crate::model::WorkerId;
 
 /// An admin unit named in an answer.
@@ -45,7 +48,9 @@ pub struct WorkerRef {
 /// The answer to "where is this point": admin chain, grid, the grid's workers, H3 cell.
 ///
 /// A unit or grid is `None` when the point is in none (or its code is not in the admin layer).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Built from answers prepared once per grid revision: a lookup copies a few shared
+/// pointers, and the H3 cell is computed only when asked for (or serialised).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Location {
     /// County (6-digit code).
     pub county: Option<UnitRef>,
@@ -55,16 +60,51 @@ pub struct Location {
     pub village: Option<UnitRef>,
     /// The grid revision the point lies in.
     pub grid: Option<GridRef>,
-    /// That grid's workers, lead first.
-    pub workers: Vec<WorkerRef>,
-    /// The point's H3 cell at resolution 9.
-    #[serde(serialize_with = "cell_as_string")]
-    pub h3_res9: h3o::CellIndex,
+    /// That grid's workers, lead first (shared by every answer in that grid).
+    pub workers: Arc<[WorkerRef]>,
+    /// The query point, checked finite and in range.
+    point: LatLng,
 }
 
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` signature
-fn cell_as_string<S: Serializer>(cell: &h3o::CellIndex, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(cell)
+impl Location {
+    /// The query point's H3 cell at resolution 9.
+    #[must_use]
+    pub fn h3_res9(&self) -> CellIndex {
+        self.point.to_cell(BASE_RESOLUTION)
+    }
+
+    /// The query point's longitude, degrees.
+    #[must_use]
+    pub fn lon(&self) -> f64 {
+        self.point.lng()
+    }
+
+    /// The query point's latitude, degrees.
+    #[must_use]
+    pub fn lat(&self) -> f64 {
+        self.point.lat()
+    }
+}
+
+/// The JSON shape of an answer: the fields above, with `h3_res9` as a 15-digit hex string.
+impl Serialize for Location {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// Writes a cell as its hex string, without an intermediate `String`.
+        struct Hex(CellIndex);
+        impl Serialize for Hex {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&self.0)
+            }
+        }
+        let mut st = s.serialize_struct("Location", 6)?;
+        st.serialize_field("county", &self.county)?;
+        st.serialize_field("township", &self.township)?;
+        st.serialize_field("village", &self.village)?;
+        st.serialize_field("grid", &self.grid)?;
+        st.serialize_field("workers", &*self.workers)?;
+        st.serialize_field("h3_res9", &Hex(self.h3_res9()))?;
+        st.end()
+    }
 }
 
 /// The admin chain of a point: county, township, village.
@@ -80,19 +120,34 @@ pub(crate) struct Chain {
 pub(crate) struct GridAnswer {
     pub(crate) chain: Chain,
     pub(crate) grid: GridRef,
-    pub(crate) workers: Vec<WorkerRef>,
+    pub(crate) workers: Arc<[WorkerRef]>,
 }
 
 impl GridAnswer {
-    /// The full answer for a point with H3 cell `cell`.
-    pub(crate) fn location(&self, cell: h3o::CellIndex) -> Location {
+    /// The full answer for the (checked) query point `point`.
+    #[inline]
+    pub(crate) fn location(&self, point: LatLng) -> Location {
         Location {
             county: self.chain.county.clone(),
             township: self.chain.township.clone(),
             village: self.chain.village.clone(),
             grid: Some(self.grid.clone()),
-            workers: self.workers.clone(),
-            h3_res9: cell,
+            workers: Arc::clone(&self.workers),
+            point,
+        }
+    }
+}
+
+impl Chain {
+    /// The answer outside every grid: this chain, no grid, no workers.
+    pub(crate) fn location(&self, point: LatLng, no_workers: &Arc<[WorkerRef]>) -> Location {
+        Location {
+            county: self.county.clone(),
+            township: self.township.clone(),
+            village: self.village.clone(),
+            grid: None,
+            workers: Arc::clone(no_workers),
+            point,
         }
     }
 }

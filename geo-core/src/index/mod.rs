@@ -5,6 +5,7 @@
 mod buckets;
 mod catalog;
 mod engine;
+mod kdtree;
 mod locate;
 mod location;
 mod pip;

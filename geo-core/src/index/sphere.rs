@@ -1,9 +1,9 @@
-//! Nearest points in exact great-circle order: unit-sphere xyz vectors in a 3-D R-tree
-//! (chord length is monotone in great-circle distance) and haversine metres.
+//! Nearest points in exact great-circle order: unit-sphere xyz vectors in a flat 3-D
+//! kd-tree (chord length is monotone in great-circle distance) and haversine metres.
 
 use geo_types::Point;
-use rstar::primitives::GeomWithData;
-use rstar::{ParentNode, RTree, RTreeNode};
+
+use super::kdtree::KdTree;
 
 /// Mean Earth radius (IUGG), metres.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -46,9 +46,7 @@ pub struct Nearest {
 /// Points of one layer for k-nearest queries.
 #[derive(Debug, Default)]
 pub(crate) struct SphereIndex {
-    tree: RTree<GeomWithData<[f64; 3], u32>>,
-    /// Lon/lat of each feature, by feature index (for exact distances).
-    lonlat: Vec<[f64; 2]>,
+    tree: KdTree,
 }
 
 /// Whether a lon/lat point is usable (finite, in range).
@@ -59,133 +57,35 @@ pub(crate) fn valid_lon_lat(p: Point<f64>) -> bool {
 impl SphereIndex {
     /// Indexes the points; invalid ones are left out.
     pub(crate) fn new(points: impl Iterator<Item = Point<f64>>) -> Self {
-        let mut lonlat = Vec::new();
-        let mut entries = Vec::new();
-        for (i, p) in points.enumerate() {
-            lonlat.push([p.x(), p.y()]);
-            if let (true, Ok(i)) = (valid_lon_lat(p), u32::try_from(i)) {
-                entries.push(GeomWithData::new(unit_xyz(p.x(), p.y()), i));
-            }
-        }
+        let items = points
+            .enumerate()
+            .filter(|(_, p)| valid_lon_lat(*p))
+            .filter_map(|(i, p)| Some((unit_xyz(p.x(), p.y()), u32::try_from(i).ok()?)))
+            .collect();
         Self {
-            tree: RTree::bulk_load(entries),
-            lonlat,
+            tree: KdTree::new(items),
         }
     }
 
     /// The `k` nearest points to a valid `lon`/`lat`, nearest first, ties by index.
     pub(crate) fn nearest(&self, lon: f64, lat: f64, k: usize) -> Vec<Nearest> {
         let q = unit_xyz(lon, lat);
-        let mut out: Vec<Nearest> = if k <= SMALL_K {
-            let mut best = TopK {
-                k,
-                items: Vec::with_capacity(k + 1),
-            };
-            if k > 0 && self.tree.size() > 0 {
-                descend(self.tree.root(), &q, &mut best);
-            }
-            best.items
-                .into_iter()
-                .map(|(d2, i)| Nearest {
-                    index: i as usize,
-                    distance_m: chord_to_m(d2),
-                })
-                .collect()
-        } else {
-            self.tree
-                .nearest_neighbor_iter(&q)
-                .take(k)
-                .map(|e| {
-                    let [plon, plat] = self.lonlat[e.data as usize];
-                    Nearest {
-                        index: e.data as usize,
-                        distance_m: haversine_m(lon, lat, plon, plat),
-                    }
-                })
-                .collect()
-        };
-        // Keep distances monotone and ties in index order whatever the search returned.
+        let mut out: Vec<Nearest> = self
+            .tree
+            .nearest(&q, k)
+            .into_iter()
+            .map(|(d2, i)| Nearest {
+                index: i as usize,
+                distance_m: chord_to_m(d2),
+            })
+            .collect();
+        // Keep distances monotone and ties in index order after rounding to metres.
         out.sort_by(|a, b| {
             a.distance_m
                 .total_cmp(&b.distance_m)
                 .then(a.index.cmp(&b.index))
         });
         out
-    }
-}
-
-/// Up to this `k`, a depth-first branch-and-bound search with a sorted top-k array (no heap,
-/// no allocation per node); beyond it, rstar's incremental best-first iterator.
-const SMALL_K: usize = 64;
-
-/// The `k` best `(squared chord, index)` so far, ascending.
-struct TopK {
-    k: usize,
-    items: Vec<(f64, u32)>,
-}
-
-impl TopK {
-    /// Squared distance a candidate must beat (infinite until `k` are found).
-    #[inline]
-    fn bound(&self) -> f64 {
-        if self.items.len() < self.k {
-            f64::INFINITY
-        } else {
-            self.items.last().map_or(f64::INFINITY, |x| x.0)
-        }
-    }
-
-    #[inline]
-    fn offer(&mut self, d2: f64, i: u32) {
-        if d2 >= self.bound() {
-            return;
-        }
-        let at = self.items.partition_point(|x| (x.0, x.1) < (d2, i));
-        self.items.insert(at, (d2, i));
-        self.items.truncate(self.k);
-    }
-}
-
-/// Visits children nearest-envelope first, skipping those that cannot beat the k-th best.
-fn descend(node: &ParentNode<GeomWithData<[f64; 3], u32>>, q: &[f64; 3], best: &mut TopK) {
-    const MAX_CHILDREN: usize = 64;
-    let children = node.children();
-    let mut order = [(0.0f64, 0usize); MAX_CHILDREN];
-    let n = children.len().min(MAX_CHILDREN);
-    for (slot, (ci, child)) in order.iter_mut().zip(children.iter().enumerate()) {
-        let d2 = match child {
-            RTreeNode::Leaf(p) => {
-                let g = p.geom();
-                (g[0] - q[0]).powi(2) + (g[1] - q[1]).powi(2) + (g[2] - q[2]).powi(2)
-            }
-            RTreeNode::Parent(p) => p.envelope().distance_2(q),
-        };
-        *slot = (d2, ci);
-    }
-    order[..n].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    for &(d2, ci) in &order[..n] {
-        if d2 > best.bound() {
-            break;
-        }
-        match &children[ci] {
-            RTreeNode::Leaf(p) => best.offer(d2, p.data),
-            RTreeNode::Parent(p) => descend(p, q, best),
-        }
-    }
-    // Nodes wider than MAX_CHILDREN (never with rstar's default parameters): unsorted.
-    for child in children.iter().skip(MAX_CHILDREN) {
-        match child {
-            RTreeNode::Leaf(p) => {
-                let g = p.geom();
-                let d2 = (g[0] - q[0]).powi(2) + (g[1] - q[1]).powi(2) + (g[2] - q[2]).powi(2);
-                best.offer(d2, p.data);
-            }
-            RTreeNode::Parent(p) => {
-                if p.envelope().distance_2(q) <= best.bound() {
-                    descend(p, q, best);
-                }
-            }
-        }
     }
 }
 

@@ -145,7 +145,7 @@ pub fn locate_matches_brute_force(
                 );
                 let ids: Vec<_> = loc.workers.iter().map(|w| &w.id).collect();
                 assert_eq!(ids, grid.workers.iter().collect::<Vec<_>>());
-                for w in &loc.workers {
+                for w in loc.workers.iter() {
                     let named = ds
                         .workers
                         .iter()
@@ -192,7 +192,7 @@ pub fn locate_matches_brute_force(
                 }
             }
         }
-        assert_eq!(loc.h3_res9, geo_core::h3::cell_at(lon, lat, 9).unwrap());
+        assert_eq!(loc.h3_res9(), geo_core::h3::cell_at(lon, lat, 9).unwrap());
     }
     shared
 }
