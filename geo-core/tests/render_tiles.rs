@@ -1,5 +1,5 @@
-//! `render_tile` against brute force over `core.data()`, tiles decoded by the PyPI
-//! `mapbox-vector-tile` package (tests/py/mvt_decode.py; a missing python3 fails).
+//! `render_tile` against brute force over `core.data()`, tiles decoded by the `PyPI`
+//! `mapbox-vector-tile` package (`tests/py/mvt_decode.py`; a missing python3 fails).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod mvt_common;
@@ -18,6 +18,8 @@ use h3o::LatLng;
 use serde_json::Value as Json;
 
 const JISHOU: (f64, f64) = (109.74, 28.31);
+/// Square tile units under which a polygon's part in a tile may vanish when encoded.
+const MAX_SLIVER: f64 = 64.0;
 
 fn core() -> &'static Core {
     static CORE: OnceLock<Core> = OnceLock::new();
@@ -284,7 +286,6 @@ fn clusters_count_every_matching_incident_of_their_cells() {
 fn polygon_layers_hold_the_features_meeting_the_buffered_tile() {
     let d = core().data();
     let coords: Vec<TileCoord> = [10, 12, 14].into_iter().flat_map(tiles_at).collect();
-    const MAX_SLIVER: f64 = 64.0;
     let mut checked = 0;
     let mut dropped = 0;
     for layer in [Layer::Grids, Layer::Admin] {
