@@ -11,6 +11,7 @@ pub mod h3;
 pub mod index;
 pub mod model;
 pub mod mvt;
+pub mod render;
 pub mod store;
 pub mod tile;
 

@@ -27,7 +27,8 @@ pub fn app(state: AppState) -> Router {
         .route("/collections/{id}/items/{fid}", get(routes::features::item))
         .route("/api/locate", get(routes::query::locate))
         .route("/api/nearest/cameras", get(routes::query::nearest_cameras))
-        .route("/api/nearest/workers", get(routes::query::nearest_workers));
+        .route("/api/nearest/workers", get(routes::query::nearest_workers))
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(routes::tiles::tile));
     if let Some(dir) = state.web_dir() {
         router = router.fallback_service(ServeDir::new(dir));
     }

@@ -3,3 +3,4 @@
 pub mod features;
 pub mod ops;
 pub mod query;
+pub mod tiles;

@@ -1,0 +1,175 @@
+//! One writer per layer: the features' geometry and their main typed attributes.
+//!
+//! Feature ids are the numeric key where the model has one (incident id, patrol id) and the
+//! index into `Core::data()` otherwise. Codes are strings (they overflow nothing and keep
+//! leading digits readable), names and classes are strings, counts are integers.
+
+use geo_types::Geometry;
+
+use crate::model::{CameraStatus, Dataset, PtzType};
+use crate::mvt::{LayerBuilder, Value};
+
+/// The index as a feature id.
+fn fid(i: usize) -> Option<u64> {
+    u64::try_from(i).ok()
+}
+
+/// Admin units of every level, with a `level` property.
+pub(super) fn admin(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+    for &i in hits {
+        let Some(a) = d.admin.get(i) else { continue };
+        let code = a.code.to_string();
+        let parent = a.parent.map(|p| p.to_string()).unwrap_or_default();
+        let geometry = Geometry::MultiPolygon(a.geometry.clone());
+        out.add_feature(
+            fid(i),
+            &geometry,
+            &[
+                ("code", Value::String(&code)),
+                ("name", Value::String(&a.name)),
+                ("level", Value::String(a.level().as_str())),
+                ("parent", Value::String(&parent)),
+            ],
+        );
+    }
+}
+
+/// Current grid revisions (`valid_to` unset).
+pub(super) fn grids(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+    for &i in hits {
+        let Some(g) = d.grids.get(i) else { continue };
+        if g.valid_to.is_some() {
+            continue;
+        }
+        let code = g.code.to_string();
+        let village = g.village.to_string();
+        let geometry = Geometry::MultiPolygon(g.geometry.clone());
+        out.add_feature(
+            fid(i),
+            &geometry,
+            &[
+                ("code", Value::String(&code)),
+                ("name", Value::String(&g.name)),
+                ("village", Value::String(&village)),
+                ("kind", Value::String(g.kind.as_str())),
+                ("workers", Value::UInt(g.workers.len() as u64)),
+                ("households", Value::UInt(u64::from(g.households))),
+                ("population", Value::UInt(u64::from(g.population))),
+                ("revision", Value::UInt(u64::from(g.revision))),
+            ],
+        );
+    }
+}
+
+const fn ptz_str(p: PtzType) -> &'static str {
+    match p {
+        PtzType::Dome => "dome",
+        PtzType::Hemisphere => "hemisphere",
+        PtzType::FixedBullet => "fixed_bullet",
+        PtzType::RemoteBullet => "remote_bullet",
+    }
+}
+
+const fn camera_status_str(s: CameraStatus) -> &'static str {
+    match s {
+        CameraStatus::Online => "online",
+        CameraStatus::Offline => "offline",
+    }
+}
+
+/// Cameras: id, name, PTZ type, position type, status and facing.
+pub(super) fn cameras(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+    for &i in hits {
+        let Some(c) = d.cameras.get(i) else { continue };
+        out.add_point(
+            fid(i),
+            c.location.x(),
+            c.location.y(),
+            &[
+                ("id", Value::String(c.id.as_str())),
+                ("name", Value::String(&c.name)),
+                ("ptz_type", Value::String(ptz_str(c.ptz_type))),
+                ("position_type", Value::String(c.position_type.name())),
+                ("status", Value::String(camera_status_str(c.status))),
+                ("facing_deg", Value::Float(c.facing_deg() as f32)),
+            ],
+        );
+    }
+}
+
+/// Raw incident points, id = incident id.
+pub(super) fn incidents(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+    for &i in hits {
+        let Some(inc) = d.incidents.get(i) else {
+            continue;
+        };
+        out.add_point(
+            Some(inc.id.0),
+            inc.location.x(),
+            inc.location.y(),
+            &[
+                ("category", Value::String(inc.category.as_str())),
+                ("subcategory", Value::String(inc.subcategory_names().0)),
+                ("source", Value::String(inc.source.as_str())),
+                ("status", Value::String(inc.status.as_str())),
+                ("supervision", Value::String(inc.supervision.as_str())),
+                ("people", Value::UInt(u64::from(inc.people))),
+                ("reported_at", Value::SInt(inc.occurred_at())),
+            ],
+        );
+    }
+}
+
+/// Patrol tracks, id = patrol id.
+pub(super) fn patrols(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+    for &i in hits {
+        let Some(p) = d.patrols.get(i) else { continue };
+        let geometry = Geometry::LineString(p.track.clone());
+        out.add_feature(
+            Some(p.id.0),
+            &geometry,
+            &[
+                ("worker", Value::String(&p.worker.0)),
+                ("start", Value::SInt(p.start().unwrap_or_default())),
+                ("end", Value::SInt(p.end().unwrap_or_default())),
+                ("points", Value::UInt(p.track.0.len() as u64)),
+            ],
+        );
+    }
+}
+
+/// Grid workers' last known positions.
+pub(super) fn workers(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+    for &i in hits {
+        let Some(w) = d.workers.get(i) else { continue };
+        out.add_point(
+            fid(i),
+            w.location.x(),
+            w.location.y(),
+            &[
+                ("id", Value::String(&w.id.0)),
+                ("name", Value::String(&w.name)),
+                ("grids", Value::UInt(w.grids.len() as u64)),
+                ("seen_at", Value::SInt(w.seen_at)),
+            ],
+        );
+    }
+}
+
+/// Governance centers.
+pub(super) fn centers(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+    for &i in hits {
+        let Some(c) = d.centers.get(i) else { continue };
+        let code = c.code.to_string();
+        out.add_point(
+            fid(i),
+            c.location.x(),
+            c.location.y(),
+            &[
+                ("code", Value::String(&code)),
+                ("name", Value::String(&c.name)),
+                ("level", Value::String(c.level.as_str())),
+            ],
+        );
+    }
+}

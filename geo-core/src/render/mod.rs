@@ -1,0 +1,106 @@
+//! Rendering the core's layers into Mapbox Vector Tiles: one tile of one layer, filtered.
+//!
+//! ```no_run
+//! use geo_core::demo::{generate, DemoConfig};
+//! use geo_core::index::Core;
+//! use geo_core::render::{render_tile, TileFilter, TileLayer};
+//! use geo_core::tile::TileCoord;
+//! let core = Core::new(generate(&DemoConfig::prefecture().with_counties(1)).unwrap());
+//! let coord = TileCoord::containing(109.74, 28.31, 12).unwrap();
+//! let bytes = render_tile(&core, TileLayer::Incidents, coord, &TileFilter::default()).unwrap();
+//! // An empty Vec means an empty tile (no feature in any layer).
+//! # let _ = bytes;
+//! ```
+//!
+//! Every layer is selected with [`Core::query`] over the tile's lon/lat bounds grown by the
+//! buffer ([`bounds::buffered_bounds`]); the MVT layer carries the layer's name. Incidents
+//! below [`RAW_MIN_ZOOM`] are aggregated into H3 cells ([`cluster`]).
+
+pub mod bounds;
+pub mod cluster;
+mod features;
+
+use crate::index::{Core, Filter};
+use crate::model::{Category, IncidentStatus, Layer, UnixTime};
+use crate::mvt::TileBuilder;
+use crate::tile::{TileCoord, TileOptions};
+use crate::Result;
+
+pub use cluster::{cluster_resolution, RAW_MIN_ZOOM};
+
+/// The layers served as tiles: the model's layers, under the same names.
+pub type TileLayer = Layer;
+
+/// Which features a tile shows. Empty lists and `None` select everything.
+///
+/// `categories`, `statuses` and `raw` apply to incidents; `from`/`to` to incidents (report
+/// time, `from <= t < to`) and patrols (tracks overlapping the window). Other layers ignore
+/// the filter; grids always show their current revisions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TileFilter {
+    /// Start of the time window, inclusive.
+    pub from: Option<UnixTime>,
+    /// End of the time window, exclusive.
+    pub to: Option<UnixTime>,
+    /// Incident categories to keep.
+    pub categories: Vec<Category>,
+    /// Incident statuses to keep.
+    pub statuses: Vec<IncidentStatus>,
+    /// Incident points at every zoom instead of H3 clusters below [`RAW_MIN_ZOOM`].
+    pub raw: bool,
+}
+
+impl TileFilter {
+    /// The core filter over `bbox` for `layer` (time and classes only where they apply).
+    fn core_filter(&self, layer: TileLayer, bbox: geo_types::Rect<f64>) -> Filter {
+        let mut f = Filter {
+            bbox: Some(bbox),
+            ..Filter::default()
+        };
+        if matches!(layer, Layer::Incidents | Layer::Patrols) {
+            f.from = self.from;
+            f.to = self.to;
+        }
+        if layer == Layer::Incidents {
+            f.categories.clone_from(&self.categories);
+            f.statuses.clone_from(&self.statuses);
+        }
+        f
+    }
+}
+
+/// The tile options every rendered tile uses (extent 4096, buffer 64).
+#[must_use]
+pub fn tile_options() -> TileOptions {
+    TileOptions::default()
+}
+
+/// Encodes `layer` in tile `coord` under `filter`; an empty `Vec` is an empty tile.
+pub fn render_tile(
+    core: &Core,
+    layer: TileLayer,
+    coord: TileCoord,
+    filter: &TileFilter,
+) -> Result<Vec<u8>> {
+    let options = tile_options();
+    let mut tile = TileBuilder::new(coord, options)?;
+    let bbox = bounds::buffered_bounds(coord, options);
+    let name = layer.as_str();
+    if layer == Layer::Incidents && !filter.raw && coord.z() < RAW_MIN_ZOOM {
+        cluster::write_clusters(core, &mut tile, name, filter)?;
+        return Ok(tile.finish());
+    }
+    let hits = core.query(layer, &filter.core_filter(layer, bbox))?;
+    let out = tile.layer(name);
+    let d = core.data();
+    match layer {
+        Layer::Admin => features::admin(out, d, &hits),
+        Layer::Grids => features::grids(out, d, &hits),
+        Layer::Cameras => features::cameras(out, d, &hits),
+        Layer::Incidents => features::incidents(out, d, &hits),
+        Layer::Patrols => features::patrols(out, d, &hits),
+        Layer::Workers => features::workers(out, d, &hits),
+        Layer::Centers => features::centers(out, d, &hits),
+    }
+    Ok(tile.finish())
+}
