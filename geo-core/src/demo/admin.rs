@@ -527,3 +527,27 @@ mod tests {
         }
     }
 }
+
+impl Hierarchy {
+    /// A point in grid `gi`: with probability `hot_share` near one of the grid's hotspots
+    /// (spread: the grid's size divided by `spread_div`), otherwise uniform in the grid.
+    /// `None` when the grid cannot be sampled.
+    pub fn sample_in_grid(
+        &self,
+        rng: &mut impl rand::Rng,
+        gi: usize,
+        hot_share: f64,
+        spread_div: f64,
+    ) -> Option<Point<f64>> {
+        let (g, m) = (self.grids.get(gi)?, self.meta.get(gi)?);
+        let sampler = super::geometry::Sampler::new(&g.geometry)?;
+        if rng.random_bool(hot_share) && !m.hotspots.is_empty() {
+            let size = (m.bbox.width() * m.bbox.height()).sqrt();
+            let hot = m.hotspots[rng.random_range(0..m.hotspots.len())];
+            sampler.near(rng, hot, size / spread_div)
+        } else {
+            sampler.uniform(rng, 1_000)
+        }
+    }
+}
+

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use rand::Rng;
 
 use super::admin::Hierarchy;
-use super::geometry::Sampler;
 use super::weighted::Weighted;
 use super::{stream, DemoConfig};
 use crate::codes::CameraId;
@@ -35,20 +34,10 @@ pub fn generate(config: &DemoConfig, h: &Hierarchy) -> Vec<Camera> {
         let Some(gi) = table.draw(&mut rng) else {
             break;
         };
+        let Some(location) = h.sample_in_grid(&mut rng, gi, 0.75, 10.0) else {
+            continue;
+        };
         let (g, m) = (&h.grids[gi], &h.meta[gi]);
-        let Some(sampler) = Sampler::new(&g.geometry) else {
-            continue;
-        };
-        let size = (m.bbox.width() * m.bbox.height()).sqrt();
-        let location = if rng.random_bool(0.75) {
-            let hot = m.hotspots[rng.random_range(0..m.hotspots.len())];
-            sampler.near(&mut rng, hot, size / 10.0)
-        } else {
-            sampler.uniform(&mut rng, 1_000)
-        };
-        let Some(location) = location else {
-            continue;
-        };
         let county = g.code.village().township().county().as_u64();
         let serial = serials.entry(county).or_insert(0);
         *serial += 1;

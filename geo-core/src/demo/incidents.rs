@@ -6,7 +6,6 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::admin::Hierarchy;
-use super::geometry::Sampler;
 use super::weighted::Weighted;
 use super::{names, stream, DemoConfig, WINDOW_END, WINDOW_START};
 use crate::model::{
@@ -55,20 +54,10 @@ pub fn generate(
         let Some(gi) = table.draw(&mut rng) else {
             break;
         };
-        let (g, m) = (&h.grids[gi], &h.meta[gi]);
-        let Some(sampler) = Sampler::new(&g.geometry) else {
+        let Some(location) = h.sample_in_grid(&mut rng, gi, 0.7, 8.0) else {
             continue;
         };
-        let size = (m.bbox.width() * m.bbox.height()).sqrt();
-        let location = if rng.random_bool(0.7) {
-            let hot = m.hotspots[rng.random_range(0..m.hotspots.len())];
-            sampler.near(&mut rng, hot, size / 8.0)
-        } else {
-            sampler.uniform(&mut rng, 1_000)
-        };
-        let Some(location) = location else {
-            continue;
-        };
+        let m = &h.meta[gi];
         let category = Category::ALL[categories.draw(&mut rng).unwrap_or(6)];
         let reported = report_time(&mut rng, &hours, days, category);
         let subs = category.subcategories();
