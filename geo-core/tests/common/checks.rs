@@ -136,11 +136,11 @@ pub fn locate_matches_brute_force(
                     (grid.code, grid.name.as_str(), grid.revision)
                 );
                 let v = grid.code.village();
-                check_unit(ds, loc.village.as_ref(), AdminCode::Village(v));
-                check_unit(ds, loc.township.as_ref(), AdminCode::Township(v.township()));
+                check_unit(ds, loc.village, AdminCode::Village(v));
+                check_unit(ds, loc.township, AdminCode::Township(v.township()));
                 check_unit(
                     ds,
-                    loc.county.as_ref(),
+                    loc.county,
                     AdminCode::Division(v.township().county()),
                 );
                 let ids: Vec<_> = loc.workers.iter().map(|w| &w.id).collect();
