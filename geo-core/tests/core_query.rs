@@ -100,7 +100,7 @@ fn location_serialises_with_codes_and_h3_as_strings() {
         .unwrap();
     let p = geo::InteriorPoint::interior_point(&g.geometry).unwrap();
     let loc = core.locate(p.x(), p.y()).unwrap();
-    let v = serde_json::to_value(&loc).unwrap();
+    let v = serde_json::to_value(loc).unwrap();
     assert_eq!(v["h3_res9"], loc.h3_res9().to_string());
     assert_eq!(
         v["grid"]["code"],

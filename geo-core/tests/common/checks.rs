@@ -145,7 +145,7 @@ pub fn locate_matches_brute_force(
                 );
                 let ids: Vec<_> = loc.workers.iter().map(|w| &w.id).collect();
                 assert_eq!(ids, grid.workers.iter().collect::<Vec<_>>());
-                for w in loc.workers.iter() {
+                for w in loc.workers {
                     let named = ds
                         .workers
                         .iter()

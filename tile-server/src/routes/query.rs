@@ -42,7 +42,7 @@ pub async fn locate(
         None => core.locate(lon, lat)?,
     };
     let mut body =
-        serde_json::to_value(&location).map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::to_value(location).map_err(|e| ApiError::Internal(e.to_string()))?;
     body["lon"] = json!(lon);
     body["lat"] = json!(lat);
     Ok(Json(body))
