@@ -143,7 +143,11 @@ fn location_json_text_is_the_documented_shape() {
     let q = |s: &str| serde_json::to_string(s).unwrap();
     let unit = |code: AdminCode| {
         let a = ds.admin.iter().find(|a| a.code == code).unwrap();
-        format!(r#"{{"code":{},"name":{}}}"#, q(&code.to_string()), q(&a.name))
+        format!(
+            r#"{{"code":{},"name":{}}}"#,
+            q(&code.to_string()),
+            q(&a.name)
+        )
     };
     let mut checked = 0;
     for g in ds.grids.iter().filter(|g| g.valid_to.is_none()).take(50) {
@@ -157,7 +161,11 @@ fn location_json_text_is_the_documented_shape() {
             .workers
             .iter()
             .map(|id| {
-                let name = ds.workers.iter().find(|w| &w.id == id).map_or("", |w| w.name.as_str());
+                let name = ds
+                    .workers
+                    .iter()
+                    .find(|w| &w.id == id)
+                    .map_or("", |w| w.name.as_str());
                 format!(r#"{{"id":{},"name":{}}}"#, q(&id.0), q(name))
             })
             .collect();

@@ -138,11 +138,7 @@ pub fn locate_matches_brute_force(
                 let v = grid.code.village();
                 check_unit(ds, loc.village, AdminCode::Village(v));
                 check_unit(ds, loc.township, AdminCode::Township(v.township()));
-                check_unit(
-                    ds,
-                    loc.county,
-                    AdminCode::Division(v.township().county()),
-                );
+                check_unit(ds, loc.county, AdminCode::Division(v.township().county()));
                 let ids: Vec<_> = loc.workers.iter().map(|w| &w.id).collect();
                 assert_eq!(ids, grid.workers.iter().collect::<Vec<_>>());
                 for w in loc.workers {
