@@ -100,7 +100,7 @@ fn location_serialises_with_codes_and_h3_as_strings() {
         .unwrap();
     let p = geo::InteriorPoint::interior_point(&g.geometry).unwrap();
     let loc = core.locate(p.x(), p.y()).unwrap();
-    let v = serde_json::to_value(&loc).unwrap();
+    let v = serde_json::to_value(loc).unwrap();
     assert_eq!(v["h3_res9"], loc.h3_res9().to_string());
     assert_eq!(
         v["grid"]["code"],
@@ -133,4 +133,56 @@ fn location_serialises_with_codes_and_h3_as_strings() {
     }
     assert_eq!(v["grid"].as_object().unwrap().len(), 3);
     assert_eq!(v["grid"]["revision"], g.revision);
+}
+
+/// The exact JSON text of an answer, built from the dataset (not from the answer's fields).
+#[test]
+fn location_json_text_is_the_documented_shape() {
+    let core = Core::new(fixture::dataset(&Params::small()));
+    let ds = core.data();
+    let q = |s: &str| serde_json::to_string(s).unwrap();
+    let unit = |code: AdminCode| {
+        let a = ds.admin.iter().find(|a| a.code == code).unwrap();
+        format!(
+            r#"{{"code":{},"name":{}}}"#,
+            q(&code.to_string()),
+            q(&a.name)
+        )
+    };
+    let mut checked = 0;
+    for g in ds.grids.iter().filter(|g| g.valid_to.is_none()).take(50) {
+        let p = geo::InteriorPoint::interior_point(&g.geometry).unwrap();
+        // Only points this grid alone covers (shared edges answer the lower index).
+        if core.grid_at(p.x(), p.y()).map(|i| &ds.grids[i]) != Some(g) {
+            continue;
+        }
+        let v = g.code.village();
+        let workers: Vec<String> = g
+            .workers
+            .iter()
+            .map(|id| {
+                let name = ds
+                    .workers
+                    .iter()
+                    .find(|w| &w.id == id)
+                    .map_or("", |w| w.name.as_str());
+                format!(r#"{{"id":{},"name":{}}}"#, q(&id.0), q(name))
+            })
+            .collect();
+        let want = format!(
+            r#"{{"county":{},"township":{},"village":{},"grid":{{"code":{},"name":{},"revision":{}}},"workers":[{}],"h3_res9":{}}}"#,
+            unit(AdminCode::Division(v.township().county())),
+            unit(AdminCode::Township(v.township())),
+            unit(AdminCode::Village(v)),
+            q(&g.code.to_string()),
+            q(&g.name),
+            g.revision,
+            workers.join(","),
+            q(&geo_core::h3::cell_at(p.x(), p.y(), 9).unwrap().to_string()),
+        );
+        let got = serde_json::to_string(&core.locate(p.x(), p.y()).unwrap()).unwrap();
+        assert_eq!(got, want);
+        checked += 1;
+    }
+    assert!(checked > 10, "only {checked} grids checked");
 }

@@ -39,8 +39,8 @@ pub struct Core {
     /// Every revision, for [`Core::locate_at`] and time-filtered queries.
     pub(super) grid_tree_all: RTree<EnvEntry>,
     pub(super) grid_answers: Vec<GridAnswer>,
-    /// The (shared, empty) worker list of an answer outside every grid.
-    pub(super) no_workers: Arc<[WorkerRef]>,
+    /// The empty chain, answered outside every admin unit.
+    pub(super) no_chain: Chain,
     pub(super) grid_current: HashMap<GridCode, u32>,
     pub(super) grid_revisions: HashMap<GridCode, Vec<u32>>,
     pub(super) camera_sphere: SphereIndex,
@@ -209,7 +209,7 @@ impl Core {
             grid_buckets,
             grid_tree_all,
             grid_answers,
-            no_workers: Arc::from(Vec::new()),
+            no_chain: Chain::default(),
             grid_current,
             grid_revisions,
             camera_sphere,

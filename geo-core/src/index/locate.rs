@@ -4,7 +4,7 @@ use geo_types::Coord;
 use h3o::LatLng;
 
 use super::engine::Core;
-use super::location::{Chain, Location};
+use super::location::Location;
 use crate::h3::check_lon_lat;
 use crate::model::UnixTime;
 use crate::{Error, Result};
@@ -22,7 +22,7 @@ impl Core {
     /// and workers (and, on demand, its H3 cell). Outside every grid the chain comes from
     /// admin polygons.
     #[inline]
-    pub fn locate(&self, lon: f64, lat: f64) -> Result<Location> {
+    pub fn locate(&self, lon: f64, lat: f64) -> Result<Location<'_>> {
         let cell = checked_point(lon, lat)?;
         let p = Coord { x: lon, y: lat };
         let grid = self.grid_buckets.first_containing(&self.grid_polys, p);
@@ -31,7 +31,7 @@ impl Core {
 
     /// Where `lon`/`lat` lay at time `t`: as [`Core::locate`], with the grid revision that
     /// was valid at `t` (`valid_from <= t < valid_to`).
-    pub fn locate_at(&self, lon: f64, lat: f64, t: UnixTime) -> Result<Location> {
+    pub fn locate_at(&self, lon: f64, lat: f64, t: UnixTime) -> Result<Location<'_>> {
         let cell = checked_point(lon, lat)?;
         let p = Coord { x: lon, y: lat };
         let grids = &self.data.grids;
@@ -53,7 +53,7 @@ impl Core {
     }
 
     #[inline]
-    fn answer(&self, grid: Option<u32>, p: Coord<f64>, point: LatLng) -> Location {
+    fn answer(&self, grid: Option<u32>, p: Coord<f64>, point: LatLng) -> Location<'_> {
         if let Some(answer) = grid.and_then(|i| self.grid_answers.get(i as usize)) {
             return answer.location(point);
         }
@@ -64,9 +64,6 @@ impl Core {
             .iter()
             .find_map(|b| b.first_containing(&self.admin_polys, p))
             .and_then(|i| self.admin_chains.get(i as usize));
-        match chain {
-            Some(chain) => chain.location(point, &self.no_workers),
-            None => Chain::default().location(point, &self.no_workers),
-        }
+        chain.unwrap_or(&self.no_chain).location(point)
     }
 }

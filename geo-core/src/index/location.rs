@@ -48,25 +48,26 @@ pub struct WorkerRef {
 /// The answer to "where is this point": admin chain, grid, the grid's workers, H3 cell.
 ///
 /// A unit or grid is `None` when the point is in none (or its code is not in the admin layer).
-/// Built from answers prepared once per grid revision: a lookup copies a few shared
-/// pointers, and the H3 cell is computed only when asked for (or serialised).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Location {
+/// It borrows the answer the [`Core`](super::Core) prepared once per grid revision (or per
+/// admin unit outside every grid), so a lookup copies a few pointers and touches no reference
+/// counts; the H3 cell is computed only when asked for (or serialised).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Location<'a> {
     /// County (6-digit code).
-    pub county: Option<UnitRef>,
+    pub county: Option<&'a UnitRef>,
     /// Township (9 digits).
-    pub township: Option<UnitRef>,
+    pub township: Option<&'a UnitRef>,
     /// Village or community (12 digits).
-    pub village: Option<UnitRef>,
+    pub village: Option<&'a UnitRef>,
     /// The grid revision the point lies in.
-    pub grid: Option<GridRef>,
-    /// That grid's workers, lead first (shared by every answer in that grid).
-    pub workers: Arc<[WorkerRef]>,
+    pub grid: Option<&'a GridRef>,
+    /// That grid's workers, lead first.
+    pub workers: &'a [WorkerRef],
     /// The query point, checked finite and in range.
     point: LatLng,
 }
 
-impl Location {
+impl Location<'_> {
     /// The query point's H3 cell at resolution 9.
     #[must_use]
     pub fn h3_res9(&self) -> CellIndex {
@@ -87,7 +88,7 @@ impl Location {
 }
 
 /// The JSON shape of an answer: the fields above, with `h3_res9` as a 15-digit hex string.
-impl Serialize for Location {
+impl Serialize for Location<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         /// Writes a cell as its hex string, without an intermediate `String`.
         struct Hex(CellIndex);
@@ -101,7 +102,7 @@ impl Serialize for Location {
         st.serialize_field("township", &self.township)?;
         st.serialize_field("village", &self.village)?;
         st.serialize_field("grid", &self.grid)?;
-        st.serialize_field("workers", &*self.workers)?;
+        st.serialize_field("workers", self.workers)?;
         st.serialize_field("h3_res9", &Hex(self.h3_res9()))?;
         st.end()
     }
@@ -120,19 +121,19 @@ pub(crate) struct Chain {
 pub(crate) struct GridAnswer {
     pub(crate) chain: Chain,
     pub(crate) grid: GridRef,
-    pub(crate) workers: Arc<[WorkerRef]>,
+    pub(crate) workers: Box<[WorkerRef]>,
 }
 
 impl GridAnswer {
-    /// The full answer for the (checked) query point `point`.
+    /// The full answer for the (checked) query point `point`, borrowing this answer.
     #[inline]
-    pub(crate) fn location(&self, point: LatLng) -> Location {
+    pub(crate) fn location(&self, point: LatLng) -> Location<'_> {
         Location {
-            county: self.chain.county.clone(),
-            township: self.chain.township.clone(),
-            village: self.chain.village.clone(),
-            grid: Some(self.grid.clone()),
-            workers: Arc::clone(&self.workers),
+            county: self.chain.county.as_ref(),
+            township: self.chain.township.as_ref(),
+            village: self.chain.village.as_ref(),
+            grid: Some(&self.grid),
+            workers: &self.workers,
             point,
         }
     }
@@ -140,13 +141,13 @@ impl GridAnswer {
 
 impl Chain {
     /// The answer outside every grid: this chain, no grid, no workers.
-    pub(crate) fn location(&self, point: LatLng, no_workers: &Arc<[WorkerRef]>) -> Location {
+    pub(crate) fn location(&self, point: LatLng) -> Location<'_> {
         Location {
-            county: self.county.clone(),
-            township: self.township.clone(),
-            village: self.village.clone(),
+            county: self.county.as_ref(),
+            township: self.township.as_ref(),
+            village: self.village.as_ref(),
             grid: None,
-            workers: Arc::clone(no_workers),
+            workers: &[],
             point,
         }
     }

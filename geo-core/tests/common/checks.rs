@@ -136,16 +136,12 @@ pub fn locate_matches_brute_force(
                     (grid.code, grid.name.as_str(), grid.revision)
                 );
                 let v = grid.code.village();
-                check_unit(ds, loc.village.as_ref(), AdminCode::Village(v));
-                check_unit(ds, loc.township.as_ref(), AdminCode::Township(v.township()));
-                check_unit(
-                    ds,
-                    loc.county.as_ref(),
-                    AdminCode::Division(v.township().county()),
-                );
+                check_unit(ds, loc.village, AdminCode::Village(v));
+                check_unit(ds, loc.township, AdminCode::Township(v.township()));
+                check_unit(ds, loc.county, AdminCode::Division(v.township().county()));
                 let ids: Vec<_> = loc.workers.iter().map(|w| &w.id).collect();
                 assert_eq!(ids, grid.workers.iter().collect::<Vec<_>>());
-                for w in loc.workers.iter() {
+                for w in loc.workers {
                     let named = ds
                         .workers
                         .iter()

@@ -41,8 +41,7 @@ pub async fn locate(
         Some(at) => core.locate_at(lon, lat, params::time(at)?)?,
         None => core.locate(lon, lat)?,
     };
-    let mut body =
-        serde_json::to_value(&location).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut body = serde_json::to_value(location).map_err(|e| ApiError::Internal(e.to_string()))?;
     body["lon"] = json!(lon);
     body["lat"] = json!(lat);
     Ok(Json(body))
