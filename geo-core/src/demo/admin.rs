@@ -513,21 +513,6 @@ fn kind_zh(k: GridKind) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::allocate;
-
-    #[test]
-    fn allocation_sums_and_is_at_least_one() {
-        let w = [3.0, 1.0, 1.0, 0.5, 2.0];
-        for total in [5, 6, 17, 1000] {
-            let parts = allocate(total, &w);
-            assert_eq!(parts.iter().sum::<usize>(), total);
-            assert!(parts.iter().all(|&p| p >= 1));
-        }
-    }
-}
-
 impl Hierarchy {
     /// A point in grid `gi`: with probability `hot_share` near one of the grid's hotspots
     /// (spread: the grid's size divided by `spread_div`), otherwise uniform in the grid.
@@ -547,6 +532,21 @@ impl Hierarchy {
             sampler.near(rng, hot, size / spread_div)
         } else {
             sampler.uniform(rng, 1_000)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allocate;
+
+    #[test]
+    fn allocation_sums_and_is_at_least_one() {
+        let w = [3.0, 1.0, 1.0, 0.5, 2.0];
+        for total in [5, 6, 17, 1000] {
+            let parts = allocate(total, &w);
+            assert_eq!(parts.iter().sum::<usize>(), total);
+            assert!(parts.iter().all(|&p| p >= 1));
         }
     }
 }
