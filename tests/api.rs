@@ -35,6 +35,7 @@ fn demo_prefecture_end_to_end() {
     nearest_cameras_match_brute_force(&server);
     bad_input_is_a_clear_4xx(&server);
     ogrinfo_reads_every_layer(&store);
+    gdal_oapif_is_a_client(&server, dir.path());
     export_and_reimport(&store, dir.path());
 }
 
@@ -367,4 +368,55 @@ fn ogrinfo_reads_every_layer(store: &std::path::Path) {
             "{layer}: {out}"
         );
     }
+}
+
+/// GDAL's OGC API Features driver (as QGIS uses it) lists the collections and fetches a
+/// bbox with paging; it must get exactly the features our own bbox query matches.
+fn gdal_oapif_is_a_client(server: &Server, dir: &std::path::Path) {
+    let url = format!("OAPIF:{}/", server.base);
+    let out = run("ogrinfo", &["-ro", "-so", &url]);
+    for l in [
+        "admin",
+        "grids",
+        "cameras",
+        "incidents",
+        "patrols",
+        "workers",
+        "centers",
+    ] {
+        assert!(
+            out.contains(&format!(": {l} (title:")),
+            "OAPIF does not list {l}: {out}"
+        );
+    }
+    let out = run("ogrinfo", &["-ro", "-so", &url, "cameras"]);
+    assert!(out.contains("Feature Count: 59000"), "{out}");
+    let (x0, y0, x1, y1) = (109.70, 28.28, 109.76, 28.33);
+    let got = dir.join("oapif.geojson");
+    run(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GeoJSON",
+            got.to_str().unwrap(),
+            &url,
+            "cameras",
+            "-spat",
+            &x0.to_string(),
+            &y0.to_string(),
+            &x1.to_string(),
+            &y1.to_string(),
+        ],
+    );
+    let fc: serde_json::Value = serde_json::from_slice(&std::fs::read(&got).unwrap()).unwrap();
+    let fetched = fc["features"].as_array().unwrap().len() as u64;
+    let want = matched(
+        server,
+        &format!("/collections/cameras/items?limit=1&bbox={x0},{y0},{x1},{y1}"),
+    );
+    assert!(want > 100, "{want}");
+    assert_eq!(
+        fetched, want,
+        "GDAL fetched {fetched} cameras, the API matches {want}"
+    );
 }
