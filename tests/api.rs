@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use onemap_e2e::{haversine_m, run, Server};
+use onemap_e2e::{haversine_m, ogr_feature_count, onemap, run, Server};
 
 fn matched(server: &Server, query: &str) -> u64 {
     server.get(query)["numberMatched"]
@@ -39,88 +39,32 @@ fn demo_prefecture_end_to_end() {
     export_and_reimport(&store, dir.path());
 }
 
-fn ogr_count(path: &std::path::Path, layer: &str) -> String {
-    let out = run("ogrinfo", &["-ro", "-so", path.to_str().unwrap(), layer]);
-    out.lines()
-        .find_map(|l| l.strip_prefix("Feature Count: "))
-        .unwrap_or_else(|| panic!("no count in {out}"))
-        .to_owned()
-}
-
 fn export_and_reimport(store: &std::path::Path, dir: &std::path::Path) {
-    let bin = onemap_e2e::onemap_bin();
-    let bin = bin.to_str().unwrap();
-    let s = store.to_str().unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
     // GeoJSON export of the grids, read by GDAL, imported into a fresh store.
-    let grids = dir.join("grids.geojson");
-    run(
-        bin,
-        &[
-            "export",
-            "grids",
-            "--format",
-            "geojson",
-            "-o",
-            grids.to_str().unwrap(),
-            "--store",
-            s,
-        ],
+    let (grids, fresh) = (path("grids.geojson"), dir.join("fresh.gpkg"));
+    onemap(
+        &["export", "grids", "--format", "geojson", "-o", &grids],
+        store,
     );
-    assert_eq!(ogr_count(&grids, "grids"), "5382");
-    let fresh = dir.join("fresh.gpkg");
-    run(
-        bin,
-        &[
-            "import",
-            "grids",
-            grids.to_str().unwrap(),
-            "--store",
-            fresh.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(ogr_count(&fresh, "grids"), "5382");
+    assert_eq!(ogr_feature_count(grids.as_ref(), "grids"), 5_382);
+    onemap(&["import", "grids", &grids], &fresh);
+    assert_eq!(ogr_feature_count(&fresh, "grids"), 5_382);
     // GeoPackage export of one layer.
-    let cams = dir.join("cameras.gpkg");
-    run(
-        bin,
-        &[
-            "export",
-            "cameras",
-            "--format",
-            "gpkg",
-            "-o",
-            cams.to_str().unwrap(),
-            "--store",
-            s,
-        ],
+    let cams = path("cameras.gpkg");
+    onemap(
+        &["export", "cameras", "--format", "gpkg", "-o", &cams],
+        store,
     );
-    assert_eq!(ogr_count(&cams, "cameras"), "59000");
+    assert_eq!(ogr_feature_count(cams.as_ref(), "cameras"), 59_000);
     // CSV export of the centers, imported back.
-    let centers = dir.join("centers.csv");
-    run(
-        bin,
-        &[
-            "export",
-            "centers",
-            "--format",
-            "csv",
-            "-o",
-            centers.to_str().unwrap(),
-            "--store",
-            s,
-        ],
+    let centers = path("centers.csv");
+    onemap(
+        &["export", "centers", "--format", "csv", "-o", &centers],
+        store,
     );
-    run(
-        bin,
-        &[
-            "import",
-            "centers",
-            centers.to_str().unwrap(),
-            "--store",
-            fresh.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(ogr_count(&fresh, "centers"), "1922");
+    onemap(&["import", "centers", &centers], &fresh);
+    assert_eq!(ogr_feature_count(&fresh, "centers"), 1_922);
 }
 
 fn counts_match_the_spec(server: &Server) {

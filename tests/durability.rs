@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use onemap_e2e::{onemap_bin, run, Server};
+use onemap_e2e::{ogr_feature_count, onemap_bin, Server};
 
 const CAMERA_A: &str = "43310100001320999991";
 const CAMERA_B: &str = "43310100001320999992";
@@ -34,14 +34,6 @@ fn import(store: &Path, layer: &str, file: &Path) -> std::process::Output {
         .arg(store)
         .output()
         .expect("run onemap import")
-}
-
-fn feature_count(store: &Path, layer: &str) -> u64 {
-    let out = run("ogrinfo", &["-ro", "-so", store.to_str().unwrap(), layer]);
-    out.lines()
-        .find_map(|l| l.strip_prefix("Feature Count: "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no feature count in {out}"))
 }
 
 #[test]
@@ -100,7 +92,7 @@ fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
             .contains("209.7"),
         "{report}"
     );
-    assert_eq!(feature_count(&store, "incidents"), 0);
+    assert_eq!(ogr_feature_count(&store, "incidents"), 0);
 
     // kill -9 in the middle of a large import: all or nothing, and the store still opens.
     let big = dir.path().join("big.ndjson");
@@ -131,7 +123,7 @@ fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
         let finished = child.try_wait().unwrap().is_some();
         let _ = child.kill();
         let status = child.wait().unwrap();
-        let count = feature_count(&store, "incidents");
+        let count = ogr_feature_count(&store, "incidents");
         eprintln!("import killed after {delay_ms} ms (had finished: {finished}): {count} incidents in the store");
         assert!(
             count == 0 || count == n,

@@ -142,3 +142,30 @@ pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
     let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
     2.0 * 6_371_008.8 * a.sqrt().asin()
 }
+
+/// The feature count GDAL's `ogrinfo` reports for one layer of a file (or `OAPIF:` URL).
+///
+/// # Panics
+/// When `ogrinfo` fails or prints no count.
+#[must_use]
+pub fn ogr_feature_count(path: &Path, layer: &str) -> u64 {
+    let out = run(
+        "ogrinfo",
+        &["-ro", "-so", path.to_str().expect("utf-8 path"), layer],
+    );
+    out.lines()
+        .find_map(|l| l.strip_prefix("Feature Count: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no feature count in {out}"))
+}
+
+/// Runs `onemap ARGS... --store STORE` and panics with its stderr when it fails.
+///
+/// # Panics
+/// When the command exits non-zero.
+pub fn onemap(args: &[&str], store: &Path) {
+    let bin = onemap_bin();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--store", store.to_str().expect("utf-8 path")]);
+    let _ = run(bin.to_str().expect("utf-8 path"), &all);
+}
