@@ -48,7 +48,22 @@ fn cells_match_python_h3_on_10k_points() {
             )
         })
         .collect();
-    let doc = json!({"points": pts.iter().map(|p| [p.0, p.1]).collect::<Vec<_>>(), "cells": cells});
+    // Hexagon outlines (the heatmap's polygons) at the heatmap's resolutions.
+    let boundaries: BTreeMap<String, Vec<[f64; 2]>> = pts
+        .iter()
+        .take(2_000)
+        .enumerate()
+        .map(|(i, &(x, y))| {
+            let cell = cell_at(x, y, (i % 10) as u8).unwrap();
+            let ring = cell.boundary().iter().map(|v| [v.lng(), v.lat()]).collect();
+            (cell.to_string(), ring)
+        })
+        .collect();
+    let doc = json!({
+        "points": pts.iter().map(|p| [p.0, p.1]).collect::<Vec<_>>(),
+        "cells": cells,
+        "boundaries": boundaries,
+    });
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("h3.json");
     std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();

@@ -82,7 +82,9 @@ mod tests {
             assert!(r.min().y <= ll.lat() && ll.lat() <= r.max().y, "{c}");
         }
         // Every cell around the box's middle whose center is inside is in the cover.
-        let mid = LatLng::new(28.12, 109.65).unwrap().to_cell(Resolution::Seven);
+        let mid = LatLng::new(28.12, 109.65)
+            .unwrap()
+            .to_cell(Resolution::Seven);
         for c in mid.grid_disk::<Vec<_>>(6) {
             let ll = LatLng::from(c);
             let inside = r.min().x < ll.lng()

@@ -24,8 +24,8 @@ mod features;
 pub mod heatmap;
 mod layer;
 
-use crate::index::{Core, Filter};
 use crate::h3::CellFilter;
+use crate::index::{Core, Filter};
 use crate::model::{Category, IncidentStatus, Layer, UnixTime};
 use crate::mvt::TileBuilder;
 use crate::tile::{TileCoord, TileOptions};
