@@ -270,6 +270,16 @@ impl Core {
         lo..hi.max(lo)
     }
 
+    /// Per grid revision, whether it is in the area: the scans below then test a flag
+    /// instead of a code (`NO_GRID` falls past the end: in no area).
+    fn revisions_in(&self, area: Area) -> Vec<bool> {
+        self.data
+            .grids
+            .iter()
+            .map(|g| area.contains(g.code))
+            .collect()
+    }
+
     /// Whether the area names something that exists: a grid with any revision, or an
     /// admin unit in the admin layer.
     fn check_area(&self, area: Area) -> Result<()> {
@@ -309,15 +319,15 @@ impl Core {
         let as_of = f.as_of(now);
         let mut out = AreaStats::default();
 
+        let inside = self.revisions_in(area);
         for i in self.time_slice(f) {
             let g = placement.incidents.get(i).copied().unwrap_or(NO_GRID);
-            let inc = &d.incidents[i];
-            if g != NO_GRID && area.contains(d.grids[g as usize].code) && f.keeps(inc) {
-                out.incidents.add(inc, as_of);
+            if inside.get(g as usize) == Some(&true) && f.keeps(&d.incidents[i]) {
+                out.incidents.add(&d.incidents[i], as_of);
             }
         }
         for (c, &g) in d.cameras.iter().zip(&placement.cameras) {
-            if g != NO_GRID && area.contains(d.grids[g as usize].code) {
+            if inside.get(g as usize) == Some(&true) {
                 out.cameras_total += 1;
                 if c.status == crate::model::CameraStatus::Online {
                     out.cameras_online += 1;
@@ -378,11 +388,11 @@ impl Core {
         let as_of = f.as_of(now);
         // Counts per revision first (cheap, indexable), folded into codes below.
         let mut per_revision = vec![IncidentCounts::default(); d.grids.len()];
+        let inside = self.revisions_in(area);
         for i in self.time_slice(f) {
             let g = placement.incidents.get(i).copied().unwrap_or(NO_GRID);
-            let inc = &d.incidents[i];
-            if g != NO_GRID && area.contains(d.grids[g as usize].code) && f.keeps(inc) {
-                per_revision[g as usize].add(inc, as_of);
+            if inside.get(g as usize) == Some(&true) && f.keeps(&d.incidents[i]) {
+                per_revision[g as usize].add(&d.incidents[i], as_of);
             }
         }
         let mut out: Vec<GridFigures> = self
