@@ -9,7 +9,7 @@
 //! incident in the cell, so the counts of the cells whose center lies in a tile sum, over a
 //! partition of tiles, to the number of matching incidents.
 
-use geo_types::{Geometry, LineString, Polygon};
+use geo_types::{LineString, Polygon};
 use h3o::{CellIndex, LatLng, Resolution};
 
 use super::bounds::buffered_bounds;
@@ -65,7 +65,7 @@ pub(super) fn write_heatmap(core: &Core, tile: &mut TileBuilder, name: &str, fil
         let per_km2 = f64::from(n) / cell.area_km2();
         out.add_feature(
             Some(u64::from(cell)),
-            &Geometry::Polygon(hexagon(cell)),
+            &hexagon(cell),
             &[
                 ("count", Value::UInt(u64::from(n))),
                 ("resolution", Value::UInt(u64::from(u8::from(res)))),
