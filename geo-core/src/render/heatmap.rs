@@ -1,7 +1,7 @@
 //! The incident heatmap: H3 hexagons as polygons, each with the number of incidents in it
 //! that match the filter.
 //!
-//! The resolution follows the zoom so that a tile is 15 to 40 hexagons across
+//! The resolution follows the zoom so that a tile is 10 to 25 hexagons across
 //! ([`heatmap_resolution`]); every cell whose hexagon reaches into the buffered tile and
 //! holds a matching incident is written, clipped to the buffer, with properties `count`,
 //! `resolution` and `per_km2` (count over the cell's area, one colour ramp for every
@@ -18,12 +18,14 @@ use super::TileFilter;
 use crate::index::Core;
 use crate::mvt::{TileBuilder, Value};
 
-/// Heatmap resolution by zoom 0..=12 (resolution 9, the finest kept, from 12 on):
+/// Heatmap resolution by zoom 0..=13 (resolution 9, the finest kept, from 13 on): 10 to 25
+/// hexagons across a tile, 20 to 50 pixels each on a 512-pixel tile at 28°N, fine enough to
+/// read a hot spot and coarse enough to stay a few hundred polygons per tile:
 ///
-/// | zoom | 0-1 | 2 | 3 | 4 | 5-6 | 7 | 8 | 9 | 10-11 | 12+ |
-/// |------|-----|---|---|---|-----|---|---|---|-------|-----|
-/// | res  | 0   | 1 | 2 | 3 | 4   | 5 | 6 | 7 | 8     | 9   |
-const RESOLUTION_BY_ZOOM: [u8; 13] = [0, 0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9];
+/// | zoom | 0 | 1-2 | 3 | 4 | 5-6 | 7 | 8-9 | 10 | 11-12 | 13+ |
+/// |------|---|-----|---|---|-----|---|-----|----|-------|-----|
+/// | res  | 0 | 1   | 2 | 3 | 4   | 5 | 6   | 7  | 8     | 9   |
+const RESOLUTION_BY_ZOOM: [u8; 14] = [0, 1, 1, 2, 3, 4, 4, 5, 6, 6, 7, 8, 8, 9];
 
 /// The heatmap's H3 resolution at zoom `z`.
 #[must_use]
