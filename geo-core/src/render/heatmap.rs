@@ -13,7 +13,7 @@ use geo_types::{LineString, Polygon};
 use h3o::{CellIndex, LatLng, Resolution};
 
 use super::bounds::buffered_bounds;
-use super::cover::{cells_centered_in, grow_km};
+use super::cover::{counted_cells, grow_km};
 use super::TileFilter;
 use crate::index::Core;
 use crate::mvt::{TileBuilder, Value};
@@ -52,18 +52,10 @@ pub(super) fn write_heatmap(core: &Core, tile: &mut TileBuilder, name: &str, fil
     // circumradius is its edge, and edges vary about 2x over the globe.
     let reach = 2.0 * res.edge_length_km();
     let bbox = grow_km(buffered_bounds(proj.coord(), proj.options()), reach);
-    let table = core.incident_cells();
-    let cells_filter = filter.cell_filter();
-    let mut cells = cells_centered_in(bbox, res);
-    cells.sort_unstable();
     let out = tile.layer(name);
     // Hexagons are a few tile units across at their coarsest zoom: keep every vertex.
     out.set_tolerance(0.0);
-    for cell in cells {
-        let n = table.count(cell, &cells_filter);
-        if n == 0 {
-            continue;
-        }
+    for (cell, n) in counted_cells(core, bbox, res, filter) {
         let per_km2 = f64::from(n) / cell.area_km2();
         out.add_feature(
             Some(u64::from(cell)),
