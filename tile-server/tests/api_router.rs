@@ -42,7 +42,7 @@ fn core() -> &'static Core {
 fn router(ready: bool) -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = geo_core::store::gpkg::GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
-    let state = AppState::new(Arc::new(store), None);
+    let state = AppState::new(Arc::new(store), tile_server::Config::default());
     if ready {
         state.set_core(Core::new(dataset().clone()));
     }

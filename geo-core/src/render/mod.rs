@@ -12,14 +12,21 @@
 //! # let _ = bytes;
 //! ```
 //!
-//! Every layer is selected with [`Core::query`] over the tile's lon/lat bounds grown by the
-//! buffer ([`bounds::buffered_bounds`]); the MVT layer carries the layer's name. Incidents
-//! below [`RAW_MIN_ZOOM`] are aggregated into H3 cells ([`cluster`]).
+//! Every data layer is selected with [`Core::query`] over the tile's lon/lat bounds grown by
+//! the buffer ([`bounds::buffered_bounds`]); the MVT layer carries the layer's name.
+//! Incidents below [`RAW_MIN_ZOOM`] are aggregated into H3 cells ([`cluster`]); the
+//! `heatmap` layer is H3 hexagons with filtered counts ([`heatmap`]).
 
 pub mod bounds;
 pub mod cluster;
+pub mod cover;
 mod features;
+pub mod heatmap;
+mod layer;
+pub mod schema;
 
+use crate::codes::AdminLevel;
+use crate::h3::CellFilter;
 use crate::index::{Core, Filter};
 use crate::model::{Category, IncidentStatus, Layer, UnixTime};
 use crate::mvt::TileBuilder;
@@ -27,16 +34,15 @@ use crate::tile::{TileCoord, TileOptions};
 use crate::Result;
 
 pub use cluster::{cluster_resolution, RAW_MIN_ZOOM};
-
-/// The layers served as tiles: the model's layers, under the same names.
-pub type TileLayer = Layer;
+pub use heatmap::heatmap_resolution;
+pub use layer::TileLayer;
 
 /// Which features a tile shows. Empty lists and `None` select everything.
 ///
 /// `categories`, `statuses` and `raw` apply to incidents; `from`/`to` to incidents (report
 /// time, `from <= t < to`) and patrols (tracks overlapping the window). Other layers ignore
 /// the filter; grids always show their current revisions.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TileFilter {
     /// Start of the time window, inclusive.
     pub from: Option<UnixTime>,
@@ -52,7 +58,7 @@ pub struct TileFilter {
 
 impl TileFilter {
     /// The core filter over `bbox` for `layer` (time and classes only where they apply).
-    fn core_filter(&self, layer: TileLayer, bbox: geo_types::Rect<f64>) -> Filter {
+    fn core_filter(&self, layer: Layer, bbox: geo_types::Rect<f64>) -> Filter {
         let mut f = Filter {
             bbox: Some(bbox),
             ..Filter::default()
@@ -67,7 +73,41 @@ impl TileFilter {
         }
         f
     }
+
+    /// The same filter with its lists sorted and deduplicated: equal filters, equal values.
+    #[must_use]
+    pub fn normalized(mut self) -> Self {
+        self.categories.sort_unstable();
+        self.categories.dedup();
+        self.statuses.sort_unstable();
+        self.statuses.dedup();
+        self
+    }
+
+    /// The filter of incident cell counts (clusters and heatmap).
+    fn cell_filter(&self) -> CellFilter {
+        CellFilter::new(self.from, self.to, &self.categories, &self.statuses)
+    }
 }
+
+/// The finest admin level drawn at zoom `z`: counties (and above) from zoom 0, townships
+/// from [`TOWNSHIP_MIN_ZOOM`], villages from [`VILLAGE_MIN_ZOOM`] (a z10 tile over a
+/// prefecture would otherwise carry ~2,000 village outlines no one can read).
+#[must_use]
+pub fn deepest_admin_level(z: u8) -> AdminLevel {
+    if z >= VILLAGE_MIN_ZOOM {
+        AdminLevel::Village
+    } else if z >= TOWNSHIP_MIN_ZOOM {
+        AdminLevel::Township
+    } else {
+        AdminLevel::County
+    }
+}
+
+/// Township outlines are drawn from this zoom on.
+pub const TOWNSHIP_MIN_ZOOM: u8 = 8;
+/// Village outlines are drawn from this zoom on.
+pub const VILLAGE_MIN_ZOOM: u8 = 11;
 
 /// The tile options every rendered tile uses (extent 4096, buffer 64).
 #[must_use]
@@ -78,19 +118,36 @@ pub fn tile_options() -> TileOptions {
 /// Encodes `layer` in tile `coord` under `filter`; an empty `Vec` is an empty tile.
 pub fn render_tile(
     core: &Core,
-    layer: TileLayer,
+    layer: impl Into<TileLayer>,
     coord: TileCoord,
     filter: &TileFilter,
 ) -> Result<Vec<u8>> {
+    let layer = layer.into();
     let options = tile_options();
     let mut tile = TileBuilder::new(coord, options)?;
-    let bbox = bounds::buffered_bounds(coord, options);
     let name = layer.as_str();
-    if layer == Layer::Incidents && !filter.raw && coord.z() < RAW_MIN_ZOOM {
-        cluster::write_clusters(core, &mut tile, name, filter)?;
-        return Ok(tile.finish());
+    let layer = match layer {
+        TileLayer::Heatmap => {
+            heatmap::write_heatmap(core, &mut tile, name, filter);
+            return Ok(tile.finish());
+        }
+        TileLayer::Data(Layer::Incidents) if !filter.raw && coord.z() < RAW_MIN_ZOOM => {
+            cluster::write_clusters(core, &mut tile, name, filter);
+            return Ok(tile.finish());
+        }
+        TileLayer::Data(layer) => layer,
+    };
+    let bbox = bounds::buffered_bounds(coord, options);
+    let mut hits = core.query(layer, &filter.core_filter(layer, bbox))?;
+    if layer == Layer::Admin {
+        let deepest = deepest_admin_level(coord.z());
+        hits.retain(|&i| {
+            core.data()
+                .admin
+                .get(i)
+                .is_some_and(|a| a.level() <= deepest)
+        });
     }
-    let hits = core.query(layer, &filter.core_filter(layer, bbox))?;
     let out = tile.layer(name);
     let d = core.data();
     match layer {

@@ -7,5 +7,6 @@ pub mod ops;
 pub mod query;
 pub mod search;
 pub mod stats;
+pub mod style;
 pub mod summary;
 pub mod tiles;
