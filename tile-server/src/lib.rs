@@ -31,7 +31,6 @@ pub fn app(state: AppState) -> Router {
         .route("/api/locate", get(routes::query::locate))
         .route("/api/nearest/cameras", get(routes::query::nearest_cameras))
         .route("/api/nearest/workers", get(routes::query::nearest_workers))
-        .route("/tiles/{layer}/{z}/{x}/{y}", get(routes::tiles::tile))
         .route("/tiles/{file}", get(routes::style::tile_json))
         .route("/style.json", get(routes::style::style))
         // The web map's query API (summary, drill-down, search, figures, incident panel).
@@ -46,8 +45,11 @@ pub fn app(state: AppState) -> Router {
     if let Some(dir) = state.web_dir() {
         router = router.fallback_service(ServeDir::new(dir));
     }
+    // Tiles come gzipped from the tile cache: no compression layer on their hot path.
+    let tiles = Router::new().route("/tiles/{layer}/{z}/{x}/{y}", get(routes::tiles::tile));
     router
         .layer(CompressionLayer::new())
+        .merge(tiles)
         .layer(CorsLayer::permissive())
         .with_state(state)
 }

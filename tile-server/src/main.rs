@@ -7,6 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// mimalloc: the tile path allocates small buffers per request, glibc's malloc was an
+/// eighth of its CPU time under load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// onemap: a county's, prefecture's or province's governance picture on one map.
 #[derive(Debug, Parser)]
 #[command(name = "onemap", version, about)]

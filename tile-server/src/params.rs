@@ -36,34 +36,38 @@ pub struct IncidentWindow {
 impl IncidentQuery {
     /// Parses and checks the parameters (`from` after `to` is a 400).
     pub fn window(&self) -> Result<IncidentWindow, ApiError> {
-        let from = self.from.as_deref().map(time).transpose()?;
-        let to = self.to.as_deref().map(time).transpose()?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(ApiError::BadRequest(format!(
-                    "from {:?} is after to {:?}",
-                    self.from.as_deref().unwrap_or_default(),
-                    self.to.as_deref().unwrap_or_default()
-                )));
-            }
-        }
-        Ok(IncidentWindow {
-            from,
-            to,
-            categories: self
-                .category
-                .as_deref()
-                .map(categories)
-                .transpose()?
-                .unwrap_or_default(),
-            statuses: self
-                .status
-                .as_deref()
-                .map(statuses)
-                .transpose()?
-                .unwrap_or_default(),
-        })
+        incident_window(
+            self.from.as_deref(),
+            self.to.as_deref(),
+            self.category.as_deref(),
+            self.status.as_deref(),
+        )
     }
+}
+
+/// Parses `from`, `to`, `category` and `status` as [`IncidentQuery::window`] does.
+pub fn incident_window(
+    from: Option<&str>,
+    to: Option<&str>,
+    category: Option<&str>,
+    status: Option<&str>,
+) -> Result<IncidentWindow, ApiError> {
+    let (from_t, to_t) = (from.map(time).transpose()?, to.map(time).transpose()?);
+    if let (Some(f), Some(t)) = (from_t, to_t) {
+        if f > t {
+            return Err(ApiError::BadRequest(format!(
+                "from {:?} is after to {:?}",
+                from.unwrap_or_default(),
+                to.unwrap_or_default()
+            )));
+        }
+    }
+    Ok(IncidentWindow {
+        from: from_t,
+        to: to_t,
+        categories: category.map(categories).transpose()?.unwrap_or_default(),
+        statuses: status.map(statuses).transpose()?.unwrap_or_default(),
+    })
 }
 
 /// Parses an OGC `bbox=minLon,minLat,maxLon,maxLat`.

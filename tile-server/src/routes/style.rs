@@ -10,9 +10,9 @@ use geo_core::render::{schema, TileLayer, TOWNSHIP_MIN_ZOOM, VILLAGE_MIN_ZOOM};
 use geo_core::tile::MAX_ZOOM;
 use serde_json::{json, Map, Value};
 
-use super::tiles::TileQuery;
+use super::tiles::tile_filter;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{base_url, ApiQuery};
+use crate::extract::base_url;
 use crate::state::AppState;
 
 /// The font stack of every label; its glyphs are served at `/fonts/{fontstack}/{range}.pbf`
@@ -76,7 +76,6 @@ pub async fn tile_json(
     State(state): State<AppState>,
     Path(file): Path<String>,
     headers: HeaderMap,
-    ApiQuery(q): ApiQuery<TileQuery>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let name = file.strip_suffix(".json").ok_or_else(|| {
@@ -88,7 +87,7 @@ pub async fn tile_json(
             TileLayer::ALL.map(TileLayer::as_str).join(", ")
         ))
     })?;
-    q.filter()?;
+    tile_filter(raw.as_deref())?;
     let core = state.core()?;
     Ok(Json(tilejson(
         &core,

@@ -15,15 +15,13 @@
 //! rendering runs on the blocking pool: dense low-zoom tiles take milliseconds of CPU.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{RawPathParams, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use geo_core::render::{render_tile, TileFilter, TileLayer};
 use geo_core::tile::TileCoord;
-use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiQuery;
 use crate::params;
 use crate::state::AppState;
 use crate::tile_cache::{CachedTile, TileKey};
@@ -33,38 +31,44 @@ pub const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// How long clients may reuse a tile before revalidating it.
 const CACHE_CONTROL: &str = "public, max-age=60";
 
-/// Query parameters of a tile request.
-#[derive(Debug, Default, Deserialize)]
-pub struct TileQuery {
-    /// Incidents reported (patrols active) in the window, of these classes.
-    #[serde(flatten)]
-    incidents: params::IncidentQuery,
-    /// `1`/`true` for raw incident points at every zoom.
-    raw: Option<String>,
-}
-
-impl TileQuery {
-    /// The render filter these parameters describe.
-    pub fn filter(&self) -> ApiResult<TileFilter> {
-        let raw = match self.raw.as_deref().map(str::trim) {
-            None | Some("" | "0" | "false") => false,
-            Some("1" | "true") => true,
-            Some(other) => {
-                return Err(ApiError::BadRequest(format!(
-                    "raw {other:?} must be 1, true, 0 or false"
-                )))
-            }
-        };
-        let w = self.incidents.window()?;
-        let filter = TileFilter {
-            from: w.from,
-            to: w.to,
-            categories: w.categories,
-            statuses: w.statuses,
-            raw,
-        };
-        Ok(filter)
+/// The render filter of a tile request's query string: `from`, `to` (RFC 3339),
+/// `category`, `status` (comma lists) and `raw` (`1`/`true`: incident points at every zoom).
+/// Other parameters are ignored; a repeated one counts once, the last. Parsed without
+/// copying unless a value is percent-encoded: this runs on every tile request.
+pub fn tile_filter(query: Option<&str>) -> ApiResult<TileFilter> {
+    let (mut from, mut to, mut category, mut status, mut raw) = (None, None, None, None, None);
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match &*k {
+            "from" => from = Some(v),
+            "to" => to = Some(v),
+            "category" => category = Some(v),
+            "status" => status = Some(v),
+            "raw" => raw = Some(v),
+            _ => {}
+        }
     }
+    let raw = match raw.as_deref().map(str::trim) {
+        None | Some("" | "0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "raw {other:?} must be 1, true, 0 or false"
+            )))
+        }
+    };
+    let w = params::incident_window(
+        from.as_deref(),
+        to.as_deref(),
+        category.as_deref(),
+        status.as_deref(),
+    )?;
+    Ok(TileFilter {
+        from: w.from,
+        to: w.to,
+        categories: w.categories,
+        statuses: w.statuses,
+        raw,
+    })
 }
 
 /// Layer and tile address from the path (`{y}` carries the `.mvt` suffix).
@@ -80,9 +84,13 @@ fn parse_path(layer: &str, z: &str, x: &str, y_mvt: &str) -> ApiResult<(TileLaye
             "tile {y_mvt:?} must end in .mvt (e.g. /tiles/{layer}/12/3300/1711.mvt)"
         ))
     })?;
-    let coord: TileCoord = format!("{z}/{x}/{y}")
-        .parse()
-        .map_err(|e: geo_core::tile::TileError| ApiError::BadRequest(e.to_string()))?;
+    let number = |s: &str| {
+        s.parse::<u32>().map_err(|_| {
+            ApiError::BadRequest(format!("tile address {z}/{x}/{y}: {s:?} is not a number"))
+        })
+    };
+    let coord = TileCoord::new(number(z)?, number(x)?, number(y)?)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok((layer, coord))
 }
 
@@ -137,12 +145,20 @@ async fn cached_or_rendered(state: &AppState, key: TileKey) -> ApiResult<CachedT
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`.
 pub async fn tile(
     State(state): State<AppState>,
-    Path((layer, z, x, y)): Path<(String, String, String, String)>,
+    path: RawPathParams,
     headers: HeaderMap,
-    ApiQuery(q): ApiQuery<TileQuery>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    let (layer, coord) = parse_path(&layer, &z, &x, &y)?;
-    let key = TileKey::new(layer, coord, q.filter()?);
+    let mut parts = path.iter().map(|(_, v)| v);
+    let (Some(layer), Some(z), Some(x), Some(y)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ApiError::NotFound(
+            "tiles live at /tiles/{layer}/{z}/{x}/{y}.mvt".into(),
+        ));
+    };
+    let (layer, coord) = parse_path(layer, z, x, y)?;
+    let key = TileKey::new(layer, coord, tile_filter(query.as_deref())?);
     let tile = cached_or_rendered(&state, key).await?;
     let cache = (
         header::CACHE_CONTROL,
