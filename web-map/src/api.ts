@@ -289,7 +289,7 @@ export interface WebConfig {
     tileSize?: number;
     maxzoom?: number;
     attribution?: string;
-  };
+  } | null;
 }
 
 /** Reads config.json if there is one. */

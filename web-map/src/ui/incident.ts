@@ -82,6 +82,8 @@ export class IncidentPanel {
       if (seq !== this.seq) return;
       this.inc = inc;
       this.draw(focusFeatures(inc));
+      // Keep the incident and its cameras in view beside the panel, not under it.
+      this.map.easeTo({ center: [inc.lon, inc.lat], offset: [-(this.el.offsetWidth / 2 + 20), 0], duration: 400 });
     } catch (e) {
       if (seq !== this.seq) return;
       this.error = String(e);
