@@ -100,6 +100,8 @@ export interface Incident {
   id: string;
   category: string;
   subcategory?: string;
+  /** The subcategory's Chinese name, when the server gives it. */
+  subcategory_zh?: string;
   status: string;
   lon: number;
   lat: number;
@@ -215,7 +217,7 @@ export function stats(code: string, f: IncidentFilter, signal?: AbortSignal): Pr
 
 /** Ranking of grids under a unit. */
 export function ranking(
-  parent: string | null,
+  parent: string,
   f: IncidentFilter,
   by: string,
   limit: number,

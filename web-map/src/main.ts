@@ -3,10 +3,10 @@
 // worker); CJK labels are drawn with the browser's local fonts.
 
 import * as maplibregl from "maplibre-gl";
-import type { Map, MapGeoJSONFeature, VectorTileSource } from "maplibre-gl";
+import type { GeoJSONSource, Map, MapGeoJSONFeature, VectorTileSource } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
-import { HttpError, incidentCount, summary, webConfig } from "./api";
+import { adminRoots, HttpError, incidentCount, summary, webConfig } from "./api";
 import { currentLang, learnClasses, onLang, setLang, t } from "./i18n";
 import { buildStyle, FILTERED, heatColor, tileUrl, type Toggle } from "./mapstyle";
 import { state, type View } from "./state";
@@ -249,6 +249,20 @@ async function main(): Promise<void> {
     map.setFilter("selected-line", ["==", ["get", "code"], code.length === 15 ? "" : code]);
     map.setFilter("selected-grid-line", ["==", ["get", "code"], code.length === 15 ? code : ""]);
   });
+
+  // County names at their bbox centres, from the drill-down's roots.
+  adminRoots()
+    .then((r) =>
+      (map.getSource("labels") as GeoJSONSource).setData({
+        type: "FeatureCollection",
+        features: r.children.map((u) => ({
+          type: "Feature",
+          geometry: { type: "Point", coordinates: [(u.bbox[0] + u.bbox[2]) / 2, (u.bbox[1] + u.bbox[3]) / 2] },
+          properties: { name: u.name, code: u.code },
+        })),
+      }),
+    )
+    .catch(() => map.setFilter("admin-label", ["!=", ["get", "level"], "village"]));
 
   await recount();
   window.onemap.ready = true;

@@ -10,7 +10,7 @@ export const FONT = "Noto Sans Regular";
 
 /** Toggleable layers, in panel order; each names the style layers it shows or hides. */
 export const TOGGLES = {
-  admin: ["admin-fill", "admin-line-village", "admin-line-township", "admin-line-county", "admin-label"],
+  admin: ["admin-fill", "admin-line-village", "admin-line-township", "admin-line-county", "admin-label", "county-label"],
   grids: ["grids-fill", "grids-line", "grids-label"],
   heatmap: ["heatmap-fill", "heatmap-line"],
   patrols: ["patrols-line"],
@@ -78,6 +78,8 @@ export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: 
     cameras: vector("cameras", f, 12),
     workers: vector("workers", f, 11),
     focus: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
+    // One label point per county (tile polygons would repeat the name in every tile).
+    labels: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
   };
   const layers: LayerSpecification[] = [
     { id: "background", type: "background", paint: { "background-color": "#eef1f3" } },
@@ -294,7 +296,6 @@ export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: 
       "source-layer": "admin",
       filter: [
         "any",
-        ["all", ["==", ["get", "level"], "county"], ["<", ["zoom"], 10]],
         ["all", ["==", ["get", "level"], "township"], [">=", ["zoom"], 10], ["<", ["zoom"], 12.5]],
         ["all", ["==", ["get", "level"], "village"], [">=", ["zoom"], 12.5]],
       ],
@@ -304,6 +305,14 @@ export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: 
         "text-size": ["match", ["get", "level"], "county", 15, "township", 13, 12],
       },
       paint: { "text-color": "#1b2a4a", "text-halo-color": "#ffffff", "text-halo-width": 1.5 },
+    },
+    {
+      id: "county-label",
+      type: "symbol",
+      source: "labels",
+      maxzoom: 10,
+      layout: { "text-field": ["get", "name"], "text-font": [FONT], "text-size": 16 },
+      paint: { "text-color": "#1b2a4a", "text-halo-color": "#ffffff", "text-halo-width": 2 },
     },
     {
       id: "focus-sectors",

@@ -51,7 +51,8 @@ export class Dashboard {
     const parent = sel ? (sel.level === "grid" ? sel.code.slice(0, 12) : sel.code) : null;
     const [st, rk] = await Promise.allSettled([
       sel ? stats(sel.code, f, abort.signal) : Promise.resolve(null),
-      ranking(parent, f, this.by, 20, abort.signal),
+      // The ranking is of the grids under a unit: none until one is selected.
+      parent ? ranking(parent, f, this.by, 20, abort.signal) : Promise.resolve({ grids: [] }),
     ]);
     if (abort.signal.aborted) return;
     this.loading = false;

@@ -4,7 +4,7 @@
 
 import type { GeoJSONSource, Map } from "maplibre-gl";
 import { incident as fetchIncident, type Incident, type NearCamera } from "../api";
-import { className, dist, onLang, t, when } from "../i18n";
+import { className, currentLang, dist, onLang, t, when } from "../i18n";
 import { CATEGORY_COLORS } from "../mapstyle";
 import { fill, h } from "./dom";
 
@@ -137,7 +137,7 @@ export class IncidentPanel {
         "table",
         { class: "kv" },
         row(t("category"), h("span", {}, h("i", { class: "dot", style: `background:${CATEGORY_COLORS[inc.category] ?? "#868e96"}` }), className(inc.category)), "incident-category"),
-        inc.subcategory ? row(t("subcategory"), inc.subcategory) : null,
+        inc.subcategory ? row(t("subcategory"), currentLang() === "zh" && inc.subcategory_zh ? inc.subcategory_zh : inc.subcategory) : null,
         row(t("status"), className(inc.status), "incident-status"),
         row(t("reportedAt"), when(inc.history[0]?.at)),
         row(t("deadline"), when(inc.deadline)),
