@@ -65,7 +65,7 @@ fn web_map_views_in_chromium() {
     );
     for view in ["onemap", "heatmap", "incident", "dashboard"] {
         let png = artifacts.join(format!("{view}.png"));
-        let len = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+        let len = std::fs::metadata(&png).map_or(0, |m| m.len());
         assert!(
             len > 10_000,
             "screenshot {} missing or blank",
