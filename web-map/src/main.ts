@@ -262,7 +262,11 @@ async function main(): Promise<void> {
         })),
       }),
     )
-    .catch(() => map.setFilter("admin-label", ["!=", ["get", "level"], "village"]));
+    .catch(() => {
+      // No drill-down API: counties are labelled from their tile polygons instead.
+      const f = map.getFilter("admin-label") as unknown[];
+      map.setFilter("admin-label", [...f, ["all", ["==", ["get", "level"], "county"], ["<", ["zoom"], 10]]] as never);
+    });
 
   await recount();
   window.onemap.ready = true;

@@ -237,7 +237,7 @@ export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: 
         "text-size": 11,
         "text-allow-overlap": false,
       },
-      paint: { "text-color": "#ffffff", "text-halo-color": "#c2410c", "text-halo-width": 1 },
+      paint: { "text-color": "#5c1a00", "text-halo-color": "#ffffff", "text-halo-width": 1 },
     },
     {
       id: "incidents-points",
