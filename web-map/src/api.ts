@@ -294,11 +294,22 @@ export interface WebConfig {
   } | null;
 }
 
-/** Reads config.json if there is one. */
+/** The web config: config.json beside index.html, else the basemap that
+ * `onemap serve --basemap URL` puts in /style.json. */
 export async function webConfig(): Promise<WebConfig> {
+  let config: WebConfig = {};
   try {
-    return await getJson<WebConfig>("./config.json");
+    config = await getJson<WebConfig>("./config.json");
   } catch {
-    return {};
+    /* no config.json: defaults */
   }
+  if (config.basemap) return config;
+  try {
+    const style = await getJson<{ sources?: Record<string, { tiles?: string[]; tileSize?: number }> }>("/style.json");
+    const bm = style.sources?.basemap;
+    if (bm?.tiles?.length) config.basemap = { tiles: bm.tiles, tileSize: bm.tileSize };
+  } catch {
+    /* an older server without /style.json */
+  }
+  return config;
 }

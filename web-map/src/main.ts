@@ -94,7 +94,8 @@ async function main(): Promise<void> {
     container: mapEl,
     style: buildStyle(state.filter, config, hex ? "heatmap" : "incidents"),
     bounds: [[w, s], [e, n]],
-    fitBoundsOptions: { padding: 20 },
+    // Room for the time bar at the bottom.
+    fitBoundsOptions: { padding: { top: 20, left: 20, right: 20, bottom: 100 } },
     localIdeographFontFamily: CJK_FONTS,
     attributionControl: false,
     hash: "map",

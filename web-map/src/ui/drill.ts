@@ -13,7 +13,7 @@ export function zoomTo(map: Map, u: { bbox: [number, number, number, number] }):
   if (w === e && s === n) {
     map.flyTo({ center: [w, s], zoom: 16 });
   } else {
-    map.fitBounds([[w, s], [e, n]], { padding: 40, maxZoom: 17, duration: 600 });
+    map.fitBounds([[w, s], [e, n]], { padding: { top: 40, left: 40, right: 40, bottom: 110 }, maxZoom: 17, duration: 600 });
   }
 }
 
