@@ -6,7 +6,7 @@ import * as maplibregl from "maplibre-gl";
 import type { GeoJSONSource, Map, MapGeoJSONFeature, VectorTileSource } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
-import { adminRoots, HttpError, incidentCount, summary, webConfig } from "./api";
+import { adminChildren, adminRoots, HttpError, incidentCount, summary, webConfig } from "./api";
 import { currentLang, learnClasses, onLang, setLang, t } from "./i18n";
 import { buildStyle, FILTERED, heatColor, tileUrl, type Toggle } from "./mapstyle";
 import { state, type View } from "./state";
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
-  if (config.basemap?.attribution) map.addControl(new maplibregl.AttributionControl({ compact: true }));
+  if (config.basemap?.attribution) map.addControl(new maplibregl.AttributionControl({ compact: true }), "top-left");
   if (config.basemap?.pmtiles) {
     const { Protocol } = await import("pmtiles");
     maplibregl.addProtocol("pmtiles", new Protocol().tile);
@@ -253,6 +253,8 @@ async function main(): Promise<void> {
 
   // County names at their bbox centres, from the drill-down's roots.
   adminRoots()
+    // A single root above the counties (the prefecture): label its children.
+    .then((r) => (r.children.length === 1 && r.children[0].level !== "county" ? adminChildren(r.children[0].code) : r))
     .then((r) =>
       (map.getSource("labels") as GeoJSONSource).setData({
         type: "FeatureCollection",

@@ -5,7 +5,17 @@ import type { Map } from "maplibre-gl";
 import { adminChildren, adminRoots, HttpError, type Unit } from "../api";
 import { levelName, onLang, t } from "../i18n";
 import { state } from "../state";
-import { fill, h } from "./dom";
+import { fill, h, s } from "./dom";
+
+/** A small crosshair icon (no icon font: nothing is fetched). */
+function crosshair(): SVGElement {
+  return s(
+    "svg",
+    { width: 14, height: 14, viewBox: "0 0 14 14", fill: "none", stroke: "currentColor", "stroke-width": 1.5 },
+    s("circle", { cx: 7, cy: 7, r: 4 }),
+    s("path", { d: "M7 0v4M7 10v4M0 7h4M10 7h4" }),
+  );
+}
 
 /** Fits the map to a unit's bbox. */
 export function zoomTo(map: Map, u: { bbox: [number, number, number, number] }): void {
@@ -111,8 +121,8 @@ export class DrillPanel {
           h(
             "li",
             { class: sel?.code === u.code ? "on" : "" },
-            h("button", { class: "unit", testid: `drill-${u.code}`, onclick: () => this.open(u) }, h("span", {}, u.name), h("small", {}, `${levelName(u.level)} · ${u.code}`)),
-            h("button", { class: "zoom", title: t("zoomTo"), onclick: () => zoomTo(this.map, u) }, "⌖"),
+            h("button", { class: "unit", testid: `drill-${u.code}`, "data-level": u.level, onclick: () => this.open(u) }, h("span", {}, u.name), h("small", {}, `${levelName(u.level)} · ${u.code}`)),
+            h("button", { class: "zoom", title: t("zoomTo"), "aria-label": t("zoomTo"), onclick: () => zoomTo(this.map, u) }, crosshair()),
           ),
         ),
       ),
