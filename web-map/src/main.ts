@@ -113,6 +113,9 @@ async function main(): Promise<void> {
   await new Promise<void>((res) => map.once("load", () => res()));
 
   const search = new SearchBox(map);
+  search.onPick = (hit) => {
+    if (hit.layer === "cameras") layers.set("cameras", true);
+  };
   header.append(search.el, h("span", { class: "demo" }), langBtn);
   const layers = new LayerPanel(map);
   const drill = new DrillPanel(map);
@@ -212,12 +215,25 @@ async function main(): Promise<void> {
 
   // Clicks: an incident opens its panel; a cluster zooms in; in the dashboard view a grid
   // is selected.
-  const clickable = ["incidents-points", "incidents-clusters", "focus-points"];
+  const clickable = ["incidents-points", "incidents-clusters", "focus-points", "cameras-points", "workers-points"];
   map.on("click", (ev) => {
     const hits: MapGeoJSONFeature[] = map.queryRenderedFeatures(ev.point, { layers: clickable.filter((l) => map.getLayer(l)) });
     const point = hits.find((f) => f.layer.id === "incidents-points");
     if (point && point.id !== undefined) {
       void incident.open(point.id);
+      return;
+    }
+    const thing = hits.find((f) => f.layer.id === "cameras-points" || f.layer.id === "workers-points");
+    if (thing && thing.geometry.type === "Point") {
+      const p = thing.properties;
+      const body =
+        thing.layer.id === "cameras-points"
+          ? h("div", { class: "pop" }, h("b", {}, String(p.name)), h("small", {}, `${t("layerCameras")} · ${String(p.id)}`), h("small", {}, p.status === "online" ? t("online_") : t("offline_")))
+          : h("div", { class: "pop" }, h("b", {}, String(p.name)), h("small", {}, `${t("layerWorkers")} · ${String(p.id)}`));
+      new maplibregl.Popup({ closeButton: true, maxWidth: "260px" })
+        .setLngLat(thing.geometry.coordinates as [number, number])
+        .setDOMContent(body)
+        .addTo(map);
       return;
     }
     const cluster = hits.find((f) => f.layer.id === "incidents-clusters");
@@ -239,7 +255,7 @@ async function main(): Promise<void> {
       }
     }
   });
-  for (const l of ["incidents-points", "incidents-clusters"]) {
+  for (const l of ["incidents-points", "incidents-clusters", "cameras-points", "workers-points"]) {
     map.on("mouseenter", l, () => (map.getCanvas().style.cursor = "pointer"));
     map.on("mouseleave", l, () => (map.getCanvas().style.cursor = ""));
   }

@@ -15,6 +15,9 @@ export class SearchBox {
   private abort: AbortController | null = null;
   private timer: number | null = null;
 
+  /** Called with each picked hit (main turns the cameras layer on for a camera). */
+  onPick: (hit: SearchHit) => void = () => {};
+
   constructor(private readonly map: Map) {
     this.input = h("input", {
       type: "search",
@@ -81,6 +84,7 @@ export class SearchBox {
 
   private pick(hit: SearchHit): void {
     this.hide();
+    this.onPick(hit);
     zoomTo(this.map, hit);
     if (hit.layer === "admin" || hit.layer === "grids") {
       state.select({ code: hit.key, name: hit.name, level: hit.level ?? (hit.layer === "grids" ? "grid" : "county"), bbox: hit.bbox });

@@ -34,6 +34,8 @@ export class TimeBar {
 
   play(): void {
     if (this.timer !== null) return;
+    // At the end of the data, playback starts again from its first day.
+    if (state.windowEnd() > state.dataEnd) state.setWindowStart(state.dataStart);
     this.timer = window.setInterval(() => {
       if (!state.advance()) this.stop();
     }, PLAY_MS);
