@@ -267,29 +267,39 @@ async function main(): Promise<void> {
     map.setFilter("selected-grid-line", ["==", ["get", "code"], code.length === 15 ? code : ""]);
   });
 
-  // County names at their bbox centres, from the drill-down's roots.
-  adminRoots()
-    // A single root above the counties (the prefecture): label its children.
-    .then((r) => (r.children.length === 1 && r.children[0].level !== "county" ? adminChildren(r.children[0].code) : r))
-    .then((r) =>
-      (map.getSource("labels") as GeoJSONSource).setData({
-        type: "FeatureCollection",
-        features: r.children.map((u) => ({
-          type: "Feature",
-          geometry: { type: "Point", coordinates: [(u.bbox[0] + u.bbox[2]) / 2, (u.bbox[1] + u.bbox[3]) / 2] },
-          properties: { name: u.name, code: u.code },
-        })),
-      }),
-    )
-    .catch(() => {
-      // No drill-down API: counties are labelled from their tile polygons instead.
-      const f = map.getFilter("admin-label") as unknown[];
-      map.setFilter("admin-label", [...f, ["all", ["==", ["get", "level"], "county"], ["<", ["zoom"], 10]]] as never);
-    });
+  // County and township names at their bbox centres, from the drill-down API.
+  void labelUnits(map);
 
   await recount();
   window.onemap.ready = true;
   document.body.dataset.ready = "true";
+}
+
+/** Feeds the "labels" source with one point per county and township (8 + 1 requests for
+ * a prefecture); without the drill-down API the tile polygons carry those labels. */
+async function labelUnits(map: Map): Promise<void> {
+  try {
+    let top = (await adminRoots()).children;
+    // A single root above the counties (the prefecture): its children are the counties.
+    if (top.length === 1 && top[0].level !== "county") top = (await adminChildren(top[0].code)).children;
+    const counties = top.filter((u) => u.level === "county");
+    const townships = (await Promise.all(counties.map((c) => adminChildren(c.code)))).flatMap((r) => r.children);
+    (map.getSource("labels") as GeoJSONSource).setData({
+      type: "FeatureCollection",
+      features: [...counties, ...townships].map((u) => ({
+        type: "Feature",
+        geometry: { type: "Point", coordinates: [(u.bbox[0] + u.bbox[2]) / 2, (u.bbox[1] + u.bbox[3]) / 2] },
+        properties: { name: u.name, code: u.code, level: u.level },
+      })),
+    });
+  } catch {
+    const f = map.getFilter("admin-label") as unknown[];
+    map.setFilter("admin-label", [
+      ...f,
+      ["all", ["==", ["get", "level"], "county"], ["<", ["zoom"], 10]],
+      ["all", ["==", ["get", "level"], "township"], [">=", ["zoom"], 10], ["<", ["zoom"], 12.5]],
+    ] as never);
+  }
 }
 
 main().catch((e) => {

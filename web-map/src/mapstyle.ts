@@ -78,7 +78,7 @@ export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: 
     cameras: vector("cameras", f, 12),
     workers: vector("workers", f, 11),
     focus: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
-    // One label point per county (tile polygons would repeat the name in every tile).
+    // One label point per county and township (tile polygons would repeat a name in every tile).
     labels: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
   };
   const layers: LayerSpecification[] = [
@@ -296,7 +296,6 @@ export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: 
       "source-layer": "admin",
       filter: [
         "any",
-        ["all", ["==", ["get", "level"], "township"], [">=", ["zoom"], 10], ["<", ["zoom"], 12.5]],
         ["all", ["==", ["get", "level"], "village"], [">=", ["zoom"], 12.5]],
       ],
       layout: {
@@ -310,8 +309,16 @@ export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: 
       id: "county-label",
       type: "symbol",
       source: "labels",
-      maxzoom: 10,
-      layout: { "text-field": ["get", "name"], "text-font": [FONT], "text-size": 16 },
+      filter: [
+        "any",
+        ["all", ["==", ["get", "level"], "county"], ["<", ["zoom"], 10]],
+        ["all", ["==", ["get", "level"], "township"], [">=", ["zoom"], 10], ["<", ["zoom"], 12.5]],
+      ],
+      layout: {
+        "text-field": ["get", "name"],
+        "text-font": [FONT],
+        "text-size": ["match", ["get", "level"], "county", 16, 13],
+      },
       paint: { "text-color": "#1b2a4a", "text-halo-color": "#ffffff", "text-halo-width": 2 },
     },
     {

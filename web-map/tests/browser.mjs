@@ -111,12 +111,16 @@ await check("one map: county outlines and incident clusters render over the pref
 });
 
 await check("one map: grids, labels (server glyphs + local CJK) render around Jishou", async () => {
+  // The drill-down lists the counties beside the map in the screenshot.
+  const top = page.locator('[data-testid^="drill-"][data-level]').first();
+  if ((await top.getAttribute("data-level")) !== "county") await top.click();
+  await page.waitForSelector('[data-testid^="drill-"][data-level="county"]');
   await jump([109.735, 28.3], 12);
-  const r = await rendered(["grids-line", "admin-line-township", "admin-label", "incidents-clusters"]);
+  const r = await rendered(["grids-line", "admin-line-township", "county-label", "incidents-clusters"]);
   assert(r["grids-line"] > 0, `no grid rendered: ${JSON.stringify(r)}`);
-  assert(r["admin-label"] > 0, `no admin label placed: ${JSON.stringify(r)}`);
+  assert(r["county-label"] > 0, `no township label placed: ${JSON.stringify(r)}`);
   const labels = await page.evaluate(() =>
-    window.onemap.map.queryRenderedFeatures({ layers: ["admin-label"] }).map((f) => f.properties.name),
+    window.onemap.map.queryRenderedFeatures({ layers: ["county-label", "admin-label"] }).map((f) => f.properties.name),
   );
   assert(labels.some((n) => /[\u4e00-\u9fff]/.test(n)), `labels are not Chinese names: ${labels.slice(0, 5)}`);
   const counts = await page.getByTestId("layer-count-grids").textContent();
@@ -182,7 +186,7 @@ await check("heatmap: hexagons render, the time range re-filters tiles and count
   await page.getByTestId("view-heatmap").click();
   await page.evaluate(() => {
     const [w, s, e, n] = window.onemap.state.summary.extent;
-    window.onemap.map.fitBounds([[w, s], [e, n]], { duration: 0 });
+    window.onemap.map.fitBounds([[w, s], [e, n]], { duration: 0, padding: { top: 20, left: 20, right: 20, bottom: 100 } });
   });
   await idle();
   const r = await rendered(["heatmap-fill"]);
