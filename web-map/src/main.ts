@@ -6,8 +6,8 @@ import * as maplibregl from "maplibre-gl";
 import type { GeoJSONSource, Map, MapGeoJSONFeature, VectorTileSource } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
-import { adminChildren, adminRoots, HttpError, incidentCount, summary, webConfig } from "./api";
-import { currentLang, learnClasses, onLang, setLang, t } from "./i18n";
+import { adminChildren, adminRoots, type BBox, HttpError, incidentCount, summary, webConfig } from "./api";
+import { currentLang, learnClasses, num, onLang, setLang, t } from "./i18n";
 import { buildStyle, FILTERED, heatColor, tileUrl, type Toggle } from "./mapstyle";
 import { state, type View } from "./state";
 import "./style.css";
@@ -241,19 +241,45 @@ async function main(): Promise<void> {
       map.easeTo({ center: cluster.geometry.coordinates as [number, number], zoom: Math.min(map.getZoom() + 2, 14.5) });
       return;
     }
-    if (state.view === "dashboard") {
-      const grid = map.queryRenderedFeatures(ev.point, { layers: ["grids-fill"] })[0];
-      if (grid) {
-        const p = grid.properties;
-        const b = new maplibregl.LngLatBounds();
-        const coords = JSON.stringify(grid.geometry).match(/-?\d+\.?\d*,-?\d+\.?\d*/g) ?? [];
-        for (const c of coords) {
-          const [x, y] = c.split(",").map(Number);
-          b.extend([x, y]);
-        }
-        state.select({ code: String(p.code), name: String(p.name), level: "grid", bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] });
-      }
+    const grid = layers.isOn("grids") ? map.queryRenderedFeatures(ev.point, { layers: ["grids-fill"] })[0] : undefined;
+    if (!grid) return;
+    const p = grid.properties;
+    const b = new maplibregl.LngLatBounds();
+    for (const c of JSON.stringify(grid.geometry).match(/-?\d+\.?\d*,-?\d+\.?\d*/g) ?? []) {
+      const [x, y] = c.split(",").map(Number);
+      b.extend([x, y]);
     }
+    const unit = { code: String(p.code), name: String(p.name), level: "grid", bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] as BBox };
+    if (state.view === "dashboard") {
+      state.select(unit);
+      return;
+    }
+    // Elsewhere a grid click names the grid and offers its dashboard.
+    const popup = new maplibregl.Popup({ closeButton: true, maxWidth: "260px" }).setLngLat(ev.lngLat);
+    popup
+      .setDOMContent(
+        h(
+          "div",
+          { class: "pop", testid: "grid-popup" },
+          h("b", {}, unit.name),
+          h("small", {}, `${t("levelGrid")} · ${unit.code}`),
+          h("small", {}, `${t("households")} ${num(Number(p.households))} · ${t("population")} ${num(Number(p.population))} · ${t("workers")} ${num(Number(p.workers))}`),
+          h(
+            "button",
+            {
+              class: "link",
+              testid: "grid-popup-dashboard",
+              onclick: () => {
+                popup.remove();
+                state.select(unit);
+                state.setView("dashboard");
+              },
+            },
+            `${t("dashboard")} ›`,
+          ),
+        ),
+      )
+      .addTo(map);
   });
   for (const l of ["incidents-points", "incidents-clusters", "cameras-points", "workers-points"]) {
     map.on("mouseenter", l, () => (map.getCanvas().style.cursor = "pointer"));

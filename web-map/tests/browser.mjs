@@ -270,7 +270,7 @@ await check("clicking an incident opens its panel with grid, history, cameras an
 });
 
 await check("grid dashboard: a grid's figures, charts and the ranking of grids", async () => {
-  await page.getByTestId("view-dashboard").click();
+  await page.getByTestId("view-onemap").click();
   await jump(JISHOU, 14);
   // A pixel on a grid with no incident or camera under it (those open their own panels).
   const spot = await page.evaluate(() => {
@@ -289,8 +289,10 @@ await check("grid dashboard: a grid's figures, charts and the ranking of grids",
   });
   assert(spot, "no clear grid pixel near the centre at z14");
   const box = await page.locator("#map canvas").boundingBox();
+  // In the one-map view a grid click names the grid and offers its dashboard.
   await page.mouse.click(box.x + spot[0], box.y + spot[1]);
-  await page.waitForFunction(() => window.onemap.state.selected?.level === "grid");
+  await page.getByTestId("grid-popup-dashboard").click();
+  await page.waitForFunction(() => window.onemap.state.view === "dashboard" && window.onemap.state.selected?.level === "grid");
   const dash = page.getByTestId("grid-dashboard");
   await dash.getByTestId("dash-incidents").waitFor();
   assert(/\d/.test((await dash.getByTestId("dash-incidents").textContent()) ?? ""), "no incident total");
