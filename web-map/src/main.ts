@@ -89,6 +89,11 @@ async function main(): Promise<void> {
   status.remove();
   app.append(header, body);
 
+  if (config.basemap?.pmtiles) {
+    // Before the map exists: its style names a pmtiles:// source.
+    const { Protocol } = await import("pmtiles");
+    maplibregl.addProtocol("pmtiles", new Protocol().tile);
+  }
   const [w, s, e, n] = sum.extent;
   const map = new maplibregl.Map({
     container: mapEl,
@@ -106,10 +111,6 @@ async function main(): Promise<void> {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
   if (config.basemap?.attribution) map.addControl(new maplibregl.AttributionControl({ compact: true }), "top-left");
-  if (config.basemap?.pmtiles) {
-    const { Protocol } = await import("pmtiles");
-    maplibregl.addProtocol("pmtiles", new Protocol().tile);
-  }
   await new Promise<void>((res) => map.once("load", () => res()));
 
   const search = new SearchBox(map);
