@@ -7,8 +7,8 @@
 use std::time::Instant;
 
 use geo_core::demo::{generate, DemoConfig};
-use geo_core::index::Core;
 use geo_core::demo::{WINDOW_END, WINDOW_START};
+use geo_core::index::Core;
 use geo_core::model::{Category, IncidentStatus};
 use geo_core::render::{render_tile, TileFilter, TileLayer};
 use geo_core::tile::TileCoord;
@@ -80,7 +80,11 @@ fn render_time_per_layer_and_zoom() {
                 TileLayer::Data(geo_core::model::Layer::Incidents),
                 filtered.clone(),
             ),
-            ("heatmap:window".to_owned(), TileLayer::Heatmap, window.clone()),
+            (
+                "heatmap:window".to_owned(),
+                TileLayer::Heatmap,
+                window.clone(),
+            ),
         ])
     {
         for z in [10, 12, 14, 16] {
