@@ -3,17 +3,20 @@
 // worker); CJK labels are drawn with the browser's local fonts.
 
 import * as maplibregl from "maplibre-gl";
-import type { GeoJSONSource, Map, MapGeoJSONFeature, VectorTileSource } from "maplibre-gl";
+import type { Map, VectorTileSource } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
-import { adminChildren, adminRoots, type BBox, HttpError, incidentCount, summary, webConfig } from "./api";
-import { currentLang, learnClasses, num, onLang, setLang, t } from "./i18n";
-import { buildStyle, FILTERED, heatColor, tileUrl, type Toggle } from "./mapstyle";
+import { HttpError, incidentCount, summary, webConfig } from "./api";
+import { currentLang, learnClasses, onLang, setLang, t } from "./i18n";
+import { buildStyle, FILTERED, tileUrl, type Toggle } from "./mapstyle";
 import { state, type View } from "./state";
 import "./style.css";
+import { installClicks } from "./ui/clicks";
 import { Dashboard } from "./ui/dashboard";
 import { fill, h } from "./ui/dom";
 import { DrillPanel } from "./ui/drill";
+import { installHeatScale } from "./ui/heatscale";
+import { labelUnits } from "./ui/labels";
 import { IncidentPanel } from "./ui/incident";
 import { LayerPanel } from "./ui/layers";
 import { SearchBox } from "./ui/search";
@@ -191,101 +194,8 @@ async function main(): Promise<void> {
     void recount();
   });
 
-  // Heatmap colours follow what is on screen: the ramp spans the visible counts.
-  const rescale = () => {
-    if (!layers.isOn("heatmap")) return;
-    const counts = map
-      .queryRenderedFeatures({ layers: ["heatmap-fill"] })
-      .map((f) => Number(f.properties.count))
-      .filter((c) => c > 0)
-      .sort((a, b) => a - b);
-    if (counts.length === 0) return;
-    const q = (p: number) => counts[Math.min(counts.length - 1, Math.floor(p * counts.length))];
-    const breaks = [counts[0], q(0.5), q(0.75), q(0.9), counts[counts.length - 1]];
-    const key = breaks.join(",");
-    if (map.getLayer("heatmap-fill")?.type === "fill") {
-      if ((map as unknown as { _heatKey?: string })._heatKey === key) return;
-      (map as unknown as { _heatKey?: string })._heatKey = key;
-      map.setPaintProperty("heatmap-fill", "fill-color", heatColor(breaks));
-    } else {
-      map.setPaintProperty("heatmap-fill", "circle-color", heatColor(breaks));
-    }
-    layers.setHeatBreaks(breaks);
-  };
-  map.on("idle", rescale);
-
-  // Clicks: an incident opens its panel; a cluster zooms in; in the dashboard view a grid
-  // is selected.
-  const clickable = ["incidents-points", "incidents-clusters", "focus-points", "cameras-points", "workers-points"];
-  map.on("click", (ev) => {
-    const hits: MapGeoJSONFeature[] = map.queryRenderedFeatures(ev.point, { layers: clickable.filter((l) => map.getLayer(l)) });
-    const point = hits.find((f) => f.layer.id === "incidents-points");
-    if (point && point.id !== undefined) {
-      void incident.open(point.id);
-      return;
-    }
-    const thing = hits.find((f) => f.layer.id === "cameras-points" || f.layer.id === "workers-points");
-    if (thing && thing.geometry.type === "Point") {
-      const p = thing.properties;
-      const body =
-        thing.layer.id === "cameras-points"
-          ? h("div", { class: "pop" }, h("b", {}, String(p.name)), h("small", {}, `${t("layerCameras")} · ${String(p.id)}`), h("small", {}, p.status === "online" ? t("online_") : t("offline_")))
-          : h("div", { class: "pop" }, h("b", {}, String(p.name)), h("small", {}, `${t("layerWorkers")} · ${String(p.id)}`));
-      new maplibregl.Popup({ closeButton: true, maxWidth: "260px" })
-        .setLngLat(thing.geometry.coordinates as [number, number])
-        .setDOMContent(body)
-        .addTo(map);
-      return;
-    }
-    const cluster = hits.find((f) => f.layer.id === "incidents-clusters");
-    if (cluster && cluster.geometry.type === "Point") {
-      map.easeTo({ center: cluster.geometry.coordinates as [number, number], zoom: Math.min(map.getZoom() + 2, 14.5) });
-      return;
-    }
-    const grid = layers.isOn("grids") ? map.queryRenderedFeatures(ev.point, { layers: ["grids-fill"] })[0] : undefined;
-    if (!grid) return;
-    const p = grid.properties;
-    const b = new maplibregl.LngLatBounds();
-    for (const c of JSON.stringify(grid.geometry).match(/-?\d+\.?\d*,-?\d+\.?\d*/g) ?? []) {
-      const [x, y] = c.split(",").map(Number);
-      b.extend([x, y]);
-    }
-    const unit = { code: String(p.code), name: String(p.name), level: "grid", bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] as BBox };
-    if (state.view === "dashboard") {
-      state.select(unit);
-      return;
-    }
-    // Elsewhere a grid click names the grid and offers its dashboard.
-    const popup = new maplibregl.Popup({ closeButton: true, maxWidth: "260px" }).setLngLat(ev.lngLat);
-    popup
-      .setDOMContent(
-        h(
-          "div",
-          { class: "pop", testid: "grid-popup" },
-          h("b", {}, unit.name),
-          h("small", {}, `${t("levelGrid")} · ${unit.code}`),
-          h("small", {}, `${t("households")} ${num(Number(p.households))} · ${t("population")} ${num(Number(p.population))} · ${t("workers")} ${num(Number(p.workers))}`),
-          h(
-            "button",
-            {
-              class: "link",
-              testid: "grid-popup-dashboard",
-              onclick: () => {
-                popup.remove();
-                state.select(unit);
-                state.setView("dashboard");
-              },
-            },
-            `${t("dashboard")} ›`,
-          ),
-        ),
-      )
-      .addTo(map);
-  });
-  for (const l of ["incidents-points", "incidents-clusters", "cameras-points", "workers-points"]) {
-    map.on("mouseenter", l, () => (map.getCanvas().style.cursor = "pointer"));
-    map.on("mouseleave", l, () => (map.getCanvas().style.cursor = ""));
-  }
+  installHeatScale(map, layers);
+  installClicks(map, layers, incident);
 
   // The selected unit is outlined on the map.
   state.on("selection", () => {
@@ -300,33 +210,6 @@ async function main(): Promise<void> {
   await recount();
   window.onemap.ready = true;
   document.body.dataset.ready = "true";
-}
-
-/** Feeds the "labels" source with one point per county and township (8 + 1 requests for
- * a prefecture); without the drill-down API the tile polygons carry those labels. */
-async function labelUnits(map: Map): Promise<void> {
-  try {
-    let top = (await adminRoots()).children;
-    // A single root above the counties (the prefecture): its children are the counties.
-    if (top.length === 1 && top[0].level !== "county") top = (await adminChildren(top[0].code)).children;
-    const counties = top.filter((u) => u.level === "county");
-    const townships = (await Promise.all(counties.map((c) => adminChildren(c.code)))).flatMap((r) => r.children);
-    (map.getSource("labels") as GeoJSONSource).setData({
-      type: "FeatureCollection",
-      features: [...counties, ...townships].map((u) => ({
-        type: "Feature",
-        geometry: { type: "Point", coordinates: [(u.bbox[0] + u.bbox[2]) / 2, (u.bbox[1] + u.bbox[3]) / 2] },
-        properties: { name: u.name, code: u.code, level: u.level },
-      })),
-    });
-  } catch {
-    const f = map.getFilter("admin-label") as unknown[];
-    map.setFilter("admin-label", [
-      ...f,
-      ["all", ["==", ["get", "level"], "county"], ["<", ["zoom"], 10]],
-      ["all", ["==", ["get", "level"], "township"], [">=", ["zoom"], 10], ["<", ["zoom"], 12.5]],
-    ] as never);
-  }
 }
 
 main().catch((e) => {

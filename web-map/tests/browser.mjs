@@ -209,6 +209,9 @@ await check("heatmap: hexagons render, the time range re-filters tiles and count
   assert(after.cells !== before.cells, `heatmap counts unchanged (${before.cells}) after moving the window`);
   const n = Number((after.count ?? "").replace(/[^\d]/g, ""));
   assert(n > 0, `no incident counted in the week window: ${after.count}`);
+  // Closer in, finer hexagons: the screenshot the README shows.
+  await jump([109.72, 28.3], 9.4);
+  assert((await rendered(["heatmap-fill"]))["heatmap-fill"] > 0, "no hexagon rendered at z9.4");
   await shot("heatmap");
 });
 
