@@ -138,37 +138,9 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   return s ? `?${s}` : "";
 }
 
-const FALLBACK_CATEGORIES = ["dispute", "public_security", "fire_hazard", "safety_hazard", "environment", "petition", "other"];
-const FALLBACK_STATUSES = [
-  "reported", "accepted", "filed", "dispatched", "handling", "verifying", "closed", "cancelled", "postponed", "sent_back",
-];
-
-interface Collection {
-  extent?: { spatial?: { bbox?: number[][] }; temporal?: { interval?: Array<Array<string | null>> } };
-}
-
-/** The map's summary; built from /ready and /collections when /api/summary is absent. */
-export async function summary(): Promise<Summary> {
-  try {
-    return await getJson<Summary>("/api/summary");
-  } catch (e) {
-    if (!(e instanceof HttpError) || e.status !== 404) throw e;
-  }
-  const ready = await getJson<{ counts: Record<string, number> }>("/ready");
-  const admin = await getJson<Collection>("/collections/admin");
-  const inc = await getJson<Collection>("/collections/incidents");
-  const bbox = admin.extent?.spatial?.bbox?.[0] ?? [73, 18, 135, 54];
-  const interval = inc.extent?.temporal?.interval?.[0] ?? [];
-  const to = interval[1] ?? new Date().toISOString();
-  const from = interval[0] ?? new Date(Date.parse(to) - 365 * 864e5).toISOString();
-  const named = (ids: string[]) => ids.map((id) => ({ id, zh: "", en: "" }));
-  return {
-    counts: ready.counts,
-    extent: [bbox[0], bbox[1], bbox[2], bbox[3]],
-    incident_time: { from, to },
-    categories: named(FALLBACK_CATEGORIES),
-    statuses: named(FALLBACK_STATUSES),
-  };
+/** The map's summary: layer counts, extent, incident time span, class names. */
+export function summary(): Promise<Summary> {
+  return getJson<Summary>("/api/summary");
 }
 
 /** How many incidents match a filter (OGC API Features numberMatched). */
@@ -226,57 +198,9 @@ export function ranking(
   return getJson(`/api/ranking${qs({ parent, from: f.from, to: f.to, by, limit })}`, signal);
 }
 
-interface IncidentFeature {
-  id: string | number;
-  geometry: { coordinates: [number, number] };
-  properties: Record<string, string | number | null>;
-}
-
-/** An incident with its grid, workers and nearest cameras; assembled from the feature,
- * /api/locate and /api/nearest/* when /api/incidents/{id} is absent. */
-export async function incident(id: string | number): Promise<Incident> {
-  try {
-    return await getJson<Incident>(`/api/incidents/${id}`);
-  } catch (e) {
-    if (!(e instanceof HttpError) || e.status !== 404) throw e;
-  }
-  const f = await getJson<IncidentFeature>(`/collections/incidents/items/${id}`);
-  const [lon, lat] = f.geometry.coordinates;
-  const p = f.properties;
-  const steps = ["reported", "accepted", "filed", "dispatched", "handling", "verifying", "closed", "cancelled", "postponed", "sent_back"];
-  const history = steps
-    .filter((s) => typeof p[`${s}_at`] === "string")
-    .map((s) => ({ step: s, at: String(p[`${s}_at`]) }))
-    .sort((a, b) => a.at.localeCompare(b.at));
-  const [loc, cams, wks] = await Promise.all([
-    getJson<{ grid?: { code: string; name: string }; workers?: NearWorker[] }>(`/api/locate${qs({ lon, lat, at: String(p.reported_at ?? "") })}`),
-    getJson<{ cameras: NearCamera[] }>(`/api/nearest/cameras${qs({ lon, lat, k: 5 })}`),
-    getJson<{ workers: NearWorker[] }>(`/api/nearest/workers${qs({ lon, lat, k: 1 })}`),
-  ]);
-  return {
-    id: String(f.id),
-    category: String(p.category),
-    subcategory: p.subcategory ? String(p.subcategory) : undefined,
-    status: String(p.status),
-    lon,
-    lat,
-    history,
-    deadline: p.deadline ? String(p.deadline) : null,
-    grid: loc.grid ?? null,
-    workers: loc.workers ?? [],
-    cameras: cams.cameras,
-    nearest_worker: wks.workers[0] ?? null,
-  };
-}
-
-/** Where a point falls: admin chain and grid. */
-export function locate(lon: number, lat: number): Promise<{
-  grid?: { code: string; name: string };
-  village?: { code: string; name: string };
-  township?: { code: string; name: string };
-  county?: { code: string; name: string };
-}> {
-  return getJson(`/api/locate${qs({ lon, lat })}`);
+/** An incident with its status history, grid, workers, nearest cameras and worker. */
+export function incident(id: string | number): Promise<Incident> {
+  return getJson<Incident>(`/api/incidents/${encodeURIComponent(String(id))}`);
 }
 
 /** The optional web config (config.json beside index.html): a basemap drawn beneath. */

@@ -63,22 +63,12 @@ async function waitReady(status: HTMLElement): Promise<void> {
   }
 }
 
-/** Does the server have H3 heatmap tiles? (Else the heatmap draws incident clusters.) */
-async function hasHeatmapTiles(): Promise<boolean> {
-  try {
-    const r = await fetch("/tiles/heatmap/0/0/0.mvt");
-    return r.status === 200 || r.status === 204;
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<void> {
   const app = document.getElementById("app") as HTMLElement;
   const status = h("p", { class: "boot" }, t("loading"));
   app.append(status);
   await waitReady(status);
-  const [sum, config, hex] = await Promise.all([summary(), webConfig(), hasHeatmapTiles()]);
+  const [sum, config] = await Promise.all([summary(), webConfig()]);
   learnClasses([...sum.categories, ...sum.statuses].filter((c) => c.zh && c.en));
   state.init(sum);
 
@@ -100,7 +90,7 @@ async function main(): Promise<void> {
   const [w, s, e, n] = sum.extent;
   const map = new maplibregl.Map({
     container: mapEl,
-    style: buildStyle(state.filter, config, hex ? "heatmap" : "incidents"),
+    style: buildStyle(state.filter, config),
     bounds: [[w, s], [e, n]],
     // Room for the time bar at the bottom.
     fitBoundsOptions: { padding: { top: 20, left: 20, right: 20, bottom: 100 } },
@@ -185,8 +175,7 @@ async function main(): Promise<void> {
     const f = state.filter;
     for (const id of FILTERED) {
       const src = map.getSource(id) as VectorTileSource | undefined;
-      const layer = id === "heatmap" && !hex ? "incidents" : id;
-      src?.setTiles([tileUrl(layer, f)]);
+      src?.setTiles([tileUrl(id, f)]);
     }
   };
   state.on("filter", () => {

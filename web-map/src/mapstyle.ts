@@ -67,12 +67,12 @@ export function heatColor(breaks: number[]): ExpressionSpecification {
   return ["interpolate", ["linear"], ["get", "count"], ...stops] as unknown as ExpressionSpecification;
 }
 
-/** Builds the whole style. `heatmapLayer` is the source layer hexagons come from. */
-export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: "heatmap" | "incidents"): StyleSpecification {
+/** Builds the whole style over the current filter and the optional basemap. */
+export function buildStyle(f: IncidentFilter, config: WebConfig): StyleSpecification {
   const sources: Record<string, SourceSpecification> = {
     admin: vector("admin", f),
     grids: vector("grids", f, 9),
-    heatmap: vector(heatmapSource, f),
+    heatmap: vector("heatmap", f),
     patrols: vector("patrols", f, 10),
     incidents: vector("incidents", f),
     cameras: vector("cameras", f, 12),
@@ -100,7 +100,6 @@ export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: 
       layers.push({ id: `basemap-${i}`, type: "raster", source: `basemap-${i}` });
     });
   }
-  const hexLayer = heatmapSource;
   layers.push(
     {
       id: "admin-fill",
@@ -123,28 +122,19 @@ export function buildStyle(f: IncidentFilter, config: WebConfig, heatmapSource: 
     },
     {
       id: "heatmap-fill",
-      type: hexLayer === "heatmap" ? "fill" : "circle",
+      type: "fill",
       source: "heatmap",
-      "source-layer": hexLayer,
+      "source-layer": "heatmap",
       layout: { visibility: "none" },
-      ...(hexLayer === "heatmap"
-        ? { paint: { "fill-color": heatColor([1, 5, 20, 50, 200]), "fill-opacity": 0.72 } }
-        : {
-            filter: ["has", "count"],
-            paint: {
-              "circle-color": heatColor([1, 5, 20, 50, 200]),
-              "circle-radius": ["interpolate", ["linear"], ["zoom"], 6, 4, 13, 14],
-              "circle-opacity": 0.75,
-            },
-          }),
-    } as LayerSpecification,
+      // Rescaled to the counts on screen (ui/heatscale.ts).
+      paint: { "fill-color": heatColor([1, 5, 20, 50, 200]), "fill-opacity": 0.72 },
+    },
     {
       id: "heatmap-line",
       type: "line",
       source: "heatmap",
-      "source-layer": hexLayer,
+      "source-layer": "heatmap",
       layout: { visibility: "none" },
-      filter: ["==", ["geometry-type"], "Polygon"],
       paint: { "line-color": "#ffffff", "line-width": 0.4, "line-opacity": 0.6 },
     },
     {

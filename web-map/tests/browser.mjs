@@ -53,6 +53,10 @@ page.on("request", (r) => {
   if (new URL(u).origin !== origin) foreign.push(u);
   if (u.includes("/tiles/")) tileRequests.push(u);
 });
+const glyphs = [];
+page.on("response", (r) => {
+  if (r.url().includes("/fonts/")) glyphs.push(`${r.status()} ${decodeURIComponent(new URL(r.url()).pathname)}`);
+});
 page.on("pageerror", (e) => pageErrors.push(String(e)));
 page.on("console", (m) => {
   if (m.type() === "error") pageErrors.push(`console: ${m.text()}`);
@@ -116,7 +120,10 @@ await check("one map: grids, labels (server glyphs + local CJK) render around Ji
   if ((await top.getAttribute("data-level")) !== "county") await top.click();
   await page.waitForSelector('[data-testid^="drill-"][data-level="county"]');
   await jump([109.735, 28.3], 12);
-  const r = await rendered(["grids-line", "admin-line-township", "county-label", "incidents-clusters"]);
+  const r = await rendered(["grids-line", "admin-line-township", "county-label", "incidents-clusters", "incidents-cluster-count"]);
+  // Cluster counts are digits: drawn from the glyph PBFs onemap serves.
+  assert(r["incidents-cluster-count"] > 0, `no cluster count label placed: ${JSON.stringify(r)}`);
+  assert(glyphs.some((g) => g.startsWith("200 /fonts/Noto Sans Regular/0-255.pbf")), `glyphs fetched: ${glyphs.join(", ")}`);
   assert(r["grids-line"] > 0, `no grid rendered: ${JSON.stringify(r)}`);
   assert(r["county-label"] > 0, `no township label placed: ${JSON.stringify(r)}`);
   const labels = await page.evaluate(() =>

@@ -22,8 +22,7 @@ export function installHeatScale(map: Map, layers: LayerPanel): void {
     // Setting the same paint again would trigger another render and another idle.
     if (key === drawn) return;
     drawn = key;
-    const fill = map.getLayer("heatmap-fill")?.type === "fill";
-    map.setPaintProperty("heatmap-fill", fill ? "fill-color" : "circle-color", heatColor(breaks));
+    map.setPaintProperty("heatmap-fill", "fill-color", heatColor(breaks));
     layers.setHeatBreaks(breaks);
   });
 }
