@@ -137,7 +137,11 @@ mod tests {
             .with_points_per_patrol(5);
         let mut data = generate(&cfg).unwrap();
         // Half the grids only start mid-window: early incidents there fall outside them.
-        let mid = data.incidents.iter().map(|i| i.occurred_at()).sum::<i64>()
+        let mid = data
+            .incidents
+            .iter()
+            .map(crate::model::Incident::occurred_at)
+            .sum::<i64>()
             / data.incidents.len() as i64;
         for g in data.grids.iter_mut().step_by(2) {
             g.valid_from = mid;

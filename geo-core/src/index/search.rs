@@ -2,6 +2,7 @@
 //! map's search box.
 
 use super::engine::Core;
+use crate::codes::{AdminCode, GridCode};
 use crate::model::Layer;
 
 /// One search result: a feature of a layer.
@@ -21,7 +22,7 @@ const LAYERS: [Layer; 3] = [Layer::Admin, Layer::Grids, Layer::Cameras];
 impl Core {
     /// Up to `limit` features whose code or id starts with `query` (when it is all
     /// digits) or whose name contains it: exact codes first, then shorter names, then
-    /// admin before grids before cameras, then by code. Grids are current revisions.
+    /// admin before grids before cameras, then by code (cameras by position). Grids are current revisions.
     /// A blank query finds nothing.
     #[must_use]
     pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
@@ -29,46 +30,69 @@ impl Core {
         if q.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let digits = q.bytes().all(|b| b.is_ascii_digit());
-        let d = &self.data;
-        // (exact first, name length, layer order, code), hit
-        let mut found: Vec<((bool, usize, usize, String), SearchHit)> = Vec::new();
-        let mut consider = |layer: usize, index: usize, code: &dyn Fn() -> String, name: &str| {
-            let (code_match, exact, key) = if digits {
-                let key = code();
-                (key.starts_with(q), key == q, key)
-            } else {
-                (false, false, String::new())
-            };
-            if code_match || name.contains(q) {
-                let key = if digits { key } else { code() };
-                let hit = SearchHit {
-                    layer: LAYERS[layer],
-                    index,
-                    exact,
-                };
-                found.push(((!exact, name.chars().count(), layer, key), hit));
+        // A code query as a number: a code of `width` digits starts with it when its
+        // leading digits equal it (codes never start with 0, so `q`'s leading zeros
+        // cannot match). No string is built per feature.
+        let number: Option<u128> = if q.bytes().all(|b| b.is_ascii_digit()) && q.len() <= 20 {
+            q.parse().ok()
+        } else {
+            None
+        };
+        let code_match = |value: u128, width: usize| -> (bool, bool) {
+            match number {
+                Some(n) if q.len() <= width => {
+                    let head = value / 10u128.pow((width - q.len()) as u32);
+                    (head == n, head == n && q.len() == width)
+                }
+                _ => (false, false),
             }
         };
+        let d = &self.data;
+        // (exact first, name length, layer order, code or index), hit
+        let mut found: Vec<((bool, usize, usize, u128), SearchHit)> = Vec::new();
+        let mut consider =
+            |layer: usize, index: usize, code: (bool, bool), key: u128, name: &str| {
+                let (prefix, exact) = code;
+                if prefix || name.contains(q) {
+                    let hit = SearchHit {
+                        layer: LAYERS[layer],
+                        index,
+                        exact,
+                    };
+                    found.push(((!exact, name.chars().count(), layer, key), hit));
+                }
+            };
         for (i, a) in d.admin.iter().enumerate() {
             if self.admin_index(a.code) == Some(i) {
-                consider(0, i, &|| a.code.to_string(), &a.name);
+                let width = match a.code {
+                    AdminCode::Division(_) => 6,
+                    AdminCode::Township(_) => 9,
+                    AdminCode::Village(_) => 12,
+                };
+                let value = u128::from(a.code.as_u64());
+                consider(0, i, code_match(value, width), value, &a.name);
             }
         }
         for &i in self.grid_current.values() {
             let g = &d.grids[i as usize];
-            consider(1, i as usize, &|| g.code.to_string(), &g.name);
+            let value = u128::from(g.code.as_u64());
+            let m = code_match(value, GridCode::DIGITS);
+            consider(1, i as usize, m, value, &g.name);
         }
         for (i, c) in d.cameras.iter().enumerate() {
             if self.camera_index(&c.id) == Some(i) {
-                consider(2, i, &|| c.id.as_str().to_owned(), &c.name);
+                // Ids are 20 digits: compare as text, and order equal hits by index.
+                let id = c.id.as_str();
+                let prefix = number.is_some() && id.starts_with(q);
+                let m = (prefix, prefix && id.len() == q.len());
+                consider(2, i, m, i as u128, &c.name);
             }
         }
         if found.len() > limit {
-            found.select_nth_unstable_by(limit - 1, |a, b| a.0.cmp(&b.0));
+            found.select_nth_unstable_by_key(limit - 1, |a| a.0);
             found.truncate(limit);
         }
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        found.sort_unstable_by_key(|a| a.0);
         found.into_iter().map(|(_, hit)| hit).collect()
     }
 }
@@ -120,6 +144,21 @@ mod tests {
             })
             .collect();
         assert!(lens.windows(2).all(|w| w[0] <= w[1]), "{lens:?}");
+        // A grid by a prefix of its code; a leading zero matches no code.
+        let grid = &core.data().grids[7];
+        let code = grid.code.to_string();
+        let hits = core.search(&code[..14], 100);
+        assert!(hits
+            .iter()
+            .any(|h| h.layer == Layer::Grids && core.data().grids[h.index].code == grid.code));
+        assert!(hits.iter().all(|h| h.layer != Layer::Grids
+            || core.data().grids[h.index]
+                .code
+                .to_string()
+                .starts_with(&code[..14])));
+        let hits = core.search(&code, 5);
+        assert!(hits[0].exact && hits[0].layer == Layer::Grids);
+        assert!(core.search(&format!("0{}", &code[..5]), 10).is_empty());
         assert!(core.search("  ", 10).is_empty());
         assert!(core.search("不存在的地名", 10).is_empty());
     }

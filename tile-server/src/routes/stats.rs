@@ -17,48 +17,17 @@ use crate::params;
 use crate::state::AppState;
 
 /// The time window and incident filters of every statistics endpoint.
-#[derive(Debug, Deserialize)]
-pub struct StatsQuery {
-    /// RFC 3339, inclusive.
-    from: Option<String>,
-    /// RFC 3339, exclusive; rates are judged at this instant (or now, if earlier).
-    to: Option<String>,
-    /// Comma list of categories.
-    category: Option<String>,
-    /// Comma list of statuses.
-    status: Option<String>,
-}
+pub type StatsQuery = params::IncidentQuery;
 
-impl StatsQuery {
-    fn filter(&self) -> ApiResult<StatsFilter> {
-        let from = self.from.as_deref().map(params::time).transpose()?;
-        let to = self.to.as_deref().map(params::time).transpose()?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(ApiError::BadRequest(format!(
-                    "from {:?} is after to {:?}",
-                    self.from.as_deref().unwrap_or_default(),
-                    self.to.as_deref().unwrap_or_default()
-                )));
-            }
-        }
-        Ok(StatsFilter {
-            from,
-            to,
-            categories: self
-                .category
-                .as_deref()
-                .map(params::categories)
-                .transpose()?
-                .unwrap_or_default(),
-            statuses: self
-                .status
-                .as_deref()
-                .map(params::statuses)
-                .transpose()?
-                .unwrap_or_default(),
-        })
-    }
+/// The statistics filter of a query.
+fn stats_filter(q: &StatsQuery) -> ApiResult<StatsFilter> {
+    let w = q.window()?;
+    Ok(StatsFilter {
+        from: w.from,
+        to: w.to,
+        categories: w.categories,
+        statuses: w.statuses,
+    })
 }
 
 fn now() -> i64 {
@@ -110,7 +79,7 @@ pub async fn grid_stats(
     let code: GridCode = code
         .parse()
         .map_err(|e| ApiError::from(geo_core::Error::from(e)))?;
-    let filter = q.filter()?;
+    let filter = stats_filter(&q)?;
     let core = state.core()?;
     blocking(core, move |core| {
         let stats = core.area_stats(Area::Grid(code), &filter, now())?;
@@ -129,7 +98,7 @@ pub async fn admin_stats(
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<Value>> {
     let code = admin_code(&code)?;
-    let filter = q.filter()?;
+    let filter = stats_filter(&q)?;
     let core = state.core()?;
     blocking(core, move |core| {
         let stats = core.area_stats(Area::Admin(code), &filter, now())?;
@@ -202,7 +171,7 @@ pub async fn ranking(
             )))
         }
     };
-    let filter = q.stats.filter()?;
+    let filter = stats_filter(&q.stats)?;
     let core = state.core()?;
     blocking(core, move |core| {
         let ranked = core.grid_ranking(parent, &filter, now(), by, ascending)?;
