@@ -187,7 +187,7 @@ export function stats(code: string, f: IncidentFilter, signal?: AbortSignal): Pr
   return getJson<Stats>(`${path}${qs({ from: f.from, to: f.to, category: f.category, status: f.status })}`, signal);
 }
 
-/** Ranking of grids under a unit. */
+/** Ranking of the grids under a unit, under the same filter as the map. */
 export function ranking(
   parent: string,
   f: IncidentFilter,
@@ -195,7 +195,7 @@ export function ranking(
   limit: number,
   signal?: AbortSignal,
 ): Promise<{ grids: RankedGrid[] }> {
-  return getJson(`/api/ranking${qs({ parent, from: f.from, to: f.to, by, limit })}`, signal);
+  return getJson(`/api/ranking${qs({ parent, from: f.from, to: f.to, category: f.category, status: f.status, by, limit })}`, signal);
 }
 
 /** An incident with its status history, grid, workers, nearest cameras and worker. */
