@@ -33,6 +33,15 @@ impl Server {
     /// When the binary cannot start or is not ready within `timeout`.
     #[must_use]
     pub fn start(store: &Path, timeout: Duration) -> Self {
+        Self::start_with(store, &[], timeout)
+    }
+
+    /// Starts `onemap serve --store STORE ARGS...` (e.g. `--web DIR`) like [`Server::start`].
+    ///
+    /// # Panics
+    /// When the binary cannot start or is not ready within `timeout`.
+    #[must_use]
+    pub fn start_with(store: &Path, args: &[&std::ffi::OsStr], timeout: Duration) -> Self {
         let bin = onemap_bin();
         assert!(
             bin.is_file(),
@@ -42,6 +51,7 @@ impl Server {
         let mut child = Command::new(&bin)
             .args(["serve", "--bind", "127.0.0.1:0", "--store"])
             .arg(store)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

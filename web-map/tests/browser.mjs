@@ -1,0 +1,337 @@
+// End-to-end test of the web map in Debian's Chromium, driven by playwright-core (no
+// browser download). Each view must render real features (checked with
+// queryRenderedFeatures), the controls must do what they say, and no request may leave the
+// server's origin. A screenshot of each view goes to $ARTIFACTS.
+//
+// Usage: ONEMAP_URL=http://127.0.0.1:8080 [ARTIFACTS=dir] [CHROMIUM=/usr/bin/chromium] node tests/browser.mjs
+// Prints one line per check and a closing "N passed, N failed"; exits 1 when any failed.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const base = (process.env.ONEMAP_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
+const artifacts = process.env.ARTIFACTS ?? "browser-artifacts";
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+mkdirSync(artifacts, { recursive: true });
+
+const origin = new URL(base).origin;
+const foreign = [];
+const pageErrors = [];
+const tileRequests = [];
+let passed = 0;
+let failed = 0;
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function check(name, f) {
+  const t0 = Date.now();
+  try {
+    await f();
+    passed++;
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  // WebGL through SwiftShader: the machines have no GPU.
+  args: ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--lang=zh-CN"],
+});
+const context = await browser.newContext({ viewport: { width: 1400, height: 860 }, locale: "zh-CN" });
+const page = await context.newPage();
+page.setDefaultTimeout(30_000);
+page.on("request", (r) => {
+  const u = r.url();
+  if (u.startsWith("data:") || u.startsWith("blob:")) return;
+  if (new URL(u).origin !== origin) foreign.push(u);
+  if (u.includes("/tiles/")) tileRequests.push(u);
+});
+const glyphs = [];
+page.on("response", (r) => {
+  if (r.url().includes("/fonts/")) glyphs.push(`${r.status()} ${decodeURIComponent(new URL(r.url()).pathname)}`);
+});
+page.on("pageerror", (e) => pageErrors.push(String(e)));
+page.on("console", (m) => {
+  if (m.type() === "error") pageErrors.push(`console: ${m.text()}`);
+});
+
+/** Waits until the map has loaded everything it asked for and drawn it. */
+async function idle() {
+  await page.waitForFunction(() => window.onemap?.ready === true);
+  await page.evaluate(
+    () =>
+      new Promise((res) => {
+        const m = window.onemap.map;
+        const done = () => setTimeout(res, 50);
+        if (m.loaded() && m.areTilesLoaded() && !m.isMoving()) {
+          m.once("idle", done);
+          m.triggerRepaint();
+        } else {
+          m.once("idle", done);
+        }
+      }),
+  );
+}
+
+/** Rendered features per style layer (ids), as counts. */
+async function rendered(layers) {
+  return page.evaluate((ids) => {
+    const m = window.onemap.map;
+    const out = {};
+    for (const id of ids) out[id] = m.getLayer(id) ? m.queryRenderedFeatures({ layers: [id] }).length : -1;
+    return out;
+  }, layers);
+}
+
+async function jump(center, zoom) {
+  await page.evaluate(([c, z]) => window.onemap.map.jumpTo({ center: c, zoom: z }), [center, zoom]);
+  await idle();
+}
+
+const shot = (name) => page.screenshot({ path: join(artifacts, `${name}.png`) });
+const JISHOU = [109.7385, 28.3116];
+
+await page.goto(`${base}/`);
+await check("page loads with the map and its panels", async () => {
+  await idle();
+  const hasMap = await page.evaluate(() => typeof window.onemap.map.queryRenderedFeatures === "function");
+  assert(hasMap, "window.onemap.map is not a MapLibre map");
+  for (const id of ["layer-toggle-admin", "layer-toggle-incidents", "time-range", "search", "lang-switch"]) {
+    assert((await page.getByTestId(id).count()) === 1, `no control data-testid=${id}`);
+  }
+});
+
+await check("one map: county outlines and incident clusters render over the prefecture", async () => {
+  const r = await rendered(["admin-line-county", "incidents-clusters"]);
+  assert(r["admin-line-county"] > 0, `no county outline rendered: ${JSON.stringify(r)}`);
+  assert(r["incidents-clusters"] > 0, `no incident cluster rendered: ${JSON.stringify(r)}`);
+});
+
+await check("one map: grids, labels (server glyphs + local CJK) render around Jishou", async () => {
+  // The drill-down lists the counties beside the map in the screenshot.
+  const top = page.locator('[data-testid^="drill-"][data-level]').first();
+  if ((await top.getAttribute("data-level")) !== "county") await top.click();
+  await page.waitForSelector('[data-testid^="drill-"][data-level="county"]');
+  await jump([109.735, 28.3], 12);
+  const r = await rendered(["grids-line", "admin-line-township", "county-label", "incidents-clusters", "incidents-cluster-count"]);
+  // Cluster counts are digits: drawn from the glyph PBFs onemap serves.
+  assert(r["incidents-cluster-count"] > 0, `no cluster count label placed: ${JSON.stringify(r)}`);
+  assert(glyphs.some((g) => g.startsWith("200 /fonts/Noto Sans Regular/0-255.pbf")), `glyphs fetched: ${glyphs.join(", ")}`);
+  assert(r["grids-line"] > 0, `no grid rendered: ${JSON.stringify(r)}`);
+  assert(r["county-label"] > 0, `no township label placed: ${JSON.stringify(r)}`);
+  const labels = await page.evaluate(() =>
+    window.onemap.map.queryRenderedFeatures({ layers: ["county-label", "admin-label"] }).map((f) => f.properties.name),
+  );
+  assert(labels.some((n) => /[\u4e00-\u9fff]/.test(n)), `labels are not Chinese names: ${labels.slice(0, 5)}`);
+  const counts = await page.getByTestId("layer-count-grids").textContent();
+  assert(/\d/.test(counts ?? ""), `grid layer shows no count: ${counts}`);
+  await shot("onemap");
+});
+
+await check("layer toggle hides and shows the grids", async () => {
+  await page.getByTestId("layer-toggle-grids").uncheck();
+  await idle();
+  let r = await rendered(["grids-line"]);
+  assert(r["grids-line"] === 0, `grids still rendered after toggling off: ${r["grids-line"]}`);
+  const vis = await page.evaluate(() => window.onemap.map.getLayoutProperty("grids-line", "visibility"));
+  assert(vis === "none", `grids-line visibility ${vis}`);
+  await page.getByTestId("layer-toggle-grids").check();
+  await idle();
+  r = await rendered(["grids-line"]);
+  assert(r["grids-line"] > 0, "grids not rendered after toggling back on");
+});
+
+await check("admin drill-down: county -> township -> village -> grid zooms in each time", async () => {
+  await page.getByTestId("drill-root").click();
+  await jump(JISHOU, 6);
+  let zoomBefore = await page.evaluate(() => window.onemap.map.getZoom());
+  const pick = (level) =>
+    page
+      .waitForFunction((l) => document.querySelector(`[data-testid^="drill-"][data-level="${l}"]`)?.dataset.testid, level)
+      .then((h) => h.jsonValue());
+  // A root above the counties (the prefecture) opens first when there is one.
+  const top = await page.waitForFunction(() => document.querySelector('[data-testid^="drill-"][data-level]')?.dataset.level).then((h) => h.jsonValue());
+  if (top !== "county") await page.getByTestId(await pick(top)).click();
+  for (const level of ["county", "township", "village", "grid"]) {
+    const id = await pick(level);
+    await page.getByTestId(id).click();
+    await page.waitForFunction(() => !window.onemap.map.isMoving());
+    await idle();
+    const z = await page.evaluate(() => window.onemap.map.getZoom());
+    const sel = await page.evaluate(() => window.onemap.state.selected);
+    assert(sel?.code === id.slice(6) && sel.level === level, `selected ${JSON.stringify(sel)}, clicked ${id}`);
+    assert(z > zoomBefore, `zoom went from ${zoomBefore} to ${z} at ${level} ${id}`);
+    zoomBefore = z;
+  }
+  const r = await rendered(["selected-grid-line"]);
+  assert(r["selected-grid-line"] > 0, "the selected grid is not outlined");
+});
+
+await check("search by code and by name finds units and zooms to them", async () => {
+  await jump(JISHOU, 7);
+  await page.getByTestId("search").fill("433101");
+  await page.waitForSelector('[data-testid="search-hit-433101"]');
+  await page.getByTestId("search-hit-433101").click();
+  await page.waitForFunction(() => !window.onemap.map.isMoving());
+  const z = await page.evaluate(() => window.onemap.map.getZoom());
+  assert(z > 8, `zoom ${z} after picking county 433101`);
+  await page.getByTestId("search").fill("吉首");
+  await page.waitForSelector('[data-testid="search-results"] button');
+  const names = await page.locator('[data-testid="search-results"] button').allTextContents();
+  assert(names.some((n) => n.includes("吉首")), `name search found ${names.slice(0, 3)}`);
+  await page.keyboard.press("Escape");
+});
+
+await check("heatmap: hexagons render, the time range re-filters tiles and counts together", async () => {
+  await page.getByTestId("view-heatmap").click();
+  await page.evaluate(() => {
+    const [w, s, e, n] = window.onemap.state.summary.extent;
+    window.onemap.map.fitBounds([[w, s], [e, n]], { duration: 0, padding: { top: 20, left: 20, right: 20, bottom: 100 } });
+  });
+  await idle();
+  const r = await rendered(["heatmap-fill"]);
+  assert(r["heatmap-fill"] > 0, `no heatmap cell rendered: ${JSON.stringify(r)}`);
+  const kinds = await page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures({ layers: ["heatmap-fill"] }).map((f) => f.geometry.type))]);
+  assert(kinds.length === 1 && kinds[0] === "Polygon", `heatmap cells are ${kinds}, not H3 hexagon polygons`);
+  const sum = () => page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ["heatmap-fill"] }).reduce((a, f) => a + Number(f.properties.count), 0));
+  const before = { count: await page.getByTestId("incident-count").textContent(), cells: await sum(), window: await page.getByTestId("time-window").textContent() };
+  await page.getByTestId("time-step-week").click();
+  const slider = page.getByTestId("time-range");
+  const max = Number(await slider.getAttribute("max"));
+  tileRequests.length = 0;
+  await slider.fill(String(Math.floor(max / 2)));
+  await page.waitForFunction((c) => document.querySelector('[data-testid="incident-count"]').textContent !== c && /\d/.test(document.querySelector('[data-testid="incident-count"]').textContent), before.count);
+  await idle();
+  const after = { count: await page.getByTestId("incident-count").textContent(), cells: await sum(), window: await page.getByTestId("time-window").textContent() };
+  assert(after.window !== before.window, `time window label did not move: ${after.window}`);
+  const from = await page.evaluate(() => window.onemap.state.filter.from);
+  assert(tileRequests.some((u) => u.includes(`from=${encodeURIComponent(from)}`)), `no tile requested with from=${from}`);
+  assert(after.cells !== before.cells, `heatmap counts unchanged (${before.cells}) after moving the window`);
+  const n = Number((after.count ?? "").replace(/[^\d]/g, ""));
+  assert(n > 0, `no incident counted in the week window: ${after.count}`);
+  // Closer in, finer hexagons: the screenshot the README shows.
+  await jump([109.72, 28.3], 9.4);
+  assert((await rendered(["heatmap-fill"]))["heatmap-fill"] > 0, "no hexagon rendered at z9.4");
+  await shot("heatmap");
+});
+
+await check("heatmap: a category filter lowers the count and the hexagon totals", async () => {
+  const total = Number(((await page.getByTestId("incident-count").textContent()) ?? "").replace(/[^\d]/g, ""));
+  const sum = () => page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ["heatmap-fill"] }).reduce((a, f) => a + Number(f.properties.count), 0));
+  const cellsBefore = await sum();
+  for (const c of ["public_security", "fire_hazard", "safety_hazard", "environment", "petition", "other"]) {
+    await page.getByTestId(`category-filter-${c}`).uncheck();
+  }
+  await page.waitForFunction((t) => {
+    const v = Number(document.querySelector('[data-testid="incident-count"]').textContent.replace(/[^\d]/g, ""));
+    return v > 0 && v < t;
+  }, total);
+  await idle();
+  const cellsAfter = await sum();
+  assert(cellsAfter < cellsBefore, `hexagon totals ${cellsBefore} -> ${cellsAfter} with only disputes`);
+  await page.getByTestId("category-filter").getByRole("button").click();
+  await idle();
+});
+
+await check("playback advances the time window", async () => {
+  const w0 = await page.getByTestId("time-window").textContent();
+  await page.getByTestId("time-play").click();
+  await page.waitForFunction((w) => document.querySelector('[data-testid="time-window"]').textContent !== w, w0, { timeout: 10_000 });
+  await page.getByTestId("time-play").click();
+});
+
+await check("clicking an incident opens its panel with grid, history, cameras and their sectors", async () => {
+  await page.getByTestId("view-onemap").click();
+  // A month window over the whole data keeps points dense enough to hit.
+  await page.getByTestId("time-step-month").click();
+  await jump(JISHOU, 15.5);
+  const target = await page.evaluate(() => {
+    const m = window.onemap.map;
+    const fs = m.queryRenderedFeatures({ layers: ["incidents-points"] });
+    const f = fs.find((x) => x.id !== undefined);
+    if (!f) return null;
+    const p = m.project(f.geometry.coordinates);
+    return { id: f.id, x: p.x, y: p.y };
+  });
+  assert(target, "no incident point rendered at z15.5 around Jishou");
+  const box = await page.locator("#map canvas").boundingBox();
+  await page.mouse.click(box.x + target.x, box.y + target.y);
+  const panel = page.getByTestId("incident-panel");
+  await page.waitForSelector('[data-testid="incident-panel"][data-state="ready"]');
+  assert(await panel.isVisible(), "incident panel hidden");
+  const cat = await page.getByTestId("incident-category").textContent();
+  assert(cat && cat.trim().length > 0, "no category shown");
+  assert(((await page.getByTestId("incident-grid").textContent()) ?? "").match(/\d{15}/), "no grid code shown");
+  assert((await page.getByTestId("incident-history").locator("li").count()) > 0, "no status history");
+  assert((await page.getByTestId("incident-cameras").locator("li").count()) > 0, "no nearest camera");
+  await idle();
+  const r = await rendered(["focus-sectors", "focus-points"]);
+  assert(r["focus-sectors"] > 0, `no camera sector drawn: ${JSON.stringify(r)}`);
+  assert(r["focus-points"] > 0, `no focus point drawn: ${JSON.stringify(r)}`);
+  await shot("incident");
+  await page.getByTestId("incident-close").click();
+});
+
+await check("grid dashboard: a grid's figures, charts and the ranking of grids", async () => {
+  await page.getByTestId("view-onemap").click();
+  await jump(JISHOU, 14);
+  // A pixel on a grid with no incident or camera under it (those open their own panels).
+  const spot = await page.evaluate(() => {
+    const m = window.onemap.map;
+    const c = m.getCanvas();
+    const w = c.clientWidth, h = c.clientHeight;
+    for (let dy = -100; dy <= 100; dy += 20) {
+      for (let dx = -100; dx <= 100; dx += 20) {
+        const p = [w / 2 + dx, h / 2 + dy];
+        const grid = m.queryRenderedFeatures(p, { layers: ["grids-fill"] }).length > 0;
+        const other = m.queryRenderedFeatures([[p[0] - 8, p[1] - 8], [p[0] + 8, p[1] + 8]], { layers: ["incidents-points", "incidents-clusters", "focus-points"] }).length > 0;
+        if (grid && !other) return p;
+      }
+    }
+    return null;
+  });
+  assert(spot, "no clear grid pixel near the centre at z14");
+  const box = await page.locator("#map canvas").boundingBox();
+  // In the one-map view a grid click names the grid and offers its dashboard.
+  await page.mouse.click(box.x + spot[0], box.y + spot[1]);
+  await page.getByTestId("grid-popup-dashboard").click();
+  await page.waitForFunction(() => window.onemap.state.view === "dashboard" && window.onemap.state.selected?.level === "grid");
+  const dash = page.getByTestId("grid-dashboard");
+  await dash.getByTestId("dash-incidents").waitFor();
+  assert(/\d/.test((await dash.getByTestId("dash-incidents").textContent()) ?? ""), "no incident total");
+  assert((await dash.locator("svg.bars rect").count()) > 0, "no bar chart");
+  assert((await dash.locator("svg.ring").count()) === 2, "no rate rings");
+  await page.waitForSelector('[data-testid="grid-ranking"] li');
+  assert((await page.getByTestId("grid-ranking").locator("li").count()) > 0, "empty ranking");
+  await idle();
+  const r = await rendered(["selected-grid-line"]);
+  assert(r["selected-grid-line"] > 0, "selected grid not outlined");
+  await shot("dashboard");
+});
+
+await check("language switch turns the interface English and back", async () => {
+  const zh = await page.getByTestId("view-onemap").textContent();
+  await page.getByTestId("lang-switch").click();
+  const en = await page.getByTestId("view-onemap").textContent();
+  assert(zh === "一张图" && en === "One map", `tabs read ${zh} / ${en}`);
+  await page.getByTestId("lang-switch").click();
+});
+
+await check("no request left the server's origin", async () => {
+  assert(foreign.length === 0, `requests to other origins: ${foreign.slice(0, 5).join(", ")}`);
+});
+
+await check("no page error", async () => {
+  assert(pageErrors.length === 0, pageErrors.slice(0, 5).join(" | "));
+});
+
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
