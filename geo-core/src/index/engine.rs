@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use geo::BoundingRect;
+use geo::{BoundingRect, MapCoords};
 use geo_types::Point;
 use h3o::CellIndex;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -62,6 +62,8 @@ pub struct Core {
     pub(super) center_by_code: HashMap<AdminCode, u32>,
     /// Incident and camera -> grid revision, built on the first statistics query.
     pub(super) placement: OnceLock<Placement>,
+    /// Admin outlines in Web Mercator metres, built on the first admin tile.
+    pub(super) admin_mercator: OnceLock<Vec<geo_types::MultiPolygon<f64>>>,
 }
 
 /// Point entries for the valid points among `points`.
@@ -231,6 +233,7 @@ impl Core {
             center_tree,
             center_by_code,
             placement: OnceLock::new(),
+            admin_mercator: OnceLock::new(),
         }
     }
 
@@ -334,6 +337,25 @@ impl Core {
     #[must_use]
     pub fn incident_cells(&self) -> &IncidentCells {
         &self.incident_by_cell
+    }
+
+    /// Admin outlines projected to Web Mercator (EPSG:3857) metres, in `data().admin`
+    /// order: county outlines carry thousands of vertices, and projecting them once
+    /// instead of per tile takes most of the cost out of an admin tile.
+    #[must_use]
+    pub fn admin_mercator(&self) -> &[geo_types::MultiPolygon<f64>] {
+        self.admin_mercator.get_or_init(|| {
+            self.data
+                .admin
+                .iter()
+                .map(|a| {
+                    a.geometry.map_coords(|c| {
+                        let (x, y) = crate::tile::lonlat_to_mercator(c.x, c.y);
+                        geo_types::coord! { x: x, y: y }
+                    })
+                })
+                .collect()
+        })
     }
 
     /// Approximate heap bytes held by the indexes (not the dataset), for RAM budgets.

@@ -4,6 +4,8 @@
 //! index into `Core::data()` otherwise. Codes are strings (they overflow nothing and keep
 //! leading digits readable), names and classes are strings, counts are integers.
 
+use geo_types::MultiPolygon;
+
 use crate::model::{CameraStatus, Dataset, PtzType};
 use crate::mvt::{LayerBuilder, Value};
 
@@ -12,15 +14,23 @@ fn fid(i: usize) -> Option<u64> {
     u64::try_from(i).ok()
 }
 
-/// Admin units of every level, with a `level` property.
-pub(super) fn admin(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+/// Admin units of every level, with a `level` property (`mercator`: their outlines
+/// pre-projected, in `d.admin` order).
+pub(super) fn admin(
+    out: &mut LayerBuilder,
+    d: &Dataset,
+    mercator: &[MultiPolygon<f64>],
+    hits: &[usize],
+) {
     for &i in hits {
-        let Some(a) = d.admin.get(i) else { continue };
+        let (Some(a), Some(outline)) = (d.admin.get(i), mercator.get(i)) else {
+            continue;
+        };
         let code = a.code.to_string();
         let parent = a.parent.map(|p| p.to_string()).unwrap_or_default();
-        out.add_feature(
+        out.add_feature_mercator(
             fid(i),
-            &a.geometry,
+            outline,
             &[
                 ("code", Value::String(&code)),
                 ("name", Value::String(&a.name)),

@@ -152,7 +152,7 @@ pub fn render_tile(
     let out = tile.layer(name);
     let d = core.data();
     match layer {
-        Layer::Admin => features::admin(out, d, &hits),
+        Layer::Admin => features::admin(out, d, core.admin_mercator(), &hits),
         Layer::Grids => features::grids(out, d, &hits),
         Layer::Cameras => features::cameras(out, d, &hits),
         Layer::Incidents => features::incidents(out, d, &hits),
