@@ -53,9 +53,9 @@ async fn tile(
 
 #[allow(clippy::print_stdout)]
 async fn run(file: PathBuf, bind: String) -> anyhow::Result<()> {
-    let bytes = tokio::fs::read(&file).await.map_err(|e| {
-        anyhow::anyhow!("cannot read the tile {}: {e}", file.display())
-    })?;
+    let bytes = tokio::fs::read(&file)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the tile {}: {e}", file.display()))?;
     let etag = HeaderValue::from_str(&tile_server::routes::tiles::etag(&bytes))?;
     let state = Tile {
         bytes: Bytes::from(bytes),
