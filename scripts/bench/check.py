@@ -5,8 +5,8 @@ size per kind), warms the cached servers, and picks the bare-axum tile.
   check.py LISTS_DIR OUT_TSV name=URL [name=URL ...]
 
 Writes OUT_TSV: server, kind, tiles, 200, 204, other statuses, mean bytes of 200s, slowest
-ms. Prints the path and size of the list's median non-empty onemap tile (the bare peer's
-bytes) as the last line: `median <path> <bytes>`.
+ms. Prints the path and size of the median non-empty onemap tile of the default-policy
+kinds (the bare peer's bytes) as the last line: `median <path> <bytes>`.
 """
 
 import http.client
@@ -74,7 +74,9 @@ def main():
                 round(sum(g[1] for g in ok) / len(ok)) if ok else 0,
                 round(max(g[2] for g in got), 1))))
         if col == 1 and median is None:
-            sized = sorted((res[p][1], p) for p in paths if res[p][0] == 200)
+            # What a map client asks by default: every kind but the forced raw incidents.
+            default = {r[1] for r in rows if not r[0].endswith("_raw")}
+            sized = sorted((res[p][1], p) for p in default if res[p][0] == 200)
             if sized:
                 median = sized[len(sized) // 2]
     with open(out_tsv, "w") as f:

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Markdown tables of scripts/bench-tiles from its raw figures.
 
-  report.py RAW_TSV CHECK_TSV CACHE_FLAG "median PATH BYTES"
+  report.py RAW_TSV CPU_TSV CHECK_TSV CACHE_FLAG "median PATH BYTES"
 
 RAW_TSV lines (cycle.lua): scale, connections, mode, line, server, requests, seconds,
 tiles/s, p50, p90, p99, max (ms), socket errors, non-2xx/3xx answers.
+CPU_TSV lines (bench-tiles): the same five keys, the server's CPU seconds during the run
+(Martin: with its PostgreSQL backends), the 1-minute load average at the end.
 """
 
 import os
@@ -27,7 +29,13 @@ LABEL = {
 }
 
 
-def load(path):
+def load(path, cpu_path):
+    cpu = {}
+    with open(cpu_path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) >= 7:
+                cpu[(int(p[1]), p[2], p[3], p[4])] = (float(p[5]), float(p[6]))
     runs = {}
     with open(path) as f:
         for line in f:
@@ -35,9 +43,12 @@ def load(path):
             if len(p) < 14:
                 continue
             scale, conc, mode, name, server = p[:5]
-            runs[(int(conc), mode, name, server)] = {
+            key = (int(conc), mode, name, server)
+            cpu_s, load_avg = cpu.get(key, (0.0, 0.0))
+            runs[key] = {
                 "scale": scale, "n": int(p[5]), "rps": float(p[7]), "p50": float(p[8]),
-                "p99": float(p[10]), "max": float(p[11]), "err": int(p[12]) + int(p[13])}
+                "p99": float(p[10]), "max": float(p[11]), "err": int(p[12]) + int(p[13]),
+                "per_cpu": int(p[5]) / cpu_s if cpu_s > 0 else 0.0, "load": load_avg}
     return runs
 
 
@@ -47,28 +58,42 @@ def fmt_ms(v):
 
 def cell(r):
     if r is None:
-        return "-", "-", "-"
+        return "-", "-", "-", "-"
+    per_cpu = f"{r['per_cpu']:.0f}" if r["per_cpu"] else "-"
     if r["err"]:
-        return f"{r['rps']:.0f} ({r['err']} errors)", fmt_ms(r["p50"]), fmt_ms(r["p99"])
-    return f"{r['rps']:.0f}", fmt_ms(r["p50"]), fmt_ms(r["p99"])
+        return (f"{r['rps']:.0f} ({r['err']} errors)", fmt_ms(r["p50"]), fmt_ms(r["p99"]),
+                per_cpu)
+    return f"{r['rps']:.0f}", fmt_ms(r["p50"]), fmt_ms(r["p99"]), per_cpu
+
+
+def ratio(a, b, key):
+    """a/b on `key` as "12.3x", or "-" when either side is missing or failed."""
+    if not a or not b or a["err"] or b["err"] or not a[key] or not b[key]:
+        return "-"
+    return f"{a[key] / b[key]:.1f}x"
 
 
 def main():
-    raw, check, cache_flag, median = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]
-    runs = load(raw)
+    raw, cpu_path, check, median = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[5]
+    cache_flag = sys.argv[4] == "1"
+    runs = load(raw, cpu_path)
     if not runs:
         sys.exit("report: no figures")
     scale = next(iter(runs.values()))["scale"]
     martin = any(k[3] == "martin" for k in runs)
-    load1, load5, _ = os.getloadavg()
+    loads = [r["load"] for r in runs.values() if r["load"]]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"# Tiles side by side: {scale} demo, {now}, load average at the end "
-          f"{load1:.1f} / {load5:.1f} (1 / 5 min)\n")
+    print(f"# Tiles side by side: {scale} demo, {now}\n")
+    if loads:
+        print(f"1-minute load average over the runs: {min(loads):.1f} to {max(loads):.1f} "
+              f"(median {sorted(loads)[len(loads) // 2]:.1f}) on 2 cores.\n")
     if not cache_flag:
         print("onemap had no tile cache in this build (`--tile-cache-mb` missing): its "
               "'cached' figures are the uncached server again.\n")
-    print("Per line: tiles/s, p50 and p99 latency in ms as wrk measured them; ratio = "
-          "onemap tiles/s / Martin tiles/s. Martin serves raw incident points at every "
+    print("Per line: tiles/s, p50 and p99 latency in ms as wrk measured them, and tiles per "
+          "CPU-second of the server (Martin: Martin plus its PostgreSQL backends), the "
+          "steadier figure when other work shares the cores. Ratios are onemap / Martin, "
+          "on tiles/s and on tiles per CPU-s. Martin serves raw incident points at every "
           "zoom, so its raw figure stands on the onemap-policy lines too.\n")
 
     for conc in sorted({k[0] for k in runs}):
@@ -77,11 +102,12 @@ def main():
                 continue
             print(f"## {conc} connection{'s' if conc > 1 else ''}, {mode}\n")
             if martin:
-                print("| line | onemap tiles/s | p50 | p99 | Martin tiles/s | p50 | p99 | ratio |")
-                print("|---|---|---|---|---|---|---|---|")
+                print("| line | onemap tiles/s | p50 | p99 | per CPU-s "
+                      "| Martin tiles/s | p50 | p99 | per CPU-s | ratio | ratio per CPU-s |")
+                print("|---|---|---|---|---|---|---|---|---|---|---|")
             else:
-                print("| line | onemap tiles/s | p50 | p99 | requests |")
-                print("|---|---|---|---|---|")
+                print("| line | onemap tiles/s | p50 | p99 | per CPU-s | requests |")
+                print("|---|---|---|---|---|---|")
             for line in LINES:
                 o = runs.get((conc, mode, line, "onemap"))
                 if o is None:
@@ -89,10 +115,9 @@ def main():
                 label = LABEL.get(line, line)
                 if martin:
                     m = runs.get((conc, mode, MARTIN_LINE.get(line, line), "martin"))
-                    ratio = (f"{o['rps'] / m['rps']:.1f}x"
-                             if m and m["rps"] > 0 and not o["err"] else "-")
                     print(f"| {label} | " + " | ".join(cell(o)) + " | "
-                          + " | ".join(cell(m)) + f" | {ratio} |")
+                          + " | ".join(cell(m))
+                          + f" | {ratio(o, m, 'rps')} | {ratio(o, m, 'per_cpu')} |")
                 else:
                     print(f"| {label} | " + " | ".join(cell(o)) + f" | {o['n']} |")
             print()
@@ -106,13 +131,17 @@ def main():
                   "onemap tile), requested over and over from onemap's cached server and "
                   "from `tile-server/examples/bare_tile.rs` serving the same bytes from "
                   "memory (no middleware). Target: onemap >= 80% of bare.\n")
-        print("| connections | onemap cached tiles/s | p99 | bare axum tiles/s | p99 | onemap / bare |")
-        print("|---|---|---|---|---|---|")
+        print("| connections | onemap cached tiles/s | p99 | per CPU-s | bare axum tiles/s "
+              "| p99 | per CPU-s | onemap / bare | per CPU-s |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for conc, b in sorted(bare.items()):
             o = runs.get((conc, "cached", "one_tile", "onemap"))
             if o:
-                print(f"| {conc} | {o['rps']:.0f} | {fmt_ms(o['p99'])} | {b['rps']:.0f} | "
-                      f"{fmt_ms(b['p99'])} | {100 * o['rps'] / b['rps']:.0f}% |")
+                share = (f"{100 * o['per_cpu'] / b['per_cpu']:.0f}%"
+                         if o["per_cpu"] and b["per_cpu"] else "-")
+                print(f"| {conc} | {o['rps']:.0f} | {fmt_ms(o['p99'])} | {o['per_cpu']:.0f} | "
+                      f"{b['rps']:.0f} | {fmt_ms(b['p99'])} | {b['per_cpu']:.0f} | "
+                      f"{100 * o['rps'] / b['rps']:.0f}% | {share} |")
         print()
 
     print("## Against SPEC 12\n")
@@ -139,6 +168,7 @@ def main():
                 if o and m and m["rps"] > 0 and not o["err"]:
                     r = o["rps"] / m["rps"]
                     print(f"- c{conc}, uncached {LABEL[line].strip('*')}: {r:.1f}x Martin "
+                          f"in tiles/s, {ratio(o, m, 'per_cpu')} per CPU-s: "
                           + ("**met**" if r >= 10 else "**missed**") + " (target >= 10x)")
         b = bare.get(conc)
         o = runs.get((conc, "cached", "one_tile", "onemap"))
