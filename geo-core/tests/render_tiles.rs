@@ -12,7 +12,10 @@ use geo_core::demo::{generate, DemoConfig, WINDOW_END, WINDOW_START};
 use geo_core::index::Core;
 use geo_core::model::{Category, Incident, Layer};
 use geo_core::render::bounds::buffered_bounds;
-use geo_core::render::{cluster_resolution, render_tile, tile_options, TileFilter, RAW_MIN_ZOOM};
+use geo_core::render::{
+    cluster_resolution, heatmap_resolution, render_tile, tile_options, TileFilter, TileLayer,
+    RAW_MIN_ZOOM,
+};
 use geo_core::tile::{TileCoord, TileProjection};
 use h3o::LatLng;
 use serde_json::Value as Json;
@@ -411,4 +414,144 @@ fn empty_tiles_are_empty_bytes() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Brute-force heatmap of `coord`: matching incidents per resolution-`r` cell, for every
+/// cell whose hexagon meets the buffered tile.
+fn brute_heatmap(coord: TileCoord, f: &TileFilter) -> BTreeMap<u64, u64> {
+    let res = heatmap_resolution(coord.z());
+    let r = buffered_bounds(coord, tile_options());
+    let mut out = BTreeMap::new();
+    for inc in &core().data().incidents {
+        if !matches(f, inc) {
+            continue;
+        }
+        let Ok(ll) = LatLng::new(inc.location.y(), inc.location.x()) else {
+            continue;
+        };
+        let cell = ll.to_cell(h3o::Resolution::Nine).parent(res).unwrap();
+        *out.entry(cell).or_insert(0) += 1;
+    }
+    out.into_iter()
+        .filter(|(cell, _)| {
+            let ring: geo_types::LineString<f64> =
+                cell.boundary().iter().map(|p| (p.lng(), p.lat())).collect();
+            geo_types::Polygon::new(ring, vec![]).intersects(&r)
+        })
+        .map(|(c, n)| (u64::from(c), n))
+        .collect()
+}
+
+fn heat_counts(tile: &Json) -> BTreeMap<u64, u64> {
+    layer_features(tile, "heatmap")
+        .iter()
+        .map(|f| {
+            assert_eq!(f["type"], 3, "hexagons are polygons");
+            assert_eq!(f["props"]["count"][0], "uint_value");
+            assert_eq!(f["valid"], true, "{f}");
+            (
+                f["id"].as_u64().unwrap(),
+                f["props"]["count"][1].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn heatmap_hexagons_count_every_matching_incident() {
+    let mid = (WINDOW_START + WINDOW_END) / 2;
+    let filters = [
+        TileFilter::default(),
+        TileFilter {
+            from: Some(mid),
+            to: Some(mid + 90 * 86_400),
+            ..TileFilter::default()
+        },
+        TileFilter {
+            categories: vec![Category::Dispute, Category::FireHazard],
+            statuses: vec![geo_core::model::IncidentStatus::Closed],
+            ..TileFilter::default()
+        },
+    ];
+    let coords: Vec<TileCoord> = [9, 11, 13, 15].into_iter().flat_map(tiles_at).collect();
+    let mut checked = 0u64;
+    for f in &filters {
+        let tiles: Vec<Vec<u8>> = coords
+            .iter()
+            .map(|&c| render_tile(core(), TileLayer::Heatmap, c, f).unwrap())
+            .collect();
+        for (coord, tile) in coords.iter().zip(decoded(&tiles)) {
+            let got = heat_counts(&tile);
+            let want = brute_heatmap(*coord, f);
+            // A hexagon barely touching the buffer may clip to nothing in tile units.
+            assert!(got.keys().all(|k| want.contains_key(k)), "{coord} {f:?}");
+            for (cell, n) in &want {
+                match got.get(cell) {
+                    Some(g) => assert_eq!(g, n, "{coord} cell {cell:x}"),
+                    None => {
+                        let c = h3o::CellIndex::try_from(*cell).unwrap();
+                        let ll = LatLng::from(c);
+                        assert!(
+                            !in_tile(*coord, ll.lng(), ll.lat()),
+                            "{coord}: cell {c} centered in the tile is missing"
+                        );
+                    }
+                }
+            }
+            checked += got.values().sum::<u64>();
+        }
+    }
+    assert!(checked > 10_000, "only {checked} incidents in hexagons");
+}
+
+#[test]
+fn heatmap_counts_over_a_tile_equal_the_incidents_in_the_window() {
+    let d = core().data();
+    let mid = (WINDOW_START + WINDOW_END) / 2;
+    // The 3x3 z7 tiles around Jishou hold the whole one-county demo: the counts of the
+    // hexagons centered in each tile (half-open bounds: each center in one tile) must add
+    // up to every matching incident.
+    let coords = tiles_at(7);
+    let block = coords
+        .iter()
+        .map(|c| c.bounds_lonlat())
+        .reduce(|a, b| {
+            geo_types::Rect::new(
+                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+            )
+        })
+        .unwrap();
+    assert!(d.incidents.iter().all(|i| block.intersects(&i.location)));
+    for f in [
+        TileFilter::default(),
+        TileFilter {
+            from: Some(mid),
+            to: Some(mid + 30 * 86_400),
+            statuses: vec![geo_core::model::IncidentStatus::Closed],
+            ..TileFilter::default()
+        },
+    ] {
+        let tiles: Vec<Vec<u8>> = coords
+            .iter()
+            .map(|&c| render_tile(core(), TileLayer::Heatmap, c, &f).unwrap())
+            .collect();
+        let mut sum = 0;
+        for (coord, tile) in coords.iter().zip(decoded(&tiles)) {
+            let r = coord.bounds_lonlat();
+            sum += layer_features(&tile, "heatmap")
+                .iter()
+                .filter(|feat| {
+                    let c = h3o::CellIndex::try_from(feat["id"].as_u64().unwrap()).unwrap();
+                    let ll = LatLng::from(c);
+                    (r.min().x..r.max().x).contains(&ll.lng())
+                        && (r.min().y..r.max().y).contains(&ll.lat())
+                })
+                .map(|feat| feat["props"]["count"][1].as_u64().unwrap())
+                .sum::<u64>();
+        }
+        let want = d.incidents.iter().filter(|i| matches(&f, i)).count() as u64;
+        assert!(want > 100, "{want}");
+        assert_eq!(sum, want, "{f:?}");
+    }
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Cross-checks onemap's H3 cells (h3o) against the Python h3 package (v4).
 
-Input: a JSON file {"points": [[lon, lat], ...], "cells": {"<res>": ["hex", ...]}}.
+Input: a JSON file {"points": [[lon, lat], ...], "cells": {"<res>": ["hex", ...]},
+"boundaries": {"hex": [[lon, lat], ...]}} ("boundaries" optional: hexagon vertices, in
+order, compared within 1e-9 degrees).
 Exits 1 on any mismatch, 2 if h3 (v4) is missing.
 """
 import json
@@ -33,6 +35,16 @@ def main() -> int:
                 bad += 1
                 if bad <= 10:
                     print(f"MISMATCH ({lon}, {lat}) res {r}: onemap {got}, h3 {want}")
+    for cell, got in data.get("boundaries", {}).items():
+        want = [(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]
+        checked += 1
+        same = len(want) == len(got) and all(
+            abs(a[0] - b[0]) < 1e-9 and abs(a[1] - b[1]) < 1e-9 for a, b in zip(want, got)
+        )
+        if not same:
+            bad += 1
+            if bad <= 10:
+                print(f"MISMATCH boundary of {cell}: onemap {got}, h3 {want}")
     print(f"h3 {h3.__version__}: {checked} cells over {len(pts)} points, {bad} mismatches")
     return 1 if bad else 0
 

@@ -1,10 +1,11 @@
-//! H3 cells (h3o) for point features: the cell of a point at a resolution, and per-cell
-//! incident counts at a few resolutions (the base of the heatmap).
+//! H3 cells (h3o) for point features: the cell of a point at a resolution, per-cell
+//! incident counts at a few resolutions, and incidents ordered by cell for filtered counts
+//! (the base of the heatmap).
 
 mod cell;
-mod counts;
+mod incident_cells;
 
 pub(crate) use cell::check_lon_lat;
 pub use cell::{cell_at, CellError, BASE_RESOLUTION};
-pub use counts::CellCounts;
 pub use h3o::{CellIndex, Resolution};
+pub use incident_cells::{CellFilter, IncidentCells};

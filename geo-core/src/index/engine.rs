@@ -14,7 +14,7 @@ use super::location::{Chain, GridAnswer, GridRef, UnitRef, WorkerRef};
 use super::polygons::{EnvEntry, PolygonSet};
 use super::sphere::{valid_lon_lat, Nearest, SphereIndex};
 use crate::codes::{AdminCode, AdminLevel, CameraId, GridCode};
-use crate::h3::{cell_at, CellCounts, BASE_RESOLUTION};
+use crate::h3::{cell_at, IncidentCells, BASE_RESOLUTION};
 use crate::model::{AdminUnit, Dataset, Grid, IncidentId, PatrolId, WorkerId};
 use crate::Result;
 
@@ -54,7 +54,7 @@ pub struct Core {
     /// `(id, index)` sorted by id: 16 bytes per incident, less than a hash map.
     pub(super) incident_by_id: Vec<(IncidentId, u32)>,
     pub(super) incident_cells: Vec<Option<CellIndex>>,
-    pub(super) incident_counts: CellCounts,
+    pub(super) incident_by_cell: IncidentCells,
     pub(super) patrol_tree: RTree<EnvEntry>,
     pub(super) patrol_by_id: HashMap<PatrolId, u32>,
     pub(super) center_tree: RTree<PointEntry>,
@@ -174,10 +174,10 @@ impl Core {
             .iter()
             .map(|i| base_cell(i.location))
             .collect();
-        let incident_counts = CellCounts::build(
-            incident_cells.iter().flatten().copied(),
-            &CellCounts::DEFAULT_RESOLUTIONS,
-        );
+        let incident_by_cell =
+            IncidentCells::build(data.incidents.iter().zip(&incident_cells).filter_map(
+                |(inc, cell)| Some(((*cell)?, inc.occurred_at(), inc.category, inc.status)),
+            ));
 
         let patrol_tree = RTree::bulk_load(
             data.patrols
@@ -222,7 +222,7 @@ impl Core {
             incident_tree,
             incident_by_id,
             incident_cells,
-            incident_counts,
+            incident_by_cell,
             patrol_tree,
             patrol_by_id,
             center_tree,
@@ -326,10 +326,10 @@ impl Core {
         self.camera_cells.get(i).copied().flatten()
     }
 
-    /// Incident counts per H3 cell at resolutions 5, 7 and 9 (all time, all categories).
+    /// Incidents ordered by resolution-9 cell: filtered counts for any cell at resolution <= 9.
     #[must_use]
-    pub fn incident_counts(&self) -> &CellCounts {
-        &self.incident_counts
+    pub fn incident_cells(&self) -> &IncidentCells {
+        &self.incident_by_cell
     }
 
     /// Approximate heap bytes held by the indexes (not the dataset), for RAM budgets.
@@ -351,7 +351,7 @@ impl Core {
                 .sum::<usize>()
             + self.incident_by_id.capacity() * size_of::<(IncidentId, u32)>()
             + self.incident_cells.capacity() * size_of::<Option<CellIndex>>()
-            + self.incident_counts.heap_bytes()
+            + self.incident_by_cell.heap_bytes()
     }
 }
 

@@ -12,14 +12,19 @@
 //! # let _ = bytes;
 //! ```
 //!
-//! Every layer is selected with [`Core::query`] over the tile's lon/lat bounds grown by the
-//! buffer ([`bounds::buffered_bounds`]); the MVT layer carries the layer's name. Incidents
-//! below [`RAW_MIN_ZOOM`] are aggregated into H3 cells ([`cluster`]).
+//! Every data layer is selected with [`Core::query`] over the tile's lon/lat bounds grown by
+//! the buffer ([`bounds::buffered_bounds`]); the MVT layer carries the layer's name.
+//! Incidents below [`RAW_MIN_ZOOM`] are aggregated into H3 cells ([`cluster`]); the
+//! `heatmap` layer is H3 hexagons with filtered counts ([`heatmap`]).
 
 pub mod bounds;
 pub mod cluster;
+pub mod cover;
 mod features;
+pub mod heatmap;
+mod layer;
 
+use crate::h3::CellFilter;
 use crate::index::{Core, Filter};
 use crate::model::{Category, IncidentStatus, Layer, UnixTime};
 use crate::mvt::TileBuilder;
@@ -27,9 +32,8 @@ use crate::tile::{TileCoord, TileOptions};
 use crate::Result;
 
 pub use cluster::{cluster_resolution, RAW_MIN_ZOOM};
-
-/// The layers served as tiles: the model's layers, under the same names.
-pub type TileLayer = Layer;
+pub use heatmap::heatmap_resolution;
+pub use layer::TileLayer;
 
 /// Which features a tile shows. Empty lists and `None` select everything.
 ///
@@ -52,7 +56,7 @@ pub struct TileFilter {
 
 impl TileFilter {
     /// The core filter over `bbox` for `layer` (time and classes only where they apply).
-    fn core_filter(&self, layer: TileLayer, bbox: geo_types::Rect<f64>) -> Filter {
+    fn core_filter(&self, layer: Layer, bbox: geo_types::Rect<f64>) -> Filter {
         let mut f = Filter {
             bbox: Some(bbox),
             ..Filter::default()
@@ -67,6 +71,11 @@ impl TileFilter {
         }
         f
     }
+
+    /// The filter of incident cell counts (clusters and heatmap).
+    fn cell_filter(&self) -> CellFilter {
+        CellFilter::new(self.from, self.to, &self.categories, &self.statuses)
+    }
 }
 
 /// The tile options every rendered tile uses (extent 4096, buffer 64).
@@ -78,18 +87,26 @@ pub fn tile_options() -> TileOptions {
 /// Encodes `layer` in tile `coord` under `filter`; an empty `Vec` is an empty tile.
 pub fn render_tile(
     core: &Core,
-    layer: TileLayer,
+    layer: impl Into<TileLayer>,
     coord: TileCoord,
     filter: &TileFilter,
 ) -> Result<Vec<u8>> {
+    let layer = layer.into();
     let options = tile_options();
     let mut tile = TileBuilder::new(coord, options)?;
-    let bbox = bounds::buffered_bounds(coord, options);
     let name = layer.as_str();
-    if layer == Layer::Incidents && !filter.raw && coord.z() < RAW_MIN_ZOOM {
-        cluster::write_clusters(core, &mut tile, name, filter)?;
-        return Ok(tile.finish());
-    }
+    let layer = match layer {
+        TileLayer::Heatmap => {
+            heatmap::write_heatmap(core, &mut tile, name, filter);
+            return Ok(tile.finish());
+        }
+        TileLayer::Data(Layer::Incidents) if !filter.raw && coord.z() < RAW_MIN_ZOOM => {
+            cluster::write_clusters(core, &mut tile, name, filter);
+            return Ok(tile.finish());
+        }
+        TileLayer::Data(layer) => layer,
+    };
+    let bbox = bounds::buffered_bounds(coord, options);
     let hits = core.query(layer, &filter.core_filter(layer, bbox))?;
     let out = tile.layer(name);
     let d = core.data();
