@@ -42,10 +42,11 @@ BEGIN
 END
 $$ LANGUAGE plpgsql STABLE PARALLEL SAFE;
 
--- The H3 resolution onemap's heatmap uses at zoom z (keep in step with geo-core).
+-- The H3 resolution onemap's heatmap uses at zoom z (geo-core render/heatmap.rs
+-- RESOLUTION_BY_ZOOM: 15 to 40 hexagons across a tile, resolution 9 from z12 on).
 CREATE OR REPLACE FUNCTION bench_heatmap_resolution(z integer)
 RETURNS integer AS $$
-  SELECT (ARRAY[2,2,2,2,3,3,4,5,5,6,7,7,8,9,10,10,11,11,12,12,13,13,14])[least(z, 22) + 1]
+  SELECT (ARRAY[0,0,1,2,3,4,4,5,6,7,8,8,9])[least(z, 12) + 1]
 $$ LANGUAGE sql IMMUTABLE PARALLEL SAFE;
 
 -- H3's average hexagon edge at a resolution, metres (h3 getHexagonEdgeLengthAvgM).
@@ -70,12 +71,16 @@ DECLARE
   env geometry := ST_TileEnvelope(z, x, y);
   lat double precision := degrees(atan(sinh(pi() * (1 - 2 * (y + 0.5) / (1 << z)))));
   res integer := bench_heatmap_resolution(z);
-  edge double precision := bench_h3_edge_m(res) / cos(radians(lat));
+  edge_m double precision := bench_h3_edge_m(res);
+  edge double precision := edge_m / cos(radians(lat));
+  -- A regular hexagon's area from its edge, km^2 (for per_km2, as onemap writes it).
+  area_km2 double precision := 3 * sqrt(3) / 2 * edge_m * edge_m / 1e6;
   mvt bytea;
 BEGIN
   SELECT ST_AsMVT(t, 'heatmap', 4096, 'geom') INTO mvt FROM (
     SELECT ST_AsMVTGeom(h.geom, env, 4096, 64, true) AS geom,
-           count(*) AS count, res AS resolution
+           count(*) AS count, res AS resolution,
+           round((count(*) / area_km2)::numeric, 2)::float8 AS per_km2
     FROM ST_HexagonGrid(edge, ST_TileEnvelope(z, x, y, margin => 64.0 / 4096)) AS h
     JOIN incidents i ON i.geom && h.geom AND ST_Intersects(i.geom, h.geom)
     WHERE (t_from IS NULL OR i.reported_at >= t_from)
