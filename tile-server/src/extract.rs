@@ -3,6 +3,7 @@
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -20,4 +21,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .map(|Query(t)| ApiQuery(t))
             .map_err(|e| ApiError::BadRequest(e.body_text()))
     }
+}
+
+/// The origin clients reached this server at (`Host`, and `X-Forwarded-Proto` behind a
+/// proxy): absolute links in TileJSON, styles and OGC responses point back to it.
+#[must_use]
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or("localhost");
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    format!("{}://{host}", if https { "https" } else { "http" })
 }

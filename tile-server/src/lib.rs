@@ -1,10 +1,12 @@
 //! onemap's HTTP service: routing, extraction and serialisation over `geo-core`.
 
+pub mod config;
 pub mod error;
 pub mod extract;
 pub mod params;
 pub mod routes;
 pub mod state;
+pub mod tile_cache;
 
 use axum::routing::get;
 use axum::Router;
@@ -12,6 +14,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 use tower_http::services::ServeDir;
 
+pub use config::Config;
 pub use state::AppState;
 
 /// The service's router over its state.
@@ -28,7 +31,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/locate", get(routes::query::locate))
         .route("/api/nearest/cameras", get(routes::query::nearest_cameras))
         .route("/api/nearest/workers", get(routes::query::nearest_workers))
-        .route("/tiles/{layer}/{z}/{x}/{y}", get(routes::tiles::tile));
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(routes::tiles::tile))
+        .route("/tiles/{file}", get(routes::style::tile_json))
+        .route("/style.json", get(routes::style::style));
     if let Some(dir) = state.web_dir() {
         router = router.fallback_service(ServeDir::new(dir));
     }

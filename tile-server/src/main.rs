@@ -35,6 +35,13 @@ enum Command {
         /// The web map's build folder (served at /).
         #[arg(long, default_value = "web-map/dist")]
         web: PathBuf,
+        /// Memory for encoded tiles, in MiB (0 turns the tile cache off).
+        #[arg(long, default_value_t = tile_server::config::DEFAULT_TILE_CACHE_MB)]
+        tile_cache_mb: u64,
+        /// Raster basemap beneath the layers: an XYZ URL template (Tianditu Web Mercator or
+        /// a local tile server). Unset: no basemap and no request leaves the origin.
+        #[arg(long, env = "ONEMAP_BASEMAP")]
+        basemap: Option<String>,
     },
     /// Generate the demo dataset into a fresh store.
     Demo {
@@ -125,8 +132,19 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { store, bind, web } => {
-                commands::serve::run(&store.store, &bind, web).await
+            Command::Serve {
+                store,
+                bind,
+                web,
+                tile_cache_mb,
+                basemap,
+            } => {
+                let config = tile_server::Config {
+                    web_dir: web.join("index.html").is_file().then_some(web),
+                    tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
+                    basemap_url: basemap,
+                };
+                commands::serve::run(&store.store, &bind, config).await
             }
             Command::Demo {
                 store,

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use geo_core::index::Core;
-use geo_core::store::Store;
+use geo_core::store::{Applied, ChangeSet, Store};
 
+use crate::config::Config;
 use crate::error::ApiError;
+use crate::tile_cache::TileCache;
 
 /// Everything a handler may need.
 #[derive(Clone)]
@@ -17,22 +19,61 @@ pub struct AppState {
 struct Inner {
     store: Arc<dyn Store>,
     core: RwLock<Option<Arc<Core>>>,
-    web_dir: Option<PathBuf>,
+    config: Config,
+    tiles: TileCache,
     status: RwLock<String>,
+    /// Serialises writes: store, core and cache change in one order.
+    write: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
     /// State over a store; the core is installed once it has been loaded.
     #[must_use]
-    pub fn new(store: Arc<dyn Store>, web_dir: Option<PathBuf>) -> Self {
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
                 core: RwLock::new(None),
-                web_dir,
+                tiles: TileCache::new(config.tile_cache_bytes),
+                config,
                 status: RwLock::new("starting".to_owned()),
+                write: tokio::sync::Mutex::new(()),
             }),
         }
+    }
+
+    /// The service's configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The encoded-tile cache.
+    #[must_use]
+    pub fn tiles(&self) -> &TileCache {
+        &self.inner.tiles
+    }
+
+    /// Commits a write: the store first (acknowledged once on disk), then the core is
+    /// rebuilt from the store and every cached tile the write touched is dropped.
+    ///
+    /// The rebuild reloads the whole store: seconds at prefecture scale. It keeps every
+    /// reader consistent (readers keep the old core until the new one is swapped in);
+    /// incremental core updates come with the ingest and edit endpoints.
+    pub async fn apply(&self, changes: ChangeSet) -> Result<Applied, ApiError> {
+        let _one_writer = self.inner.write.lock().await;
+        let applied = self.inner.store.apply(changes).await?;
+        let data = self.inner.store.load().await?;
+        let core = tokio::task::spawn_blocking(move || Core::new(data))
+            .await
+            .map_err(|e| ApiError::Internal(format!("core rebuild stopped: {e}")))?;
+        // Invalidate after the swap: a tile rendered from the old core between the two
+        // carries an older generation and is not stored.
+        if let Ok(mut guard) = self.inner.core.write() {
+            *guard = Some(Arc::new(core));
+        }
+        self.inner.tiles.invalidate(&applied);
+        Ok(applied)
     }
 
     /// The durable store.
@@ -80,6 +121,6 @@ impl AppState {
     /// Where the web map's build lives, if it is served.
     #[must_use]
     pub fn web_dir(&self) -> Option<&PathBuf> {
-        self.inner.web_dir.as_ref()
+        self.inner.config.web_dir.as_ref()
     }
 }

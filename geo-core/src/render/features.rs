@@ -77,23 +77,22 @@ const fn camera_status_str(s: CameraStatus) -> &'static str {
     }
 }
 
-/// Cameras: id, name, PTZ type, position type, status and facing.
+/// Cameras: id, name, PTZ type, position type, status, facing and (when surveyed) the
+/// view sector's width and reach.
 pub(super) fn cameras(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
     for &i in hits {
         let Some(c) = d.cameras.get(i) else { continue };
-        out.add_point(
-            fid(i),
-            c.location.x(),
-            c.location.y(),
-            &[
-                ("id", Value::String(c.id.as_str())),
-                ("name", Value::String(&c.name)),
-                ("ptz_type", Value::String(ptz_str(c.ptz_type))),
-                ("position_type", Value::String(c.position_type.name())),
-                ("status", Value::String(camera_status_str(c.status))),
-                ("facing_deg", Value::Float(c.facing_deg() as f32)),
-            ],
-        );
+        let mut props = vec![
+            ("id", Value::String(c.id.as_str())),
+            ("name", Value::String(&c.name)),
+            ("ptz_type", Value::String(ptz_str(c.ptz_type))),
+            ("position_type", Value::String(c.position_type.name())),
+            ("status", Value::String(camera_status_str(c.status))),
+            ("facing_deg", Value::Float(c.facing_deg() as f32)),
+        ];
+        props.extend(c.fov_deg.map(|v| ("fov_deg", Value::Float(v))));
+        props.extend(c.range_m.map(|v| ("range_m", Value::Float(v))));
+        out.add_point(fid(i), c.location.x(), c.location.y(), &props);
     }
 }
 

@@ -23,7 +23,9 @@ pub mod cover;
 mod features;
 pub mod heatmap;
 mod layer;
+pub mod schema;
 
+use crate::codes::AdminLevel;
 use crate::h3::CellFilter;
 use crate::index::{Core, Filter};
 use crate::model::{Category, IncidentStatus, Layer, UnixTime};
@@ -40,7 +42,7 @@ pub use layer::TileLayer;
 /// `categories`, `statuses` and `raw` apply to incidents; `from`/`to` to incidents (report
 /// time, `from <= t < to`) and patrols (tracks overlapping the window). Other layers ignore
 /// the filter; grids always show their current revisions.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TileFilter {
     /// Start of the time window, inclusive.
     pub from: Option<UnixTime>,
@@ -72,11 +74,40 @@ impl TileFilter {
         f
     }
 
+    /// The same filter with its lists sorted and deduplicated: equal filters, equal values.
+    #[must_use]
+    pub fn normalized(mut self) -> Self {
+        self.categories.sort_unstable();
+        self.categories.dedup();
+        self.statuses.sort_unstable();
+        self.statuses.dedup();
+        self
+    }
+
     /// The filter of incident cell counts (clusters and heatmap).
     fn cell_filter(&self) -> CellFilter {
         CellFilter::new(self.from, self.to, &self.categories, &self.statuses)
     }
 }
+
+/// The finest admin level drawn at zoom `z`: counties (and above) from zoom 0, townships
+/// from [`TOWNSHIP_MIN_ZOOM`], villages from [`VILLAGE_MIN_ZOOM`] (a z10 tile over a
+/// prefecture would otherwise carry ~2,000 village outlines no one can read).
+#[must_use]
+pub fn deepest_admin_level(z: u8) -> AdminLevel {
+    if z >= VILLAGE_MIN_ZOOM {
+        AdminLevel::Village
+    } else if z >= TOWNSHIP_MIN_ZOOM {
+        AdminLevel::Township
+    } else {
+        AdminLevel::County
+    }
+}
+
+/// Township outlines are drawn from this zoom on.
+pub const TOWNSHIP_MIN_ZOOM: u8 = 8;
+/// Village outlines are drawn from this zoom on.
+pub const VILLAGE_MIN_ZOOM: u8 = 11;
 
 /// The tile options every rendered tile uses (extent 4096, buffer 64).
 #[must_use]
@@ -107,7 +138,16 @@ pub fn render_tile(
         TileLayer::Data(layer) => layer,
     };
     let bbox = bounds::buffered_bounds(coord, options);
-    let hits = core.query(layer, &filter.core_filter(layer, bbox))?;
+    let mut hits = core.query(layer, &filter.core_filter(layer, bbox))?;
+    if layer == Layer::Admin {
+        let deepest = deepest_admin_level(coord.z());
+        hits.retain(|&i| {
+            core.data()
+                .admin
+                .get(i)
+                .is_some_and(|a| a.level() <= deepest)
+        });
+    }
     let out = tile.layer(name);
     let d = core.data();
     match layer {

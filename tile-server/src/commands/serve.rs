@@ -1,18 +1,17 @@
 //! `onemap serve`: bind first, then load (demo data on an empty store), then answer.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use geo_core::demo::DemoConfig;
-use tile_server::{app, AppState};
+use tile_server::{app, AppState, Config};
 
 /// Runs the service until Ctrl-C.
 #[allow(clippy::print_stdout)]
-pub async fn run(store_path: &Path, bind: &str, web: PathBuf) -> anyhow::Result<ExitCode> {
+pub async fn run(store_path: &Path, bind: &str, config: Config) -> anyhow::Result<ExitCode> {
     let store = super::open_store(store_path)?;
-    let web = web.join("index.html").is_file().then_some(web);
-    let state = AppState::new(store.clone(), web);
+    let state = AppState::new(store.clone(), config);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;

@@ -1,7 +1,7 @@
 //! OGC API - Features Part 1 (core, GeoJSON) read side: landing page, conformance,
 //! collections, items with bbox, datetime, limit and paging, and single items.
 
-use crate::extract::ApiQuery;
+use crate::extract::{base_url, ApiQuery};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -26,14 +26,6 @@ const CONFORMANCE: [&str; 3] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ];
-
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
-}
 
 fn title(layer: Layer) -> (&'static str, &'static str) {
     match layer {

@@ -3,4 +3,5 @@
 pub mod features;
 pub mod ops;
 pub mod query;
+pub mod style;
 pub mod tiles;

@@ -1,7 +1,7 @@
 //! Vector tiles: `GET /tiles/{layer}/{z}/{x}/{y}.mvt`.
 //!
-//! - 200 with `application/vnd.mapbox-vector-tile` bytes (gzip by the compression layer
-//!   when the client accepts it);
+//! - 200 with `application/vnd.mapbox-vector-tile` bytes, gzipped when the client accepts
+//!   it (compressed once, when the tile is rendered, and cached with it);
 //! - 204 No Content when the tile holds no feature (MapLibre treats it as an empty tile,
 //!   and it costs no body);
 //! - a strong `ETag` (length and 64-bit FNV-1a hash of the bytes) and 304 Not Modified when
@@ -11,8 +11,8 @@
 //!   filter.
 //!
 //! Filters: `from`, `to` (RFC 3339), `category`, `status` (comma lists), `raw` (`1`/`true`:
-//! incident points at every zoom). Rendering runs on the blocking pool: dense low-zoom
-//! incident tiles take milliseconds of CPU.
+//! incident points at every zoom). Tiles come from the [`crate::tile_cache`] when there;
+//! rendering runs on the blocking pool: dense low-zoom tiles take milliseconds of CPU.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -26,6 +26,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::params;
 use crate::state::AppState;
+use crate::tile_cache::{CachedTile, TileKey};
 
 /// The MVT media type.
 pub const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -49,7 +50,7 @@ pub struct TileQuery {
 
 impl TileQuery {
     /// The render filter these parameters describe.
-    fn filter(&self) -> ApiResult<TileFilter> {
+    pub fn filter(&self) -> ApiResult<TileFilter> {
         let raw = match self.raw.as_deref().map(str::trim) {
             None | Some("" | "0" | "false") => false,
             Some("1" | "true") => true,
@@ -108,28 +109,52 @@ fn parse_path(layer: &str, z: &str, x: &str, y_mvt: &str) -> ApiResult<(TileLaye
     Ok((layer, coord))
 }
 
-/// 64-bit FNV-1a: a stable content hash for the `ETag` (not security-sensitive).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// The strong `ETag` of a tile's bytes.
-#[must_use]
-pub fn etag(bytes: &[u8]) -> String {
-    format!("\"{:x}-{:016x}\"", bytes.len(), fnv1a(bytes))
-}
-
 /// Whether an `If-None-Match` header names `tag` (or is `*`).
-fn matches_etag(headers: &HeaderMap, tag: &str) -> bool {
+fn matches_etag(headers: &HeaderMap, tag: &HeaderValue) -> bool {
+    let tag = tag.as_bytes();
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .any(|t| t == b"*" || t == tag)
+}
+
+/// Whether the client takes gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|t| t == "*" || t == tag)
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let refused = |p: &str| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            };
+            parts.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip")) && !parts.any(refused)
+        })
+}
+
+/// The tile for `key`: from the cache, or rendered (on the blocking pool: dense tiles take
+/// milliseconds of CPU) and stored.
+async fn cached_or_rendered(state: &AppState, key: TileKey) -> ApiResult<CachedTile> {
+    let cache = state.tiles();
+    if let Some(tile) = cache.get(&key) {
+        return Ok(tile);
+    }
+    let generation = cache.generation();
+    let core = state.core()?;
+    let k = key.clone();
+    let tile = tokio::task::spawn_blocking(move || {
+        render_tile(&core, k.layer, k.coord, &k.filter).map(CachedTile::new)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("tile rendering stopped: {e}")))??;
+    cache.insert(key, tile.clone(), generation);
+    Ok(tile)
 }
 
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`.
@@ -140,31 +165,38 @@ pub async fn tile(
     ApiQuery(q): ApiQuery<TileQuery>,
 ) -> ApiResult<Response> {
     let (layer, coord) = parse_path(&layer, &z, &x, &y)?;
-    let filter = q.filter()?;
-    let core = state.core()?;
-    let bytes = tokio::task::spawn_blocking(move || render_tile(&core, layer, coord, &filter))
-        .await
-        .map_err(|e| ApiError::Internal(format!("tile rendering stopped: {e}")))??;
+    let key = TileKey::new(layer, coord, q.filter()?);
+    let tile = cached_or_rendered(&state, key).await?;
     let cache = (
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
-    if bytes.is_empty() {
+    if tile.bytes.is_empty() {
         return Ok((StatusCode::NO_CONTENT, [cache]).into_response());
     }
-    let tag = etag(&bytes);
-    let tag_value = HeaderValue::from_str(&tag).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if matches_etag(&headers, &tag) {
-        return Ok((StatusCode::NOT_MODIFIED, [cache, (header::ETAG, tag_value)]).into_response());
+    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+    if matches_etag(&headers, &tile.etag) {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [cache, vary, (header::ETAG, tile.etag)],
+        )
+            .into_response());
+    }
+    let content_type = (header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    if !tile.gzip.is_empty() && accepts_gzip(&headers) {
+        // Served already compressed: the compression layer leaves encoded bodies alone.
+        let gzip = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        return Ok((
+            StatusCode::OK,
+            [content_type, cache, vary, (header::ETAG, tile.etag), gzip],
+            Body::from(tile.gzip),
+        )
+            .into_response());
     }
     Ok((
         StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE)),
-            cache,
-            (header::ETAG, tag_value),
-        ],
-        Body::from(bytes),
+        [content_type, cache, vary, (header::ETAG, tile.etag)],
+        Body::from(tile.bytes),
     )
         .into_response())
 }
@@ -172,19 +204,35 @@ pub async fn tile(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tile_cache::etag;
 
     #[test]
-    fn etags_differ_with_content_and_match_lists() {
-        assert_ne!(etag(b"abc"), etag(b"abd"));
-        assert_eq!(etag(b"abc"), etag(b"abc"));
+    fn etags_match_lists() {
         let mut h = HeaderMap::new();
-        let t = etag(b"abc");
+        let t = HeaderValue::from_str(&etag(b"abc")).unwrap();
+        let other = HeaderValue::from_str(&etag(b"abd")).unwrap();
         h.insert(
             header::IF_NONE_MATCH,
-            HeaderValue::from_str(&format!("\"x\", {t}")).unwrap(),
+            HeaderValue::from_str(&format!("\"x\", {}", etag(b"abc"))).unwrap(),
         );
         assert!(matches_etag(&h, &t));
-        assert!(!matches_etag(&h, &etag(b"abd")));
+        assert!(!matches_etag(&h, &other));
+    }
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            accepts_gzip(&h)
+        };
+        assert!(with("gzip"));
+        assert!(with("br, GZIP;q=0.5"));
+        assert!(with("deflate, gzip"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("gzip; q=0.0"));
+        assert!(!with("br"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

@@ -1,0 +1,28 @@
+//! How a service is set up: every knob `onemap serve` has, in one place.
+
+use std::path::PathBuf;
+
+/// Default tile cache size: 256 MiB holds the demo prefecture's z10-z16 working set.
+pub const DEFAULT_TILE_CACHE_MB: u64 = 256;
+
+/// The service's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The web map's build, served at `/` when set.
+    pub web_dir: Option<PathBuf>,
+    /// Bytes of encoded tiles kept in memory (0: no cache).
+    pub tile_cache_bytes: u64,
+    /// A raster basemap drawn beneath the layers: an XYZ URL template such as Tianditu's
+    /// Web Mercator tiles (`.../{z}/{x}/{y}...`). Unset: no basemap, no outside request.
+    pub basemap_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            web_dir: None,
+            tile_cache_bytes: DEFAULT_TILE_CACHE_MB << 20,
+            basemap_url: None,
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The tile cache through the router over a real GeoPackage store: a store write drops the
+//! tiles it touches (and only those), gzip is served from the cache, and TileJSON and the
+//! style point only back at this server.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use geo_core::demo::{generate, DemoConfig};
+use geo_core::index::Core;
+use geo_core::model::{Dataset, Layer};
+use geo_core::render::{render_tile, TileFilter, TileLayer};
+use geo_core::store::gpkg::GpkgStore;
+use geo_core::store::{ChangeSet, Store};
+use geo_core::tile::TileCoord;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tile_server::tile_cache::TileKey;
+use tile_server::{app, AppState, Config};
+use tower::ServiceExt;
+
+fn small() -> Dataset {
+    let cfg = DemoConfig::prefecture()
+        .with_counties(1)
+        .with_grids(200)
+        .with_incidents(5_000)
+        .with_cameras(1_000)
+        .with_workers(300)
+        .with_patrols(20)
+        .with_points_per_patrol(20);
+    generate(&cfg).unwrap()
+}
+
+/// A ready service over a store holding the small demo.
+async fn service(config: Config) -> (AppState, Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
+    store
+        .apply(ChangeSet {
+            upserts: small(),
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+    let data = store.load().await.unwrap();
+    let state = AppState::new(Arc::new(store), config);
+    state.set_core(Core::new(data));
+    let router = app(state.clone());
+    (state, router, dir)
+}
+
+async fn get(
+    router: &Router,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::builder().uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = router
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.unwrap().to_bytes().to_vec();
+    (parts.status, parts.headers, body)
+}
+
+fn url(layer: &str, c: TileCoord) -> String {
+    format!("/tiles/{layer}/{}/{}/{}.mvt", c.z(), c.x(), c.y())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_write_refreshes_the_tiles_it_touches_and_keeps_the_others() {
+    let (state, router, _dir) = service(Config::default()).await;
+    let core = state.core().unwrap();
+    let cam = core.data().cameras[0].clone();
+    let (lon, lat) = (cam.location.x(), cam.location.y());
+    let here = TileCoord::containing(lon, lat, 15).unwrap();
+    let heat = TileCoord::containing(lon, lat, 11).unwrap();
+    // A tile of the same layer far from the write (another corner of the county).
+    let far_cam = core
+        .data()
+        .cameras
+        .iter()
+        .find(|c| (c.location.x() - lon).abs() + (c.location.y() - lat).abs() > 0.3)
+        .unwrap();
+    let far = TileCoord::containing(far_cam.location.x(), far_cam.location.y(), 15).unwrap();
+
+    let (s, _, before_here) = get(&router, &url("cameras", here), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, _, before_far) = get(&router, &url("cameras", far), &[]).await;
+    let (_, _, before_heat) = get(&router, &url("heatmap", heat), &[]).await;
+    let key = |layer: TileLayer, c| TileKey::new(layer, c, TileFilter::default());
+    let cams = TileLayer::Data(Layer::Cameras);
+    assert!(state.tiles().get(&key(cams, here)).is_some());
+    assert!(state.tiles().get(&key(cams, far)).is_some());
+    assert!(state.tiles().get(&key(TileLayer::Heatmap, heat)).is_some());
+
+    // Write a second camera and a new incident next to the first camera.
+    let mut upserts = Dataset::default();
+    let mut new_cam = cam.clone();
+    new_cam.id = "43310100001320099999".parse().unwrap();
+    new_cam.location = geo_types::Point::new(lon + 0.000_2, lat);
+    upserts.cameras.push(new_cam);
+    let mut inc = core.data().incidents[0].clone();
+    inc.id = geo_core::model::IncidentId(9_999_999);
+    inc.location = geo_types::Point::new(lon, lat);
+    upserts.incidents.push(inc);
+    let applied = state
+        .apply(ChangeSet {
+            upserts,
+            author: "test".into(),
+            summary: "one camera, one incident".into(),
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+    assert!(applied.layers.contains(&Layer::Cameras));
+
+    // The touched tiles are gone from the cache and come back with the new data...
+    assert!(state.tiles().get(&key(cams, here)).is_none());
+    assert!(state.tiles().get(&key(TileLayer::Heatmap, heat)).is_none());
+    let (_, _, after_here) = get(&router, &url("cameras", here), &[]).await;
+    assert_ne!(after_here, before_here);
+    let new_core = state.core().unwrap();
+    assert_eq!(
+        after_here,
+        render_tile(&new_core, Layer::Cameras, here, &TileFilter::default()).unwrap()
+    );
+    assert!(new_core.data().cameras.len() == core.data().cameras.len() + 1);
+    let (_, _, after_heat) = get(&router, &url("heatmap", heat), &[]).await;
+    assert_ne!(after_heat, before_heat);
+    // ...and the untouched one is still served from the cache, unchanged.
+    assert!(state.tiles().get(&key(cams, far)).is_some());
+    let (_, _, after_far) = get(&router, &url("cameras", far), &[]).await;
+    assert_eq!(after_far, before_far);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_is_served_when_asked_and_the_cache_can_be_off() {
+    for cache_bytes in [0u64, 64 << 20] {
+        let config = Config {
+            tile_cache_bytes: cache_bytes,
+            ..Config::default()
+        };
+        let (state, router, _dir) = service(config).await;
+        let c = TileCoord::containing(109.74, 28.31, 12).unwrap();
+        let (s, h, plain) = get(&router, &url("grids", c), &[]).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(h.get(header::CONTENT_ENCODING).is_none());
+        let (s, h, zipped) = get(&router, &url("grids", c), &[("accept-encoding", "gzip")]).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(h[header::CONTENT_ENCODING], "gzip");
+        assert!(zipped.len() < plain.len());
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&zipped[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain);
+        assert_eq!(state.tiles().is_enabled(), cache_bytes > 0);
+        assert_eq!(state.tiles().usage().0 > 0, cache_bytes > 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tilejson_and_style_point_only_at_this_server() {
+    let (state, router, _dir) = service(Config::default()).await;
+    let host = [("host", "onemap.example:8080")];
+    let origin = "http://onemap.example:8080/";
+    for layer in TileLayer::ALL {
+        let (s, _, body) = get(&router, &format!("/tiles/{layer}.json"), &host).await;
+        assert_eq!(s, StatusCode::OK, "{layer}");
+        let tj: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(tj["tilejson"], "3.0.0");
+        let tiles = tj["tiles"][0].as_str().unwrap();
+        assert_eq!(
+            tiles,
+            format!("{origin}tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt")
+        );
+        assert_eq!(tj["vector_layers"][0]["id"], layer.as_str());
+        assert!(!tj["vector_layers"][0]["fields"]
+            .as_object()
+            .unwrap()
+            .is_empty());
+        let b: Vec<f64> = tj["bounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let ext = state.core().unwrap().extent(layer.source()).unwrap();
+        assert_eq!(b, vec![ext.min().x, ext.min().y, ext.max().x, ext.max().y]);
+    }
+    // Filters pass into the tile URLs, and bad ones are refused.
+    let q = "from=2024-01-01T00:00:00Z&category=fire_hazard";
+    let (_, _, body) = get(&router, &format!("/tiles/heatmap.json?{q}"), &host).await;
+    let tj: Value = serde_json::from_slice(&body).unwrap();
+    assert!(tj["tiles"][0]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(".mvt?{q}")));
+    let (s, _, _) = get(&router, "/tiles/heatmap.json?category=roads", &host).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _, _) = get(&router, "/tiles/roads.json", &host).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (s, _, body) = get(&router, "/style.json", &host).await;
+    assert_eq!(s, StatusCode::OK);
+    let style: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(style["version"], 8);
+    // Every URL anywhere in the style is on this origin, and every source resolves.
+    let text = serde_json::to_string(&style).unwrap();
+    for (i, _) in text.match_indices("://") {
+        let start = text[..i].rfind('"').unwrap() + 1;
+        assert!(
+            text[start..].starts_with(origin),
+            "outside URL at {}",
+            &text[start..i + 40]
+        );
+    }
+    for (name, src) in style["sources"].as_object().unwrap() {
+        let path = src["url"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(origin.trim_end_matches('/'))
+            .unwrap();
+        let (s, _, _) = get(&router, path, &host).await;
+        assert_eq!(s, StatusCode::OK, "source {name}");
+    }
+    for layer in style["layers"].as_array().unwrap() {
+        if let Some(src) = layer["source"].as_str() {
+            assert!(style["sources"].get(src).is_some(), "{layer}");
+        }
+    }
+    // A configured basemap is the one outside URL, drawn first after the background.
+    let config = Config {
+        basemap_url: Some("http://t0.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}".into()),
+        ..Config::default()
+    };
+    let (_, router, _dir2) = service(config).await;
+    let (_, _, body) = get(&router, "/style.json", &host).await;
+    let style: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(style["layers"][1]["id"], "basemap");
+    assert_eq!(style["sources"]["basemap"]["type"], "raster");
+}
