@@ -45,6 +45,7 @@ async fn tile(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=60"),
             ),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
             (header::ETAG, tile.etag),
         ],
         tile.bytes,
@@ -56,7 +57,7 @@ async fn run(file: PathBuf, bind: String) -> anyhow::Result<()> {
     let bytes = tokio::fs::read(&file)
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the tile {}: {e}", file.display()))?;
-    let etag = HeaderValue::from_str(&tile_server::routes::tiles::etag(&bytes))?;
+    let etag = HeaderValue::from_str(&tile_server::tile_cache::etag(&bytes))?;
     let state = Tile {
         bytes: Bytes::from(bytes),
         etag,
