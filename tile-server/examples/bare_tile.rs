@@ -4,11 +4,13 @@
 //! tile path is measured against (SPEC 12: cached >= 80% of a bare axum handler).
 //!
 //! ```text
-//! cargo run --release -p tile-server --example bare_tile -- TILE.mvt [127.0.0.1:0]
+//! cargo run --release -p tile-server --example bare_tile -- TILE.mvt [127.0.0.1:0] [--middleware]
 //! ```
 //!
 //! Prints `bare_tile listening on http://ADDR/` once bound; any
-//! `/tiles/{layer}/{z}/{x}/{y}` answers 200 with the file's bytes.
+//! `/tiles/{layer}/{z}/{x}/{y}` answers 200 with the file's bytes. `--middleware` wraps the
+//! router in the layers onemap's `app` adds (compression, CORS), to tell their share of
+//! the gap from the cache lookup's.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,7 +55,7 @@ async fn tile(
 }
 
 #[allow(clippy::print_stdout)]
-async fn run(file: PathBuf, bind: String) -> anyhow::Result<()> {
+async fn run(file: PathBuf, bind: String, middleware: bool) -> anyhow::Result<()> {
     let bytes = tokio::fs::read(&file)
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the tile {}: {e}", file.display()))?;
@@ -62,9 +64,14 @@ async fn run(file: PathBuf, bind: String) -> anyhow::Result<()> {
         bytes: Bytes::from(bytes),
         etag,
     };
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tile))
         .with_state(state);
+    if middleware {
+        app = app
+            .layer(tower_http::compression::CompressionLayer::new())
+            .layer(tower_http::cors::CorsLayer::permissive());
+    }
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     println!("bare_tile listening on http://{}/", listener.local_addr()?);
     axum::serve(listener, app)
@@ -76,12 +83,19 @@ async fn run(file: PathBuf, bind: String) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let Some(file) = args.next() else {
-        eprintln!("usage: bare_tile TILE.mvt [BIND_ADDR]");
+    let (flags, mut args): (Vec<String>, Vec<String>) =
+        std::env::args().skip(1).partition(|a| a.starts_with("--"));
+    let middleware = flags.iter().any(|f| f == "--middleware");
+    if args.is_empty() || args.len() > 2 || flags.len() != usize::from(middleware) {
+        eprintln!("usage: bare_tile TILE.mvt [BIND_ADDR] [--middleware]");
         return ExitCode::from(2);
+    }
+    let bind = if args.len() == 2 {
+        args.remove(1)
+    } else {
+        "127.0.0.1:0".into()
     };
-    let bind = args.next().unwrap_or_else(|| "127.0.0.1:0".into());
+    let file = args.remove(0);
     // The same runtime onemap's binary uses: multi-threaded, one worker per core.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -93,7 +107,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(PathBuf::from(file), bind)) {
+    match runtime.block_on(run(PathBuf::from(file), bind, middleware)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bare_tile: {e:#}");
