@@ -90,11 +90,16 @@ def main():
     if not cache_flag:
         print("onemap had no tile cache in this build (`--tile-cache-mb` missing): its "
               "'cached' figures are the uncached server again.\n")
-    print("Per line: tiles/s, p50 and p99 latency in ms as wrk measured them, and tiles per "
-          "CPU-second of the server (Martin: Martin plus its PostgreSQL backends), the "
-          "steadier figure when other work shares the cores. Ratios are onemap / Martin, "
-          "on tiles/s and on tiles per CPU-s. Martin serves raw incident points at every "
-          "zoom, so its raw figure stands on the onemap-policy lines too.\n")
+    if martin:
+        print("Per line: tiles/s, p50 and p99 latency in ms as wrk measured them, and tiles "
+              "per CPU-second of the server (Martin: Martin plus its PostgreSQL backends), "
+              "the steadier figure when other work shares the cores. Ratios are onemap / "
+              "Martin, on tiles/s and on tiles per CPU-s. Martin serves raw incident points "
+              "at every zoom, so its raw figure stands on the onemap-policy lines too.\n")
+    else:
+        print("onemap only (Martin is not run at this scale). Per line: tiles/s, p50 and p99 "
+              "latency in ms as wrk measured them, tiles per CPU-second of the server, and "
+              "the requests measured.\n")
 
     for conc in sorted({k[0] for k in runs}):
         for mode in ("uncached", "cached"):
@@ -113,6 +118,8 @@ def main():
                 if o is None:
                     continue
                 label = LABEL.get(line, line)
+                if not martin:
+                    label = label.replace(" (Martin raw)", "")
                 if martin:
                     m = runs.get((conc, mode, MARTIN_LINE.get(line, line), "martin"))
                     print(f"| {label} | " + " | ".join(cell(o)) + " | "
