@@ -217,18 +217,26 @@ fn brute_clusters(coord: TileCoord, f: &TileFilter) -> BTreeMap<u64, u64> {
     out
 }
 
-fn cluster_counts(tile: &Json) -> BTreeMap<u64, u64> {
-    layer_features(tile, "incidents")
+/// `count` by feature id in `layer`, every feature of geometry type `ty` (1 point, 3 polygon).
+fn counts_by_id(tile: &Json, layer: &str, ty: u64) -> BTreeMap<u64, u64> {
+    layer_features(tile, layer)
         .iter()
         .map(|f| {
-            assert_eq!(f["type"], 1);
+            assert_eq!(f["type"], ty);
             assert_eq!(f["props"]["count"][0], "uint_value");
+            if ty == 3 {
+                assert_eq!(f["valid"], true, "{f}");
+            }
             (
                 f["id"].as_u64().unwrap(),
                 f["props"]["count"][1].as_u64().unwrap(),
             )
         })
         .collect()
+}
+
+fn cluster_counts(tile: &Json) -> BTreeMap<u64, u64> {
+    counts_by_id(tile, "incidents", 1)
 }
 
 #[test]
@@ -444,18 +452,7 @@ fn brute_heatmap(coord: TileCoord, f: &TileFilter) -> BTreeMap<u64, u64> {
 }
 
 fn heat_counts(tile: &Json) -> BTreeMap<u64, u64> {
-    layer_features(tile, "heatmap")
-        .iter()
-        .map(|f| {
-            assert_eq!(f["type"], 3, "hexagons are polygons");
-            assert_eq!(f["props"]["count"][0], "uint_value");
-            assert_eq!(f["valid"], true, "{f}");
-            (
-                f["id"].as_u64().unwrap(),
-                f["props"]["count"][1].as_u64().unwrap(),
-            )
-        })
-        .collect()
+    counts_by_id(tile, "heatmap", 3)
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Render time per tile and layer over the full demo prefecture (prints, never asserts).
+//! Render time per tile and layer over the full demo prefecture, or the province with
+//! `ONEMAP_SCALE=province` (prints, never asserts).
 //!
 //! `cargo test --release -p geo-core --test render_timing -- --ignored --nocapture`
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
@@ -6,9 +7,10 @@
 use std::time::Instant;
 
 use geo_core::demo::{generate, DemoConfig};
+use geo_core::demo::{WINDOW_END, WINDOW_START};
 use geo_core::index::Core;
-use geo_core::model::{Category, Layer};
-use geo_core::render::{render_tile, TileFilter};
+use geo_core::model::{Category, IncidentStatus};
+use geo_core::render::{render_tile, TileFilter, TileLayer};
 use geo_core::tile::TileCoord;
 
 /// The 5x5 tiles around Jishou (109.74, 28.31) at zoom `z`.
@@ -33,21 +35,41 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 #[test]
 #[ignore = "timing over the full demo prefecture: run in release with --ignored --nocapture"]
 fn render_time_per_layer_and_zoom() {
+    let province = std::env::var("ONEMAP_SCALE").is_ok_and(|s| s == "province");
+    let config = if province {
+        DemoConfig::province()
+    } else {
+        DemoConfig::prefecture()
+    };
     let t = Instant::now();
-    let core = Core::new(generate(&DemoConfig::prefecture()).unwrap());
-    println!("demo prefecture + core: {:.1} s", t.elapsed().as_secs_f64());
+    let core = Core::new(generate(&config).unwrap());
+    println!(
+        "demo {} ({} incidents) + core: {:.1} s",
+        if province { "province" } else { "prefecture" },
+        core.data().incidents.len(),
+        t.elapsed().as_secs_f64()
+    );
     let filtered = TileFilter {
         categories: vec![Category::Dispute],
         ..TileFilter::default()
     };
+    // A quarter of the demo's three years, two categories, one status.
+    let mid = (WINDOW_START + WINDOW_END) / 2;
+    let window = TileFilter {
+        from: Some(mid),
+        to: Some(mid + 91 * 86_400),
+        categories: vec![Category::Dispute, Category::SafetyHazard],
+        statuses: vec![IncidentStatus::Closed],
+        ..TileFilter::default()
+    };
     println!("layer            z  tiles  p50 ms  p99 ms  max ms  mean KiB");
-    for (name, layer, filter) in Layer::ALL
+    for (name, layer, filter) in TileLayer::ALL
         .iter()
         .map(|&l| (l.as_str().to_owned(), l, TileFilter::default()))
         .chain([
             (
                 "incidents:raw".to_owned(),
-                Layer::Incidents,
+                TileLayer::Data(geo_core::model::Layer::Incidents),
                 TileFilter {
                     raw: true,
                     ..TileFilter::default()
@@ -55,12 +77,17 @@ fn render_time_per_layer_and_zoom() {
             ),
             (
                 "incidents:cat".to_owned(),
-                Layer::Incidents,
+                TileLayer::Data(geo_core::model::Layer::Incidents),
                 filtered.clone(),
+            ),
+            (
+                "heatmap:window".to_owned(),
+                TileLayer::Heatmap,
+                window.clone(),
             ),
         ])
     {
-        for z in [10, 12, 14] {
+        for z in [10, 12, 14, 16] {
             let coords = tiles_at(z);
             let mut ms = Vec::new();
             let mut bytes = 0usize;

@@ -33,7 +33,16 @@ pub fn app(state: AppState) -> Router {
         .route("/api/nearest/workers", get(routes::query::nearest_workers))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(routes::tiles::tile))
         .route("/tiles/{file}", get(routes::style::tile_json))
-        .route("/style.json", get(routes::style::style));
+        .route("/style.json", get(routes::style::style))
+        // The web map's query API (summary, drill-down, search, figures, incident panel).
+        .route("/api/summary", get(routes::summary::summary))
+        .route("/api/admin", get(routes::admin::roots))
+        .route("/api/admin/{code}/children", get(routes::admin::children))
+        .route("/api/admin/{code}/stats", get(routes::stats::admin_stats))
+        .route("/api/grids/{code}/stats", get(routes::stats::grid_stats))
+        .route("/api/ranking", get(routes::stats::ranking))
+        .route("/api/search", get(routes::search::search))
+        .route("/api/incidents/{id}", get(routes::incident::incident));
     if let Some(dir) = state.web_dir() {
         router = router.fallback_service(ServeDir::new(dir));
     }

@@ -6,6 +6,66 @@ use geo_types::{coord, Rect};
 
 use crate::error::ApiError;
 
+/// The incident filter tiles and figures share: `from`, `to` (RFC 3339), `category` and
+/// `status` (comma lists), as they arrive.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct IncidentQuery {
+    /// RFC 3339, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339, exclusive.
+    pub to: Option<String>,
+    /// Comma list of categories.
+    pub category: Option<String>,
+    /// Comma list of statuses.
+    pub status: Option<String>,
+}
+
+/// [`IncidentQuery`] parsed: a window `[from, to)` and class lists (empty: all).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IncidentWindow {
+    /// Start, inclusive.
+    pub from: Option<UnixTime>,
+    /// End, exclusive.
+    pub to: Option<UnixTime>,
+    /// Categories to keep.
+    pub categories: Vec<Category>,
+    /// Statuses to keep.
+    pub statuses: Vec<IncidentStatus>,
+}
+
+impl IncidentQuery {
+    /// Parses and checks the parameters (`from` after `to` is a 400).
+    pub fn window(&self) -> Result<IncidentWindow, ApiError> {
+        let from = self.from.as_deref().map(time).transpose()?;
+        let to = self.to.as_deref().map(time).transpose()?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(ApiError::BadRequest(format!(
+                    "from {:?} is after to {:?}",
+                    self.from.as_deref().unwrap_or_default(),
+                    self.to.as_deref().unwrap_or_default()
+                )));
+            }
+        }
+        Ok(IncidentWindow {
+            from,
+            to,
+            categories: self
+                .category
+                .as_deref()
+                .map(categories)
+                .transpose()?
+                .unwrap_or_default(),
+            statuses: self
+                .status
+                .as_deref()
+                .map(statuses)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
 /// Parses an OGC `bbox=minLon,minLat,maxLon,maxLat`.
 pub fn bbox(s: &str) -> Result<Rect<f64>, ApiError> {
     let parts: Vec<f64> = s

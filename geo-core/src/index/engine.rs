@@ -1,7 +1,7 @@
 //! [`Core`]: owns the [`Dataset`] and every index built over it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use geo::BoundingRect;
 use geo_types::Point;
@@ -11,6 +11,7 @@ use rstar::RTree;
 
 use super::buckets::PolygonBuckets;
 use super::location::{Chain, GridAnswer, GridRef, UnitRef, WorkerRef};
+use super::placement::Placement;
 use super::polygons::{EnvEntry, PolygonSet};
 use super::sphere::{valid_lon_lat, Nearest, SphereIndex};
 use crate::codes::{AdminCode, AdminLevel, CameraId, GridCode};
@@ -59,6 +60,8 @@ pub struct Core {
     pub(super) patrol_by_id: HashMap<PatrolId, u32>,
     pub(super) center_tree: RTree<PointEntry>,
     pub(super) center_by_code: HashMap<AdminCode, u32>,
+    /// Incident and camera -> grid revision, built on the first statistics query.
+    pub(super) placement: OnceLock<Placement>,
 }
 
 /// Point entries for the valid points among `points`.
@@ -227,6 +230,7 @@ impl Core {
             patrol_by_id,
             center_tree,
             center_by_code,
+            placement: OnceLock::new(),
         }
     }
 
@@ -352,6 +356,7 @@ impl Core {
             + self.incident_by_id.capacity() * size_of::<(IncidentId, u32)>()
             + self.incident_cells.capacity() * size_of::<Option<CellIndex>>()
             + self.incident_by_cell.heap_bytes()
+            + self.placement.get().map_or(0, Placement::heap_bytes)
     }
 }
 

@@ -5,15 +5,23 @@
 mod buckets;
 mod catalog;
 mod engine;
+mod hierarchy;
 mod kdtree;
 mod locate;
 mod location;
 mod pip;
+mod placement;
 mod polygons;
 mod query;
+mod search;
 mod sphere;
+mod stats;
+mod view;
 
 pub use engine::Core;
 pub use location::{GridRef, Location, UnitRef, WorkerRef};
 pub use query::Filter;
+pub use search::SearchHit;
 pub use sphere::{haversine_m, Nearest, EARTH_RADIUS_M};
+pub use stats::{Area, AreaStats, GridFigures, IncidentCounts, RankBy, StatsFilter};
+pub use view::{angle_between, bearing_deg, ViewSector};

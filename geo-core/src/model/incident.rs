@@ -68,6 +68,20 @@ impl Category {
         }
     }
 
+    /// The English name.
+    #[must_use]
+    pub const fn name_en(self) -> &'static str {
+        match self {
+            Category::Dispute => "Dispute",
+            Category::PublicSecurity => "Public security",
+            Category::FireHazard => "Fire hazard",
+            Category::SafetyHazard => "Safety hazard",
+            Category::Environment => "Environment",
+            Category::Petition => "Petition",
+            Category::Other => "Other",
+        }
+    }
+
     /// The minor classes of this major class, as `(api name, Chinese name)`.
     #[must_use]
     pub const fn subcategories(self) -> &'static [(&'static str, &'static str)] {
@@ -219,6 +233,40 @@ impl Step {
             Step::Cancelled => "cancelled",
             Step::Postponed => "postponed",
             Step::SentBack => "sent_back",
+        }
+    }
+
+    /// The Chinese name (of the step, and of the status after it).
+    #[must_use]
+    pub const fn name_zh(self) -> &'static str {
+        match self {
+            Step::Reported => "上报",
+            Step::Accepted => "受理",
+            Step::Filed => "立案",
+            Step::Dispatched => "派遣",
+            Step::Handling => "处置",
+            Step::Verifying => "核查",
+            Step::Closed => "结案",
+            Step::Cancelled => "作废",
+            Step::Postponed => "延期",
+            Step::SentBack => "退回",
+        }
+    }
+
+    /// The English name.
+    #[must_use]
+    pub const fn name_en(self) -> &'static str {
+        match self {
+            Step::Reported => "Reported",
+            Step::Accepted => "Accepted",
+            Step::Filed => "Filed",
+            Step::Dispatched => "Dispatched",
+            Step::Handling => "Handling",
+            Step::Verifying => "Verifying",
+            Step::Closed => "Closed",
+            Step::Cancelled => "Cancelled",
+            Step::Postponed => "Postponed",
+            Step::SentBack => "Sent back",
         }
     }
 

@@ -1,10 +1,8 @@
 //! `LayerBuilder`: one MVT layer being written; features are encoded as they are added.
 
-use geo_types::Geometry;
-
 use super::command::GeomType;
 use super::pbf;
-use super::shape::{Input, Shaper};
+use super::shape::{GeomRef, Input, Shaper};
 use super::value::{Dictionary, Value};
 use crate::tile::TileProjection;
 
@@ -68,30 +66,30 @@ impl LayerBuilder {
 
     /// Adds a lon/lat feature, clipped to the buffered tile and simplified; returns whether
     /// anything of it was left to write (nothing, e.g., for a feature outside the tile).
-    pub fn add_feature(
+    pub fn add_feature<'g>(
         &mut self,
         id: Option<u64>,
-        geometry: &Geometry<f64>,
+        geometry: impl Into<GeomRef<'g>>,
         props: &[(&str, Value<'_>)],
     ) -> bool {
-        self.add(Input::LonLat, id, geometry, props)
+        self.add(Input::LonLat, id, geometry.into(), props)
     }
 
     /// As [`Self::add_feature`] for geometry already in Web Mercator (EPSG:3857) metres.
-    pub fn add_feature_mercator(
+    pub fn add_feature_mercator<'g>(
         &mut self,
         id: Option<u64>,
-        geometry: &Geometry<f64>,
+        geometry: impl Into<GeomRef<'g>>,
         props: &[(&str, Value<'_>)],
     ) -> bool {
-        self.add(Input::Mercator, id, geometry, props)
+        self.add(Input::Mercator, id, geometry.into(), props)
     }
 
     fn add(
         &mut self,
         input: Input,
         id: Option<u64>,
-        geometry: &Geometry<f64>,
+        geometry: GeomRef<'_>,
         props: &[(&str, Value<'_>)],
     ) -> bool {
         match self.shaper.shape(input, geometry, &mut self.cmds) {

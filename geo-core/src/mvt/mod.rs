@@ -28,5 +28,6 @@ mod value;
 
 pub use command::GeomType;
 pub use layer::LayerBuilder;
+pub use shape::GeomRef;
 pub use tile::TileBuilder;
 pub use value::Value;

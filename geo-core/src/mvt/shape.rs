@@ -4,7 +4,7 @@
 //! have positive surveyor's area in tile coordinates, interior rings negative).
 
 use geo::BooleanOps;
-use geo_types::{Coord, Geometry, LineString, Polygon, Rect};
+use geo_types::{Coord, Geometry, LineString, MultiPolygon, Polygon, Rect};
 
 use super::clip::{clip_line, clip_ring, has_border_bridge, Pt};
 use super::command::{CommandWriter, GeomType};
@@ -30,6 +30,44 @@ pub(crate) struct Shaper {
     ring_ends: Vec<usize>,
     /// Set when an input coordinate does not project to a finite position.
     bad: bool,
+}
+
+/// A borrowed geometry to encode: any `Geometry`, or the shapes features keep themselves
+/// (no clone into a `Geometry` per tile).
+#[derive(Debug, Clone, Copy)]
+pub enum GeomRef<'a> {
+    /// Any geometry.
+    Geometry(&'a Geometry<f64>),
+    /// A line string.
+    LineString(&'a LineString<f64>),
+    /// A polygon.
+    Polygon(&'a Polygon<f64>),
+    /// A multi-polygon.
+    MultiPolygon(&'a MultiPolygon<f64>),
+}
+
+impl<'a> From<&'a Geometry<f64>> for GeomRef<'a> {
+    fn from(g: &'a Geometry<f64>) -> Self {
+        GeomRef::Geometry(g)
+    }
+}
+
+impl<'a> From<&'a LineString<f64>> for GeomRef<'a> {
+    fn from(g: &'a LineString<f64>) -> Self {
+        GeomRef::LineString(g)
+    }
+}
+
+impl<'a> From<&'a Polygon<f64>> for GeomRef<'a> {
+    fn from(g: &'a Polygon<f64>) -> Self {
+        GeomRef::Polygon(g)
+    }
+}
+
+impl<'a> From<&'a MultiPolygon<f64>> for GeomRef<'a> {
+    fn from(g: &'a MultiPolygon<f64>) -> Self {
+        GeomRef::MultiPolygon(g)
+    }
 }
 
 /// Which input coordinates a geometry is in.
@@ -83,12 +121,29 @@ impl Shaper {
     pub(crate) fn shape(
         &mut self,
         input: Input,
-        g: &Geometry<f64>,
+        g: GeomRef<'_>,
         out: &mut Vec<u32>,
     ) -> Option<GeomType> {
         out.clear();
         self.bad = false;
         let mut w = CommandWriter::new(out);
+        let g = match g {
+            GeomRef::Geometry(g) => g,
+            GeomRef::LineString(ls) => {
+                self.line(input, ls, &mut w);
+                return (!self.bad && !out.is_empty()).then_some(GeomType::LineString);
+            }
+            GeomRef::Polygon(p) => {
+                self.polygon(input, p, &mut w);
+                return (!self.bad && !out.is_empty()).then_some(GeomType::Polygon);
+            }
+            GeomRef::MultiPolygon(mp) => {
+                for p in &mp.0 {
+                    self.polygon(input, p, &mut w);
+                }
+                return (!self.bad && !out.is_empty()).then_some(GeomType::Polygon);
+            }
+        };
         let ty = match g {
             Geometry::Point(p) => {
                 self.points(input, std::iter::once(p.0), &mut w);

@@ -106,6 +106,8 @@ pub(crate) struct Dictionary {
     /// Encoded repeated field, ready to be copied into the layer message.
     pub(crate) encoded: Vec<u8>,
     len: u32,
+    /// Reused for each new value message (one allocation per layer, not per value).
+    scratch: Vec<u8>,
 }
 
 impl Dictionary {
@@ -155,7 +157,8 @@ impl Dictionary {
     }
 
     fn push_value(&mut self, value: Value<'_>) -> u32 {
-        let mut msg = Vec::with_capacity(16);
+        let mut msg = std::mem::take(&mut self.scratch);
+        msg.clear();
         match value {
             Value::String(s) => pbf::bytes_field(&mut msg, 1, s.as_bytes()),
             Value::Float(f) => {
@@ -172,6 +175,7 @@ impl Dictionary {
             Value::Bool(b) => pbf::varint_field(&mut msg, 7, u64::from(b)),
         }
         pbf::bytes_field(&mut self.encoded, 4, &msg);
+        self.scratch = msg;
         let i = self.len;
         self.len += 1;
         i

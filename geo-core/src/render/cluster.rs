@@ -12,7 +12,7 @@
 use h3o::{LatLng, Resolution};
 
 use super::bounds::buffered_bounds;
-use super::cover::cells_centered_in;
+use super::cover::counted_cells;
 use super::TileFilter;
 use crate::index::Core;
 use crate::mvt::{TileBuilder, Value};
@@ -40,16 +40,8 @@ pub(super) fn write_clusters(core: &Core, tile: &mut TileBuilder, name: &str, fi
     let proj = *tile.projection();
     let res = cluster_resolution(proj.coord().z());
     let bbox = buffered_bounds(proj.coord(), proj.options());
-    let table = core.incident_cells();
-    let cells_filter = filter.cell_filter();
-    let mut cells = cells_centered_in(bbox, res);
-    cells.sort_unstable();
     let out = tile.layer(name);
-    for cell in cells {
-        let n = table.count(cell, &cells_filter);
-        if n == 0 {
-            continue;
-        }
+    for (cell, n) in counted_cells(core, bbox, res, filter) {
         let center = LatLng::from(cell);
         out.add_point(
             Some(u64::from(cell)),

@@ -5,6 +5,8 @@ use geo_types::{coord, Rect};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
 
+use super::TileFilter;
+use crate::index::Core;
 use crate::tile::MAX_LATITUDE;
 
 /// Every resolution-`res` cell whose center lies in `r` (latitudes clamped to Web Mercator's
@@ -34,6 +36,26 @@ pub fn cells_centered_in(r: Rect<f64>, res: Resolution) -> Vec<CellIndex> {
         return Vec::new();
     }
     tiler.into_coverage().collect()
+}
+
+/// The resolution-`res` cells centered in `r` that hold at least one incident `filter`
+/// keeps, with that count, in cell order: what clusters and the heatmap draw.
+#[must_use]
+pub fn counted_cells(
+    core: &Core,
+    r: Rect<f64>,
+    res: Resolution,
+    filter: &TileFilter,
+) -> Vec<(CellIndex, u32)> {
+    let table = core.incident_cells();
+    let cells_filter = filter.cell_filter();
+    let mut cells = cells_centered_in(r, res);
+    cells.sort_unstable();
+    cells
+        .into_iter()
+        .map(|cell| (cell, table.count(cell, &cells_filter)))
+        .filter(|&(_, n)| n > 0)
+        .collect()
 }
 
 /// Up to this resolution (41,162 cells worldwide) the cells are simply enumerated: the

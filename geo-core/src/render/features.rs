@@ -4,8 +4,6 @@
 //! index into `Core::data()` otherwise. Codes are strings (they overflow nothing and keep
 //! leading digits readable), names and classes are strings, counts are integers.
 
-use geo_types::Geometry;
-
 use crate::model::{CameraStatus, Dataset, PtzType};
 use crate::mvt::{LayerBuilder, Value};
 
@@ -20,10 +18,9 @@ pub(super) fn admin(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
         let Some(a) = d.admin.get(i) else { continue };
         let code = a.code.to_string();
         let parent = a.parent.map(|p| p.to_string()).unwrap_or_default();
-        let geometry = Geometry::MultiPolygon(a.geometry.clone());
         out.add_feature(
             fid(i),
-            &geometry,
+            &a.geometry,
             &[
                 ("code", Value::String(&code)),
                 ("name", Value::String(&a.name)),
@@ -43,10 +40,9 @@ pub(super) fn grids(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
         }
         let code = g.code.to_string();
         let village = g.village.to_string();
-        let geometry = Geometry::MultiPolygon(g.geometry.clone());
         out.add_feature(
             fid(i),
-            &geometry,
+            &g.geometry,
             &[
                 ("code", Value::String(&code)),
                 ("name", Value::String(&g.name)),
@@ -123,10 +119,9 @@ pub(super) fn incidents(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
 pub(super) fn patrols(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
     for &i in hits {
         let Some(p) = d.patrols.get(i) else { continue };
-        let geometry = Geometry::LineString(p.track.clone());
         out.add_feature(
             Some(p.id.0),
-            &geometry,
+            &p.track,
             &[
                 ("worker", Value::String(&p.worker.0)),
                 ("start", Value::SInt(p.start().unwrap_or_default())),

@@ -1,7 +1,7 @@
 //! The incident heatmap: H3 hexagons as polygons, each with the number of incidents in it
 //! that match the filter.
 //!
-//! The resolution follows the zoom so that a tile is 15 to 40 hexagons across
+//! The resolution follows the zoom so that a tile is 10 to 25 hexagons across
 //! ([`heatmap_resolution`]); every cell whose hexagon reaches into the buffered tile and
 //! holds a matching incident is written, clipped to the buffer, with properties `count`,
 //! `resolution` and `per_km2` (count over the cell's area, one colour ramp for every
@@ -9,21 +9,23 @@
 //! incident in the cell, so the counts of the cells whose center lies in a tile sum, over a
 //! partition of tiles, to the number of matching incidents.
 
-use geo_types::{Geometry, LineString, Polygon};
+use geo_types::{LineString, Polygon};
 use h3o::{CellIndex, LatLng, Resolution};
 
 use super::bounds::buffered_bounds;
-use super::cover::{cells_centered_in, grow_km};
+use super::cover::{counted_cells, grow_km};
 use super::TileFilter;
 use crate::index::Core;
 use crate::mvt::{TileBuilder, Value};
 
-/// Heatmap resolution by zoom 0..=12 (resolution 9, the finest kept, from 12 on):
+/// Heatmap resolution by zoom 0..=13 (resolution 9, the finest kept, from 13 on): 10 to 25
+/// hexagons across a tile, 20 to 50 pixels each on a 512-pixel tile at 28°N, fine enough to
+/// read a hot spot and coarse enough to stay a few hundred polygons per tile:
 ///
-/// | zoom | 0-1 | 2 | 3 | 4 | 5-6 | 7 | 8 | 9 | 10-11 | 12+ |
-/// |------|-----|---|---|---|-----|---|---|---|-------|-----|
-/// | res  | 0   | 1 | 2 | 3 | 4   | 5 | 6 | 7 | 8     | 9   |
-const RESOLUTION_BY_ZOOM: [u8; 13] = [0, 0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9];
+/// | zoom | 0 | 1-2 | 3 | 4 | 5-6 | 7 | 8-9 | 10 | 11-12 | 13+ |
+/// |------|---|-----|---|---|-----|---|-----|----|-------|-----|
+/// | res  | 0 | 1   | 2 | 3 | 4   | 5 | 6   | 7  | 8     | 9   |
+const RESOLUTION_BY_ZOOM: [u8; 14] = [0, 1, 1, 2, 3, 4, 4, 5, 6, 6, 7, 8, 8, 9];
 
 /// The heatmap's H3 resolution at zoom `z`.
 #[must_use]
@@ -50,22 +52,14 @@ pub(super) fn write_heatmap(core: &Core, tile: &mut TileBuilder, name: &str, fil
     // circumradius is its edge, and edges vary about 2x over the globe.
     let reach = 2.0 * res.edge_length_km();
     let bbox = grow_km(buffered_bounds(proj.coord(), proj.options()), reach);
-    let table = core.incident_cells();
-    let cells_filter = filter.cell_filter();
-    let mut cells = cells_centered_in(bbox, res);
-    cells.sort_unstable();
     let out = tile.layer(name);
     // Hexagons are a few tile units across at their coarsest zoom: keep every vertex.
     out.set_tolerance(0.0);
-    for cell in cells {
-        let n = table.count(cell, &cells_filter);
-        if n == 0 {
-            continue;
-        }
+    for (cell, n) in counted_cells(core, bbox, res, filter) {
         let per_km2 = f64::from(n) / cell.area_km2();
         out.add_feature(
             Some(u64::from(cell)),
-            &Geometry::Polygon(hexagon(cell)),
+            &hexagon(cell),
             &[
                 ("count", Value::UInt(u64::from(n))),
                 ("resolution", Value::UInt(u64::from(u8::from(res)))),

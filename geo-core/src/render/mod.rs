@@ -85,7 +85,8 @@ impl TileFilter {
     }
 
     /// The filter of incident cell counts (clusters and heatmap).
-    fn cell_filter(&self) -> CellFilter {
+    #[must_use]
+    pub fn cell_filter(&self) -> CellFilter {
         CellFilter::new(self.from, self.to, &self.categories, &self.statuses)
     }
 }

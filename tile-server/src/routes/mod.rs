@@ -1,7 +1,12 @@
 //! HTTP handlers, one module per API family.
 
+pub mod admin;
 pub mod features;
+pub mod incident;
 pub mod ops;
 pub mod query;
+pub mod search;
+pub mod stats;
 pub mod style;
+pub mod summary;
 pub mod tiles;

@@ -36,14 +36,9 @@ const CACHE_CONTROL: &str = "public, max-age=60";
 /// Query parameters of a tile request.
 #[derive(Debug, Default, Deserialize)]
 pub struct TileQuery {
-    /// RFC 3339: incidents reported (patrols active) from this time on.
-    from: Option<String>,
-    /// RFC 3339: ... before this time.
-    to: Option<String>,
-    /// Comma list of incident categories.
-    category: Option<String>,
-    /// Comma list of incident statuses.
-    status: Option<String>,
+    /// Incidents reported (patrols active) in the window, of these classes.
+    #[serde(flatten)]
+    incidents: params::IncidentQuery,
     /// `1`/`true` for raw incident points at every zoom.
     raw: Option<String>,
 }
@@ -60,32 +55,14 @@ impl TileQuery {
                 )))
             }
         };
+        let w = self.incidents.window()?;
         let filter = TileFilter {
-            from: self.from.as_deref().map(params::time).transpose()?,
-            to: self.to.as_deref().map(params::time).transpose()?,
-            categories: self
-                .category
-                .as_deref()
-                .map(params::categories)
-                .transpose()?
-                .unwrap_or_default(),
-            statuses: self
-                .status
-                .as_deref()
-                .map(params::statuses)
-                .transpose()?
-                .unwrap_or_default(),
+            from: w.from,
+            to: w.to,
+            categories: w.categories,
+            statuses: w.statuses,
             raw,
         };
-        if let (Some(f), Some(t)) = (filter.from, filter.to) {
-            if f > t {
-                return Err(ApiError::BadRequest(format!(
-                    "from {} is after to {}",
-                    self.from.as_deref().unwrap_or_default(),
-                    self.to.as_deref().unwrap_or_default()
-                )));
-            }
-        }
         Ok(filter)
     }
 }

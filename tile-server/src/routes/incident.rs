@@ -1,0 +1,134 @@
+//! `GET /api/incidents/{id}`: one incident for the incident panel: its lifecycle, the grid
+//! it occurred in and that grid's workers, the nearest cameras with their view sectors,
+//! and the nearest worker. No personal fields: the anonymous user is a viewer (SPEC 11).
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use geo_core::index::ViewSector;
+use geo_core::model::IncidentId;
+
+use super::summary::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+/// How many nearest cameras (`k`, default 10).
+#[derive(Debug, Deserialize)]
+pub struct IncidentQuery {
+    k: Option<usize>,
+}
+
+const DEFAULT_CAMERAS: usize = 10;
+const MAX_CAMERAS: usize = 100;
+
+/// Metres to one decimal.
+fn tenth(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// `GET /api/incidents/{id}?k`.
+pub async fn incident(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<IncidentQuery>,
+) -> ApiResult<Json<Value>> {
+    let id: u64 = id
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("incident id {id:?} must be a whole number")))?;
+    let k = match q.k {
+        None => DEFAULT_CAMERAS,
+        Some(k) if (1..=MAX_CAMERAS).contains(&k) => k,
+        Some(k) => {
+            return Err(ApiError::BadRequest(format!(
+                "k {k} must be 1..={MAX_CAMERAS}"
+            )))
+        }
+    };
+    let core = state.core()?;
+    let d = core.data();
+    let inc = core
+        .incident_index(IncidentId(id))
+        .and_then(|i| d.incidents.get(i))
+        .ok_or_else(|| ApiError::NotFound(format!("incident {id} not found")))?;
+    let (lon, lat) = (inc.location.x(), inc.location.y());
+    // The grid revision in force when it occurred; a location outside the world has none.
+    let place = core.locate_at(lon, lat, inc.occurred_at()).ok();
+    let grid = place
+        .and_then(|p| p.grid)
+        .map(|g| json!({ "code": g.code, "name": g.name }));
+    let workers: Vec<Value> = place
+        .map(|p| p.workers)
+        .unwrap_or_default()
+        .iter()
+        .map(|w| json!({ "id": w.id, "name": w.name }))
+        .collect();
+    let cameras: Vec<Value> = core
+        .nearest_cameras(lon, lat, k)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|n| {
+            let c = d.cameras.get(n.index)?;
+            let sector = ViewSector::of(c);
+            let (cx, cy) = (c.location.x(), c.location.y());
+            Some(json!({
+                "id": c.id,
+                "name": c.name,
+                "lon": cx,
+                "lat": cy,
+                "status": c.status,
+                "ptz_type": c.ptz_type,
+                "distance_m": tenth(n.distance_m),
+                "facing_deg": tenth(sector.facing_deg),
+                "fov_deg": tenth(sector.fov_deg),
+                "range_m": tenth(sector.range_m),
+                // The sector is partly assumed when the survey lacks fov or range.
+                "sector_estimated": c.ptz_type != geo_core::model::PtzType::Dome && c.fov_deg.is_none()
+                    || c.range_m.is_none(),
+                "faces_incident": sector.sees(cx, cy, lon, lat),
+            }))
+        })
+        .collect();
+    let nearest_worker = core
+        .nearest_workers(lon, lat, 1)
+        .unwrap_or_default()
+        .first()
+        .and_then(|n| {
+            let w = d.workers.get(n.index)?;
+            Some(json!({
+                "id": w.id,
+                "name": w.name,
+                "lon": w.location.x(),
+                "lat": w.location.y(),
+                "distance_m": tenth(n.distance_m),
+            }))
+        });
+    let (subcategory, subcategory_zh) = inc.subcategory_names();
+    let history: Vec<Value> = inc
+        .lifecycle
+        .steps()
+        .map(|(step, at)| json!({ "step": step.as_str(), "at": rfc3339(at) }))
+        .collect();
+    Ok(Json(json!({
+        "id": inc.id,
+        "category": inc.category.as_str(),
+        "subcategory": subcategory,
+        "subcategory_zh": subcategory_zh,
+        "source": inc.source.as_str(),
+        "people": inc.people,
+        "supervision": inc.supervision.as_str(),
+        "status": inc.status.as_str(),
+        "lon": lon,
+        "lat": lat,
+        "reported_at": rfc3339(inc.occurred_at()),
+        "deadline": rfc3339(inc.deadline),
+        "history": history,
+        "grid": grid,
+        "workers": workers,
+        "cameras": cameras,
+        "nearest_worker": nearest_worker,
+    })))
+}
