@@ -73,6 +73,28 @@ def ratio(a, b, key):
     return f"{a[key] / b[key]:.1f}x"
 
 
+def compact(runs):
+    """Both concurrencies side by side per cache mode: the tables of BENCHMARKS.md."""
+    def pair(r):
+        return f"{r['rps']:.0f} / {fmt_ms(r['p99'])}" if r and not r["err"] else "-"
+
+    for mode in ("uncached", "cached"):
+        print(f"## Compact, {mode}: tiles/s / p99 ms; ratio onemap / Martin in tiles/s "
+              "and per CPU-s\n")
+        print("| line | c1 onemap | c1 Martin | c1 ratio | c16 onemap | c16 Martin "
+              "| c16 ratio |")
+        print("|---|---|---|---|---|---|---|")
+        for line in LINES:
+            cells = []
+            for conc in (1, 16):
+                o = runs.get((conc, mode, line, "onemap"))
+                m = runs.get((conc, mode, MARTIN_LINE.get(line, line), "martin"))
+                cells += [pair(o), pair(m),
+                          f"{ratio(o, m, 'rps')}, {ratio(o, m, 'per_cpu')}"]
+            print(f"| {LABEL.get(line, line)} | " + " | ".join(cells) + " |")
+        print()
+
+
 def main():
     raw, cpu_path, check, median = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[5]
     cache_flag = sys.argv[4] == "1"
@@ -192,6 +214,9 @@ def main():
             print(f"- c{conc}, cached {100 * r:.0f}% of bare axum in tiles/s{per}: "
                   + ("**met**" if r >= 0.8 else "**missed**") + " (target >= 80%)")
     print()
+
+    if martin:
+        compact(runs)
 
     if os.path.exists(check):
         print("## Answers (every tile fetched once before measuring)\n")
