@@ -81,12 +81,12 @@ pub struct CachedTile {
 }
 
 impl CachedTile {
-    /// Wraps freshly rendered bytes: gzips them and computes the `ETag`.
+    /// Wraps freshly rendered bytes: gzips them (when `gzip`) and computes the `ETag`.
     #[must_use]
-    pub fn new(bytes: Vec<u8>) -> Self {
+    pub fn new(bytes: Vec<u8>, gzip: bool) -> Self {
         let etag =
             HeaderValue::from_str(&etag(&bytes)).unwrap_or(HeaderValue::from_static("\"0\""));
-        let gzip = if bytes.is_empty() {
+        let gzip = if bytes.is_empty() || !gzip {
             Bytes::new()
         } else {
             let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 2), Compression::fast());
@@ -233,7 +233,7 @@ mod tests {
         for k in [&here, &there, &grids_here, &heat_near] {
             cache.insert(
                 k.clone(),
-                CachedTile::new(vec![1, 2, 3]),
+                CachedTile::new(vec![1, 2, 3], true),
                 cache.generation(),
             );
         }
@@ -253,7 +253,7 @@ mod tests {
         let k = key(TileLayer::Data(Layer::Cameras), 109.74, 28.31, 14);
         let before = cache.generation();
         cache.invalidate(&applied(Layer::Cameras, 0.0, 0.0));
-        cache.insert(k.clone(), CachedTile::new(vec![1]), before);
+        cache.insert(k.clone(), CachedTile::new(vec![1], true), before);
         assert!(cache.get(&k).is_none());
     }
 
@@ -266,13 +266,13 @@ mod tests {
                 TileCoord::new(12, x, 1).unwrap(),
                 TileFilter::default(),
             );
-            cache.insert(k, CachedTile::new(vec![7; 2_000]), cache.generation());
+            cache.insert(k, CachedTile::new(vec![7; 2_000], true), cache.generation());
         }
         assert!(cache.usage().1 <= 100_000, "{:?}", cache.usage());
         assert!(cache.usage().0 > 10);
         let off = TileCache::new(0);
         let k = key(TileLayer::Heatmap, 109.7, 28.3, 10);
-        off.insert(k.clone(), CachedTile::new(vec![1]), off.generation());
+        off.insert(k.clone(), CachedTile::new(vec![1], true), off.generation());
         assert!(off.get(&k).is_none() && !off.is_enabled());
     }
 
@@ -297,7 +297,7 @@ mod tests {
     #[test]
     fn gzip_round_trips_and_etags_follow_content() {
         use std::io::Read;
-        let t = CachedTile::new(vec![42; 10_000]);
+        let t = CachedTile::new(vec![42; 10_000], true);
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&t.gzip[..])
             .read_to_end(&mut out)

@@ -64,6 +64,8 @@ pub struct Core {
     pub(super) placement: OnceLock<Placement>,
     /// Admin outlines in Web Mercator metres, built on the first admin tile.
     pub(super) admin_mercator: OnceLock<Vec<geo_types::MultiPolygon<f64>>>,
+    /// Patrol tracks in Web Mercator metres, built on the first patrol tile.
+    pub(super) patrol_mercator: OnceLock<Vec<geo_types::LineString<f64>>>,
 }
 
 /// Point entries for the valid points among `points`.
@@ -234,6 +236,7 @@ impl Core {
             center_by_code,
             placement: OnceLock::new(),
             admin_mercator: OnceLock::new(),
+            patrol_mercator: OnceLock::new(),
         }
     }
 
@@ -348,12 +351,20 @@ impl Core {
             self.data
                 .admin
                 .iter()
-                .map(|a| {
-                    a.geometry.map_coords(|c| {
-                        let (x, y) = crate::tile::lonlat_to_mercator(c.x, c.y);
-                        geo_types::coord! { x: x, y: y }
-                    })
-                })
+                .map(|a| a.geometry.map_coords(to_mercator))
+                .collect()
+        })
+    }
+
+    /// Patrol tracks projected to Web Mercator metres, in `data().patrols` order (16 bytes
+    /// a vertex: 16 MB for the demo prefecture's million track points).
+    #[must_use]
+    pub fn patrol_mercator(&self) -> &[geo_types::LineString<f64>] {
+        self.patrol_mercator.get_or_init(|| {
+            self.data
+                .patrols
+                .iter()
+                .map(|p| p.track.map_coords(to_mercator))
                 .collect()
         })
     }
@@ -380,6 +391,12 @@ impl Core {
             + self.incident_by_cell.heap_bytes()
             + self.placement.get().map_or(0, Placement::heap_bytes)
     }
+}
+
+/// A lon/lat coordinate in Web Mercator metres.
+fn to_mercator(c: geo_types::Coord<f64>) -> geo_types::Coord<f64> {
+    let (x, y) = crate::tile::lonlat_to_mercator(c.x, c.y);
+    geo_types::coord! { x: x, y: y }
 }
 
 /// Stable sort of incidents (and their details, when parallel) by report time.

@@ -4,7 +4,7 @@
 //! index into `Core::data()` otherwise. Codes are strings (they overflow nothing and keep
 //! leading digits readable), names and classes are strings, counts are integers.
 
-use geo_types::MultiPolygon;
+use geo_types::{LineString, MultiPolygon};
 
 use crate::model::{CameraStatus, Dataset, PtzType};
 use crate::mvt::{LayerBuilder, Value};
@@ -125,13 +125,21 @@ pub(super) fn incidents(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
     }
 }
 
-/// Patrol tracks, id = patrol id.
-pub(super) fn patrols(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+/// Patrol tracks, id = patrol id (`mercator`: the tracks pre-projected, in `d.patrols`
+/// order).
+pub(super) fn patrols(
+    out: &mut LayerBuilder,
+    d: &Dataset,
+    mercator: &[LineString<f64>],
+    hits: &[usize],
+) {
     for &i in hits {
-        let Some(p) = d.patrols.get(i) else { continue };
-        out.add_feature(
+        let (Some(p), Some(track)) = (d.patrols.get(i), mercator.get(i)) else {
+            continue;
+        };
+        out.add_feature_mercator(
             Some(p.id.0),
-            &p.track,
+            track,
             &[
                 ("worker", Value::String(&p.worker.0)),
                 ("start", Value::SInt(p.start().unwrap_or_default())),

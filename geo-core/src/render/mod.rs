@@ -156,7 +156,7 @@ pub fn render_tile(
         Layer::Grids => features::grids(out, d, &hits),
         Layer::Cameras => features::cameras(out, d, &hits),
         Layer::Incidents => features::incidents(out, d, &hits),
-        Layer::Patrols => features::patrols(out, d, &hits),
+        Layer::Patrols => features::patrols(out, d, core.patrol_mercator(), &hits),
         Layer::Workers => features::workers(out, d, &hits),
         Layer::Centers => features::centers(out, d, &hits),
     }

@@ -125,7 +125,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 
 /// The tile for `key`: from the cache, or rendered (on the blocking pool: dense tiles take
 /// milliseconds of CPU) and stored.
-async fn cached_or_rendered(state: &AppState, key: TileKey) -> ApiResult<CachedTile> {
+async fn cached_or_rendered(state: &AppState, key: TileKey, gzip: bool) -> ApiResult<CachedTile> {
     let cache = state.tiles();
     if let Some(tile) = cache.get(&key) {
         return Ok(tile);
@@ -133,8 +133,10 @@ async fn cached_or_rendered(state: &AppState, key: TileKey) -> ApiResult<CachedT
     let generation = cache.generation();
     let core = state.core()?;
     let k = key.clone();
+    // A cached tile is gzipped once for every later client; uncached, only when asked.
+    let gzip = gzip || cache.is_enabled();
     let tile = tokio::task::spawn_blocking(move || {
-        render_tile(&core, k.layer, k.coord, &k.filter).map(CachedTile::new)
+        render_tile(&core, k.layer, k.coord, &k.filter).map(|b| CachedTile::new(b, gzip))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("tile rendering stopped: {e}")))??;
@@ -159,7 +161,8 @@ pub async fn tile(
     };
     let (layer, coord) = parse_path(layer, z, x, y)?;
     let key = TileKey::new(layer, coord, tile_filter(query.as_deref())?);
-    let tile = cached_or_rendered(&state, key).await?;
+    let gzip = accepts_gzip(&headers);
+    let tile = cached_or_rendered(&state, key, gzip).await?;
     let cache = (
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
@@ -176,7 +179,7 @@ pub async fn tile(
             .into_response());
     }
     let content_type = (header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    if !tile.gzip.is_empty() && accepts_gzip(&headers) {
+    if !tile.gzip.is_empty() && gzip {
         // Served already compressed: the compression layer leaves encoded bodies alone.
         let gzip = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         return Ok((
