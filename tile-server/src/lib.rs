@@ -45,11 +45,13 @@ pub fn app(state: AppState) -> Router {
     if let Some(dir) = state.web_dir() {
         router = router.fallback_service(ServeDir::new(dir));
     }
-    // Tiles come gzipped from the tile cache: no compression layer on their hot path.
+    // The tile hot path has no middleware: tiles come gzipped from the tile cache, and a
+    // tile GET is a CORS simple request, answered with `Access-Control-Allow-Origin: *`
+    // by the handler itself (no preflight to serve).
     let tiles = Router::new().route("/tiles/{layer}/{z}/{x}/{y}", get(routes::tiles::tile));
     router
         .layer(CompressionLayer::new())
-        .merge(tiles)
         .layer(CorsLayer::permissive())
+        .merge(tiles)
         .with_state(state)
 }

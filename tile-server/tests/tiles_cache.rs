@@ -151,9 +151,14 @@ async fn gzip_is_served_when_asked_and_the_cache_can_be_off() {
         };
         let (state, router, _dir) = service(config).await;
         let c = TileCoord::containing(109.74, 28.31, 12).unwrap();
-        let (s, h, plain) = get(&router, &url("grids", c), &[]).await;
+        let origin = [("origin", "http://intranet.example")];
+        let (s, h, plain) = get(&router, &url("grids", c), &origin).await;
         assert_eq!(s, StatusCode::OK);
         assert!(h.get(header::CONTENT_ENCODING).is_none());
+        // Tiles answer cross-origin GETs themselves; the other routes through the CORS layer.
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        let (_, h, _) = get(&router, "/tiles/grids.json", &origin).await;
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
         let (s, h, zipped) = get(&router, &url("grids", c), &[("accept-encoding", "gzip")]).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(h[header::CONTENT_ENCODING], "gzip");

@@ -167,14 +167,18 @@ pub async fn tile(
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
+    let cors = (
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     if tile.bytes.is_empty() {
-        return Ok((StatusCode::NO_CONTENT, [cache]).into_response());
+        return Ok((StatusCode::NO_CONTENT, [cache, cors]).into_response());
     }
     let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
     if matches_etag(&headers, &tile.etag) {
         return Ok((
             StatusCode::NOT_MODIFIED,
-            [cache, vary, (header::ETAG, tile.etag)],
+            [cache, cors, vary, (header::ETAG, tile.etag)],
         )
             .into_response());
     }
@@ -184,14 +188,21 @@ pub async fn tile(
         let gzip = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         return Ok((
             StatusCode::OK,
-            [content_type, cache, vary, (header::ETAG, tile.etag), gzip],
+            [
+                content_type,
+                cache,
+                cors,
+                vary,
+                (header::ETAG, tile.etag),
+                gzip,
+            ],
             Body::from(tile.gzip),
         )
             .into_response());
     }
     Ok((
         StatusCode::OK,
-        [content_type, cache, vary, (header::ETAG, tile.etag)],
+        [content_type, cache, cors, vary, (header::ETAG, tile.etag)],
         Body::from(tile.bytes),
     )
         .into_response())
