@@ -1,6 +1,7 @@
 //! Parsing of the query parameters shared by several endpoints (bbox, datetime, lists).
 
 use chrono::{DateTime, Utc};
+use geo_core::index::StatsFilter;
 use geo_core::model::{Category, IncidentStatus, UnixTime};
 use geo_types::{coord, Rect};
 
@@ -20,22 +21,10 @@ pub struct IncidentQuery {
     pub status: Option<String>,
 }
 
-/// [`IncidentQuery`] parsed: a window `[from, to)` and class lists (empty: all).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct IncidentWindow {
-    /// Start, inclusive.
-    pub from: Option<UnixTime>,
-    /// End, exclusive.
-    pub to: Option<UnixTime>,
-    /// Categories to keep.
-    pub categories: Vec<Category>,
-    /// Statuses to keep.
-    pub statuses: Vec<IncidentStatus>,
-}
-
 impl IncidentQuery {
-    /// Parses and checks the parameters (`from` after `to` is a 400).
-    pub fn window(&self) -> Result<IncidentWindow, ApiError> {
+    /// Parses and checks the parameters (`from` after `to` is a 400): a window `[from, to)`
+    /// and class lists (empty: all).
+    pub fn window(&self) -> Result<StatsFilter, ApiError> {
         incident_window(
             self.from.as_deref(),
             self.to.as_deref(),
@@ -51,7 +40,7 @@ pub fn incident_window(
     to: Option<&str>,
     category: Option<&str>,
     status: Option<&str>,
-) -> Result<IncidentWindow, ApiError> {
+) -> Result<StatsFilter, ApiError> {
     let (from_t, to_t) = (from.map(time).transpose()?, to.map(time).transpose()?);
     if let (Some(f), Some(t)) = (from_t, to_t) {
         if f > t {
@@ -62,7 +51,7 @@ pub fn incident_window(
             )));
         }
     }
-    Ok(IncidentWindow {
+    Ok(StatsFilter {
         from: from_t,
         to: to_t,
         categories: category.map(categories).transpose()?.unwrap_or_default(),

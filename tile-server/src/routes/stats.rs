@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use geo_core::codes::{AdminCode, GridCode};
-use geo_core::index::{Area, AreaStats, Core, RankBy, StatsFilter};
+use geo_core::index::{Area, AreaStats, Core, RankBy};
 
 use super::admin::admin_code;
 use crate::error::{ApiError, ApiResult};
@@ -18,17 +18,6 @@ use crate::state::AppState;
 
 /// The time window and incident filters of every statistics endpoint.
 pub type StatsQuery = params::IncidentQuery;
-
-/// The statistics filter of a query.
-fn stats_filter(q: &StatsQuery) -> ApiResult<StatsFilter> {
-    let w = q.window()?;
-    Ok(StatsFilter {
-        from: w.from,
-        to: w.to,
-        categories: w.categories,
-        statuses: w.statuses,
-    })
-}
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -79,7 +68,7 @@ pub async fn grid_stats(
     let code: GridCode = code
         .parse()
         .map_err(|e| ApiError::from(geo_core::Error::from(e)))?;
-    let filter = stats_filter(&q)?;
+    let filter = q.window()?;
     let core = state.core()?;
     blocking(core, move |core| {
         let stats = core.area_stats(Area::Grid(code), &filter, now())?;
@@ -98,7 +87,7 @@ pub async fn admin_stats(
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<Value>> {
     let code = admin_code(&code)?;
-    let filter = stats_filter(&q)?;
+    let filter = q.window()?;
     let core = state.core()?;
     blocking(core, move |core| {
         let stats = core.area_stats(Area::Admin(code), &filter, now())?;
@@ -171,7 +160,7 @@ pub async fn ranking(
             )))
         }
     };
-    let filter = stats_filter(&q.stats)?;
+    let filter = q.stats.window()?;
     let core = state.core()?;
     blocking(core, move |core| {
         let ranked = core.grid_ranking(parent, &filter, now(), by, ascending)?;
