@@ -109,17 +109,26 @@ impl CachedTile {
     }
 }
 
-/// 64-bit FNV-1a: a stable content hash for the `ETag` (not security-sensitive).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// FNV-1a over 64-bit words (then the tail bytes): a stable content hash for the `ETag`,
+/// not security-sensitive; eight times fewer steps than byte-wise FNV on 200 KB tiles.
+fn content_hash(bytes: &[u8]) -> u64 {
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut words = bytes.chunks_exact(8);
+    let mut h = words.by_ref().fold(0xcbf2_9ce4_8422_2325_u64, |h, w| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        (h ^ u64::from_le_bytes(word)).wrapping_mul(PRIME)
+    });
+    for &b in words.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+    }
+    h
 }
 
 /// The strong `ETag` of a tile's bytes: length and 64-bit hash.
 #[must_use]
 pub fn etag(bytes: &[u8]) -> String {
-    format!("\"{:x}-{:016x}\"", bytes.len(), fnv1a(bytes))
+    format!("\"{:x}-{:016x}\"", bytes.len(), content_hash(bytes))
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -55,6 +55,12 @@ impl LayerBuilder {
         self.count == 0
     }
 
+    /// Makes room for `n` distinct string values (unique ids and names of `n` features)
+    /// so that the value dictionary does not rehash as it grows.
+    pub fn reserve_strings(&mut self, n: usize) {
+        self.values.reserve(n);
+    }
+
     /// Sets the Douglas-Peucker tolerance in tile units (default 1; 0 keeps every vertex).
     pub fn set_tolerance(&mut self, tolerance: f64) {
         self.shaper.tolerance = if tolerance.is_finite() {

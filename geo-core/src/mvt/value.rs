@@ -111,6 +111,11 @@ pub(crate) struct Dictionary {
 }
 
 impl Dictionary {
+    /// Room for `n` more distinct strings without rehashing (a layer of unique names).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.by_str.reserve(n);
+    }
+
     /// Index of `key`, added as protobuf field `field` of the layer if new.
     pub(crate) fn key_index(&mut self, key: &str, field: u32) -> u32 {
         // A layer has a handful of keys: a linear scan beats hashing the key every time.

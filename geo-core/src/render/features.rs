@@ -86,6 +86,8 @@ const fn camera_status_str(s: CameraStatus) -> &'static str {
 /// Cameras: id, name, PTZ type, position type, status, facing and (when surveyed) the
 /// view sector's width and reach.
 pub(super) fn cameras(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+    // Every camera brings two unique strings: its id and its name.
+    out.reserve_strings(2 * hits.len());
     for &i in hits {
         let Some(c) = d.cameras.get(i) else { continue };
         let mut props = vec![
