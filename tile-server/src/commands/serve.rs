@@ -49,5 +49,10 @@ async fn prepare(state: &AppState) -> anyhow::Result<()> {
     let core = super::load_core(store.as_ref()).await?;
     state.set_core(core);
     println!("onemap ready in {:.1} s", started.elapsed().as_secs_f64());
+    // Place every incident in its grid now, in the background, so that the first figures
+    // a dashboard asks for do not wait for it (the tiles never need it).
+    if let Ok(core) = state.core() {
+        drop(tokio::task::spawn_blocking(move || core.warm_placement()));
+    }
     Ok(())
 }
