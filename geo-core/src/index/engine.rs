@@ -54,7 +54,6 @@ pub struct Core {
     pub(super) incident_tree: RTree<PointEntry>,
     /// `(id, index)` sorted by id: 16 bytes per incident, less than a hash map.
     pub(super) incident_by_id: Vec<(IncidentId, u32)>,
-    pub(super) incident_cells: Vec<Option<CellIndex>>,
     pub(super) incident_by_cell: IncidentCells,
     pub(super) patrol_tree: RTree<EnvEntry>,
     pub(super) patrol_by_id: HashMap<PatrolId, u32>,
@@ -176,15 +175,14 @@ impl Core {
         // Keep the first index of a duplicated id, as the other layers do.
         incident_by_id.dedup_by_key(|(id, _)| *id);
         incident_by_id.shrink_to_fit();
-        let incident_cells: Vec<Option<CellIndex>> = data
-            .incidents
-            .iter()
-            .map(|i| base_cell(i.location))
-            .collect();
-        let incident_by_cell =
-            IncidentCells::build(data.incidents.iter().zip(&incident_cells).filter_map(
-                |(inc, cell)| Some(((*cell)?, inc.occurred_at(), inc.category, inc.status)),
-            ));
+        let incident_by_cell = IncidentCells::build(data.incidents.iter().filter_map(|inc| {
+            Some((
+                base_cell(inc.location)?,
+                inc.occurred_at(),
+                inc.category,
+                inc.status,
+            ))
+        }));
 
         let patrol_tree = RTree::bulk_load(
             data.patrols
@@ -228,7 +226,6 @@ impl Core {
             worker_by_id,
             incident_tree,
             incident_by_id,
-            incident_cells,
             incident_by_cell,
             patrol_tree,
             patrol_by_id,
@@ -327,7 +324,7 @@ impl Core {
     /// The resolution-9 H3 cell of incident `i` (`None` for an invalid location).
     #[must_use]
     pub fn incident_cell(&self, i: usize) -> Option<CellIndex> {
-        self.incident_cells.get(i).copied().flatten()
+        base_cell(self.data.incidents.get(i)?.location)
     }
 
     /// The resolution-9 H3 cell of camera `i` (`None` for an invalid location).
@@ -387,7 +384,6 @@ impl Core {
                 .map(PolygonBuckets::heap_bytes)
                 .sum::<usize>()
             + self.incident_by_id.capacity() * size_of::<(IncidentId, u32)>()
-            + self.incident_cells.capacity() * size_of::<Option<CellIndex>>()
             + self.incident_by_cell.heap_bytes()
             + self.placement.get().map_or(0, Placement::heap_bytes)
     }
