@@ -4,15 +4,19 @@
 //! It knows nothing of HTTP: `tile-server` is a thin front end over it.
 
 pub mod codes;
+pub mod crs;
 pub mod demo;
 pub mod error;
 pub mod formats;
 pub mod h3;
 pub mod index;
+pub mod load;
 pub mod model;
 pub mod mvt;
 pub mod render;
+pub mod source;
 pub mod store;
 pub mod tile;
+pub mod validate;
 
 pub use error::{Error, Result};

