@@ -151,5 +151,19 @@ pub use transform::Transform;
 /// Reprojects every coordinate of `g` with `t`, stopping at the first refused coordinate.
 pub fn reproject(t: &Transform, g: &mut Geometry<f64>) -> Result<(), CrsError> {
     use geo::MapCoordsInPlace;
-    g.try_map_coords_in_place(|c: Coord<f64>| t.coord(c))
+    let f = |c: Coord<f64>| t.coord(c);
+    // geo's own Geometry impl recurses into collections with a new closure type per level,
+    // which the compiler cannot finish instantiating; walk collections here instead.
+    match g {
+        Geometry::GeometryCollection(gc) => gc.0.iter_mut().try_for_each(|x| reproject(t, x)),
+        Geometry::Point(x) => x.try_map_coords_in_place(f),
+        Geometry::Line(x) => x.try_map_coords_in_place(f),
+        Geometry::LineString(x) => x.try_map_coords_in_place(f),
+        Geometry::Polygon(x) => x.try_map_coords_in_place(f),
+        Geometry::MultiPoint(x) => x.try_map_coords_in_place(f),
+        Geometry::MultiLineString(x) => x.try_map_coords_in_place(f),
+        Geometry::MultiPolygon(x) => x.try_map_coords_in_place(f),
+        Geometry::Rect(x) => x.try_map_coords_in_place(f),
+        Geometry::Triangle(x) => x.try_map_coords_in_place(f),
+    }
 }
