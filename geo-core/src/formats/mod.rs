@@ -23,6 +23,7 @@ mod time;
 pub use csv_rows::{read_csv, write_csv, CsvOptions};
 pub use geometry::{check_lon_lat, from_wkt, to_wkt};
 pub use json::{read_geojson, read_ndjson, write_geojson, write_ndjson};
+pub(crate) use mapping::Collector;
 pub use mapping::{
     feature_id, for_each_feature, layer_len, layer_to_features, property_names, FeatureMapping,
     IncidentRecord,
