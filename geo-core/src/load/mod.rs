@@ -5,11 +5,13 @@
 
 mod fields;
 mod guess;
+mod native;
 mod pipeline;
 mod report;
 
 pub use fields::{default_value, Defaults, FieldMap};
 pub use guess::guess_layer;
+pub use native::{is_onemap_csv, prepare_onemap_csv};
 pub use pipeline::prepare;
 pub use report::Report;
 

@@ -387,7 +387,7 @@ fn map_rows(layer: Layer, rows: &[Row], report: &mut Report) -> (Dataset, Vec<us
 }
 
 /// Which check a mapping refusal belongs to.
-fn classify(message: &str) -> Check {
+pub(super) fn classify(message: &str) -> Check {
     if message.contains("does not match grid code") {
         Check::CodeVillageMismatch
     } else if message.contains("digits") || message.contains("code") && message.contains("not") {
@@ -421,7 +421,7 @@ fn dedupe(findings: &mut Vec<Finding>) {
 
 /// All or nothing: everything when there is no error; the valid rest with `skip_invalid`
 /// (unless the error is about the whole file); nothing otherwise.
-fn decide(
+pub(super) fn decide(
     layer: Layer,
     mut data: Dataset,
     mapped: &[usize],

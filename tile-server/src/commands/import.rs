@@ -68,11 +68,17 @@ fn spinner(message: String) -> ProgressBar {
     bar
 }
 
-/// Reads the file with a progress bar over its bytes (a `.shp` reads its sidecars by path).
-fn read_source(args: &LoadArgs) -> anyhow::Result<Source> {
+/// A file as read from disk: its bytes, or (for sets of files) already parsed.
+enum Input {
+    Bytes(Vec<u8>),
+    Parsed(Source),
+}
+
+/// Reads the file with a progress bar over its bytes (a `.shp` or `.gpkg` is read by path:
+/// sidecar files, SQLite).
+fn read_input(args: &LoadArgs) -> anyhow::Result<Input> {
     let file = &args.file;
     let name = file.display().to_string();
-    let opts = args.source_options();
     let format = SourceFormat::from_name(&name);
     if matches!(
         format,
@@ -80,9 +86,9 @@ fn read_source(args: &LoadArgs) -> anyhow::Result<Source> {
     ) && !name.to_ascii_lowercase().ends_with(".zip")
     {
         let bar = spinner(format!("reading {name}"));
-        let out = source::read_path(file, &opts);
+        let out = source::read_path(file, &args.source_options());
         bar.finish_and_clear();
-        return Ok(out?);
+        return Ok(Input::Parsed(out?));
     }
     let f = File::open(file).with_context(|| format!("cannot open {name}"))?;
     let len = f.metadata().map_or(0, |m| m.len());
@@ -97,18 +103,42 @@ fn read_source(args: &LoadArgs) -> anyhow::Result<Source> {
     BufReader::with_capacity(1 << 20, bar.wrap_read(f))
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {name}"))?;
-    bar.set_message(format!("parsing {name}"));
-    let out = source::read_bytes(&name, &bytes, &opts);
+    bar.finish_and_clear();
+    Ok(Input::Bytes(bytes))
+}
+
+fn parse(args: &LoadArgs, bytes: &[u8]) -> anyhow::Result<Source> {
+    let name = args.file.display().to_string();
+    let bar = spinner(format!("parsing {name}"));
+    let out = source::read_bytes(&name, bytes, &args.source_options());
     bar.finish_and_clear();
     Ok(out?)
+}
+
+/// Reads and parses the file.
+fn read_source(args: &LoadArgs) -> anyhow::Result<Source> {
+    match read_input(args)? {
+        Input::Parsed(s) => Ok(s),
+        Input::Bytes(b) => parse(args, &b),
+    }
 }
 
 /// Reads, reprojects, maps and checks `args.file` as `layer` against `context`.
 pub fn prepare(args: &LoadArgs, layer: Layer, context: &Dataset) -> anyhow::Result<Prepared> {
     let opts = args.options(layer)?;
-    let source = read_source(args)?;
+    let name = args.file.display().to_string();
+    let source = match read_input(args)? {
+        Input::Bytes(bytes) if load::is_onemap_csv(&bytes, &opts) => {
+            let bar = spinner(format!("loading onemap CSV {name}"));
+            let prepared = load::prepare_onemap_csv(&bytes, &name, &opts);
+            bar.finish_and_clear();
+            return Ok(prepared);
+        }
+        Input::Bytes(bytes) => parse(args, &bytes)?,
+        Input::Parsed(s) => s,
+    };
     let bar = spinner(format!("checking {} features", source.features.len()));
-    let prepared = load::prepare(source, &args.file.display().to_string(), &opts, context);
+    let prepared = load::prepare(source, &name, &opts, context);
     bar.finish_and_clear();
     Ok(prepared)
 }
