@@ -29,7 +29,9 @@ fn stage(name: &str, rows: usize, d: Duration) {
 fn write_store(data: Dataset) -> Duration {
     let dir = tempfile::tempdir().unwrap();
     let store = GpkgStore::open(dir.path().join("import.gpkg")).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let t = Instant::now();
     rt.block_on(store.apply(ChangeSet {
         upserts: data,
@@ -87,7 +89,11 @@ fn incidents(demo: &Dataset) {
             let t = Instant::now();
             let p = load::prepare(source, "incidents.csv", &opts, &Dataset::default());
             stage("generic field mapping + checks", rows, t.elapsed());
-            stage("generic total (no store, no index)", rows, read + t.elapsed());
+            stage(
+                "generic total (no store, no index)",
+                rows,
+                read + t.elapsed(),
+            );
             assert_eq!(p.report.errors(), 0, "{}", p.report);
         }
         Err(e) => eprintln!("  generic CSV reader: {e}"),

@@ -98,6 +98,10 @@ enum Command {
         /// Output file.
         #[arg(short, long)]
         output: PathBuf,
+        /// Shift the coordinates for an AMap (gcj02) or Baidu (bd09) basemap; GeoJSON,
+        /// NDJSON and CSV only.
+        #[arg(long)]
+        crs: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -257,6 +261,7 @@ fn main() -> ExitCode {
                 layer,
                 format,
                 output,
+                crs,
                 store,
             } => {
                 let format = match format {
@@ -265,7 +270,7 @@ fn main() -> ExitCode {
                     ExportFormat::Csv => commands::export::Format::Csv,
                     ExportFormat::Gpkg => commands::export::Format::Gpkg,
                 };
-                commands::export::run(&store.store, &layer, format, &output).await
+                commands::export::run(&store.store, &layer, format, &output, crs.as_deref()).await
             }
             Command::Bench { store, queries } => commands::bench::run(&store.store, queries).await,
         }

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use geo_core::crs::Crs;
 use geo_core::formats;
-use geo_core::model::{Dataset, Layer};
+use geo_core::model::Layer;
 use geo_core::store::gpkg::GpkgStore;
 use geo_core::store::{ChangeSet, Store};
 
@@ -24,35 +25,33 @@ pub enum Format {
     Gpkg,
 }
 
-/// Moves one layer out of a dataset into a dataset of its own.
-fn only(layer: Layer, mut data: Dataset) -> Dataset {
-    let mut out = Dataset::default();
-    match layer {
-        Layer::Admin => out.admin = std::mem::take(&mut data.admin),
-        Layer::Grids => out.grids = std::mem::take(&mut data.grids),
-        Layer::Cameras => out.cameras = std::mem::take(&mut data.cameras),
-        Layer::Incidents => out.incidents = std::mem::take(&mut data.incidents),
-        Layer::Patrols => out.patrols = std::mem::take(&mut data.patrols),
-        Layer::Workers => out.workers = std::mem::take(&mut data.workers),
-        Layer::Centers => out.centers = std::mem::take(&mut data.centers),
-    }
-    out
-}
-
-/// Writes `layer` from the store to `output` (without personal data).
+/// Writes `layer` from the store to `output` (without personal data), shifted into `crs`
+/// when asked (text formats only: the others record EPSG:4490 in their metadata).
 #[allow(clippy::print_stdout)]
 pub async fn run(
     store_path: &Path,
     layer: &str,
     format: Format,
     output: &Path,
+    crs: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let layer: Layer = layer.parse()?;
+    let crs = crs.map(str::parse::<Crs>).transpose()?;
     if !store_path.exists() {
         bail!("store {} does not exist", store_path.display());
     }
     let store = super::open_store(store_path)?;
-    let data = only(layer, store.load().await?);
+    let mut data = store.load_layer(layer).await?;
+    match crs {
+        None | Some(Crs::LonLat { .. }) => {}
+        Some(c @ (Crs::Gcj02 | Crs::Bd09)) if matches!(format, Format::Geojson | Format::Ndjson | Format::Csv) => {
+            let t = c.from_lon_lat()?;
+            data.try_map_layer_coords(layer, |p| t.coord(p))?;
+        }
+        Some(c) => bail!(
+            "--crs {c}: exports are in EPSG:4490; only GeoJSON, NDJSON and CSV can be shifted, and only to gcj02 or bd09 (for AMap/Baidu basemaps)"
+        ),
+    }
     let n = formats::layer_len(&data, layer);
     if let Format::Gpkg = format {
         if output.exists() {
