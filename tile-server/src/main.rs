@@ -58,6 +58,9 @@ enum Command {
         /// Random seed; the same seed gives the same data.
         #[arg(long, default_value_t = 2_260)]
         seed: u64,
+        /// Only the first N counties (a smaller dataset, e.g. for tests).
+        #[arg(long)]
+        counties: Option<usize>,
         /// Replace an existing store file.
         #[arg(long)]
         force: bool,
@@ -238,10 +241,17 @@ fn main() -> ExitCode {
                 store,
                 scale,
                 seed,
+                counties,
                 force,
             } => {
-                commands::demo::run(&store.store, matches!(scale, Scale::Province), seed, force)
-                    .await
+                commands::demo::run(
+                    &store.store,
+                    matches!(scale, Scale::Province),
+                    seed,
+                    counties,
+                    force,
+                )
+                .await
             }
             Command::Import {
                 layer,
