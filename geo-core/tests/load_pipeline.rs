@@ -176,3 +176,51 @@ fn a_file_without_a_key_column_says_what_to_name_it() {
         p.report
     );
 }
+
+/// onemap's own CSV is read in two halves on two threads when large: the result must be
+/// the sequential reader's, bad rows reported at their position in the whole file.
+#[test]
+fn onemap_csv_halves_read_like_the_whole() {
+    use geo_core::formats::{read_csv, write_csv, CsvOptions};
+    let ds = small();
+    let mut csv = Vec::new();
+    write_csv(&ds, Layer::Incidents, None, false, &mut csv).unwrap();
+    assert!(csv.len() > 1 << 20, "large enough to be split: {}", csv.len());
+    // Break one row in the second half: an unknown category.
+    let text = String::from_utf8(csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let bad = lines.len() * 3 / 4;
+    lines[bad] = lines[bad].replacen(",dispute,", ",nonsense,", 1);
+    lines[bad] = lines[bad].replacen(",public_security,", ",nonsense,", 1);
+    lines[bad] = lines[bad].replacen(",safety_hazard,", ",nonsense,", 1);
+    lines[bad] = lines[bad].replacen(",fire_hazard,", ",nonsense,", 1);
+    lines[bad] = lines[bad].replacen(",environment,", ",nonsense,", 1);
+    lines[bad] = lines[bad].replacen(",petition,", ",nonsense,", 1);
+    lines[bad] = lines[bad].replacen(",other,", ",nonsense,", 1);
+    let csv = (lines.join("\n") + "\n").into_bytes();
+
+    let opts = LoadOptions::new(Layer::Incidents);
+    assert!(geo_core::load::is_onemap_csv(&csv, &opts));
+    let p = geo_core::load::prepare_onemap_csv(&csv, "incidents.csv", &opts);
+    let (whole, read) = read_csv(&csv[..], Layer::Incidents, &CsvOptions::default()).unwrap();
+    assert_eq!(read.problems.len(), 1, "{read}");
+    let data_row = bad - 1; // the header is line 0
+    assert_eq!(read.problems[0].index, data_row);
+    assert!(p.data.incidents.is_empty(), "one bad row: nothing");
+    let errors: Vec<_> = p
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", p.report);
+    assert_eq!(errors[0].index, Some(data_row));
+
+    let mut opts = opts;
+    opts.skip_invalid = true;
+    let p = geo_core::load::prepare_onemap_csv(&csv, "incidents.csv", &opts);
+    assert_eq!(p.report.skipped, vec![data_row]);
+    let got: Vec<u64> = p.data.incidents.iter().map(|i| i.id.0).collect();
+    let want: Vec<u64> = whole.incidents.iter().map(|i| i.id.0).collect();
+    assert_eq!(got, want);
+}

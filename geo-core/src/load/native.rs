@@ -51,7 +51,7 @@ pub fn prepare_onemap_csv(bytes: &[u8], file: &str, opts: &LoadOptions) -> Prepa
     let mut report = Report::new(file, &source, opts);
     report.crs = Some("EPSG:4490".into());
     report.crs_from = "file";
-    let (data, read) = match formats::read_csv(bytes, layer, &CsvOptions::default()) {
+    let (data, read) = match read_parallel(bytes, layer) {
         Ok(x) => x,
         Err(e) => {
             report.findings.push(Finding::new(
@@ -88,6 +88,64 @@ pub fn prepare_onemap_csv(bytes: &[u8], file: &str, opts: &LoadOptions) -> Prepa
     report.findings.extend(validate::check_spots(layer, &spots));
     drop(spots);
     decide(layer, data, &mapped, opts, report)
+}
+
+/// Below this size one thread reads the file; above it, one thread per half.
+const PARALLEL_BYTES: usize = 1 << 20;
+
+/// Reads onemap CSV with two threads when it is large: the data rows are cut in two at a
+/// row boundary and each half is read behind its own copy of the header.
+fn read_parallel(bytes: &[u8], layer: Layer) -> crate::Result<(Dataset, formats::ReadReport)> {
+    let opts = CsvOptions::default();
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let split = (bytes.len() >= PARALLEL_BYTES && threads > 1)
+        .then(|| split_rows(bytes))
+        .flatten();
+    let Some((header_end, mid)) = split else {
+        return formats::read_csv(bytes, layer, &opts);
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(|| {
+            let r = std::io::Read::chain(&bytes[..header_end], &bytes[mid..]);
+            formats::read_csv(r, layer, &opts)
+        });
+        let first = formats::read_csv(&bytes[..mid], layer, &opts);
+        (first, second.join())
+    });
+    let (mut data, mut report) = first?;
+    let (more, more_report) =
+        second.map_err(|_| crate::Error::Invalid("the CSV reader thread stopped".into()))??;
+    let offset = report.features + report.problems.len();
+    report.features += more_report.features;
+    report
+        .problems
+        .extend(more_report.problems.into_iter().map(|mut p| {
+            p.index += offset;
+            p
+        }));
+    data.append(more);
+    Ok((data, report))
+}
+
+/// The end of the header line and a row boundary near the middle of the data: a newline
+/// outside quotes (an even number of `"` before it, as RFC 4180 doubles quotes in fields).
+fn split_rows(bytes: &[u8]) -> Option<(usize, usize)> {
+    let header_end = bytes.iter().position(|&b| b == b'\n')? + 1;
+    let half = header_end + (bytes.len() - header_end) / 2;
+    let mut quotes = bytes[header_end..half]
+        .iter()
+        .filter(|&&b| b == b'"')
+        .count();
+    for (i, &b) in bytes.iter().enumerate().skip(half) {
+        match b {
+            b'"' => quotes += 1,
+            b'\n' if quotes % 2 == 0 => {
+                return (i + 1 < bytes.len()).then_some((header_end, i + 1));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Each point value's key and location.

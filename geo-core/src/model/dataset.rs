@@ -28,6 +28,18 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Moves every value of `other` to the end of this dataset's layers.
+    pub fn append(&mut self, mut other: Dataset) {
+        self.admin.append(&mut other.admin);
+        self.grids.append(&mut other.grids);
+        self.cameras.append(&mut other.cameras);
+        self.incidents.append(&mut other.incidents);
+        self.incident_details.append(&mut other.incident_details);
+        self.patrols.append(&mut other.patrols);
+        self.workers.append(&mut other.workers);
+        self.centers.append(&mut other.centers);
+    }
+
     /// Applies `f` to every coordinate of `layer` (e.g. a CRS shift on export), stopping at
     /// the first error.
     pub fn try_map_layer_coords<E>(
