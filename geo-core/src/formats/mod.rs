@@ -18,6 +18,7 @@ mod geometry;
 mod json;
 mod mapping;
 mod props;
+mod shapefile;
 mod time;
 
 pub use csv_rows::{read_csv, write_csv, CsvOptions};
@@ -28,6 +29,7 @@ pub use mapping::{
     IncidentRecord,
 };
 pub use props::{Prop, Properties};
+pub use self::shapefile::{dbf_field_name, write_shapefile, PRJ_4490};
 pub use time::{format_time, parse_time};
 
 use std::fmt;
