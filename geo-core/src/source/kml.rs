@@ -349,7 +349,12 @@ mod tests {
 
     #[test]
     fn truncated_kml_is_an_error_not_a_hang() {
-        let cut = b"<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Placemark><name>x</name><Point><coordinates>1,2,3";
-        assert!(read_bytes("t.kml", cut, &SourceOptions::default()).is_err());
+        // Both loop forever in the kml crate 0.15 when handed over directly.
+        for cut in [
+            "<kml><Placemark><name>x</name>",
+            "<kml><Placemark><Point><coordinates>1,2</coordinates>",
+        ] {
+            assert!(read_bytes("t.kml", cut.as_bytes(), &SourceOptions::default()).is_err());
+        }
     }
 }

@@ -25,6 +25,16 @@ use crate::formats::Problem;
 /// vertex times (Unix seconds) there.
 pub const MEASURES: &str = "m";
 
+/// An M value as JSON: whole numbers (Unix seconds) as integers.
+fn measure(m: f64) -> Value {
+    // 2^53: beyond it an f64 no longer holds every integer.
+    if m.fract() == 0.0 && m.abs() < 9_007_199_254_740_992.0 {
+        Value::from(m as i64)
+    } else {
+        Value::from(m)
+    }
+}
+
 /// The files of one Shapefile set, as bytes.
 #[derive(Default)]
 struct Parts {
@@ -298,7 +308,7 @@ fn assemble(parts: Parts, opts: &SourceOptions) -> Result<Source, SourceError> {
         };
         if let Some(ms) = measures {
             if !properties.contains_key(MEASURES) {
-                let ms = ms.into_iter().map(|m| m.map_or(Value::Null, Value::from));
+                let ms = ms.into_iter().map(|m| m.map_or(Value::Null, measure));
                 properties.insert(MEASURES.to_owned(), Value::Array(ms.collect()));
             }
         }
