@@ -15,8 +15,9 @@ use geo_core::source::{read_bytes, read_path, Source, SourceError, SourceFormat,
 use geo_types::{Coord, Geometry};
 use serde_json::json;
 
-/// A Google Earth style file: styles, a Schema, nested Folders, altitudes, ExtendedData
-/// both ways, MultiGeometry, a Placemark without geometry and one outside any Folder.
+/// A Google Earth style file: styles, a `Schema`, nested `Folder`s, altitudes,
+/// `ExtendedData` both ways, `MultiGeometry`, a `Placemark` without geometry and one outside
+/// any `Folder`.
 const KML: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
 <kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2" xmlns:kml="http://www.opengis.net/kml/2.2" xmlns:atom="http://www.w3.org/2005/Atom">
 <Document>
@@ -137,7 +138,16 @@ fn placemarks_in_folders_become_features() {
     assert!(src.problems.is_empty(), "{:?}", src.problems);
     assert_eq!(
         names(&src),
-        ["州政府", "世纪社区第3网格", "乾州摄像头 & 路口", "两块", "混合", "无几何", "巡逻", "峒河网格"]
+        [
+            "州政府",
+            "世纪社区第3网格",
+            "乾州摄像头 & 路口",
+            "两块",
+            "混合",
+            "无几何",
+            "巡逻",
+            "峒河网格"
+        ]
     );
     let f: HashMap<&str, _> = names(&src).into_iter().zip(&src.features).collect();
 
@@ -150,7 +160,10 @@ fn placemarks_in_folders_become_features() {
     assert_eq!(grid.properties["folder"], json!("吉首市"));
     assert_eq!(grid.properties["code"], json!("433101001001003"));
     assert_eq!(grid.properties["households"], json!("312"));
-    assert_eq!(grid.properties["description"], json!("<b>网格长</b>: 张三 & 李四"));
+    assert_eq!(
+        grid.properties["description"],
+        json!("<b>网格长</b>: 张三 & 李四")
+    );
     let cam = f["乾州摄像头 & 路口"];
     assert_eq!(cam.fid.as_deref(), Some("cam-1"));
     assert_eq!(cam.properties["folder"], json!("乾州街道"));
@@ -158,7 +171,10 @@ fn placemarks_in_folders_become_features() {
     assert_eq!(cam.properties["ptz_type"], json!("dome"));
     assert!(f["无几何"].geometry.is_none());
     assert_eq!(f["无几何"].properties["description"], json!("待补"));
-    assert_eq!(src.features.iter().map(|x| x.index).collect::<Vec<_>>(), (0..8).collect::<Vec<_>>());
+    assert_eq!(
+        src.features.iter().map(|x| x.index).collect::<Vec<_>>(),
+        (0..8).collect::<Vec<_>>()
+    );
 
     // Geometries, altitude dropped.
     let Some(Geometry::Point(p)) = cam.geometry else {
@@ -170,7 +186,13 @@ fn placemarks_in_folders_become_features() {
     };
     assert_eq!(poly.exterior().0.len(), 5);
     assert_eq!(poly.interiors().len(), 1);
-    assert_eq!(poly.exterior().0[1], Coord { x: 109.714_567_8, y: 28.210_987_6 });
+    assert_eq!(
+        poly.exterior().0[1],
+        Coord {
+            x: 109.714_567_8,
+            y: 28.210_987_6
+        }
+    );
     assert!(matches!(&f["两块"].geometry, Some(Geometry::MultiPolygon(m)) if m.0.len() == 2));
     assert!(matches!(&f["混合"].geometry, Some(Geometry::GeometryCollection(c)) if c.0.len() == 2));
     assert!(matches!(&f["巡逻"].geometry, Some(Geometry::LineString(l)) if l.0.len() == 3));
@@ -193,13 +215,22 @@ fn kmz_reads_its_doc_kml_and_layer_picks_a_folder() {
     assert_eq!(src.layer_name.as_deref(), Some("湘西网格"));
     // Without a doc.kml, the first .kml.
     let first = kmz(&[("a/first.kml", KML.as_bytes()), ("b.kml", other.as_bytes())]);
-    assert_eq!(read_bytes("x.kmz", &first, &opts()).unwrap().features, plain.features);
+    assert_eq!(
+        read_bytes("x.kmz", &first, &opts()).unwrap().features,
+        plain.features
+    );
     let none = kmz(&[("readme.txt", b"no kml")]);
-    assert!(matches!(read_bytes("x.kmz", &none, &opts()), Err(SourceError::Missing(_))));
+    assert!(matches!(
+        read_bytes("x.kmz", &none, &opts()),
+        Err(SourceError::Missing(_))
+    ));
 
     let qz = read_bytes("x.kml", KML.as_bytes(), &layer("乾州街道")).unwrap();
     assert_eq!(qz.layer_name.as_deref(), Some("乾州街道"));
-    assert_eq!(names(&qz), ["乾州摄像头 & 路口", "两块", "混合", "无几何", "巡逻"]);
+    assert_eq!(
+        names(&qz),
+        ["乾州摄像头 & 路口", "两块", "混合", "无几何", "巡逻"]
+    );
     // A Folder holds its sub-folders' Placemarks; indexes stay positions in the file.
     let js = read_bytes("x.kml", KML.as_bytes(), &layer("吉首市")).unwrap();
     assert_eq!(js.features.len(), 6);
@@ -207,7 +238,10 @@ fn kmz_reads_its_doc_kml_and_layer_picks_a_folder() {
     let err = read_bytes("x.kml", KML.as_bytes(), &layer("矮寨镇"))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("矮寨镇") && err.contains("吉首市, 乾州街道, 峒河街道"), "{err}");
+    assert!(
+        err.contains("矮寨镇") && err.contains("吉首市, 乾州街道, 峒河街道"),
+        "{err}"
+    );
 }
 
 fn run(cmd: &mut Command, what: &str) -> String {
@@ -246,9 +280,14 @@ fn gdal_features(path: &Path, dir: &Path) -> Vec<(String, Option<Geometry<f64>>)
                 .arg(l),
             "ogr2ogr (Debian gdal-bin)",
         );
-        let fc: geojson::FeatureCollection = std::fs::read_to_string(&json).unwrap().parse().unwrap();
+        let fc: geojson::FeatureCollection =
+            std::fs::read_to_string(&json).unwrap().parse().unwrap();
         for f in fc.features {
-            let name = f.property("Name").and_then(|v| v.as_str()).unwrap().to_owned();
+            let name = f
+                .property("Name")
+                .and_then(|v| v.as_str())
+                .unwrap()
+                .to_owned();
             let g = f.geometry.map(|g| Geometry::<f64>::try_from(g).unwrap());
             out.push((name, g));
         }

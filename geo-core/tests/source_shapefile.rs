@@ -19,8 +19,11 @@ use geo_types::{Coord, Geometry, LineString};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-/// The Xiangxi areas of the GBK fixture: (name, code, households, area, rings per polygon).
-fn areas() -> Vec<(&'static str, &'static str, i64, f64, Vec<Vec<Vec<[f64; 2]>>>)> {
+/// Polygons as rings of lon/lat positions.
+type Polygons = Vec<Vec<Vec<[f64; 2]>>>;
+
+/// The Xiangxi areas of the GBK fixture: (name, code, households, area, polygons).
+fn areas() -> Vec<(&'static str, &'static str, i64, f64, Polygons)> {
     let rect = |x0: f64, y0: f64, x1: f64, y1: f64, ccw: bool| {
         let mut r = vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]];
         if !ccw {
@@ -48,7 +51,7 @@ fn areas() -> Vec<(&'static str, &'static str, i64, f64, Vec<Vec<Vec<[f64; 2]>>>
             46.25,
             vec![
                 vec![rect(109.71, 28.21, 109.72, 28.22, true)],
-                vec![rect(109.73, 28.21, 109.7412345, 28.2234567, true)],
+                vec![rect(109.73, 28.21, 109.741_234_5, 28.223_456_7, true)],
             ],
         ),
         (
@@ -57,11 +60,11 @@ fn areas() -> Vec<(&'static str, &'static str, i64, f64, Vec<Vec<Vec<[f64; 2]>>>
             312,
             0.125,
             vec![vec![vec![
-                [109.7123456, 28.2112345],
-                [109.7145678, 28.2109876],
-                [109.7151234, 28.2134567],
-                [109.7119876, 28.2141234],
-                [109.7123456, 28.2112345],
+                [109.712_345_6, 28.211_234_5],
+                [109.714_567_8, 28.210_987_6],
+                [109.715_123_4, 28.213_456_7],
+                [109.711_987_6, 28.214_123_4],
+                [109.712_345_6, 28.211_234_5],
             ]]],
         ),
         // A rarer character (in GBK, unlike 𠮷).
@@ -173,7 +176,8 @@ fn same_ring(got: &[Coord<f64>], want: &[Coord<f64>], tol: f64) -> bool {
     let close = |a: Coord<f64>, b: Coord<f64>| (a.x - b.x).abs() <= tol && (a.y - b.y).abs() <= tol;
     let n = g.len();
     (0..n).any(|s| {
-        (0..n).all(|i| close(g[(s + i) % n], w[i])) || (0..n).all(|i| close(g[(s + n - i) % n], w[i]))
+        (0..n).all(|i| close(g[(s + i) % n], w[i]))
+            || (0..n).all(|i| close(g[(s + n - i) % n], w[i]))
     })
 }
 
@@ -268,7 +272,11 @@ fn gbk_gauss_kruger_shapefile_from_gdal_reads_back_exactly() {
     let lied = read_path(&shp, &opts()).unwrap();
     assert_eq!(lied.features.len(), 4);
     assert_eq!(lied.encoding.as_ref().unwrap().name, "UTF-8");
-    assert!(names(&lied).iter().all(|n| n.contains('\u{FFFD}')), "{:?}", names(&lied));
+    assert!(
+        names(&lied).iter().all(|n| n.contains('\u{FFFD}')),
+        "{:?}",
+        names(&lied)
+    );
     // ... and --encoding overrides the lie.
     let fixed = read_path(
         &shp,
@@ -322,7 +330,10 @@ fn zipped_sets_read_like_the_files_and_several_need_a_layer() {
     assert_eq!(zipped.layer_name.as_deref(), Some("grids"));
     let zip_path = dir.path().join("upload.zip");
     std::fs::write(&zip_path, &one).unwrap();
-    assert_eq!(read_path(&zip_path, &opts()).unwrap().features, plain.features);
+    assert_eq!(
+        read_path(&zip_path, &opts()).unwrap().features,
+        plain.features
+    );
 
     let villages = gdal_gbk_shapefile(dir.path(), "villages");
     let mut files = set_files(&grids, "");
@@ -331,7 +342,10 @@ fn zipped_sets_read_like_the_files_and_several_need_a_layer() {
     let err = read_bytes("two.zip", &two, &opts()).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, SourceError::Missing(_)), "{msg}");
-    assert!(msg.contains("grids") && msg.contains("villages") && msg.contains("--layer"), "{msg}");
+    assert!(
+        msg.contains("grids") && msg.contains("villages") && msg.contains("--layer"),
+        "{msg}"
+    );
     let chosen = read_bytes(
         "two.zip",
         &two,
@@ -347,8 +361,13 @@ fn zipped_sets_read_like_the_files_and_several_need_a_layer() {
         layer: Some("roads".to_owned()),
         ..opts()
     };
-    let msg = read_bytes("two.zip", &two, &unknown).unwrap_err().to_string();
-    assert!(msg.contains("roads") && msg.contains("grids, villages"), "{msg}");
+    let msg = read_bytes("two.zip", &two, &unknown)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("roads") && msg.contains("grids, villages"),
+        "{msg}"
+    );
 }
 
 fn small_demo() -> Dataset {
@@ -398,7 +417,8 @@ fn check_with_gdal(path: &Path, n: usize, a_name: Option<&str>) {
     let info = ogrinfo(path, &["-al", "-so", "-mdd", "all"]);
     assert_eq!(line(&info, "Feature Count:"), n.to_string(), "{info}");
     assert!(
-        info.contains("China Geodetic Coordinate System 2000") && info.contains("ID[\"EPSG\",4490]"),
+        info.contains("China Geodetic Coordinate System 2000")
+            && info.contains("ID[\"EPSG\",4490]"),
         "{info}"
     );
     assert_eq!(line(&info, "SOURCE_ENCODING="), "UTF-8", "{info}");
@@ -430,7 +450,10 @@ fn exports_read_back_by_onemap_and_gdal() {
         assert_eq!(f.properties["households"], json!(g.households));
         assert_eq!(
             f.properties["workers"],
-            json!(serde_json::to_string(&g.workers.iter().map(|w| w.0.clone()).collect::<Vec<_>>()).unwrap())
+            json!(serde_json::to_string(
+                &g.workers.iter().map(|w| w.0.clone()).collect::<Vec<_>>()
+            )
+            .unwrap())
         );
         assert_coords(
             f.geometry.as_ref().unwrap(),
@@ -443,7 +466,10 @@ fn exports_read_back_by_onemap_and_gdal() {
 
     // Cameras: the 20-digit id stays text, position_type is position_t.
     let path = dir.path().join("cameras.shp");
-    assert_eq!(write_shapefile(&d, Layer::Cameras, false, &path).unwrap(), d.cameras.len());
+    assert_eq!(
+        write_shapefile(&d, Layer::Cameras, false, &path).unwrap(),
+        d.cameras.len()
+    );
     let src = read_path(&path, &opts()).unwrap();
     assert_eq!(src.features.len(), d.cameras.len());
     let pt = dbf_field_name("position_type");
@@ -461,7 +487,10 @@ fn exports_read_back_by_onemap_and_gdal() {
 
     // Patrols, zipped: PolyLineM with the vertex times as M.
     let path = dir.path().join("patrols.zip");
-    assert_eq!(write_shapefile(&d, Layer::Patrols, false, &path).unwrap(), d.patrols.len());
+    assert_eq!(
+        write_shapefile(&d, Layer::Patrols, false, &path).unwrap(),
+        d.patrols.len()
+    );
     let src = read_path(&path, &opts()).unwrap();
     assert_eq!(src.layer_name.as_deref(), Some("patrols"));
     assert_eq!(src.features.len(), d.patrols.len());
@@ -478,7 +507,10 @@ fn exports_read_back_by_onemap_and_gdal() {
             "patrol",
         );
     }
-    let info = ogrinfo(Path::new(&format!("/vsizip/{}", path.display())), &["-al", "-so"]);
+    let info = ogrinfo(
+        Path::new(&format!("/vsizip/{}", path.display())),
+        &["-al", "-so"],
+    );
     assert_eq!(line(&info, "Geometry:"), "Measured Line String", "{info}");
     assert_eq!(line(&info, "Feature Count:"), d.patrols.len().to_string());
 
@@ -499,7 +531,12 @@ fn broken_files_are_errors_or_problems_never_panics() {
     let shp = gdal_gbk_shapefile(dir.path(), "good");
     let good: Vec<(String, Vec<u8>)> = ["shp", "shx", "dbf", "prj", "cpg"]
         .iter()
-        .map(|e| ((*e).to_owned(), std::fs::read(shp.with_extension(e)).unwrap()))
+        .map(|e| {
+            (
+                (*e).to_owned(),
+                std::fs::read(shp.with_extension(e)).unwrap(),
+            )
+        })
         .collect();
     let write_set = |stem: &str, parts: &[(String, Vec<u8>)]| {
         for (e, b) in parts {
@@ -511,7 +548,10 @@ fn broken_files_are_errors_or_problems_never_panics() {
     // No .dbf: an error that says so.
     let no_dbf: Vec<_> = good.iter().filter(|(e, _)| e != "dbf").cloned().collect();
     let err = read_path(&write_set("nodbf", &no_dbf), &opts()).unwrap_err();
-    assert!(matches!(err, SourceError::Missing(_)) && err.to_string().contains(".dbf"), "{err}");
+    assert!(
+        matches!(err, SourceError::Missing(_)) && err.to_string().contains(".dbf"),
+        "{err}"
+    );
 
     // A .shp cut in the middle of a shape: the shapes before it are read, the rest are
     // problems (with the .shx each is found; without it reading stops).

@@ -21,6 +21,7 @@ mod props;
 mod shapefile;
 mod time;
 
+pub use self::shapefile::{dbf_field_name, write_shapefile, PRJ_4490};
 pub use csv_rows::{read_csv, write_csv, CsvOptions};
 pub use geometry::{check_lon_lat, from_wkt, to_wkt};
 pub use json::{read_geojson, read_ndjson, write_geojson, write_ndjson};
@@ -29,7 +30,6 @@ pub use mapping::{
     IncidentRecord,
 };
 pub use props::{Prop, Properties};
-pub use self::shapefile::{dbf_field_name, write_shapefile, PRJ_4490};
 pub use time::{format_time, parse_time};
 
 use std::fmt;

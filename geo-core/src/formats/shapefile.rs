@@ -3,7 +3,7 @@
 //!
 //! The fields are the feature id (`id`) and the layer's properties, named by
 //! [`dbf_field_name`]; lists and objects are JSON text, times RFC 3339 text. Text longer
-//! than a DBF field holds (254 bytes) is cut. Patrols are PolyLineM shapes whose M values
+//! than a DBF field holds (254 bytes) is cut. Patrols are `PolyLineM` shapes whose M values
 //! are the vertex times in Unix seconds, so their `times` list is not a field.
 //!
 //! An existing file is never overwritten; when writing fails part way, the files written

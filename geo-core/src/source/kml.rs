@@ -227,9 +227,7 @@ impl Walk<'_> {
             }
         }
         if let Some(f) = folder {
-            properties
-                .entry("folder")
-                .or_insert_with(|| Value::from(f));
+            properties.entry("folder").or_insert_with(|| Value::from(f));
         }
         self.source.features.push(SourceFeature {
             index,
@@ -313,7 +311,7 @@ fn geometry(g: &KmlGeometry<f64>) -> Result<Option<Geometry<f64>>, String> {
     }))
 }
 
-/// The parts of a MultiGeometry as the narrowest geo-types multi-geometry.
+/// The parts of a `MultiGeometry` as the narrowest geo-types multi-geometry.
 fn multi(parts: Vec<Geometry<f64>>) -> Option<Geometry<f64>> {
     if parts.is_empty() {
         return None;
@@ -323,7 +321,9 @@ fn multi(parts: Vec<Geometry<f64>>) -> Option<Geometry<f64>> {
         return Some(MultiPoint(ps.collect()).into());
     }
     if parts.iter().all(|g| matches!(g, Geometry::LineString(_))) {
-        let ls = parts.into_iter().filter_map(|g| LineString::try_from(g).ok());
+        let ls = parts
+            .into_iter()
+            .filter_map(|g| LineString::try_from(g).ok());
         return Some(MultiLineString(ls.collect()).into());
     }
     if parts.iter().all(|g| matches!(g, Geometry::Polygon(_))) {

@@ -20,7 +20,7 @@ use super::{Source, SourceError, SourceFeature, SourceFormat, SourceOptions};
 use crate::crs::Crs;
 use crate::formats::Problem;
 
-/// The property that carries a PolyLineM's measures (one M value per vertex, `null` where
+/// The property that carries a `PolyLineM`'s measures (one M value per vertex, `null` where
 /// there is none) unless the `.dbf` has a field of that name: onemap writes a patrol's
 /// vertex times (Unix seconds) there.
 pub const MEASURES: &str = "m";
@@ -132,11 +132,14 @@ pub(super) fn read_bytes(
     bytes: &[u8],
     opts: &SourceOptions,
 ) -> Result<Source, SourceError> {
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".zip") || looks_like_zip(bytes) {
+    let ext = Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext == "zip" || looks_like_zip(bytes) {
         return read_zip(name, bytes, opts);
     }
-    if lower.ends_with(".dbf") {
+    if ext == "dbf" {
         let parts = Parts {
             label: name.to_owned(),
             layer: stem(name).to_owned(),
@@ -182,7 +185,8 @@ fn read_zip(label: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Source, S
         (Some(layer), _) => sets
             .iter()
             .find(|m| {
-                stem(&m.name).eq_ignore_ascii_case(layer) || m.stem_path().eq_ignore_ascii_case(layer)
+                stem(&m.name).eq_ignore_ascii_case(layer)
+                    || m.stem_path().eq_ignore_ascii_case(layer)
             })
             .ok_or_else(|| {
                 SourceError::Missing(format!(
@@ -300,9 +304,10 @@ fn assemble(parts: Parts, opts: &SourceOptions) -> Result<Source, SourceError> {
                 } else {
                     "the .shp has fewer shapes than the .dbf has records"
                 };
-                source
-                    .problems
-                    .push(problem(index, format!("record {index} has no shape: {why}")));
+                source.problems.push(problem(
+                    index,
+                    format!("record {index} has no shape: {why}"),
+                ));
                 continue;
             }
         };

@@ -99,8 +99,7 @@ impl<'a> ZipBundle<'a> {
             .map_err(|e| what(&e))?;
         if out.len() as u64 > MAX_MEMBER_BYTES {
             return Err(what(&format!(
-                "inflates to more than {} bytes",
-                MAX_MEMBER_BYTES
+                "inflates to more than {MAX_MEMBER_BYTES} bytes"
             )));
         }
         Ok(out)

@@ -78,7 +78,7 @@ pub(super) enum Cell {
 }
 
 /// A number's DBF text: the shortest that reads back the same, without an exponent (which
-/// serde_json would use for 1e20 and a DBF number cannot hold).
+/// `serde_json` would use for 1e20 and a DBF number cannot hold).
 fn number_text(n: &serde_json::Number) -> String {
     match (n.as_i64(), n.as_u64(), n.as_f64()) {
         (Some(i), _, _) => i.to_string(),
@@ -91,7 +91,7 @@ fn number_text(n: &serde_json::Number) -> String {
 /// Whether `n` survives being written through an f64.
 fn exact(n: &serde_json::Number) -> bool {
     n.as_u64().map_or_else(
-        || n.as_i64().map_or(true, |i| i.unsigned_abs() <= MAX_EXACT),
+        || n.as_i64().is_none_or(|i| i.unsigned_abs() <= MAX_EXACT),
         |u| u <= MAX_EXACT,
     )
 }
@@ -146,7 +146,9 @@ impl Column {
             }
             Value::Number(n) => {
                 let t = number_text(n);
-                let (int, decimals) = t.split_once('.').map_or((t.len(), 0), |(i, f)| (i.len(), f.len()));
+                let (int, decimals) = t
+                    .split_once('.')
+                    .map_or((t.len(), 0), |(i, f)| (i.len(), f.len()));
                 self.int_width = self.int_width.max(int);
                 self.kind = match self.kind {
                     Kind::Empty if exact(n) || decimals > 0 => Kind::Numeric { decimals },

@@ -200,13 +200,16 @@ pub(super) fn read(
         raw.push(Some(cells));
     }
 
-    let samples = fields
-        .iter()
-        .map(|(name, _)| name.as_slice())
-        .chain(raw.iter().flatten().flatten().flatten().filter_map(|c| match c {
-            Cell::Text(b) => Some(b.as_slice()),
-            Cell::Value(_) => None,
-        }));
+    let samples = fields.iter().map(|(name, _)| name.as_slice()).chain(
+        raw.iter()
+            .flatten()
+            .flatten()
+            .flatten()
+            .filter_map(|c| match c {
+                Cell::Text(b) => Some(b.as_slice()),
+                Cell::Value(_) => None,
+            }),
+    );
     let (enc, encoding) = text::choose(declared, samples);
 
     let names: Vec<String> = fields
@@ -269,9 +272,18 @@ mod tests {
             declared_encoding("t", &d(None, Some(b"UTF-8")), Some(0x4D)).unwrap(),
             Some(encoding_rs::UTF_8)
         );
-        assert_eq!(declared_encoding("t", &d(None, None), Some(0x4D)).unwrap(), gbk);
-        assert_eq!(declared_encoding("t", &d(None, None), Some(0x7A)).unwrap(), gbk);
-        assert_eq!(declared_encoding("t", &d(None, None), Some(0x57)).unwrap(), None);
+        assert_eq!(
+            declared_encoding("t", &d(None, None), Some(0x4D)).unwrap(),
+            gbk
+        );
+        assert_eq!(
+            declared_encoding("t", &d(None, None), Some(0x7A)).unwrap(),
+            gbk
+        );
+        assert_eq!(
+            declared_encoding("t", &d(None, None), Some(0x57)).unwrap(),
+            None
+        );
         assert_eq!(
             declared_encoding("t", &d(None, Some(b"nonsense")), None).unwrap(),
             None

@@ -124,7 +124,10 @@ fn polygons<P: HasXY>(rings: &[PolygonRing<P>]) -> Option<Geometry<f64>> {
             None => polys.push((Polygon::new(hole, vec![]), None)),
         }
     }
-    let mut polys: Vec<Polygon<f64>> = polys.into_iter().map(|(p, _)| p.orient(Direction::Default)).collect();
+    let mut polys: Vec<Polygon<f64>> = polys
+        .into_iter()
+        .map(|(p, _)| p.orient(Direction::Default))
+        .collect();
     match polys.len() {
         0 => None,
         1 => polys.pop().map(Geometry::Polygon),
