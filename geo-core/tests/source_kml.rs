@@ -13,6 +13,7 @@ use geo::{CoordsIter, HasDimensions};
 use geo_core::crs::Crs;
 use geo_core::source::{read_bytes, read_path, Source, SourceError, SourceFormat, SourceOptions};
 use geo_types::{Coord, Geometry};
+use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 /// A Google Earth style file: styles, a `Schema`, nested `Folder`s, altitudes,
@@ -337,4 +338,20 @@ fn broken_kml_is_an_error_never_a_hang_or_panic() {
     // A KMZ whose doc.kml is cut short.
     let z = kmz(&[("doc.kml", cut)]);
     assert!(read_bytes("cut.kmz", &z, &opts()).is_err());
+
+    // Bytes flipped and files cut anywhere: whatever comes out, it comes out.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    for round in 0..400 {
+        let mut bytes = KML.as_bytes().to_vec();
+        for _ in 0..rng.random_range(1..6) {
+            let at = rng.random_range(0..bytes.len());
+            bytes[at] = *b"<>/\"&;, 0x\xff"
+                .get(rng.random_range(0..12))
+                .unwrap_or(&b'a');
+        }
+        if round % 2 == 0 {
+            bytes.truncate(rng.random_range(0..bytes.len()));
+        }
+        let _ = read_bytes("fuzz.kml", &bytes, &opts());
+    }
 }

@@ -581,6 +581,16 @@ fn broken_files_are_errors_or_problems_never_panics() {
     assert!(read_bytes("junk.dbf", &noise, &opts()).is_err());
     assert!(read_bytes("empty.zip", &[], &opts()).is_err());
 
+    // Headers that claim billions of records: read what is there, allocate nothing absurd.
+    let mut huge = good.clone();
+    huge[2].1[4..8].copy_from_slice(&2_000_000_000_u32.to_le_bytes());
+    let src = read_path(&write_set("hugedbf", &huge), &opts()).unwrap();
+    assert_eq!(src.features.len(), 4);
+    assert!(!src.problems.is_empty());
+    let mut huge = good.clone();
+    huge[1].1[24..28].copy_from_slice(&i32::MAX.to_be_bytes());
+    let _ = read_path(&write_set("hugeshx", &huge), &opts());
+
     // Flipped bytes anywhere in the set, many times over: whatever comes out, no panic.
     for round in 0..300 {
         let mut parts = good.clone();

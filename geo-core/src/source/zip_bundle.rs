@@ -93,7 +93,7 @@ impl<'a> ZipBundle<'a> {
             SourceError::Malformed(format!("{}: member {}: {e}", self.label, member.name))
         };
         let f = self.archive.by_index(member.index).map_err(|e| what(&e))?;
-        let mut out = Vec::with_capacity(usize::try_from(f.size().min(1 << 26)).unwrap_or(0));
+        let mut out = Vec::with_capacity(usize::try_from(f.size().min(1 << 24)).unwrap_or(0));
         f.take(MAX_MEMBER_BYTES + 1)
             .read_to_end(&mut out)
             .map_err(|e| what(&e))?;

@@ -172,7 +172,11 @@ pub(super) fn read(
         .map(|f| (carried_bytes(f.name().trim_end()), f.field_type()))
         .collect();
 
-    let mut raw: Vec<Option<Result<Vec<Cell>, String>>> = Vec::with_capacity(file.num_records());
+    // The header's record count is not to be trusted with an allocation: at most as many
+    // records as the bytes can hold.
+    let record_bytes = 1 + fields.len().max(1);
+    let mut raw: Vec<Option<Result<Vec<Cell>, String>>> =
+        Vec::with_capacity(file.num_records().min(bytes.len() / record_bytes));
     for i in 0..file.num_records() {
         let Some(mut rec) = file.record(i) else {
             break;
