@@ -607,3 +607,46 @@ fn broken_files_are_errors_or_problems_never_panics() {
         let _ = read_path(&write_set("fuzz", &parts), &opts());
     }
 }
+
+#[test]
+fn every_layer_exports_and_an_empty_one_too() {
+    let d = small_demo();
+    let dir = tempfile::tempdir().unwrap();
+    for layer in Layer::ALL {
+        let n = geo_core::formats::layer_len(&d, layer);
+        let path = dir.path().join(format!("{layer}.shp"));
+        assert_eq!(
+            write_shapefile(&d, layer, true, &path).unwrap(),
+            n,
+            "{layer}"
+        );
+        let src = read_path(&path, &opts()).unwrap();
+        assert!(src.problems.is_empty(), "{layer}: {:?}", src.problems);
+        assert_eq!(src.features.len(), n, "{layer}");
+        let info = ogrinfo(&path, &["-al", "-so"]);
+        assert_eq!(
+            line(&info, "Feature Count:"),
+            n.to_string(),
+            "{layer}\n{info}"
+        );
+        // Every property is a field, under its DBF name (a patrol's times are its M values).
+        if let Some(f) = src.features.first() {
+            for p in geo_core::formats::property_names(layer, true) {
+                if !(layer == Layer::Patrols && p == "times") {
+                    assert!(
+                        f.properties.contains_key(&dbf_field_name(p)),
+                        "{layer}: {p}"
+                    );
+                }
+            }
+        }
+    }
+    let path = dir.path().join("none.shp");
+    assert_eq!(
+        write_shapefile(&Dataset::default(), Layer::Cameras, false, &path).unwrap(),
+        0
+    );
+    assert!(read_path(&path, &opts()).unwrap().features.is_empty());
+    let info = ogrinfo(&path, &["-al", "-so"]);
+    assert_eq!(line(&info, "Feature Count:"), "0", "{info}");
+}
