@@ -84,7 +84,11 @@ fn incidents(demo: &Dataset) {
         stage("write to the GeoPackage (one transaction)", rows, stored);
         stage("index (core + H3 cells)", rows, indexed);
         stage("store and index side by side", rows, both);
-        stage("TOTAL sequential (parse + store + index)", rows, parsed + stored + indexed);
+        stage(
+            "TOTAL sequential (parse + store + index)",
+            rows,
+            parsed + stored + indexed,
+        );
         stage("TOTAL parse, then store | index", rows, parsed + both);
     }
     // A foreign CSV of the same rows goes through the generic reader and field mapping.

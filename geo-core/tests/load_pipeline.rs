@@ -185,7 +185,11 @@ fn onemap_csv_halves_read_like_the_whole() {
     let ds = small();
     let mut csv = Vec::new();
     write_csv(&ds, Layer::Incidents, None, false, &mut csv).unwrap();
-    assert!(csv.len() > 1 << 20, "large enough to be split: {}", csv.len());
+    assert!(
+        csv.len() > 1 << 20,
+        "large enough to be split: {}",
+        csv.len()
+    );
     // Break one row in the second half: an unknown category.
     let text = String::from_utf8(csv).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();

@@ -200,6 +200,7 @@ enum ExportFormat {
     Ndjson,
     Csv,
     Gpkg,
+    Shp,
 }
 
 fn main() -> ExitCode {
@@ -279,6 +280,7 @@ fn main() -> ExitCode {
                     ExportFormat::Ndjson => commands::export::Format::Ndjson,
                     ExportFormat::Csv => commands::export::Format::Csv,
                     ExportFormat::Gpkg => commands::export::Format::Gpkg,
+                    ExportFormat::Shp => commands::export::Format::Shp,
                 };
                 commands::export::run(&store.store, &layer, format, &output, crs.as_deref()).await
             }

@@ -23,6 +23,8 @@ pub enum Format {
     Csv,
     /// A GeoPackage holding the one layer.
     Gpkg,
+    /// An ESRI Shapefile (`.shp` set, or a `.zip` of it) with `.prj` and `.cpg`.
+    Shp,
 }
 
 /// Writes `layer` from the store to `output` (without personal data), shifted into `crs`
@@ -53,32 +55,39 @@ pub async fn run(
         ),
     }
     let n = formats::layer_len(&data, layer);
-    if let Format::Gpkg = format {
-        if output.exists() {
-            bail!(
-                "{} exists; onemap does not overwrite files",
-                output.display()
-            );
+    match format {
+        Format::Shp => {
+            formats::write_shapefile(&data, layer, false, output)
+                .with_context(|| format!("cannot write {}", output.display()))?;
         }
-        let out = GpkgStore::open(output)
-            .with_context(|| format!("cannot create {}", output.display()))?;
-        out.apply(ChangeSet {
-            upserts: data,
-            author: "onemap export".into(),
-            summary: format!("export {layer}"),
-            ..ChangeSet::default()
-        })
-        .await?;
-    } else {
-        let file =
-            File::create(output).with_context(|| format!("cannot create {}", output.display()))?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        match format {
-            Format::Geojson => formats::write_geojson(&data, layer, None, false, &mut w)?,
-            Format::Ndjson => formats::write_ndjson(&data, layer, None, false, &mut w)?,
-            Format::Csv | Format::Gpkg => formats::write_csv(&data, layer, None, false, &mut w)?,
-        };
-        w.flush()?;
+        Format::Gpkg => {
+            if output.exists() {
+                bail!(
+                    "{} exists; onemap does not overwrite files",
+                    output.display()
+                );
+            }
+            let out = GpkgStore::open(output)
+                .with_context(|| format!("cannot create {}", output.display()))?;
+            out.apply(ChangeSet {
+                upserts: data,
+                author: "onemap export".into(),
+                summary: format!("export {layer}"),
+                ..ChangeSet::default()
+            })
+            .await?;
+        }
+        Format::Geojson | Format::Ndjson | Format::Csv => {
+            let file = File::create(output)
+                .with_context(|| format!("cannot create {}", output.display()))?;
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            match format {
+                Format::Geojson => formats::write_geojson(&data, layer, None, false, &mut w)?,
+                Format::Ndjson => formats::write_ndjson(&data, layer, None, false, &mut w)?,
+                _ => formats::write_csv(&data, layer, None, false, &mut w)?,
+            };
+            w.flush()?;
+        }
     }
     println!("exported {n} {layer} features to {}", output.display());
     Ok(ExitCode::SUCCESS)
