@@ -169,7 +169,7 @@ fn fields(layer: Layer) -> &'static [Field] {
                 f("worker", &["worker", "workerid", "wgy", "网格员"]),
                 f("start", &["start", "kssj", "开始时间"]),
                 f("end", &["end", "jssj", "结束时间"]),
-                f("times", &["times"]),
+                f("times", &["times", "m"]),
             ];
             F
         }
@@ -329,6 +329,18 @@ pub fn default_value(layer: Layer, name: &str, defaults: &Defaults) -> Option<Va
 
 /// onemap's name for a value written in Chinese (or as a GB/T 28181 number).
 fn translate(layer: Layer, name: &str, v: &Value) -> Value {
+    // Shapefile and FlatGeobuf measures are floats; a vertex time is whole seconds.
+    if let (Layer::Patrols, "times", Value::Array(items)) = (layer, name, v) {
+        return Value::Array(
+            items
+                .iter()
+                .map(|x| match x.as_f64() {
+                    Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => Value::from(f as i64),
+                    _ => x.clone(),
+                })
+                .collect(),
+        );
+    }
     let Some(s) = v.as_str().map(str::trim) else {
         // GB/T 28181 PTZType is a number 1-4.
         if let (Layer::Cameras, "ptz_type", Some(n)) = (layer, name, v.as_u64()) {
