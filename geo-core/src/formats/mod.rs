@@ -14,12 +14,14 @@
 //! feature's position and id, and the features that were good.
 
 mod csv_rows;
+mod flatgeobuf;
 mod geometry;
 mod json;
 mod mapping;
 mod props;
 mod time;
 
+pub use self::flatgeobuf::write_flatgeobuf;
 pub use csv_rows::{read_csv, write_csv, CsvOptions};
 pub use geometry::{check_lon_lat, from_wkt, to_wkt};
 pub use json::{read_geojson, read_ndjson, write_geojson, write_ndjson};

@@ -6,7 +6,11 @@
 //! encoding or detected), GeoPackage, KML/KMZ, CSV (lon/lat or WKT columns) and
 //! FlatGeobuf.
 
+mod csv_file;
+mod flatgeobuf;
+mod geo_build;
 mod geojson_file;
+mod geopackage;
 pub mod text;
 
 use std::path::Path;
@@ -154,6 +158,13 @@ pub enum SourceError {
 pub fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, SourceError> {
     let name = path.display().to_string();
     let format = SourceFormat::from_name(&name).ok_or(SourceError::UnknownFormat(name.clone()))?;
+    if format == SourceFormat::GeoPackage {
+        // SQLite reads the file in place.
+        return geopackage::read_path(path, &name, opts).map(|s| Source {
+            format: Some(format),
+            ..s
+        });
+    }
     let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
         path: name.clone(),
         source,
@@ -179,6 +190,9 @@ fn read_bytes_as(
     let mut source = match format {
         SourceFormat::GeoJson => geojson_file::read_collection(bytes)?,
         SourceFormat::NdJson => geojson_file::read_lines(bytes)?,
+        SourceFormat::GeoPackage => geopackage::read_bytes(name, bytes, opts)?,
+        SourceFormat::Csv => csv_file::read(name, bytes, opts)?,
+        SourceFormat::FlatGeobuf => flatgeobuf::read(name, bytes)?,
         other => {
             return Err(SourceError::Malformed(format!(
                 "{name}: reading {} is not built yet",
