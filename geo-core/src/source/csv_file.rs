@@ -396,6 +396,10 @@ fn wkt(column: &str, cell: Option<&[u8]>) -> Result<Option<Geometry<f64>>, Strin
         .map_err(|e| format!("column {column}: WKT {:?} cannot be read: {e}", shown()))?;
     let g = Geometry::<f64>::try_from(w)
         .map_err(|e| format!("column {column}: WKT {:?} cannot be used: {e}", shown()))?;
+    // `POINT EMPTY` and friends: no geometry, like an empty cell.
+    if geo::CoordsIter::coords_count(&g) == 0 {
+        return Ok(None);
+    }
     if geo::CoordsIter::coords_iter(&g).any(|c| !c.x.is_finite() || !c.y.is_finite()) {
         return Err(format!(
             "column {column}: WKT {:?} has a coordinate that is not a finite number",
@@ -439,5 +443,15 @@ mod tests {
         assert!(wkt("wkt", Some(s.as_bytes())).is_err());
         assert_eq!(wkt("wkt", Some(b"  ")), Ok(None));
         assert!(wkt("wkt", Some(b"POINT (1 NaN)")).is_err());
+    }
+
+    #[test]
+    fn wkt_z_is_dropped_and_empty_is_no_geometry() {
+        assert_eq!(
+            wkt("wkt", Some(b"POINT Z (1 2 3)")),
+            Ok(Some(Geometry::Point(Point::new(1.0, 2.0))))
+        );
+        assert_eq!(wkt("wkt", Some(b"POINT EMPTY")), Ok(None));
+        assert_eq!(wkt("wkt", Some(b"POLYGON EMPTY")), Ok(None));
     }
 }

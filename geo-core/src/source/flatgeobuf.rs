@@ -155,11 +155,15 @@ fn index_size(features: u64, node_size: u16) -> Result<usize, &'static str> {
     }
     let mut n = usize::try_from(features).map_err(|_| "the feature count is too large")?;
     let mut nodes = n;
-    while n > 1 {
+    // As the reference implementation: a do-while, so one feature still gets a root node.
+    loop {
         n = n.div_ceil(usize::from(node_size));
         nodes = nodes
             .checked_add(n)
             .ok_or("the feature count is too large")?;
+        if n == 1 {
+            break;
+        }
     }
     nodes
         .checked_mul(NODE_SIZE)
