@@ -166,7 +166,9 @@ fn finish(fgb: FgbWriter<'_>, file: File) -> Result<()> {
     let mut out = BufWriter::new(file);
     fgb.write(&mut out).map_err(fgb_err)?;
     out.flush()?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    out.into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?
+        .sync_all()?;
     Ok(())
 }
 

@@ -12,7 +12,8 @@
 use std::io::Cursor;
 
 use ::flatgeobuf::{
-    ColumnType, FallibleStreamingIterator, FgbReader, Geometry as FgbGeometry, GeometryType, Header,
+    ColumnType, FallibleStreamingIterator, FgbFeature, FgbReader, Geometry as FgbGeometry,
+    GeometryType, Header,
 };
 use serde_json::{Map, Number, Value};
 
@@ -109,35 +110,43 @@ pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Source, SourceError> {
                 continue;
             }
         };
-        let fbs = f.fbs_feature();
-        let geometry = match fbs.geometry() {
-            None => Ok(None),
-            Some(g) => check_geometry(&g, geometry_type, 0)
-                .and_then(|()| geo_build::to_geo(&GeomRef(g, geometry_type))),
-        };
-        let properties = fbs
-            .properties()
-            .map_or_else(|| Ok(Map::new()), |p| columns.decode(p.bytes()));
-        match (geometry, properties) {
-            (Ok(geometry), Ok(properties)) => source.features.push(SourceFeature {
+        match feature(f, geometry_type, &columns) {
+            Ok((geometry, properties)) => source.features.push(SourceFeature {
                 index,
                 fid: None,
                 geometry,
                 properties,
             }),
-            (Err(e), _) => source.problems.push(Problem {
+            Err(message) => source.problems.push(Problem {
                 index,
                 id: None,
-                message: format!("geometry cannot be read: {e}"),
-            }),
-            (_, Err(e)) => source.problems.push(Problem {
-                index,
-                id: None,
-                message: format!("properties cannot be read: {e}"),
+                message,
             }),
         }
     }
     Ok(source)
+}
+
+type Properties = Map<String, Value>;
+
+/// One feature's geometry and properties.
+fn feature(
+    f: &FgbFeature,
+    geometry_type: GeometryType,
+    columns: &Columns,
+) -> Result<(Option<geo_types::Geometry<f64>>, Properties), String> {
+    let fbs = f.fbs_feature();
+    let geometry = match fbs.geometry() {
+        None => None,
+        Some(g) => check_geometry(&g, geometry_type, 0)
+            .and_then(|()| geo_build::to_geo(&GeomRef(g, geometry_type)))
+            .map_err(|e| format!("geometry cannot be read: {e}"))?,
+    };
+    let properties = fbs
+        .properties()
+        .map_or_else(|| Ok(Map::new()), |p| columns.decode(p.bytes()))
+        .map_err(|e| format!("properties cannot be read: {e}"))?;
+    Ok((geometry, properties))
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
@@ -222,7 +231,7 @@ fn check_geometry(g: &FgbGeometry, ty: GeometryType, depth: usize) -> Result<(),
     }
     let parts = |expect: Option<GeometryType>| -> Result<(), String> {
         let parts = g.parts().ok_or("a multi-part geometry without parts")?;
-        for p in parts.iter() {
+        for p in parts {
             check_geometry(&p, expect.unwrap_or_else(|| p.type_()), depth + 1)?;
         }
         Ok(())
@@ -256,7 +265,7 @@ fn check_ends(g: &FgbGeometry, points: usize) -> Result<(), String> {
         return Ok(());
     }
     let mut prev = 0usize;
-    for e in ends.iter() {
+    for e in ends {
         let e = e as usize;
         if e < prev || e > points {
             return Err(format!(
@@ -285,7 +294,7 @@ impl Columns {
         let Some(columns) = header.columns() else {
             return c;
         };
-        for col in columns.iter() {
+        for col in columns {
             c.names.push(col.name().to_owned());
             c.types.push(col.type_());
             if col.type_() == ColumnType::Binary {
