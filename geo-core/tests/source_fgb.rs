@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use geo_core::crs::Crs;
 use geo_core::demo::{generate, DemoConfig};
 use geo_core::formats::{for_each_feature, layer_len, write_flatgeobuf, FeatureMapping};
-use geo_core::model::{Camera, Dataset, Grid, Layer, Patrol};
+use geo_core::model::{AdminUnit, Camera, Center, Dataset, Grid, Layer, Patrol};
 use geo_core::source::{read_bytes, read_path, Source, SourceFeature, SourceOptions};
 use geo_types::Geometry;
 use serde_json::{json, Value};
@@ -186,6 +186,8 @@ fn export_import_round_trip_and_gdal_reads_the_export() {
     let grids = round_trip::<Grid>(&data, Layer::Grids, &data.grids, dir.path());
     let cams = round_trip::<Camera>(&data, Layer::Cameras, &data.cameras, dir.path());
     let patrols = round_trip::<Patrol>(&data, Layer::Patrols, &data.patrols, dir.path());
+    round_trip::<AdminUnit>(&data, Layer::Admin, &data.admin, dir.path());
+    round_trip::<Center>(&data, Layer::Centers, &data.centers, dir.path());
 
     for (path, layer, geometry) in [
         (&grids, Layer::Grids, "Multi Polygon"),
@@ -254,6 +256,22 @@ fn personal_properties_only_when_asked() {
     let b = read_path(&personal, &SourceOptions::default()).unwrap();
     assert!(!a.features[0].properties.contains_key("phone"));
     assert!(b.features[0].properties.contains_key("phone"));
+}
+
+#[test]
+fn an_empty_layer_writes_a_readable_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("none.fgb");
+    assert_eq!(
+        write_flatgeobuf(&Dataset::default(), Layer::Incidents, false, &path).unwrap(),
+        0
+    );
+    let src = read_path(&path, &SourceOptions::default()).unwrap();
+    assert!(
+        src.features.is_empty() && src.problems.is_empty(),
+        "{src:?}"
+    );
+    assert_eq!(line(&ogrinfo(&path), "Feature Count:"), "0");
 }
 
 /// A FlatGeobuf whose first feature has a point without coordinates and whose second has

@@ -273,3 +273,56 @@ fn foreign_garbage_and_truncated_files_are_errors_not_panics() {
         let _ = read_bytes("flipped.gpkg", &b, &opts);
     }
 }
+
+#[test]
+fn reads_onemaps_own_store() {
+    use geo_core::store::{ChangeSet, GpkgStore, Store};
+    let data = geo_core::demo::generate(
+        &geo_core::demo::DemoConfig::prefecture()
+            .with_counties(1)
+            .with_grids(60)
+            .with_incidents(10)
+            .with_cameras(20)
+            .with_workers(20)
+            .with_patrols(5)
+            .with_points_per_patrol(20),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.gpkg");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = GpkgStore::open(&path).unwrap();
+        store
+            .apply(ChangeSet {
+                upserts: data.clone(),
+                ..ChangeSet::default()
+            })
+            .await
+            .unwrap();
+    });
+    let grids = read_path(&path, &layer("grids")).unwrap();
+    assert!(grids.problems.is_empty(), "{:?}", grids.problems);
+    assert_eq!(grids.crs, Some(Crs::LonLat { epsg: 4490 }));
+    assert_eq!(grids.features.len(), data.grids.len());
+    for (f, g) in grids.features.iter().zip(&data.grids) {
+        assert_eq!(f.properties["code"], json!(g.code.to_string()));
+        assert_eq!(f.properties["name"], json!(g.name));
+        assert_eq!(f.geometry, Some(Geometry::MultiPolygon(g.geometry.clone())));
+    }
+    // LINESTRING M: the times (M) are dropped, the track is exact.
+    let patrols = read_path(&path, &layer("patrols")).unwrap();
+    assert_eq!(patrols.features.len(), data.patrols.len());
+    for (f, p) in patrols.features.iter().zip(&data.patrols) {
+        assert_eq!(f.geometry, Some(Geometry::LineString(p.track.clone())));
+    }
+    let e = read_path(&path, &SourceOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("admin, cameras, centers, grids, incidents, patrols, workers"),
+        "{e}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Export of one layer as FlatGeobuf, with onemap's own feature mapping (`id` + the layer's
 //! property names), CGCS2000 (EPSG:4490) in the header and a packed Hilbert R-tree (so
-//! features are stored in Hilbert order, not layer order).
+//! features are stored in Hilbert order, not layer order; an empty layer gets no index, as
+//! GDAL cannot size a tree over nothing).
 //!
 //! Columns are typed from the values: integers as `Long`, other numbers as `Double`,
 //! booleans as `Bool`, lists and objects as `Json` (JSON text that GDAL and onemap's reader
@@ -20,7 +21,7 @@ use geojson::{Feature, JsonObject};
 use geozero::{ColumnValue, GeomProcessor, GeozeroGeometry, PropertyProcessor};
 use serde_json::Value;
 
-use super::{for_each_feature, property_names};
+use super::{for_each_feature, layer_len, property_names};
 use crate::model::{Dataset, Layer};
 use crate::store::gpkg::schema::CGCS2000_WKT;
 use crate::{Error, Result};
@@ -106,7 +107,8 @@ pub fn write_flatgeobuf(
         layer.as_str(),
         geometry_type,
         FgbWriterOptions {
-            write_index: true,
+            // GDAL refuses an index over no features (it cannot size the tree).
+            write_index: layer_len(data, layer) > 0,
             detect_type: false,
             promote_to_multi: true,
             has_m,
