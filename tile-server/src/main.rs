@@ -201,6 +201,7 @@ enum ExportFormat {
     Csv,
     Gpkg,
     Shp,
+    Fgb,
 }
 
 fn main() -> ExitCode {
@@ -281,6 +282,7 @@ fn main() -> ExitCode {
                     ExportFormat::Csv => commands::export::Format::Csv,
                     ExportFormat::Gpkg => commands::export::Format::Gpkg,
                     ExportFormat::Shp => commands::export::Format::Shp,
+                    ExportFormat::Fgb => commands::export::Format::Fgb,
                 };
                 commands::export::run(&store.store, &layer, format, &output, crs.as_deref()).await
             }

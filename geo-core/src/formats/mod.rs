@@ -14,6 +14,7 @@
 //! feature's position and id, and the features that were good.
 
 mod csv_rows;
+mod flatgeobuf;
 mod geometry;
 mod json;
 mod mapping;
@@ -21,6 +22,7 @@ mod props;
 mod shapefile;
 mod time;
 
+pub use self::flatgeobuf::write_flatgeobuf;
 pub use self::shapefile::{dbf_field_name, write_shapefile, PRJ_4490};
 pub use csv_rows::{read_csv, write_csv, CsvOptions};
 pub use geometry::{check_lon_lat, from_wkt, to_wkt};

@@ -6,7 +6,11 @@
 //! encoding or detected), GeoPackage, KML/KMZ, CSV (lon/lat or WKT columns) and
 //! FlatGeobuf.
 
+mod csv_file;
+mod flatgeobuf;
+mod geo_build;
 mod geojson_file;
+mod geopackage;
 mod kml;
 pub mod shapefile;
 pub mod text;
@@ -161,7 +165,18 @@ pub fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, SourceErro
     let name = path.display().to_string();
     let format = SourceFormat::from_name(&name).ok_or(SourceError::UnknownFormat(name.clone()))?;
     if format == SourceFormat::Shapefile {
-        return shapefile::read_path(path, opts);
+        // Sidecar files (.dbf, .prj, .cpg) are found beside the .shp.
+        return shapefile::read_path(path, opts).map(|s| Source {
+            format: Some(format),
+            ..s
+        });
+    }
+    if format == SourceFormat::GeoPackage {
+        // SQLite reads the file in place.
+        return geopackage::read_path(path, &name, opts).map(|s| Source {
+            format: Some(format),
+            ..s
+        });
     }
     let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
         path: name.clone(),
@@ -184,18 +199,14 @@ fn read_bytes_as(
     bytes: &[u8],
     opts: &SourceOptions,
 ) -> Result<Source, SourceError> {
-    let _ = opts;
     let mut source = match format {
         SourceFormat::GeoJson => geojson_file::read_collection(bytes)?,
         SourceFormat::NdJson => geojson_file::read_lines(bytes)?,
         SourceFormat::Shapefile => shapefile::read_bytes(name, bytes, opts)?,
         SourceFormat::Kml => kml::read_bytes(name, bytes, opts)?,
-        other => {
-            return Err(SourceError::Malformed(format!(
-                "{name}: reading {} is not built yet",
-                other.as_str()
-            )))
-        }
+        SourceFormat::GeoPackage => geopackage::read_bytes(name, bytes, opts)?,
+        SourceFormat::Csv => csv_file::read(name, bytes, opts)?,
+        SourceFormat::FlatGeobuf => flatgeobuf::read(name, bytes)?,
     };
     source.format = Some(format);
     Ok(source)

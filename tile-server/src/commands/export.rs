@@ -25,6 +25,8 @@ pub enum Format {
     Gpkg,
     /// An ESRI Shapefile (`.shp` set, or a `.zip` of it) with `.prj` and `.cpg`.
     Shp,
+    /// FlatGeobuf with a spatial index.
+    Fgb,
 }
 
 /// Writes `layer` from the store to `output` (without personal data), shifted into `crs`
@@ -58,6 +60,10 @@ pub async fn run(
     match format {
         Format::Shp => {
             formats::write_shapefile(&data, layer, false, output)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+        }
+        Format::Fgb => {
+            formats::write_flatgeobuf(&data, layer, false, output)
                 .with_context(|| format!("cannot write {}", output.display()))?;
         }
         Format::Gpkg => {
