@@ -1,6 +1,6 @@
-//! GCJ-02 and BD-09 against independent implementations, the PyPI packages `coord-convert`
+//! GCJ-02 and BD-09 against independent implementations, the `PyPI` packages `coord-convert`
 //! (to 1 mm) and `eviltransform` (to 5 cm: it scales the offset with another radius), in
-//! tests/py/crs_gcj_check.py: a few hundred random points across China, both directions;
+//! `tests/py/crs_gcj_check.py`: a few hundred random points across China, both directions;
 //! and the published test vector. A missing python3 or package fails the test.
 
 #![allow(clippy::unwrap_used, clippy::panic)]

@@ -3,7 +3,7 @@
 //!
 //! Supported: EPSG:4326 and 4490 (lon/lat), 3857 (Web Mercator), the CGCS2000
 //! Gauss-Kruger 3 and 6 degree zones EPSG:4491-4554 (with and without the zone prefix in
-//! the easting), and the Chinese obfuscated systems GCJ-02 (AMap, Tencent) and BD-09
+//! the easting), and the Chinese obfuscated systems GCJ-02 (`AMap`, Tencent) and BD-09
 //! (Baidu). GCJ-02 and BD-09 cannot be told from lon/lat by looking, so they are only ever
 //! declared (`--crs gcj02`), never guessed.
 //!
@@ -32,7 +32,7 @@ pub enum Crs {
         /// The EPSG code, 4491-4554.
         epsg: u16,
     },
-    /// GCJ-02, the obfuscated lon/lat of AMap and Tencent maps.
+    /// GCJ-02, the obfuscated lon/lat of `AMap` and Tencent maps.
     Gcj02,
     /// BD-09, Baidu's lon/lat (GCJ-02 shifted once more).
     Bd09,

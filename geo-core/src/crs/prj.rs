@@ -226,7 +226,7 @@ fn is_web_mercator(p: &Projection<'_>, name: &str) -> bool {
         && p.absent_or(&["AUXILIARYSPHERETYPE"], 0.0)
 }
 
-/// The zone width a name states: "3_Degree" for 3°, a CGCS2000 Gauss-Kruger name without
+/// The zone width a name states: `3_Degree` for 3°, a CGCS2000 Gauss-Kruger name without
 /// it for 6° (that is how EPSG and ESRI name the 6° zones); `None` for other names.
 fn width_in_name(name: &str) -> Option<u8> {
     if name.contains("3DEGREE") {
@@ -305,6 +305,7 @@ mod tests {
         )
     }
 
+    #[allow(clippy::unnecessary_wraps)] // compared with parse()'s Option
     fn gk(epsg: u16) -> Option<Crs> {
         Some(Crs::GaussKruger { epsg })
     }

@@ -128,14 +128,14 @@ impl Transform {
     /// Transforms one coordinate; refuses one that cannot be in the source CRS.
     pub fn coord(&self, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
         if self.to_lon_lat {
-            self.into_lon_lat(c)
+            self.inward(c)
         } else {
-            self.out_of_lon_lat(c)
+            self.outward(c)
         }
     }
 
     /// From the file's CRS into onemap's lon/lat.
-    fn into_lon_lat(&self, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
+    fn inward(&self, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
         let refuse = |why: String| implausible(c, self.crs, why);
         if !finite(c) {
             return Err(refuse(not_finite()));
@@ -234,7 +234,7 @@ impl Transform {
     }
 
     /// From onemap's lon/lat into this CRS (exports, AMap/Baidu overlays).
-    fn out_of_lon_lat(&self, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
+    fn outward(&self, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
         let onemap = super::ONEMAP;
         if let Some(why) = lon_lat_problem(c) {
             return Err(implausible(c, onemap, why));

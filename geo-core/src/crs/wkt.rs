@@ -3,7 +3,7 @@
 //!
 //! It knows nothing of what the keywords mean ([`super::prj`] does); it only turns the text
 //! into a tree so that "the AUTHORITY of the outermost CRS" or "the PARAMETER named
-//! central_meridian" can be asked for exactly. The workspace's `wkt` crate reads geometry
+//! `central_meridian`" can be asked for exactly. The workspace's `wkt` crate reads geometry
 //! WKT, not CRS WKT, and no maintained crate reads both WKT1 and WKT2 CRS text.
 
 /// Nesting deeper than this is refused (real CRS WKT nests 5-6 deep), so hostile input

@@ -30,7 +30,7 @@ pub fn python(name: &str, args: &[String]) -> String {
 /// Metres between two nearby lon/lat points (equirectangular; exact enough below 1 km).
 pub fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
     let k = 6_378_137.0_f64.to_radians();
-    let dx = (a.0 - b.0) * k * ((a.1 + b.1) / 2.0).to_radians().cos();
+    let dx = (a.0 - b.0) * k * f64::midpoint(a.1, b.1).to_radians().cos();
     let dy = (a.1 - b.1) * k;
     dx.hypot(dy)
 }
