@@ -7,10 +7,10 @@
 //! (Baidu). GCJ-02 and BD-09 cannot be told from lon/lat by looking, so they are only ever
 //! declared (`--crs gcj02`), never guessed.
 //!
-//! Files: [`transform`] moves coordinates (proj4rs for the projected CRSs, [`shifted`] for
-//! GCJ-02/BD-09) after [`plausible`] has checked they can be in their CRS;
-//! [`gauss_kruger`] knows the zones and their easting prefixes; [`prj`] recognises a CRS
-//! from its WKT with the tree [`wkt`] reads.
+//! Files: `transform.rs` moves coordinates (proj4rs for the projected CRSs, `shifted.rs`
+//! for GCJ-02/BD-09) after `plausible.rs` has checked they can be in their CRS;
+//! `gauss_kruger.rs` knows the zones and their easting prefixes; `prj.rs` recognises a CRS
+//! from its WKT with the tree `wkt.rs` reads.
 
 use std::fmt;
 use std::str::FromStr;

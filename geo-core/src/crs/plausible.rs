@@ -91,6 +91,11 @@ pub(super) fn metres_hint(c: Coord<f64>) -> String {
                 steps of 3, e.g. EPSG:4545 for 108E) or EPSG:4502-4512 for a 6-degree zone"
             .into();
     }
+    if looks_plain_gauss_kruger(Coord { x: c.y, y: c.x }) {
+        return "y looks like a Gauss-Kruger easting and x like a northing: x and y look \
+                swapped (a surveyor's X is the northing); put the easting first"
+            .into();
+    }
     if looks_web_mercator_china(c) {
         return "they look like Web Mercator metres: declare --crs EPSG:3857".into();
     }

@@ -219,7 +219,7 @@ impl Transform {
         if off > zone.reach() {
             return Err(refuse(format!(
                 "it lands at {:.4}E {:.4}N, {off:.1} degrees from the central meridian {}E \
-                 of {}; a {}-degree zone covers {} degrees either side (onemap allows {}). \
+                 of {}; a {}-degree zone covers {} degrees either side (onemap allows up to {}). \
                  Check that the declared zone is the one the data was made in",
                 ll.x,
                 ll.y,
@@ -264,7 +264,7 @@ impl Transform {
                         onemap,
                         format!(
                             "longitude {} is {off:.1} degrees from the central meridian {}E of \
-                             {} (onemap allows {}); export in the zone that covers it{better}",
+                             {} (onemap allows up to {}); export in the zone that covers it{better}",
                             c.x,
                             zone.central_meridian,
                             zone.name(),
@@ -442,7 +442,7 @@ mod tests {
         let w = why(t.coord(c(12_412_345.0, 3_100_000.0)));
         assert!(w.contains("starts with 12"), "{w}");
         let w = why(t.coord(c(3_100_000.0, 412_345.0)));
-        assert!(w.contains("starts with 3"), "{w}");
+        assert!(w.contains("starts with 3") && w.contains("swapped"), "{w}");
         let w = why(t.coord(c(-5_000.0, 3_100_000.0)));
         assert!(w.contains("positive"), "{w}");
         let w = why(t.coord(c(412_345.0, -3_100_000.0)));
