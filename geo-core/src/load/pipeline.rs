@@ -38,6 +38,16 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
                 .at_feature(p.index, p.id.as_deref()),
         );
     }
+    for note in &source.notes {
+        let check = if note.contains("CRS") {
+            Check::Crs
+        } else {
+            Check::Attribute
+        };
+        report
+            .findings
+            .push(Finding::new(check, Severity::Warning, note.clone()));
+    }
     let Some(mut rows) = reproject_rows(source, opts, &mut report) else {
         return refused(report);
     };

@@ -48,16 +48,12 @@ pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Source, SourceError> {
         }),
         ..Source::default()
     };
-    source.crs = crs(&header, &mut source.problems);
+    source.crs = crs(&header, &mut source.notes);
     if !columns.binary.is_empty() {
-        source.problems.push(Problem {
-            index: 0,
-            id: None,
-            message: format!(
-                "column(s) {} hold binary data and are not read",
-                columns.binary.join(", ")
-            ),
-        });
+        source.notes.push(format!(
+            "column(s) {} hold binary data and are not read",
+            columns.binary.join(", ")
+        ));
     }
     let geometry_type = header.geometry_type();
     let declared_count = header.features_count();
@@ -392,7 +388,7 @@ fn float(x: f64) -> Value {
 }
 
 /// The header's CRS: its EPSG code, else its WKT; an unsupported one is `None` with a note.
-fn crs(header: &Header, problems: &mut Vec<Problem>) -> Option<Crs> {
+fn crs(header: &Header, notes: &mut Vec<String>) -> Option<Crs> {
     let c = header.crs()?;
     let org_epsg = c.org().is_none_or(|o| o.eq_ignore_ascii_case("EPSG"));
     let from_code = (org_epsg && c.code() > 0)
@@ -401,15 +397,11 @@ fn crs(header: &Header, problems: &mut Vec<Problem>) -> Option<Crs> {
         .and_then(|code| Crs::from_epsg(code).ok());
     let found = from_code.or_else(|| c.wkt().and_then(Crs::from_prj));
     if found.is_none() && (c.code() > 0 || c.wkt().is_some()) {
-        problems.push(Problem {
-            index: 0,
-            id: None,
-            message: format!(
-                "CRS {}:{} is not one onemap reads; declare the CRS (--crs) if the coordinates are in a supported one",
-                c.org().unwrap_or("EPSG"),
-                c.code()
-            ),
-        });
+        notes.push(format!(
+            "CRS {}:{} is not one onemap reads; declare the CRS (--crs) if the coordinates are in a supported one",
+            c.org().unwrap_or("EPSG"),
+            c.code()
+        ));
     }
     found
 }

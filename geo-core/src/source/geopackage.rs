@@ -122,7 +122,7 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
         }),
         ..Source::default()
     };
-    source.crs = crs(conn, srs_id, &mut source.problems).map_err(sql)?;
+    source.crs = crs(conn, srs_id, &mut source.notes).map_err(sql)?;
 
     let columns = table_columns(conn, &table).map_err(sql)?;
     let blobs: Vec<&str> = columns
@@ -131,14 +131,10 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
         .map(|c| c.name.as_str())
         .collect();
     if !blobs.is_empty() {
-        source.problems.push(Problem {
-            index: 0,
-            id: None,
-            message: format!(
-                "column(s) {} hold binary data (BLOB) and are not read",
-                blobs.join(", ")
-            ),
-        });
+        source.notes.push(format!(
+            "column(s) {} hold binary data (BLOB) and are not read",
+            blobs.join(", ")
+        ));
     }
     read_rows(conn, &table, &geom_col, &columns, &mut source).map_err(sql)?;
     Ok(source)
@@ -178,11 +174,7 @@ fn choose_table(
 }
 
 /// The CRS of `srs_id`; an unsupported one is `None` with a note.
-fn crs(
-    conn: &Connection,
-    srs_id: i64,
-    problems: &mut Vec<Problem>,
-) -> rusqlite::Result<Option<Crs>> {
+fn crs(conn: &Connection, srs_id: i64, notes: &mut Vec<String>) -> rusqlite::Result<Option<Crs>> {
     let row: Option<(Option<String>, Option<i64>, Option<String>)> = conn
         .query_row(
             "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?1",
@@ -202,15 +194,11 @@ fn crs(
     let found = from_code.or_else(|| definition.as_deref().and_then(Crs::from_prj));
     // srs_id 0 and -1 are the specification's "undefined geographic/cartesian": nothing to say.
     if found.is_none() && srs_id > 0 {
-        problems.push(Problem {
-            index: 0,
-            id: None,
-            message: format!(
-                "CRS {}:{} (srs_id {srs_id}) is not one onemap reads; declare the CRS (--crs) if the coordinates are in a supported one",
-                org.as_deref().unwrap_or("?"),
-                code.map_or_else(|| "?".to_owned(), |c| c.to_string()),
-            ),
-        });
+        notes.push(format!(
+            "CRS {}:{} (srs_id {srs_id}) is not one onemap reads; declare the CRS (--crs) if the coordinates are in a supported one",
+            org.as_deref().unwrap_or("?"),
+            code.map_or_else(|| "?".to_owned(), |c| c.to_string()),
+        ));
     }
     Ok(found)
 }

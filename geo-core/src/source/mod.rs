@@ -55,8 +55,10 @@ pub struct Source {
     /// detected, for the report.
     pub encoding: Option<EncodingUsed>,
     /// Problems with single features that could not be read at all (they are not in
-    /// `features`), and file-level notes.
+    /// `features`), or the place where a damaged file breaks off.
     pub problems: Vec<Problem>,
+    /// File-level remarks that stop nothing: columns not read, a CRS onemap does not know.
+    pub notes: Vec<String>,
 }
 
 /// The text encoding a file's attributes were decoded with.

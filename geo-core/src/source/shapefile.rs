@@ -277,9 +277,7 @@ fn assemble(parts: Parts, opts: &SourceOptions) -> Result<Source, SourceError> {
         Some(s) => (Some(s.records.into_iter()), s.notes, s.cut_short),
         None => (None, Vec::new(), false),
     };
-    for note in notes {
-        source.problems.push(problem(0, note));
-    }
+    source.notes.extend(notes);
     let rows = table.rows.len();
     for (index, row) in table.rows.into_iter().enumerate() {
         let shape = records.as_mut().map(Iterator::next);
