@@ -58,8 +58,21 @@ fn s(p: &Path) -> &str {
 }
 
 fn export(store: &Path, layer: &str, format: &str, out: &Path) {
-    let o = onemap_cmd(&["export", layer, "--format", format, "-o", s(out), "--store", s(store)]);
-    assert!(o.status.success(), "export {layer} {format}: {}", stderr(&o));
+    let o = onemap_cmd(&[
+        "export",
+        layer,
+        "--format",
+        format,
+        "-o",
+        s(out),
+        "--store",
+        s(store),
+    ]);
+    assert!(
+        o.status.success(),
+        "export {layer} {format}: {}",
+        stderr(&o)
+    );
 }
 
 fn geojson_features(path: &Path) -> Vec<Value> {
@@ -112,11 +125,19 @@ fn every_format_exports_readably_and_imports_back() {
                 "--report",
                 s(&report),
             ]);
-            assert!(o.status.success(), "import {layer} {format}: {}", stderr(&o));
+            assert!(
+                o.status.success(),
+                "import {layer} {format}: {}",
+                stderr(&o)
+            );
             let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
             assert_eq!(r["accepted"], json!(n), "{format}: {r}");
             assert_eq!(r["written"], json!(true));
-            assert_eq!(count_in(&into, layer), n, "{layer} after {format} round trip");
+            assert_eq!(
+                count_in(&into, layer),
+                n,
+                "{layer} after {format} round trip"
+            );
         }
     }
 }
@@ -172,7 +193,10 @@ fn gbk_gauss_kruger_shapefile_with_foreign_fields() {
     assert_eq!(back.len(), ours.len());
     for (a, b) in back.iter().zip(&ours) {
         assert_eq!(a["id"], b["id"]);
-        assert_eq!(a["properties"]["name"], b["properties"]["name"], "GBK names");
+        assert_eq!(
+            a["properties"]["name"], b["properties"]["name"],
+            "GBK names"
+        );
         // Through EPSG:4545 and back: within 1 cm.
         let (pa, pb) = (
             &a["geometry"]["coordinates"][0][0][0],
@@ -202,7 +226,13 @@ fn gcj02_camera_csv_is_shifted_on_the_way_in() {
     .unwrap();
     let into = copy_store(dir.path(), "gcj.gpkg");
     let o = onemap_cmd(&[
-        "import", "cameras", s(&csv), "--crs", "gcj02", "--store", s(&into),
+        "import",
+        "cameras",
+        s(&csv),
+        "--crs",
+        "gcj02",
+        "--store",
+        s(&into),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = dir.path().join("cams.geojson");
@@ -224,7 +254,15 @@ fn gcj02_camera_csv_is_shifted_on_the_way_in() {
     // Shifting back out for AMap gives the GCJ-02 numbers again.
     let amap = dir.path().join("amap.geojson");
     let o = onemap_cmd(&[
-        "export", "cameras", "--format", "geojson", "--crs", "gcj02", "-o", s(&amap), "--store",
+        "export",
+        "cameras",
+        "--format",
+        "geojson",
+        "--crs",
+        "gcj02",
+        "-o",
+        s(&amap),
+        "--store",
         s(&into),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -264,7 +302,13 @@ fn one_bad_feature_imports_nothing_unless_skipped() {
     let into = copy_store(dir.path(), "bad.gpkg");
     let report = dir.path().join("report.json");
     let o = onemap_cmd(&[
-        "import", "grids", s(&file), "--store", s(&into), "--report", s(&report),
+        "import",
+        "grids",
+        s(&file),
+        "--store",
+        s(&into),
+        "--report",
+        s(&report),
     ]);
     assert!(!o.status.success(), "must fail: {}", stderr(&o));
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
@@ -287,7 +331,13 @@ fn one_bad_feature_imports_nothing_unless_skipped() {
 
     // --dry-run with --skip-invalid reports, writes nothing, and succeeds.
     let o = onemap_cmd(&[
-        "import", "grids", s(&file), "--store", s(&into), "--skip-invalid", "--dry-run",
+        "import",
+        "grids",
+        s(&file),
+        "--store",
+        s(&into),
+        "--skip-invalid",
+        "--dry-run",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     export(&into, "grids", "geojson", &after);
@@ -297,7 +347,13 @@ fn one_bad_feature_imports_nothing_unless_skipped() {
 
     // --skip-invalid writes the rest and lists the one left out.
     let o = onemap_cmd(&[
-        "import", "grids", s(&file), "--store", s(&into), "--skip-invalid", "--report",
+        "import",
+        "grids",
+        s(&file),
+        "--store",
+        s(&into),
+        "--skip-invalid",
+        "--report",
         s(&report),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -335,7 +391,12 @@ fn validate_reports_a_planted_overlap() {
     .unwrap();
     let report = dir.path().join("v.json");
     let o = onemap_cmd(&[
-        "validate", s(&file), "--store", s(store), "--report", s(&report),
+        "validate",
+        s(&file),
+        "--store",
+        s(store),
+        "--report",
+        s(&report),
     ]);
     assert!(!o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);

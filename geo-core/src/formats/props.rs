@@ -119,22 +119,28 @@ pub fn list(p: &impl Properties, key: &str) -> Result<Vec<String>, FeatureError>
         Value::Number(n) => Ok(n.to_string()),
         other => Err(bad(key, short(other), "a list of strings")),
     };
-    match p.get(key) {
-        None | Some(Prop::Json(Value::Null)) => Ok(Vec::new()),
-        Some(Prop::Json(Value::Array(a))) => a.iter().map(item).collect(),
-        Some(Prop::Json(v)) => Err(bad(key, short(v), "a list of strings")),
-        Some(Prop::Text(s)) if s.trim_start().starts_with('[') => {
+    // A list written as text: a JSON array, or items separated the way spreadsheets and
+    // GIS attribute tables do (`;`, `,`, and the full-width `；`, `，`, `、`).
+    let from_text = |s: &str| {
+        if s.trim_start().starts_with('[') {
             match serde_json::from_str::<Value>(s) {
                 Ok(Value::Array(a)) => a.iter().map(item).collect(),
                 _ => Err(bad(key, format!("{s:?}"), "a JSON list of strings")),
             }
+        } else {
+            Ok(s.split([';', ',', '；', '，', '、'])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect())
         }
-        Some(Prop::Text(s)) => Ok(s
-            .split(';')
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(str::to_owned)
-            .collect()),
+    };
+    match p.get(key) {
+        None | Some(Prop::Json(Value::Null)) => Ok(Vec::new()),
+        Some(Prop::Json(Value::Array(a))) => a.iter().map(item).collect(),
+        Some(Prop::Json(Value::String(s))) => from_text(s),
+        Some(Prop::Json(v)) => Err(bad(key, short(v), "a list of strings")),
+        Some(Prop::Text(s)) => from_text(s),
     }
 }
 

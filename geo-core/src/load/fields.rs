@@ -73,7 +73,21 @@ fn id_aliases(layer: Layer) -> &'static [&'static str] {
     }
 }
 
-const NAME: &[&str] = &["name", "mc", "xzqmc", "wgmc", "sbmc", "名称"];
+const NAME: &[&str] = &[
+    "name",
+    "mc",
+    "xzqmc",
+    "wgmc",
+    "sbmc",
+    "zxmc",
+    "名称",
+    "设备名称",
+    "网格名称",
+    "行政区名称",
+    "单位名称",
+    "中心名称",
+    "点位名称",
+];
 
 /// Every property of `layer` with its aliases.
 #[allow(clippy::too_many_lines)] // one table

@@ -97,7 +97,30 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
         .prepare("SELECT table_name FROM gpkg_contents WHERE lower(data_type) = 'features' ORDER BY table_name")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(sql)?;
-    let table = choose_table(name, &tables, opts.layer.as_deref())?;
+    // A GeoPackage that holds one layer among empty ones (as onemap's own export, which
+    // keeps every table) reads without --table.
+    let non_empty: Vec<String> = if opts.layer.is_none() && tables.len() > 1 {
+        tables
+            .iter()
+            .filter(|t| {
+                let sql = format!(
+                    "SELECT EXISTS(SELECT 1 FROM \"{}\")",
+                    t.replace('"', "\"\"")
+                );
+                conn.query_row(&sql, [], |r| r.get::<_, bool>(0))
+                    .unwrap_or(true)
+            })
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let candidates = if non_empty.len() == 1 {
+        &non_empty
+    } else {
+        &tables
+    };
+    let table = choose_table(name, candidates, opts.layer.as_deref())?;
 
     let (geom_col, srs_id): (String, i64) = conn
         .query_row(

@@ -39,8 +39,19 @@ pub async fn run(
     };
     config.seed = seed;
     if let Some(n) = counties {
-        // The first counties only, with their share of grids, cameras and incidents.
-        config = config.with_counties(n);
+        // The first counties only, with their share of grids, cameras, incidents, workers
+        // and patrols (Xiangxi has 8 counties, Hunan 122).
+        let all = if province { 122 } else { 8 };
+        let share = |x: usize| (x * n.min(all)).div_ceil(all);
+        config = DemoConfig {
+            grids: share(config.grids),
+            incidents: share(config.incidents),
+            cameras: share(config.cameras),
+            workers: share(config.workers),
+            patrols: share(config.patrols),
+            ..config
+        }
+        .with_counties(n);
     }
     let store = super::open_store(store_path)?;
     super::load_demo(store.as_ref(), &config).await?;
