@@ -38,6 +38,16 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
                 .at_feature(p.index, p.id.as_deref()),
         );
     }
+    if let Some(enc) = source.encoding.as_ref().filter(|e| !e.declared && e.name != "UTF-8") {
+        report.findings.push(Finding::new(
+            Check::Encoding,
+            Severity::Warning,
+            format!(
+                "the file does not say its text encoding (no .cpg); the text was not UTF-8 and was read as {}: check the names, or say --encoding",
+                enc.name
+            ),
+        ));
+    }
     for note in &source.notes {
         let check = if note.contains("CRS") {
             Check::Crs
