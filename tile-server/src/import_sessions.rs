@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use geo_core::load::Prepared;
 use geo_core::model::Layer;
+use geo_types::Geometry;
 
 /// Most imports pending at once; a new upload evicts the oldest beyond it.
 pub const MAX_PENDING: usize = 8;
@@ -31,8 +32,22 @@ pub struct PendingImport {
     pub file: String,
     /// The features that may be written, and the report.
     pub prepared: Prepared,
+    /// The features left out for their errors, as the file has them (lon/lat), so that the
+    /// preview shows every feature of the file, not only those that would be written.
+    pub skipped: Vec<SkippedShape>,
     /// When it was uploaded.
     pub created: Instant,
+}
+
+/// A feature of the file that is not among those to be written.
+#[derive(Debug, Clone)]
+pub struct SkippedShape {
+    /// Its position in the file.
+    pub index: usize,
+    /// Its id as the file has it.
+    pub id: Option<String>,
+    /// Its geometry in lon/lat.
+    pub geometry: Geometry<f64>,
 }
 
 /// The pending imports, shared by the import handlers.
@@ -66,12 +81,20 @@ impl ImportSessions {
 
     /// Keeps a prepared import under a fresh id and returns it; drops expired imports and,
     /// beyond [`MAX_PENDING`], the oldest.
-    pub fn insert(&self, layer: Layer, file: String, prepared: Prepared) -> Arc<PendingImport> {
+    #[must_use = "the id is the client's only way to the import"]
+    pub fn insert(
+        &self,
+        layer: Layer,
+        file: String,
+        prepared: Prepared,
+        skipped: Vec<SkippedShape>,
+    ) -> Arc<PendingImport> {
         let pending = Arc::new(PendingImport {
             id: new_id(),
             layer,
             file,
             prepared,
+            skipped,
             created: Instant::now(),
         });
         self.put(Arc::clone(&pending));
@@ -97,6 +120,7 @@ impl ImportSessions {
     }
 
     /// Takes the pending import `id` out (commit or cancel); `None` if there is none.
+    #[must_use]
     pub fn remove(&self, id: &str) -> Option<Arc<PendingImport>> {
         let mut list = self.lock();
         prune(&mut list, self.ttl);
@@ -182,10 +206,10 @@ mod tests {
     #[test]
     fn bounded_oldest_evicted() {
         let s = ImportSessions::new();
-        let first = s.insert(Layer::Grids, "a".into(), prepared());
+        let first = s.insert(Layer::Grids, "a".into(), prepared(), Vec::new());
         let mut last = None;
         for _ in 0..MAX_PENDING {
-            last = Some(s.insert(Layer::Grids, "b".into(), prepared()));
+            last = Some(s.insert(Layer::Grids, "b".into(), prepared(), Vec::new()));
         }
         assert_eq!(s.len(), MAX_PENDING);
         assert!(s.get(&first.id).is_none(), "the oldest is evicted");
@@ -200,12 +224,12 @@ mod tests {
     #[test]
     fn expired_imports_are_forgotten() {
         let s = ImportSessions::with_ttl(Duration::ZERO);
-        let p = s.insert(Layer::Grids, "old".into(), prepared());
+        let p = s.insert(Layer::Grids, "old".into(), prepared(), Vec::new());
         assert!(s.get(&p.id).is_none());
         assert!(s.remove(&p.id).is_none());
         assert!(s.is_empty());
         let kept = ImportSessions::new();
-        let p = kept.insert(Layer::Grids, "new".into(), prepared());
+        let p = kept.insert(Layer::Grids, "new".into(), prepared(), Vec::new());
         assert!(kept.get(&p.id).is_some());
     }
 }

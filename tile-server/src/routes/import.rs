@@ -21,17 +21,18 @@
 //! An unknown or expired id is a 404. Pending imports live in memory
 //! ([`crate::import_sessions`]).
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use geo_core::crs::Crs;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use geo_core::crs::{reproject, Crs, ONEMAP};
 use geo_core::formats;
-use geo_core::load::{self, LoadOptions, Prepared};
+use geo_core::load::{self, LoadOptions, Report};
 use geo_core::model::Layer;
 use geo_core::source::{self, SourceError, SourceOptions};
 use geo_core::store::ChangeSet;
@@ -41,7 +42,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
-use crate::import_sessions::{ImportSessions, PendingImport};
+use crate::import_sessions::{ImportSessions, PendingImport, SkippedShape};
 use crate::state::AppState;
 
 /// Largest upload accepted, bytes.
@@ -150,14 +151,66 @@ pub async fn upload(
     // the core is shared, not copied.
     let core = state.core()?;
     let file = name.clone();
-    let prepared = tokio::task::spawn_blocking(move || -> ApiResult<Prepared> {
+    let (prepared, skipped) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         let source = source::read_bytes(&file, &body, &opts.source).map_err(source_error)?;
-        Ok(load::prepare(source, &file, &opts, core.data()))
+        // Every feature's shape, until the report says which are left out (the prepared
+        // data holds only those that may be written).
+        let shapes: Vec<SkippedShape> = source
+            .features
+            .iter()
+            .filter_map(|f| {
+                f.geometry.clone().map(|geometry| SkippedShape {
+                    index: f.index,
+                    id: f.fid.clone(),
+                    geometry,
+                })
+            })
+            .collect();
+        let file_crs = source.crs;
+        let prepared = load::prepare(source, &file, &opts, core.data());
+        let crs = prepared
+            .report
+            .crs
+            .as_deref()
+            .and_then(|c| c.parse::<Crs>().ok())
+            .or(opts.crs)
+            .or(file_crs)
+            .unwrap_or(ONEMAP);
+        let skipped = skipped_shapes(shapes, &prepared.report, crs);
+        Ok((prepared, skipped))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("import of {name} stopped: {e}")))??;
-    let pending = sessions.insert(layer, name, prepared);
+    let pending = sessions.insert(layer, name, prepared, skipped);
     Ok((StatusCode::CREATED, Json(document(&pending))).into_response())
+}
+
+/// The shapes of the features the report leaves out, in lon/lat, named as the findings
+/// name them. A shape that cannot be moved into lon/lat is left out of the preview (its
+/// `crs` finding says why).
+fn skipped_shapes(shapes: Vec<SkippedShape>, report: &Report, crs: Crs) -> Vec<SkippedShape> {
+    if report.skipped.is_empty() {
+        return Vec::new();
+    }
+    let Ok(to_lon_lat) = crs.to_lon_lat() else {
+        return Vec::new();
+    };
+    let skipped: HashSet<usize> = report.skipped.iter().copied().collect();
+    shapes
+        .into_iter()
+        .filter(|s| skipped.contains(&s.index))
+        .filter_map(|mut s| {
+            reproject(&to_lon_lat, &mut s.geometry).ok()?;
+            if s.id.is_none() {
+                s.id = report
+                    .findings
+                    .iter()
+                    .find(|f| f.index == Some(s.index))
+                    .and_then(|f| f.id.clone());
+            }
+            Some(s)
+        })
+        .collect()
 }
 
 /// A file that cannot be read is the client's to fix.
@@ -200,20 +253,48 @@ pub async fn pending(
     Ok(Json(document(&p)))
 }
 
-/// `GET /api/imports/{id}/features.geojson`: what would be written, for the map preview.
+/// `GET /api/imports/{id}/features.geojson`: every feature of the file for the map preview:
+/// those that would be written (onemap's properties, plus `import: "accepted"`), then those
+/// left out for their errors (`import: "skipped"`, `index`, `id`).
 pub async fn features(
     Extension(sessions): Extension<ImportSessions>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let p = find(&sessions, &id)?;
     // Serialising a large layer takes a while: off the async workers.
-    let body = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        formats::write_geojson(&p.prepared.data, p.layer, None, false, &mut out).map(|_| out)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("preview stopped: {e}")))??;
+    let body = tokio::task::spawn_blocking(move || preview(&p))
+        .await
+        .map_err(|e| ApiError::Internal(format!("preview stopped: {e}")))??;
     Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+}
+
+/// The preview `FeatureCollection`, written one feature at a time.
+fn preview(p: &PendingImport) -> ApiResult<Vec<u8>> {
+    let mut out = b"{\"type\":\"FeatureCollection\",\"features\":[".to_vec();
+    formats::for_each_feature(&p.prepared.data, p.layer, None, false, |mut f| {
+        f.properties
+            .get_or_insert_with(Map::new)
+            .insert("import".into(), "accepted".into());
+        append_feature(&mut out, &f)
+    })?;
+    for s in &p.skipped {
+        let f = json!({
+            "type": "Feature",
+            "geometry": geojson::Geometry::new(geojson::GeometryValue::from(&s.geometry)),
+            "properties": { "import": "skipped", "index": s.index, "id": s.id },
+        });
+        append_feature(&mut out, &f)?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
+}
+
+/// Appends one feature to a `FeatureCollection` being written (a comma after the first).
+fn append_feature(out: &mut Vec<u8>, f: &impl serde::Serialize) -> ApiResult<()> {
+    if out.last() != Some(&b'[') {
+        out.push(b',');
+    }
+    serde_json::to_writer(out, f).map_err(|e| ApiError::Internal(format!("preview: {e}")))
 }
 
 /// `GET /api/imports/{id}/findings.geojson`: the findings where they are.
@@ -237,10 +318,10 @@ pub async fn findings(
 /// One finding as a `GeoJSON` feature: its piece, else its point, else no geometry.
 fn finding_feature(n: usize, f: &Finding) -> Value {
     let geometry = match (&f.geometry, f.lon, f.lat) {
-        (Some(g), _, _) => serde_json::to_value(geojson::Geometry::new(
-            geojson::GeometryValue::from(g),
-        ))
-        .unwrap_or(Value::Null),
+        (Some(g), _, _) => {
+            serde_json::to_value(geojson::Geometry::new(geojson::GeometryValue::from(g)))
+                .unwrap_or(Value::Null)
+        }
         (None, Some(lon), Some(lat)) if lon.is_finite() && lat.is_finite() => {
             json!({ "type": "Point", "coordinates": [lon, lat] })
         }

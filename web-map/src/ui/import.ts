@@ -249,10 +249,12 @@ export class ImportWizard {
     const lines = ["match", ["geometry-type"], ["Polygon", "MultiPolygon", "LineString", "MultiLineString"], true, false];
     const points = ["match", ["geometry-type"], ["Point", "MultiPoint"], true, false];
     const color = SEVERITY_COLOR as unknown as string;
+    // Features left out for their errors are drawn in the error colour.
+    const featureColor = ["match", ["get", "import"], "skipped", "#c92a2a", "#5f3dc4"] as unknown as string;
     const layers = [
-      { id: "import-features-fill", type: "fill", source: SRC_FEATURES, filter: polys, paint: { "fill-color": "#7048e8", "fill-opacity": 0.18 } },
-      { id: "import-features-line", type: "line", source: SRC_FEATURES, filter: lines, paint: { "line-color": "#5f3dc4", "line-width": 2 } },
-      { id: "import-features-points", type: "circle", source: SRC_FEATURES, filter: points, paint: { "circle-color": "#7048e8", "circle-radius": 5, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
+      { id: "import-features-fill", type: "fill", source: SRC_FEATURES, filter: polys, paint: { "fill-color": featureColor, "fill-opacity": 0.16 } },
+      { id: "import-features-line", type: "line", source: SRC_FEATURES, filter: lines, paint: { "line-color": featureColor, "line-width": 2 } },
+      { id: "import-features-points", type: "circle", source: SRC_FEATURES, filter: points, paint: { "circle-color": featureColor, "circle-radius": 5, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
       { id: "import-findings-fill", type: "fill", source: SRC_FINDINGS, filter: polys, paint: { "fill-color": color, "fill-opacity": 0.5 } },
       { id: "import-findings-line", type: "line", source: SRC_FINDINGS, filter: lines, paint: { "line-color": color, "line-width": 2 } },
       { id: "import-findings-points", type: "circle", source: SRC_FINDINGS, filter: points, paint: { "circle-color": color, "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
@@ -272,9 +274,14 @@ export class ImportWizard {
   /** Outlines finding `n` (or none). */
   private highlight(n: number | null): void {
     this.selected = n;
-    const f = ["==", ["get", "finding"], n ?? -1] as Parameters<Map["setFilter"]>[1];
-    for (const id of ["import-finding-selected-line", "import-finding-selected-point"]) {
-      if (this.map.getLayer(id)) this.map.setFilter(id, f);
+    const one = ["==", ["get", "finding"], n ?? -1];
+    // A circle layer would ring every vertex of a polygon: points only there.
+    const filters: Array<[string, unknown]> = [
+      ["import-finding-selected-line", one],
+      ["import-finding-selected-point", ["all", ["==", ["geometry-type"], "Point"], one]],
+    ];
+    for (const [id, f] of filters) {
+      if (this.map.getLayer(id)) this.map.setFilter(id, f as Parameters<Map["setFilter"]>[1]);
     }
   }
 
@@ -284,7 +291,7 @@ export class ImportWizard {
     const feature = this.findingsFc.features.find((f) => f.properties?.finding === n);
     const b = feature ? bounds({ type: "FeatureCollection", features: [feature] }) : null;
     if (b && (b[2] - b[0] > 1e-6 || b[3] - b[1] > 1e-6)) {
-      this.map.fitBounds(b as LngLatBoundsLike, { padding: { top: 80, bottom: 160, left: 420, right: 100 }, maxZoom: 17 });
+      this.map.fitBounds(b as LngLatBoundsLike, { padding: { top: 80, bottom: 160, left: 420, right: 100 }, maxZoom: 16 });
     } else if (b) {
       this.map.flyTo({ center: [b[0], b[1]], zoom: Math.max(this.map.getZoom(), 16) });
     }
