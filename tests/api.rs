@@ -337,7 +337,7 @@ fn gdal_oapif_is_a_client(server: &Server, dir: &std::path::Path) {
     assert!(out.contains("Feature Count: 59000"), "{out}");
     let (x0, y0, x1, y1) = (109.70, 28.28, 109.76, 28.33);
     let got = dir.join("oapif.geojson");
-    run(
+    let _ = run(
         "ogr2ogr",
         &[
             "-f",

@@ -1,4 +1,4 @@
-//! The `onemap` command line: serve, demo, import, export, bench.
+//! The `onemap` command line: serve, demo, import, validate, export, bench.
 
 mod commands;
 
@@ -58,24 +58,38 @@ enum Command {
         /// Random seed; the same seed gives the same data.
         #[arg(long, default_value_t = 2_260)]
         seed: u64,
+        /// Only the first N counties (a smaller dataset, e.g. for tests).
+        #[arg(long)]
+        counties: Option<usize>,
         /// Replace an existing store file.
         #[arg(long)]
         force: bool,
     },
-    /// Import a file (onemap's GeoJSON, NDJSON or CSV) into a layer: all or nothing.
+    /// Import a file into a layer: checked first, then all or nothing.
     Import {
         /// admin, grids, cameras, incidents, patrols, workers or centers.
         layer: String,
-        /// The file to read.
-        file: PathBuf,
+        #[command(flatten)]
+        load: LoadFlags,
         #[command(flatten)]
         store: StoreArgs,
-        /// Validate and report only; write nothing.
+        /// Check and report only; write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Write the findings as JSON to this file.
+        /// Import the valid features and list the ones left out, instead of refusing the file.
         #[arg(long)]
-        report: Option<PathBuf>,
+        skip_invalid: bool,
+    },
+    /// Check a file and print (and optionally write) the validation report; writes nothing.
+    Validate {
+        #[command(flatten)]
+        load: LoadFlags,
+        /// The layer to check the file as (default: guessed from geometry and codes).
+        #[arg(long)]
+        layer: Option<String>,
+        /// The store whose villages and admin units the file is checked against, if it exists.
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Export a layer to a file.
     Export {
@@ -87,6 +101,10 @@ enum Command {
         /// Output file.
         #[arg(short, long)]
         output: PathBuf,
+        /// Shift the coordinates for an AMap (gcj02) or Baidu (bd09) basemap; GeoJSON,
+        /// NDJSON and CSV only.
+        #[arg(long)]
+        crs: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -98,6 +116,74 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         queries: usize,
     },
+}
+
+/// How to read and check a file (import and validate).
+#[derive(Debug, clap::Args)]
+struct LoadFlags {
+    /// The file: .geojson, .ndjson, .shp or .zip, .gpkg, .kml/.kmz, .csv, .fgb.
+    file: PathBuf,
+    /// The coordinates' CRS when the file does not say or says wrong: EPSG:4490, 4326, 3857,
+    /// 4491-4554 (CGCS2000 Gauss-Kruger), gcj02, bd09.
+    #[arg(long)]
+    crs: Option<String>,
+    /// Attribute text encoding (GBK, UTF-8...), overriding the .cpg and detection.
+    #[arg(long)]
+    encoding: Option<String>,
+    /// The GeoPackage table or KML folder to read.
+    #[arg(long)]
+    table: Option<String>,
+    /// CSV: the longitude column.
+    #[arg(long)]
+    lon: Option<String>,
+    /// CSV: the latitude column.
+    #[arg(long)]
+    lat: Option<String>,
+    /// CSV: the WKT column.
+    #[arg(long)]
+    wkt: Option<String>,
+    /// Repairs to apply (repeatable): make-valid, snap, assign-overlaps.
+    #[arg(long, value_enum)]
+    repair: Vec<RepairKind>,
+    /// Snapping distance in metres for --repair snap.
+    #[arg(long, default_value_t = 0.5)]
+    snap_m: f64,
+    /// Write the report as JSON to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+impl LoadFlags {
+    fn into_args(self, skip_invalid: bool) -> commands::import::LoadArgs {
+        let has = |k: RepairKind| self.repair.contains(&k);
+        commands::import::LoadArgs {
+            repairs: geo_core::validate::Repairs {
+                make_valid: has(RepairKind::MakeValid),
+                snap_m: has(RepairKind::Snap).then_some(self.snap_m),
+                assign_overlaps: has(RepairKind::AssignOverlaps),
+            },
+            file: self.file,
+            crs: self.crs,
+            encoding: self.encoding,
+            table: self.table,
+            lon: self.lon,
+            lat: self.lat,
+            wkt: self.wkt,
+            skip_invalid,
+            report: self.report,
+        }
+    }
+}
+
+/// Repairs offered by the checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RepairKind {
+    /// Rebuild self-intersecting polygons.
+    MakeValid,
+    /// Snap vertices onto neighbours within --snap-m.
+    Snap,
+    /// Give overlapping pieces to the neighbour with the longer shared border.
+    AssignOverlaps,
 }
 
 /// Demo dataset size.
@@ -114,6 +200,7 @@ enum ExportFormat {
     Ndjson,
     Csv,
     Gpkg,
+    Shp,
 }
 
 fn main() -> ExitCode {
@@ -155,24 +242,37 @@ fn main() -> ExitCode {
                 store,
                 scale,
                 seed,
+                counties,
                 force,
             } => {
-                commands::demo::run(&store.store, matches!(scale, Scale::Province), seed, force)
-                    .await
+                commands::demo::run(
+                    &store.store,
+                    matches!(scale, Scale::Province),
+                    seed,
+                    counties,
+                    force,
+                )
+                .await
             }
             Command::Import {
                 layer,
-                file,
+                load,
                 store,
                 dry_run,
-                report,
+                skip_invalid,
             } => {
-                commands::import::run(&store.store, &layer, &file, dry_run, report.as_deref()).await
+                commands::import::run(&store.store, &layer, &load.into_args(skip_invalid), dry_run)
+                    .await
+            }
+            Command::Validate { load, layer, store } => {
+                commands::import::validate(&store.store, layer.as_deref(), &load.into_args(false))
+                    .await
             }
             Command::Export {
                 layer,
                 format,
                 output,
+                crs,
                 store,
             } => {
                 let format = match format {
@@ -180,8 +280,9 @@ fn main() -> ExitCode {
                     ExportFormat::Ndjson => commands::export::Format::Ndjson,
                     ExportFormat::Csv => commands::export::Format::Csv,
                     ExportFormat::Gpkg => commands::export::Format::Gpkg,
+                    ExportFormat::Shp => commands::export::Format::Shp,
                 };
-                commands::export::run(&store.store, &layer, format, &output).await
+                commands::export::run(&store.store, &layer, format, &output, crs.as_deref()).await
             }
             Command::Bench { store, queries } => commands::bench::run(&store.store, queries).await,
         }

@@ -18,11 +18,14 @@ mod geometry;
 mod json;
 mod mapping;
 mod props;
+mod shapefile;
 mod time;
 
+pub use self::shapefile::{dbf_field_name, write_shapefile, PRJ_4490};
 pub use csv_rows::{read_csv, write_csv, CsvOptions};
 pub use geometry::{check_lon_lat, from_wkt, to_wkt};
 pub use json::{read_geojson, read_ndjson, write_geojson, write_ndjson};
+pub(crate) use mapping::Collector;
 pub use mapping::{
     feature_id, for_each_feature, layer_len, layer_to_features, property_names, FeatureMapping,
     IncidentRecord,

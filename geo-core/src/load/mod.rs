@@ -3,13 +3,21 @@
 //! hand back a [`Dataset`] with a [`Report`]. Nothing here writes: the caller writes the
 //! dataset in one change set, or nothing, as the report says.
 
+mod fields;
+mod guess;
+mod native;
+mod pipeline;
 mod report;
 
+pub use fields::{default_value, Defaults, FieldMap};
+pub use guess::guess_layer;
+pub use native::{is_onemap_csv, prepare_onemap_csv};
+pub use pipeline::prepare;
 pub use report::Report;
 
 use crate::crs::Crs;
 use crate::model::{Dataset, Layer};
-use crate::source::{Source, SourceOptions};
+use crate::source::SourceOptions;
 use crate::validate::{Repairs, Tolerances};
 
 /// How to load one file into one layer.
@@ -52,16 +60,4 @@ pub struct Prepared {
     pub data: Dataset,
     /// What was found.
     pub report: Report,
-}
-
-/// Turns a read `source` into a layer of onemap data, checked against `context` (the data
-/// already in the store: villages for grids, parent units for admin).
-#[must_use]
-pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset) -> Prepared {
-    let _ = context;
-    let report = Report::new(file, &source, opts);
-    Prepared {
-        data: Dataset::default(),
-        report,
-    }
 }

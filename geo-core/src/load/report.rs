@@ -29,8 +29,12 @@ pub struct Report {
     pub features: usize,
     /// Features that may be written.
     pub accepted: usize,
+    /// Whether they were written (set by the caller that writes).
+    pub written: bool,
     /// Positions of the features left out (with `skip_invalid`).
     pub skipped: Vec<usize>,
+    /// onemap properties the file lacks, filled with a default (`kind = "basic"`).
+    pub defaults: Vec<String>,
     /// Repairs applied, one line each.
     pub repairs: Vec<String>,
     /// Everything found, in file order.
@@ -51,7 +55,9 @@ impl Report {
             encoding_declared: source.encoding.as_ref().map(|e| e.declared),
             features: source.features.len() + source.problems.len(),
             accepted: 0,
+            written: false,
             skipped: Vec::new(),
+            defaults: Vec::new(),
             repairs: Vec::new(),
             findings: Vec::new(),
         }
@@ -89,6 +95,9 @@ impl fmt::Display for Report {
                 .map(|e| format!(", text {e}"))
                 .unwrap_or_default()
         )?;
+        if !self.defaults.is_empty() {
+            writeln!(f, "  not in the file, set to: {}", self.defaults.join(", "))?;
+        }
         for finding in &self.findings {
             writeln!(f, "  {finding}")?;
         }

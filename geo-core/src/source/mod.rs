@@ -7,7 +7,10 @@
 //! FlatGeobuf.
 
 mod geojson_file;
+mod kml;
+pub mod shapefile;
 pub mod text;
+mod zip_bundle;
 
 use std::path::Path;
 
@@ -41,6 +44,9 @@ pub struct Source {
     pub features: Vec<SourceFeature>,
     /// The CRS the file declares (`.prj`, GeoPackage `srs_id`, FlatGeobuf header), if any.
     pub crs: Option<Crs>,
+    /// A Shapefile's `.prj` text as found, also when onemap does not recognise its CRS
+    /// (`crs` is then `None`), so that the report can show what the file said.
+    pub prj: Option<String>,
     /// The text encoding used for attributes (e.g. `GBK`) and whether it was declared or
     /// detected, for the report.
     pub encoding: Option<EncodingUsed>,
@@ -154,6 +160,9 @@ pub enum SourceError {
 pub fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, SourceError> {
     let name = path.display().to_string();
     let format = SourceFormat::from_name(&name).ok_or(SourceError::UnknownFormat(name.clone()))?;
+    if format == SourceFormat::Shapefile {
+        return shapefile::read_path(path, opts);
+    }
     let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
         path: name.clone(),
         source,
@@ -179,6 +188,8 @@ fn read_bytes_as(
     let mut source = match format {
         SourceFormat::GeoJson => geojson_file::read_collection(bytes)?,
         SourceFormat::NdJson => geojson_file::read_lines(bytes)?,
+        SourceFormat::Shapefile => shapefile::read_bytes(name, bytes, opts)?,
+        SourceFormat::Kml => kml::read_bytes(name, bytes, opts)?,
         other => {
             return Err(SourceError::Malformed(format!(
                 "{name}: reading {} is not built yet",

@@ -69,6 +69,9 @@ pub trait Store: Send + Sync + 'static {
     /// Reads every layer for the in-memory core; incident details are left out.
     async fn load(&self) -> Result<Dataset>;
 
+    /// Reads one layer (incidents without details): exports, and the context of an import.
+    async fn load_layer(&self, layer: Layer) -> Result<Dataset>;
+
     /// Writes a change set in one transaction.
     async fn apply(&self, changes: ChangeSet) -> Result<Applied>;
 

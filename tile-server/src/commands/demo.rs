@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use anyhow::bail;
 use geo_core::demo::DemoConfig;
 
-/// Generates the prefecture or province demo into `store_path`.
+/// Generates the prefecture or province demo (or its first `counties`) into `store_path`.
 #[allow(clippy::print_stdout)]
 pub async fn run(
     store_path: &Path,
     province: bool,
     seed: u64,
+    counties: Option<usize>,
     force: bool,
 ) -> anyhow::Result<ExitCode> {
     if store_path.exists() {
@@ -37,6 +38,10 @@ pub async fn run(
         DemoConfig::prefecture()
     };
     config.seed = seed;
+    if let Some(n) = counties {
+        // The first counties only, with their share of grids, cameras and incidents.
+        config = config.with_counties(n);
+    }
     let store = super::open_store(store_path)?;
     super::load_demo(store.as_ref(), &config).await?;
     for layer in geo_core::model::Layer::ALL {

@@ -1,46 +1,96 @@
-//! `onemap import LAYER FILE`: read, report every problem, then write all or nothing.
+//! `onemap import LAYER FILE` and `onemap validate FILE`: read, check, report every finding,
+//! then write all or nothing.
 
 use std::fs::File;
-use std::io::BufReader;
-use std::path::Path;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{bail, Context};
-use geo_core::formats::{self, CsvOptions, ReadReport};
+use anyhow::Context;
+use geo_core::crs::Crs;
+use geo_core::load::{self, LoadOptions, Prepared};
 use geo_core::model::{Dataset, Layer};
+use geo_core::source::{self, Source, SourceFormat, SourceOptions};
 use geo_core::store::ChangeSet;
+use geo_core::validate::Repairs;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 
-/// The file formats `import` reads, chosen by extension.
-#[derive(Debug, Clone, Copy)]
-enum Format {
-    Geojson,
-    Ndjson,
-    Csv,
+/// What the user said about reading and checking one file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// Its CRS, overriding the file's own (`EPSG:4545`, `gcj02`...).
+    pub crs: Option<String>,
+    /// Attribute text encoding, overriding `.cpg` and detection.
+    pub encoding: Option<String>,
+    /// GeoPackage table or KML folder.
+    pub table: Option<String>,
+    /// CSV longitude column.
+    pub lon: Option<String>,
+    /// CSV latitude column.
+    pub lat: Option<String>,
+    /// CSV WKT column.
+    pub wkt: Option<String>,
+    /// Repairs to apply.
+    pub repairs: Repairs,
+    /// Leave out invalid features instead of refusing the file.
+    pub skip_invalid: bool,
+    /// Where to write the JSON report.
+    pub report: Option<PathBuf>,
 }
 
-fn format_of(file: &Path) -> anyhow::Result<Format> {
-    let ext = file
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    Ok(match ext.as_str() {
-        "geojson" | "json" => Format::Geojson,
-        "ndjson" | "geojsonl" | "geojsons" | "jsonl" => Format::Ndjson,
-        "csv" | "txt" => Format::Csv,
-        _ => bail!(
-            "{}: unknown file type {ext:?}; onemap imports .geojson, .ndjson or .csv (more formats arrive with the import issue)",
-            file.display()
-        ),
-    })
+impl LoadArgs {
+    fn options(&self, layer: Layer) -> anyhow::Result<LoadOptions> {
+        let mut opts = LoadOptions::new(layer);
+        opts.crs = self.crs.as_deref().map(str::parse::<Crs>).transpose()?;
+        opts.source = self.source_options();
+        opts.repairs = self.repairs;
+        opts.skip_invalid = self.skip_invalid;
+        Ok(opts)
+    }
+
+    fn source_options(&self) -> SourceOptions {
+        SourceOptions {
+            layer: self.table.clone(),
+            encoding: self.encoding.clone(),
+            lon: self.lon.clone(),
+            lat: self.lat.clone(),
+            wkt: self.wkt.clone(),
+        }
+    }
 }
 
-/// Reads `file` as `layer` with a progress bar over the bytes read.
-pub fn read(layer: Layer, file: &Path) -> anyhow::Result<(Dataset, ReadReport)> {
-    let format = format_of(file)?;
-    let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+fn spinner(message: String) -> ProgressBar {
+    let bar = ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// A file as read from disk: its bytes, or (for sets of files) already parsed.
+enum Input {
+    Bytes(Vec<u8>),
+    Parsed(Source),
+}
+
+/// Reads the file with a progress bar over its bytes (a `.shp` or `.gpkg` is read by path:
+/// sidecar files, SQLite).
+fn read_input(args: &LoadArgs) -> anyhow::Result<Input> {
+    let file = &args.file;
+    let name = file.display().to_string();
+    let format = SourceFormat::from_name(&name);
+    if matches!(
+        format,
+        Some(SourceFormat::Shapefile | SourceFormat::GeoPackage)
+    ) && !name.to_ascii_lowercase().ends_with(".zip")
+    {
+        let bar = spinner(format!("reading {name}"));
+        let out = source::read_path(file, &args.source_options());
+        bar.finish_and_clear();
+        return Ok(Input::Parsed(out?));
+    }
+    let f = File::open(file).with_context(|| format!("cannot open {name}"))?;
     let len = f.metadata().map_or(0, |m| m.len());
     let bar = ProgressBar::new(len).with_style(
         ProgressStyle::with_template(
@@ -48,70 +98,162 @@ pub fn read(layer: Layer, file: &Path) -> anyhow::Result<(Dataset, ReadReport)> 
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    bar.set_message(format!("reading {}", file.display()));
-    let r = BufReader::with_capacity(1 << 20, bar.wrap_read(f));
-    let out = match format {
-        Format::Geojson => formats::read_geojson(r, layer),
-        Format::Ndjson => formats::read_ndjson(r, layer),
-        Format::Csv => formats::read_csv(r, layer, &CsvOptions::default()),
-    };
+    bar.set_message(format!("reading {name}"));
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    BufReader::with_capacity(1 << 20, bar.wrap_read(f))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))?;
+    bar.finish_and_clear();
+    Ok(Input::Bytes(bytes))
+}
+
+fn parse(args: &LoadArgs, bytes: &[u8]) -> anyhow::Result<Source> {
+    let name = args.file.display().to_string();
+    let bar = spinner(format!("parsing {name}"));
+    let out = source::read_bytes(&name, bytes, &args.source_options());
     bar.finish_and_clear();
     Ok(out?)
 }
 
-fn report_json(file: &Path, layer: Layer, report: &ReadReport, written: bool) -> serde_json::Value {
-    json!({
-        "file": file.display().to_string(),
-        "layer": layer.as_str(),
-        "features": report.features,
-        "written": written,
-        "problems": report.problems.iter().map(|p| json!({
-            "index": p.index, "id": p.id, "message": p.message,
-        })).collect::<Vec<_>>(),
+/// Reads and parses the file.
+fn read_source(args: &LoadArgs) -> anyhow::Result<Source> {
+    match read_input(args)? {
+        Input::Parsed(s) => Ok(s),
+        Input::Bytes(b) => parse(args, &b),
+    }
+}
+
+/// Reads, reprojects, maps and checks `args.file` as `layer` against `context`.
+pub fn prepare(args: &LoadArgs, layer: Layer, context: &Dataset) -> anyhow::Result<Prepared> {
+    let opts = args.options(layer)?;
+    let name = args.file.display().to_string();
+    let source = match read_input(args)? {
+        Input::Bytes(bytes) if load::is_onemap_csv(&bytes, &opts) => {
+            let bar = spinner(format!("loading onemap CSV {name}"));
+            let prepared = load::prepare_onemap_csv(&bytes, &name, &opts);
+            bar.finish_and_clear();
+            return Ok(prepared);
+        }
+        Input::Bytes(bytes) => parse(args, &bytes)?,
+        Input::Parsed(s) => s,
+    };
+    let bar = spinner(format!("checking {} features", source.features.len()));
+    let prepared = load::prepare(source, &name, &opts, context);
+    bar.finish_and_clear();
+    Ok(prepared)
+}
+
+fn write_report(path: Option<&Path>, prepared: &Prepared) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        std::fs::write(path, serde_json::to_vec_pretty(&prepared.report)?)
+            .with_context(|| format!("cannot write report {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// What an import needs from the store to check a layer: villages for grids, the admin
+/// hierarchy for admin units.
+async fn context(store: &dyn geo_core::store::Store, layer: Layer) -> anyhow::Result<Dataset> {
+    Ok(match layer {
+        Layer::Admin | Layer::Grids => store.load_layer(Layer::Admin).await?,
+        _ => Dataset::default(),
     })
 }
 
-/// Runs the import; exit code 1 when the file has problems (nothing is written then).
+/// `onemap validate FILE`: the report alone; exit code 1 when it has errors.
+#[allow(clippy::print_stdout)]
+pub async fn validate(
+    store_path: &Path,
+    layer: Option<&str>,
+    args: &LoadArgs,
+) -> anyhow::Result<ExitCode> {
+    let layer = if let Some(l) = layer {
+        l.parse::<Layer>()?
+    } else {
+        let src = read_source(args)?;
+        let guessed = load::guess_layer(&src).unwrap_or(Layer::Grids);
+        println!("checking as layer {guessed} (say --layer to choose)");
+        guessed
+    };
+    // The store gives villages and parents to check against, when there is one.
+    let context = if store_path.exists() {
+        let store = super::open_store(store_path)?;
+        context(store.as_ref(), layer).await?
+    } else {
+        Dataset::default()
+    };
+    let args = args.clone();
+    let prepared =
+        tokio::task::spawn_blocking(move || prepare(&args, layer, &context).map(|p| (p, args)))
+            .await
+            .context("validation stopped")??;
+    let (prepared, args) = prepared;
+    write_report(args.report.as_deref(), &prepared)?;
+    println!("{}", prepared.report);
+    Ok(if prepared.report.errors() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `onemap import LAYER FILE`: exit code 1 when nothing could be written.
 #[allow(clippy::print_stdout)]
 pub async fn run(
     store_path: &Path,
     layer: &str,
-    file: &Path,
+    args: &LoadArgs,
     dry_run: bool,
-    report_path: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let layer: Layer = layer.parse()?;
-    let (data, report) = read(layer, file)?;
-    let clean = report.is_clean();
-    let write = clean && !dry_run;
-    if let Some(path) = report_path {
-        std::fs::write(
-            path,
-            serde_json::to_vec_pretty(&report_json(file, layer, &report, write))?,
-        )
-        .with_context(|| format!("cannot write report {}", path.display()))?;
-    }
-    println!("{report}");
-    if !clean {
-        println!("nothing written: fix the problems above and import again");
+    let store = super::open_store(store_path)?;
+    let context = context(store.as_ref(), layer).await?;
+    let owned = args.clone();
+    let mut prepared = tokio::task::spawn_blocking(move || prepare(&owned, layer, &context))
+        .await
+        .context("import stopped")??;
+    let n = geo_core::formats::layer_len(&prepared.data, layer);
+    let writable = n > 0 && (prepared.report.errors() == 0 || args.skip_invalid);
+    if !writable || dry_run {
+        write_report(args.report.as_deref(), &prepared)?;
+        println!("{}", prepared.report);
+        if dry_run {
+            println!("dry run: nothing written");
+            return Ok(
+                if prepared.report.errors() == 0 || (args.skip_invalid && n > 0) {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                },
+            );
+        }
+        println!("nothing written: fix the errors above (or --skip-invalid, or --repair) and import again");
         return Ok(ExitCode::FAILURE);
     }
-    if dry_run {
-        println!("dry run: nothing written");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let store = super::open_store(store_path)?;
+    let bar = spinner(format!("writing {n} {layer} features"));
+    let data = std::mem::take(&mut prepared.data);
     let applied = store
         .apply(ChangeSet {
             upserts: data,
             author: whoami(),
-            summary: format!("import {} into {layer}", file.display()),
+            summary: format!("import {} into {layer}", args.file.display()),
             ..ChangeSet::default()
         })
-        .await?;
+        .await;
+    bar.finish_and_clear();
+    let applied = applied?;
+    prepared.report.written = true;
+    write_report(args.report.as_deref(), &prepared)?;
+    println!("{}", prepared.report);
+    if !prepared.report.skipped.is_empty() {
+        println!(
+            "skipped {} invalid features (positions {:?})",
+            prepared.report.skipped.len(),
+            prepared.report.skipped
+        );
+    }
     println!(
-        "imported {} {layer} features into {} (change {})",
-        report.features,
+        "imported {n} {layer} features into {} (change {})",
         store_path.display(),
         applied.seq
     );

@@ -126,6 +126,10 @@ impl Store for GpkgStore {
         self.readers.run(read::load).await
     }
 
+    async fn load_layer(&self, layer: Layer) -> Result<Dataset> {
+        self.readers.run(move |c| read::load_layer(c, layer)).await
+    }
+
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
         self.writer.run(move |c| write::apply(c, &changes)).await
     }

@@ -104,6 +104,23 @@ pub fn load(conn: &mut Connection) -> Result<Dataset> {
     Ok(data)
 }
 
+/// Reads one layer (incidents without details).
+pub fn load_layer(conn: &mut Connection, layer: Layer) -> Result<Dataset> {
+    let tx = conn.transaction()?;
+    let mut data = Dataset::default();
+    match layer {
+        Layer::Admin => data.admin = load_admin(&tx)?,
+        Layer::Grids => data.grids = load_grids(&tx)?,
+        Layer::Cameras => data.cameras = load_cameras(&tx)?,
+        Layer::Incidents => data.incidents = load_incidents(&tx)?,
+        Layer::Patrols => data.patrols = load_patrols(&tx)?,
+        Layer::Workers => data.workers = load_workers(&tx)?,
+        Layer::Centers => data.centers = load_centers(&tx)?,
+    }
+    tx.commit()?;
+    Ok(data)
+}
+
 fn load_admin(tx: &Connection) -> Result<Vec<AdminUnit>> {
     let l = Layer::Admin;
     rows(tx, l, "code, name, parent", |fid, r| {

@@ -1,0 +1,354 @@
+//! `onemap import`, `validate` and `export` as GIS staff use them, on files made here with
+//! GDAL and python: every export format read by `ogrinfo` and imported back; a GBK
+//! Shapefile in a Gauss-Kruger zone with foreign field names; a GCJ-02 camera list; and
+//! the all-or-nothing rule with its report, `--skip-invalid` and `--dry-run`.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::missing_panics_doc)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+use onemap_e2e::{haversine_m, ogr_feature_count, onemap_bin, run};
+use serde_json::{json, Value};
+
+/// A store with one demo county, made once per test run.
+fn demo_store() -> &'static Path {
+    static STORE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &STORE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = dir.path().join("demo.gpkg");
+            let out = onemap_cmd(&[
+                "demo",
+                "--counties",
+                "1",
+                "--store",
+                store.to_str().unwrap(),
+            ]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            (dir, store)
+        })
+        .1
+}
+
+fn onemap_cmd(args: &[&str]) -> Output {
+    std::process::Command::new(onemap_bin())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A copy of the demo store to write into.
+fn copy_store(dir: &Path, name: &str) -> PathBuf {
+    let to = dir.join(name);
+    std::fs::copy(demo_store(), &to).unwrap();
+    to
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn export(store: &Path, layer: &str, format: &str, out: &Path) {
+    let o = onemap_cmd(&["export", layer, "--format", format, "-o", s(out), "--store", s(store)]);
+    assert!(o.status.success(), "export {layer} {format}: {}", stderr(&o));
+}
+
+fn geojson_features(path: &Path) -> Vec<Value> {
+    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v["features"].as_array().unwrap().clone()
+}
+
+fn count_in(store: &Path, layer: &str) -> u64 {
+    ogr_feature_count(store, layer)
+}
+
+#[test]
+fn every_format_exports_readably_and_imports_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store();
+    for (layer, ogr_layer_of) in [("grids", "grids"), ("cameras", "cameras")] {
+        let n = count_in(store, layer);
+        assert!(n > 10, "{layer}: {n}");
+        for (format, ext) in [
+            ("geojson", "geojson"),
+            ("gpkg", "gpkg"),
+            ("shp", "shp"),
+            ("csv", "csv"),
+            ("fgb", "fgb"),
+        ] {
+            let file = dir.path().join(format!("{layer}.{ext}"));
+            export(store, layer, format, &file);
+            // GDAL reads what onemap writes (for CSV, with the geometry columns named).
+            let ogr_layer = match format {
+                "gpkg" => ogr_layer_of.to_owned(),
+                _ => file.file_stem().unwrap().to_str().unwrap().to_owned(),
+            };
+            if format != "csv" {
+                assert_eq!(
+                    ogr_feature_count(&file, &ogr_layer),
+                    n,
+                    "ogrinfo count of {}",
+                    file.display()
+                );
+            }
+            // ... and onemap reads it back into a fresh copy: same count, no error.
+            let into = copy_store(dir.path(), &format!("{layer}-{format}.gpkg"));
+            let report = dir.path().join(format!("{layer}-{format}.json"));
+            let o = onemap_cmd(&[
+                "import",
+                layer,
+                s(&file),
+                "--store",
+                s(&into),
+                "--report",
+                s(&report),
+            ]);
+            assert!(o.status.success(), "import {layer} {format}: {}", stderr(&o));
+            let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+            assert_eq!(r["accepted"], json!(n), "{format}: {r}");
+            assert_eq!(r["written"], json!(true));
+            assert_eq!(count_in(&into, layer), n, "{layer} after {format} round trip");
+        }
+    }
+}
+
+/// The demo grids as a county GIS office sends them: a GBK Shapefile in CGCS2000 / 3-degree
+/// Gauss-Kruger CM 108E (EPSG:4545, Xiangxi's zone), upper-case pinyin field names.
+#[test]
+fn gbk_gauss_kruger_shapefile_with_foreign_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store();
+    let mine = dir.path().join("grids.geojson");
+    export(store, "grids", "geojson", &mine);
+    let ours = geojson_features(&mine);
+    let foreign: Vec<Value> = ours
+        .iter()
+        .map(|f| {
+            json!({"type": "Feature", "geometry": f["geometry"], "properties": {
+                "WGBM": f["id"], "WGMC": f["properties"]["name"], "WGLX": "基础网格",
+                "RKS": f["properties"]["population"],
+            }})
+        })
+        .collect();
+    let src = dir.path().join("foreign.geojson");
+    std::fs::write(
+        &src,
+        serde_json::to_vec(&json!({"type": "FeatureCollection", "features": foreign})).unwrap(),
+    )
+    .unwrap();
+    let shp = dir.path().join("wg.shp");
+    run(
+        "ogr2ogr",
+        &[
+            "-f",
+            "ESRI Shapefile",
+            s(&shp),
+            s(&src),
+            "-s_srs",
+            "EPSG:4490",
+            "-t_srs",
+            "EPSG:4545",
+            "-lco",
+            "ENCODING=CP936",
+        ],
+    );
+    let cpg = std::fs::read_to_string(dir.path().join("wg.cpg")).unwrap();
+    assert!(cpg.contains("936"), "GDAL wrote {cpg:?}");
+    let into = copy_store(dir.path(), "shp.gpkg");
+    let o = onemap_cmd(&["import", "grids", s(&shp), "--store", s(&into)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let back = dir.path().join("back.geojson");
+    export(&into, "grids", "geojson", &back);
+    let back = geojson_features(&back);
+    assert_eq!(back.len(), ours.len());
+    for (a, b) in back.iter().zip(&ours) {
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(a["properties"]["name"], b["properties"]["name"], "GBK names");
+        // Through EPSG:4545 and back: within 1 cm.
+        let (pa, pb) = (
+            &a["geometry"]["coordinates"][0][0][0],
+            &b["geometry"]["coordinates"][0][0][0],
+        );
+        let d = haversine_m(
+            pa[0].as_f64().unwrap(),
+            pa[1].as_f64().unwrap(),
+            pb[0].as_f64().unwrap(),
+            pb[1].as_f64().unwrap(),
+        );
+        assert!(d < 0.01, "{} moved {d} m", a["id"]);
+    }
+}
+
+/// A vendor's camera list in GCJ-02 (AMap): the published test vector must land within
+/// 1 m of its WGS 84 position.
+#[test]
+fn gcj02_camera_csv_is_shifted_on_the_way_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("cameras.csv");
+    std::fs::write(
+        &csv,
+        "设备编码,设备名称,经度,纬度,摄像机类型,在线状态\n\
+         43310100001320000001,北京站东街口,116.42703,39.90245,球机,在线\n",
+    )
+    .unwrap();
+    let into = copy_store(dir.path(), "gcj.gpkg");
+    let o = onemap_cmd(&[
+        "import", "cameras", s(&csv), "--crs", "gcj02", "--store", s(&into),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("cams.geojson");
+    export(&into, "cameras", "geojson", &out);
+    let cam = geojson_features(&out)
+        .into_iter()
+        .find(|f| f["id"] == "43310100001320000001")
+        .unwrap();
+    let c = &cam["geometry"]["coordinates"];
+    let d = haversine_m(
+        c[0].as_f64().unwrap(),
+        c[1].as_f64().unwrap(),
+        116.42079,
+        39.90105,
+    );
+    assert!(d < 1.0, "{d} m from the test vector");
+    assert_eq!(cam["properties"]["name"], "北京站东街口");
+    assert_eq!(cam["properties"]["ptz_type"], "dome");
+    // Shifting back out for AMap gives the GCJ-02 numbers again.
+    let amap = dir.path().join("amap.geojson");
+    let o = onemap_cmd(&[
+        "export", "cameras", "--format", "geojson", "--crs", "gcj02", "-o", s(&amap), "--store",
+        s(&into),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cam = geojson_features(&amap)
+        .into_iter()
+        .find(|f| f["id"] == "43310100001320000001")
+        .unwrap();
+    let c = &cam["geometry"]["coordinates"];
+    let d = haversine_m(
+        c[0].as_f64().unwrap(),
+        c[1].as_f64().unwrap(),
+        116.42703,
+        39.90245,
+    );
+    assert!(d < 1.0, "{d} m from the GCJ-02 vector");
+}
+
+#[test]
+fn one_bad_feature_imports_nothing_unless_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store();
+    let mine = dir.path().join("grids.geojson");
+    export(store, "grids", "geojson", &mine);
+    let mut features = geojson_features(&mine);
+    let n = features.len();
+    // Renamed so that the write is visible, and one grid with a 14-digit code.
+    for f in &mut features {
+        f["properties"]["name"] = json!("改名");
+    }
+    features[3]["id"] = json!("43310100100100");
+    let file = dir.path().join("bad.geojson");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!({"type": "FeatureCollection", "features": features})).unwrap(),
+    )
+    .unwrap();
+    let into = copy_store(dir.path(), "bad.gpkg");
+    let report = dir.path().join("report.json");
+    let o = onemap_cmd(&[
+        "import", "grids", s(&file), "--store", s(&into), "--report", s(&report),
+    ]);
+    assert!(!o.status.success(), "must fail: {}", stderr(&o));
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["written"], json!(false));
+    let errors: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{r}");
+    assert_eq!(errors[0]["index"], json!(3));
+    assert_eq!(errors[0]["check"], "malformed_code");
+    // Nothing was written: no grid got the new name.
+    let after = dir.path().join("after.geojson");
+    export(&into, "grids", "geojson", &after);
+    assert!(geojson_features(&after)
+        .iter()
+        .all(|f| f["properties"]["name"] != "改名"));
+
+    // --dry-run with --skip-invalid reports, writes nothing, and succeeds.
+    let o = onemap_cmd(&[
+        "import", "grids", s(&file), "--store", s(&into), "--skip-invalid", "--dry-run",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    export(&into, "grids", "geojson", &after);
+    assert!(geojson_features(&after)
+        .iter()
+        .all(|f| f["properties"]["name"] != "改名"));
+
+    // --skip-invalid writes the rest and lists the one left out.
+    let o = onemap_cmd(&[
+        "import", "grids", s(&file), "--store", s(&into), "--skip-invalid", "--report",
+        s(&report),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["skipped"], json!([3]));
+    assert_eq!(r["accepted"], json!(n - 1));
+    let after = dir.path().join("after2.geojson");
+    export(&into, "grids", "geojson", &after);
+    let renamed = geojson_features(&after)
+        .iter()
+        .filter(|f| f["properties"]["name"] == "改名")
+        .count();
+    assert_eq!(renamed, n - 1);
+}
+
+/// `onemap validate` finds a planted overlap, says where and how big, and exits 1.
+#[test]
+fn validate_reports_a_planted_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store();
+    let mine = dir.path().join("grids.geojson");
+    export(store, "grids", "geojson", &mine);
+    let mut features = geojson_features(&mine);
+    // Grid 0 gets a copy of grid 1's first ring as a second part: a full overlap.
+    let extra = features[1]["geometry"]["coordinates"][0].clone();
+    features[0]["geometry"]["coordinates"]
+        .as_array_mut()
+        .unwrap()
+        .push(extra);
+    let file = dir.path().join("overlap.geojson");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!({"type": "FeatureCollection", "features": features})).unwrap(),
+    )
+    .unwrap();
+    let report = dir.path().join("v.json");
+    let o = onemap_cmd(&[
+        "validate", s(&file), "--store", s(store), "--report", s(&report),
+    ]);
+    assert!(!o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("overlap"), "{text}");
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["layer"], "grids", "guessed from the 15-digit codes");
+    let overlaps: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "overlap")
+        .collect();
+    assert_eq!(overlaps.len(), 1, "{r}");
+    assert!(overlaps[0]["area_m2"].as_f64().unwrap() > 1_000.0);
+    assert!(overlaps[0]["lon"].is_number() && overlaps[0]["lat"].is_number());
+}
