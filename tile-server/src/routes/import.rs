@@ -152,6 +152,10 @@ pub async fn upload(
     let core = state.core()?;
     let file = name.clone();
     let (prepared, skipped) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        // onemap's own CSV (an export) has a fast path, as on the command line.
+        if load::is_onemap_csv(&body, &opts) {
+            return Ok((load::prepare_onemap_csv(&body, &file, &opts), Vec::new()));
+        }
         let source = source::read_bytes(&file, &body, &opts.source).map_err(source_error)?;
         // Every feature's shape, until the report says which are left out (the prepared
         // data holds only those that may be written).
