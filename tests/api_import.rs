@@ -248,42 +248,30 @@ fn errors_block_all_or_nothing(
     assert!(up["errors"].as_u64().unwrap() >= 2, "{up}");
     assert_eq!(report["features"], 4, "{report}");
 
+    // The preview shows every feature of the file: those to be written and those left out.
+    let preview = server.get(&format!("/api/imports/{id}/features.geojson"));
+    let marks: Vec<&str> = preview["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["import"].as_str().unwrap())
+        .collect();
+    assert_eq!(marks.len(), 4, "{preview}");
+    let accepted = marks.iter().filter(|m| **m == "accepted").count();
+    assert_eq!(
+        accepted as u64,
+        report["accepted"].as_u64().unwrap(),
+        "{marks:?}"
+    );
+    assert_eq!(accepted, 1, "only {} is valid: {marks:?}", code(984));
+    let preview_url = format!("{}/api/imports/{id}/features.geojson", server.base);
+    assert_eq!(ogr_count(&preview_url), 4);
     let findings_url = format!("{}/api/imports/{id}/findings.geojson", server.base);
     assert_eq!(
         ogr_count(&findings_url),
         report["findings"].as_array().unwrap().len() as u64
     );
-    let findings = server.get(&format!("/api/imports/{id}/findings.geojson"));
-    let overlap = findings["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["properties"]["check"] == "overlap")
-        .expect("overlap feature");
-    assert_eq!(overlap["properties"]["severity"], "error", "{overlap}");
-    let kind = overlap["geometry"]["type"].as_str().unwrap_or("none");
-    assert!(
-        kind == "Polygon" || kind == "MultiPolygon",
-        "the overlap is drawn as its piece, not {kind}: {overlap}"
-    );
-    let check_file = tmp.join("overlap.json");
-    std::fs::write(
-        &check_file,
-        serde_json::to_vec(&json!({
-            "a": a["geometry"], "b": b["geometry"], "piece": overlap["geometry"],
-            "area_m2": overlap["properties"]["area_m2"],
-        }))
-        .unwrap(),
-    )
-    .unwrap();
-    eprintln!(
-        "{}",
-        run(
-            "python3",
-            &["-c", OVERLAP_CHECK, check_file.to_str().unwrap()]
-        )
-        .trim()
-    );
+    overlap_is_its_piece(server, &id, &a, &b, tmp);
 
     // All or nothing: 409 with the report, and nothing written.
     let commit = format!("/api/imports/{id}/commit");
@@ -316,6 +304,41 @@ fn errors_block_all_or_nothing(
     }
     let found = server.get(&format!("/api/search?q={}", code(984)));
     assert_eq!(found["results"][0]["key"], code(984).as_str(), "{found}");
+}
+
+/// The overlap finding is drawn as its piece: shapely's A ∩ B, with pyproj's area.
+fn overlap_is_its_piece(server: &Server, id: &str, a: &Value, b: &Value, tmp: &std::path::Path) {
+    let findings = server.get(&format!("/api/imports/{id}/findings.geojson"));
+    let overlap = findings["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["check"] == "overlap")
+        .expect("overlap feature");
+    assert_eq!(overlap["properties"]["severity"], "error", "{overlap}");
+    let kind = overlap["geometry"]["type"].as_str().unwrap_or("none");
+    assert!(
+        kind == "Polygon" || kind == "MultiPolygon",
+        "the overlap is drawn as its piece, not {kind}: {overlap}"
+    );
+    let check_file = tmp.join("overlap.json");
+    std::fs::write(
+        &check_file,
+        serde_json::to_vec(&json!({
+            "a": a["geometry"], "b": b["geometry"], "piece": overlap["geometry"],
+            "area_m2": overlap["properties"]["area_m2"],
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    eprintln!(
+        "{}",
+        run(
+            "python3",
+            &["-c", OVERLAP_CHECK, check_file.to_str().unwrap()]
+        )
+        .trim()
+    );
 }
 
 /// Cancel: 204, then the import is gone.

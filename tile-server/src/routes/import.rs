@@ -27,12 +27,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use geo_core::crs::{reproject, Crs, ONEMAP};
 use geo_core::formats;
-use geo_core::load::{self, LoadOptions, Report};
+use geo_core::load::{self, FieldMap, LoadOptions, Prepared};
 use geo_core::model::Layer;
 use geo_core::source::{self, SourceError, SourceOptions};
 use geo_core::store::ChangeSet;
@@ -157,16 +158,23 @@ pub async fn upload(
             return Ok((load::prepare_onemap_csv(&body, &file, &opts), Vec::new()));
         }
         let source = source::read_bytes(&file, &body, &opts.source).map_err(source_error)?;
-        // Every feature's shape, until the report says which are left out (the prepared
-        // data holds only those that may be written).
+        // Every feature's shape and key (found as the pipeline finds it), until the
+        // prepared data says which are left out: it holds only those that may be written.
+        let keys: BTreeSet<&str> = source
+            .features
+            .iter()
+            .take(10_000)
+            .flat_map(|f| f.properties.keys().map(String::as_str))
+            .collect();
+        let fields = FieldMap::new(opts.layer, keys);
         let shapes: Vec<SkippedShape> = source
             .features
             .iter()
             .filter_map(|f| {
-                f.geometry.clone().map(|geometry| SkippedShape {
+                Some(SkippedShape {
                     index: f.index,
-                    id: f.fid.clone(),
-                    geometry,
+                    id: fields.id_of(&f.properties, f.fid.as_deref()),
+                    geometry: f.geometry.clone()?,
                 })
             })
             .collect();
@@ -180,7 +188,7 @@ pub async fn upload(
             .or(opts.crs)
             .or(file_crs)
             .unwrap_or(ONEMAP);
-        let skipped = skipped_shapes(shapes, &prepared.report, crs);
+        let skipped = left_out(shapes, &prepared, opts.layer, crs);
         Ok((prepared, skipped))
     })
     .await
@@ -189,29 +197,38 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(document(&pending))).into_response())
 }
 
-/// The shapes of the features the report leaves out, in lon/lat, named as the findings
-/// name them. A shape that cannot be moved into lon/lat is left out of the preview (its
-/// `crs` finding says why).
-fn skipped_shapes(shapes: Vec<SkippedShape>, report: &Report, crs: Crs) -> Vec<SkippedShape> {
-    if report.skipped.is_empty() {
+/// The shapes of the features that will not be written, in lon/lat: those the report
+/// skips, and those left out with them (the other side of an overlap) or never mapped.
+/// A shape that cannot be moved into lon/lat is left out of the preview (its `crs` finding
+/// says why).
+fn left_out(
+    shapes: Vec<SkippedShape>,
+    prepared: &Prepared,
+    layer: Layer,
+    crs: Crs,
+) -> Vec<SkippedShape> {
+    let report = &prepared.report;
+    if report.accepted >= report.features {
         return Vec::new();
     }
     let Ok(to_lon_lat) = crs.to_lon_lat() else {
         return Vec::new();
     };
     let skipped: HashSet<usize> = report.skipped.iter().copied().collect();
+    let mut written: HashSet<String> = HashSet::new();
+    let _ = formats::for_each_feature::<Infallible>(&prepared.data, layer, None, false, |f| {
+        if let Ok(Some(key)) = formats::feature_id(&f) {
+            written.insert(key);
+        }
+        Ok(())
+    });
     shapes
         .into_iter()
-        .filter(|s| skipped.contains(&s.index))
+        .filter(|s| {
+            skipped.contains(&s.index) || s.id.as_ref().is_none_or(|id| !written.contains(id))
+        })
         .filter_map(|mut s| {
             reproject(&to_lon_lat, &mut s.geometry).ok()?;
-            if s.id.is_none() {
-                s.id = report
-                    .findings
-                    .iter()
-                    .find(|f| f.index == Some(s.index))
-                    .and_then(|f| f.id.clone());
-            }
             Some(s)
         })
         .collect()

@@ -252,11 +252,12 @@ export class ImportWizard {
     // Features left out for their errors are drawn in the error colour.
     const featureColor = ["match", ["get", "import"], "skipped", "#c92a2a", "#5f3dc4"] as unknown as string;
     const layers = [
+      // Findings beneath the outlines: a gap piece can cover a whole village.
+      { id: "import-findings-fill", type: "fill", source: SRC_FINDINGS, filter: polys, paint: { "fill-color": color, "fill-opacity": ["match", ["get", "severity"], "error", 0.5, 0.18] } },
       { id: "import-features-fill", type: "fill", source: SRC_FEATURES, filter: polys, paint: { "fill-color": featureColor, "fill-opacity": 0.16 } },
+      { id: "import-findings-line", type: "line", source: SRC_FINDINGS, filter: lines, paint: { "line-color": color, "line-width": 1.5 } },
       { id: "import-features-line", type: "line", source: SRC_FEATURES, filter: lines, paint: { "line-color": featureColor, "line-width": 2 } },
       { id: "import-features-points", type: "circle", source: SRC_FEATURES, filter: points, paint: { "circle-color": featureColor, "circle-radius": 5, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
-      { id: "import-findings-fill", type: "fill", source: SRC_FINDINGS, filter: polys, paint: { "fill-color": color, "fill-opacity": 0.5 } },
-      { id: "import-findings-line", type: "line", source: SRC_FINDINGS, filter: lines, paint: { "line-color": color, "line-width": 2 } },
       { id: "import-findings-points", type: "circle", source: SRC_FINDINGS, filter: points, paint: { "circle-color": color, "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
       { id: "import-finding-selected-line", type: "line", source: SRC_FINDINGS, filter: ["==", ["get", "finding"], -1], paint: { "line-color": "#212529", "line-width": 3.5, "line-dasharray": [2, 1] } },
       { id: "import-finding-selected-point", type: "circle", source: SRC_FINDINGS, filter: ["==", ["get", "finding"], -1], paint: { "circle-radius": 11, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#212529", "circle-stroke-width": 3 } },
