@@ -89,6 +89,9 @@ const CRSS: Array<[string, string]> = [
 
 const ENCODINGS = ["", "UTF-8", "GBK", "GB18030", "Big5"];
 
+/** The server's upload limit (tile-server routes::import::MAX_UPLOAD). */
+const MAX_UPLOAD = 256 * 1024 * 1024;
+
 const SRC_FEATURES = "import-features";
 const SRC_FINDINGS = "import-findings";
 /** Style layers the wizard adds (and removes when it is done). */
@@ -196,6 +199,10 @@ export class ImportWizard {
     const file = this.file.files?.[0];
     if (!file) {
       this.message = { text: t("importChooseFile"), kind: "error" };
+      return this.render();
+    }
+    if (file.size > MAX_UPLOAD) {
+      this.message = { text: `${t("importTooLarge")} (${num(Math.round(file.size / 1048576))} MiB)`, kind: "error" };
       return this.render();
     }
     if (this.pending) await this.cancel();
