@@ -3,6 +3,7 @@
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod import_sessions;
 pub mod params;
 pub mod routes;
 pub mod state;
@@ -41,7 +42,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/grids/{code}/stats", get(routes::stats::grid_stats))
         .route("/api/ranking", get(routes::stats::ranking))
         .route("/api/search", get(routes::search::search))
-        .route("/api/incidents/{id}", get(routes::incident::incident));
+        .route("/api/incidents/{id}", get(routes::incident::incident))
+        // The import wizard: upload, review, commit or cancel (its own body limit).
+        .merge(routes::import::router());
     if let Some(dir) = state.web_dir() {
         router = router.fallback_service(ServeDir::new(dir));
     }

@@ -18,6 +18,7 @@ import { DrillPanel } from "./ui/drill";
 import { installHeatScale } from "./ui/heatscale";
 import { labelUnits } from "./ui/labels";
 import { IncidentPanel } from "./ui/incident";
+import { ImportWizard } from "./ui/import";
 import { LayerPanel } from "./ui/layers";
 import { SearchBox } from "./ui/search";
 import { FilterPanel, TimeBar } from "./ui/timebar";
@@ -110,14 +111,22 @@ async function main(): Promise<void> {
   search.onPick = (hit) => {
     if (hit.layer === "cameras") layers.set("cameras", true);
   };
-  header.append(search.el, h("span", { class: "demo" }), langBtn);
+  // The import wizard: after a commit the layer counts are read again (tiles are re-fetched by the wizard).
+  const importer = new ImportWizard(map);
+  importer.onCommitted = () => {
+    void summary().then((s) => {
+      state.summary.counts = s.counts;
+      layers.render();
+    });
+  };
+  header.append(search.el, h("span", { class: "demo" }), importer.button, langBtn);
   const layers = new LayerPanel(map);
   const drill = new DrillPanel(map);
   const filters = new FilterPanel();
   const dashboard = new Dashboard(map);
   const incident = new IncidentPanel(map);
   const timebar = new TimeBar();
-  (body.querySelector(".mapwrap") as HTMLElement).append(timebar.el, incident.el);
+  (body.querySelector(".mapwrap") as HTMLElement).append(timebar.el, incident.el, importer.el);
 
   window.onemap = { map, state, layers, incident, ready: false };
 

@@ -1,7 +1,7 @@
 // The map's style, built here (the web map owns its look): one vector source per onemap
 // tile layer on the page's own origin, glyphs served by onemap, an optional basemap beneath.
 
-import type { ExpressionSpecification, LayerSpecification, SourceSpecification, StyleSpecification } from "maplibre-gl";
+import type { ExpressionSpecification, LayerSpecification, Map, SourceSpecification, StyleSpecification, VectorTileSource } from "maplibre-gl";
 import type { IncidentFilter, WebConfig } from "./api";
 import { qs } from "./api";
 
@@ -38,10 +38,23 @@ export const HEAT_COLORS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026
 /** Layers whose tiles take the incident filter. */
 export const FILTERED: readonly string[] = ["incidents", "heatmap", "patrols"];
 
+/** Bumped by each write made from this page (an import): a new tile URL, so that the
+ * browser does not reuse tiles it cached before the write (the server ignores `v`). */
+let tileVersion = 0;
+
 /** The tile URL template of a layer under a filter. */
 export function tileUrl(layer: string, f: IncidentFilter | null): string {
-  const q = f && FILTERED.includes(layer) ? qs({ from: f.from, to: f.to, category: f.category, status: f.status }) : "";
+  const filter = f && FILTERED.includes(layer) ? { from: f.from, to: f.to, category: f.category, status: f.status } : {};
+  const q = qs({ ...filter, v: tileVersion || undefined });
   return `${location.origin}/tiles/${layer}/{z}/{x}/{y}.mvt${q}`;
+}
+
+/** Reloads every tile source after a write (the server has dropped its stale tiles). */
+export function bumpTiles(map: Map, f: IncidentFilter): void {
+  tileVersion++;
+  for (const [id, src] of Object.entries(map.getStyle().sources)) {
+    if (src.type === "vector") (map.getSource(id) as VectorTileSource | undefined)?.setTiles([tileUrl(id, f)]);
+  }
 }
 
 function vector(layer: string, f: IncidentFilter, minzoom = 0): SourceSpecification {

@@ -316,6 +316,113 @@ await check("grid dashboard: a grid's figures, charts and the ranking of grids",
   await shot("dashboard");
 });
 
+// The import wizard: grids made here, in a village of the demo data (its grids' bbox
+// centres, checked with /api/locate to lie in the village), uploaded through the file input.
+const api = async (path) => {
+  const r = await fetch(`${base}${path}`);
+  if (!r.ok) throw new Error(`GET ${path}: HTTP ${r.status}`);
+  return r.json();
+};
+/** A square of `side` degrees of latitude around (lon, lat), as a GeoJSON ring. */
+const square = ([lon, lat], side) => {
+  const dx = side / 2 / Math.cos((lat * Math.PI) / 180);
+  const dy = side / 2;
+  return [[[lon - dx, lat - dy], [lon + dx, lat - dy], [lon + dx, lat + dy], [lon - dx, lat + dy], [lon - dx, lat - dy]]];
+};
+const gridFeature = (code, ring, name) => ({
+  type: "Feature",
+  id: code,
+  properties: { code, name, kind: "basic", valid_from: "2025-01-01T00:00:00Z" },
+  geometry: { type: "Polygon", coordinates: ring },
+});
+/** A spot well inside a village near Jishou: the centre of one of its grids, with a square of
+ * `side` around it whose corners all lie in the village. */
+async function villageSpot(side) {
+  const here = await api(`/api/locate?lon=${JISHOU[0]}&lat=${JISHOU[1]}`);
+  const village = here.village.code;
+  const grids = (await api(`/api/admin/${village}/children`)).children;
+  for (const g of grids) {
+    const c = [(g.bbox[0] + g.bbox[2]) / 2, (g.bbox[1] + g.bbox[3]) / 2];
+    const pts = [c, ...square(c, side * 2)[0].slice(0, 4)];
+    const inside = await Promise.all(pts.map((p) => api(`/api/locate?lon=${p[0]}&lat=${p[1]}`).then((l) => l.village?.code === village).catch(() => false)));
+    if (inside.every(Boolean)) return { village, center: c };
+  }
+  throw new Error(`no grid of village ${village} has a square of ${side} degrees inside the village`);
+}
+const SIDE = 0.0006; // about 67 m
+const spot = await villageSpot(SIDE).catch((e) => ({ error: e }));
+const fc = (features) => ({ name: "", mimeType: "application/geo+json", buffer: Buffer.from(JSON.stringify({ type: "FeatureCollection", features })) });
+
+async function uploadFile(file) {
+  await page.getByTestId("import-open").click();
+  await page.getByTestId("import-file").setInputFiles(file);
+  await page.getByTestId("import-layer").selectOption("grids");
+  await page.getByTestId("import-crs").selectOption("EPSG:4490");
+  await page.getByTestId("import-upload").click();
+  await page.waitForSelector('[data-testid="import-panel"][data-state="report"], [data-testid="import-status"][data-kind="error"]', { timeout: 120_000 });
+  const err = await page.locator('[data-testid="import-status"][data-kind="error"]').count();
+  if (err) throw new Error(`upload refused: ${await page.getByTestId("import-status").textContent()}`);
+  await idle();
+}
+
+await check("import wizard: overlapping grids are reported in the list and drawn on the map, then cancelled", async () => {
+  if (spot.error) throw spot.error;
+  await page.getByTestId("view-onemap").click();
+  const { village, center } = spot;
+  const a = gridFeature(`${village}901`, square(center, SIDE), "导入测试网格甲");
+  // B is A moved east by half its width: half of each overlaps the other.
+  const shifted = [center[0] + SIDE / 2 / Math.cos((center[1] * Math.PI) / 180), center[1]];
+  const b = gridFeature(`${village}902`, square(shifted, SIDE), "导入测试网格乙");
+  await uploadFile({ ...fc([a, b]), name: "grids-overlap.geojson" });
+  assert((await page.getByTestId("import-features").textContent()) === "2", `features: ${await page.getByTestId("import-features").textContent()}`);
+  const overlap = page.locator('[data-testid="import-findings"] button[data-check="overlap"]');
+  assert((await overlap.count()) >= 1, `no overlap in the findings list: ${await page.getByTestId("import-findings").textContent().catch(() => "none")}`);
+  const r = await rendered(["import-findings-fill", "import-findings-points", "import-features-line"]);
+  assert(r["import-findings-fill"] + r["import-findings-points"] > 0, `no finding drawn: ${JSON.stringify(r)}`);
+  assert(r["import-features-line"] > 0, `the uploaded grids are not drawn: ${JSON.stringify(r)}`);
+  const drawn = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ["import-findings-fill", "import-findings-points"] }).map((f) => f.properties.check));
+  assert(drawn.includes("overlap"), `findings drawn: ${drawn}`);
+  // Picking the finding flies to it and outlines it.
+  await overlap.first().click();
+  await page.waitForFunction(() => !window.onemap.map.isMoving());
+  await idle();
+  const sel = await rendered(["import-finding-selected-line", "import-finding-selected-point"]);
+  assert(sel["import-finding-selected-line"] + sel["import-finding-selected-point"] > 0, `picked finding not outlined: ${JSON.stringify(sel)}`);
+  // Errors block the commit until "skip invalid" is ticked.
+  if (Number(await page.getByTestId("import-errors").textContent()) > 0) {
+    assert(await page.getByTestId("import-commit").isDisabled(), "commit enabled despite errors");
+    await page.getByTestId("import-skip-invalid").check();
+    assert(await page.getByTestId("import-commit").isEnabled(), "commit still disabled with skip invalid");
+    await page.getByTestId("import-skip-invalid").uncheck();
+  }
+  await shot("import");
+  await page.getByTestId("import-cancel").click();
+  await page.waitForSelector('[data-testid="import-panel"][data-state="form"]');
+  await idle();
+  const gone = await page.evaluate(() => ["import-findings-fill", "import-features-fill"].map((id) => window.onemap.map.getLayer(id) ?? null).filter(Boolean).length);
+  assert(gone === 0, "the import's layers stay on the map after cancel");
+  const code = `${village}901`;
+  const found = await api(`/api/search?q=${code}`);
+  assert(!found.results.some((x) => x.key === code), `cancelled grid ${code} was written`);
+});
+
+await check("import wizard: a clean grid is committed and drawn from the grid tiles", async () => {
+  if (spot.error) throw spot.error;
+  const { village, center } = spot;
+  const code = `${village}903`;
+  await uploadFile({ ...fc([gridFeature(code, square(center, SIDE / 2), "导入测试网格丙")]), name: "grid-clean.geojson" });
+  assert((await page.getByTestId("import-errors").textContent()) === "0", `errors: ${await page.getByTestId("import-errors").textContent()}`);
+  await page.getByTestId("import-commit").click();
+  await page.waitForSelector('[data-testid="import-status"][data-kind="ok"], [data-testid="import-status"][data-kind="error"]', { timeout: 180_000 });
+  const text = await page.getByTestId("import-status").textContent();
+  assert((await page.getByTestId("import-status").getAttribute("data-kind")) === "ok" && /\b1\b/.test(text ?? ""), `commit: ${text}`);
+  await page.getByTestId("import-close").click();
+  await jump(center, 16);
+  const hits = await page.evaluate((c) => window.onemap.map.queryRenderedFeatures({ layers: ["grids-fill", "grids-line"] }).filter((f) => f.properties.code === c).length, code);
+  assert(hits > 0, `grid ${code} not in the rendered grid tiles after the commit`);
+  assert(tileRequests.some((u) => u.includes("/tiles/grids/") && /[?&]v=\d/.test(u)), "grid tiles were not re-requested after the commit");
+});
+
 await check("language switch turns the interface English and back", async () => {
   const zh = await page.getByTestId("view-onemap").textContent();
   await page.getByTestId("lang-switch").click();

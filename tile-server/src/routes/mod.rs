@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod features;
+pub mod import;
 pub mod incident;
 pub mod ops;
 pub mod query;

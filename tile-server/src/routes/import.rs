@@ -1,0 +1,456 @@
+//! Import over HTTP, the web wizard's API: upload a file, look at what the checks found
+//! (report, findings and the prepared features as `GeoJSON` for the map), then commit it in
+//! one change set or cancel. Nothing is written before the commit.
+//!
+//! - `POST /api/imports?layer=L&name=FILE[&crs=C][&encoding=E][&table=T]`, the file's raw
+//!   bytes as the body (at most [`MAX_UPLOAD`]; a Shapefile as a `.zip`): reads and checks it
+//!   (`source::read_bytes` + `load::prepare`) and keeps it pending -> 201 `{id, layer, file,
+//!   errors, warnings, report}`; 400 for an unknown layer, CRS or format, or a file that
+//!   cannot be read.
+//! - `GET /api/imports/{id}` -> the same document.
+//! - `GET /api/imports/{id}/features.geojson` -> the features that would be written, lon/lat.
+//! - `GET /api/imports/{id}/findings.geojson` -> one feature per finding: its piece (overlap,
+//!   gap) when it has one, else a point at its place, else no geometry; properties
+//!   `finding` (position in the report's list), `index`, `id`, `check`, `severity`,
+//!   `message`, `area_m2`, `other`.
+//! - `POST /api/imports/{id}/commit`, optional JSON body `{"skip_invalid": bool}`: writes
+//!   through `AppState::apply` -> 200 `{written, seq}`; 409 with the report when it has
+//!   errors and `skip_invalid` is not set (then only the valid rest is written).
+//! - `DELETE /api/imports/{id}` -> 204.
+//!
+//! An unknown or expired id is a 404. Pending imports live in memory
+//! ([`crate::import_sessions`]).
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use std::collections::{BTreeSet, HashSet};
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use geo_core::crs::{reproject, Crs, ONEMAP};
+use geo_core::formats;
+use geo_core::load::{self, FieldMap, LoadOptions, Prepared};
+use geo_core::model::Layer;
+use geo_core::source::{self, SourceError, SourceOptions};
+use geo_core::store::ChangeSet;
+use geo_core::validate::{Finding, Severity};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
+use crate::import_sessions::{ImportSessions, PendingImport, SkippedShape};
+use crate::state::AppState;
+
+/// Largest upload accepted, bytes.
+pub const MAX_UPLOAD: usize = 256 * 1024 * 1024;
+
+/// Who the change log names for a web import (there is no auth yet).
+const AUTHOR: &str = "web import";
+
+const GEOJSON: &str = "application/geo+json";
+
+/// The import routes, with their own pending-import store and body limit.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/imports",
+            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
+        .route("/api/imports/{id}", get(pending).delete(cancel))
+        .route("/api/imports/{id}/features.geojson", get(features))
+        .route("/api/imports/{id}/findings.geojson", get(findings))
+        .route("/api/imports/{id}/commit", post(commit))
+        .layer(Extension(ImportSessions::new()))
+}
+
+/// Query parameters of the upload.
+#[derive(Debug, Deserialize)]
+pub struct UploadQuery {
+    /// The layer the features become (`grids`, `admin`, `cameras`...).
+    layer: Option<String>,
+    /// The file's name: its extension says the format.
+    name: Option<String>,
+    /// The CRS of the coordinates when the file does not say, or says wrong; empty or
+    /// `auto` for the file's own.
+    crs: Option<String>,
+    /// Attribute text encoding (`GBK`, `UTF-8`...), overriding `.cpg` and detection.
+    encoding: Option<String>,
+    /// GeoPackage table or KML folder to read.
+    table: Option<String>,
+}
+
+/// What a [`UploadQuery`] asks for, checked.
+struct Upload {
+    layer: Layer,
+    name: String,
+    opts: LoadOptions,
+}
+
+impl UploadQuery {
+    fn check(self) -> ApiResult<Upload> {
+        let layer_text = required("layer", self.layer)?;
+        let layer: Layer = layer_text.parse().map_err(|_| {
+            ApiError::BadRequest(format!(
+                "layer {layer_text:?} does not exist; one of {}",
+                Layer::ALL.map(Layer::as_str).join(", ")
+            ))
+        })?;
+        let name = required("name", self.name)?;
+        let crs = match non_empty(self.crs) {
+            None => None,
+            Some(c) if c.eq_ignore_ascii_case("auto") => None,
+            Some(c) => Some(
+                c.parse::<Crs>()
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))?,
+            ),
+        };
+        let mut opts = LoadOptions::new(layer);
+        opts.crs = crs;
+        opts.source = SourceOptions {
+            layer: non_empty(self.table),
+            encoding: non_empty(self.encoding),
+            ..SourceOptions::default()
+        };
+        // Prepare the valid rest too: the report says what would be skipped, and a commit
+        // with `skip_invalid` writes it. A commit without it is refused while errors stand.
+        opts.skip_invalid = true;
+        Ok(Upload { layer, name, opts })
+    }
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn required(what: &str, v: Option<String>) -> ApiResult<String> {
+    non_empty(v).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "{what} is missing: POST /api/imports?layer=grids&name=FILE.geojson with the file as the body"
+        ))
+    })
+}
+
+/// `POST /api/imports`: reads and checks the body, keeps it pending -> 201.
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(sessions): Extension<ImportSessions>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let Upload { layer, name, opts } = q.check()?;
+    if body.is_empty() {
+        return Err(ApiError::BadRequest(format!(
+            "{name}: the request body is empty; send the file's bytes as the body"
+        )));
+    }
+    // Checked against the data now served (villages for grids, parent units for admin);
+    // the core is shared, not copied.
+    let core = state.core()?;
+    let file = name.clone();
+    let (prepared, skipped) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        // onemap's own CSV (an export) has a fast path, as on the command line.
+        if load::is_onemap_csv(&body, &opts) {
+            return Ok((load::prepare_onemap_csv(&body, &file, &opts), Vec::new()));
+        }
+        let source = source::read_bytes(&file, &body, &opts.source).map_err(source_error)?;
+        // Every feature's shape and key (found as the pipeline finds it), until the
+        // prepared data says which are left out: it holds only those that may be written.
+        let keys: BTreeSet<&str> = source
+            .features
+            .iter()
+            .take(10_000)
+            .flat_map(|f| f.properties.keys().map(String::as_str))
+            .collect();
+        let fields = FieldMap::new(opts.layer, keys);
+        let shapes: Vec<SkippedShape> = source
+            .features
+            .iter()
+            .filter_map(|f| {
+                Some(SkippedShape {
+                    index: f.index,
+                    id: fields.id_of(&f.properties, f.fid.as_deref()),
+                    geometry: f.geometry.clone()?,
+                })
+            })
+            .collect();
+        let file_crs = source.crs;
+        let prepared = load::prepare(source, &file, &opts, core.data());
+        let crs = prepared
+            .report
+            .crs
+            .as_deref()
+            .and_then(|c| c.parse::<Crs>().ok())
+            .or(opts.crs)
+            .or(file_crs)
+            .unwrap_or(ONEMAP);
+        let skipped = left_out(shapes, &prepared, opts.layer, crs);
+        Ok((prepared, skipped))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("import of {name} stopped: {e}")))??;
+    let pending = sessions.insert(layer, name, prepared, skipped);
+    Ok((StatusCode::CREATED, Json(document(&pending))).into_response())
+}
+
+/// The shapes of the features that will not be written, in lon/lat: those the report
+/// skips, and those left out with them (the other side of an overlap) or never mapped.
+/// A shape that cannot be moved into lon/lat is left out of the preview (its `crs` finding
+/// says why).
+fn left_out(
+    shapes: Vec<SkippedShape>,
+    prepared: &Prepared,
+    layer: Layer,
+    crs: Crs,
+) -> Vec<SkippedShape> {
+    let report = &prepared.report;
+    if report.accepted >= report.features {
+        return Vec::new();
+    }
+    let Ok(to_lon_lat) = crs.to_lon_lat() else {
+        return Vec::new();
+    };
+    let skipped: HashSet<usize> = report.skipped.iter().copied().collect();
+    let mut written: HashSet<String> = HashSet::new();
+    let _ = formats::for_each_feature::<Infallible>(&prepared.data, layer, None, false, |f| {
+        if let Ok(Some(key)) = formats::feature_id(&f) {
+            written.insert(key);
+        }
+        Ok(())
+    });
+    shapes
+        .into_iter()
+        .filter(|s| {
+            skipped.contains(&s.index) || s.id.as_ref().is_none_or(|id| !written.contains(id))
+        })
+        .filter_map(|mut s| {
+            reproject(&to_lon_lat, &mut s.geometry).ok()?;
+            Some(s)
+        })
+        .collect()
+}
+
+/// A file that cannot be read is the client's to fix.
+fn source_error(e: SourceError) -> ApiError {
+    match e {
+        SourceError::Io { .. } => ApiError::Internal(e.to_string()),
+        other => ApiError::BadRequest(other.to_string()),
+    }
+}
+
+/// The pending import as the client sees it.
+fn document(p: &PendingImport) -> Value {
+    let report = &p.prepared.report;
+    json!({
+        "id": p.id,
+        "layer": p.layer.as_str(),
+        "file": p.file,
+        "errors": report.errors(),
+        "warnings": report.warnings(),
+        "report": report,
+    })
+}
+
+fn find(sessions: &ImportSessions, id: &str) -> ApiResult<Arc<PendingImport>> {
+    sessions.get(id).ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "no pending import {id:?}: it was committed, cancelled or expired; upload the file again"
+    ))
+}
+
+/// `GET /api/imports/{id}`
+pub async fn pending(
+    Extension(sessions): Extension<ImportSessions>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let p = find(&sessions, &id)?;
+    Ok(Json(document(&p)))
+}
+
+/// `GET /api/imports/{id}/features.geojson`: every feature of the file for the map preview:
+/// those that would be written (onemap's properties, plus `import: "accepted"`), then those
+/// left out for their errors (`import: "skipped"`, `index`, `id`).
+pub async fn features(
+    Extension(sessions): Extension<ImportSessions>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let p = find(&sessions, &id)?;
+    // Serialising a large layer takes a while: off the async workers.
+    let body = tokio::task::spawn_blocking(move || preview(&p))
+        .await
+        .map_err(|e| ApiError::Internal(format!("preview stopped: {e}")))??;
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+}
+
+/// The preview `FeatureCollection`, written one feature at a time.
+fn preview(p: &PendingImport) -> ApiResult<Vec<u8>> {
+    let mut out = b"{\"type\":\"FeatureCollection\",\"features\":[".to_vec();
+    formats::for_each_feature(&p.prepared.data, p.layer, None, false, |mut f| {
+        f.properties
+            .get_or_insert_with(Map::new)
+            .insert("import".into(), "accepted".into());
+        append_feature(&mut out, &f)
+    })?;
+    for s in &p.skipped {
+        let f = json!({
+            "type": "Feature",
+            "geometry": geojson::Geometry::new(geojson::GeometryValue::from(&s.geometry)),
+            "properties": { "import": "skipped", "index": s.index, "id": s.id },
+        });
+        append_feature(&mut out, &f)?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
+}
+
+/// Appends one feature to a `FeatureCollection` being written (a comma after the first).
+fn append_feature(out: &mut Vec<u8>, f: &impl serde::Serialize) -> ApiResult<()> {
+    if out.last() != Some(&b'[') {
+        out.push(b',');
+    }
+    serde_json::to_writer(out, f).map_err(|e| ApiError::Internal(format!("preview: {e}")))
+}
+
+/// `GET /api/imports/{id}/findings.geojson`: the findings where they are.
+pub async fn findings(
+    Extension(sessions): Extension<ImportSessions>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let p = find(&sessions, &id)?;
+    let features: Vec<Value> = p
+        .prepared
+        .report
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(n, f)| finding_feature(n, f))
+        .collect();
+    let body = json!({ "type": "FeatureCollection", "features": features });
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], Json(body)).into_response())
+}
+
+/// One finding as a `GeoJSON` feature: its piece, else its point, else no geometry.
+fn finding_feature(n: usize, f: &Finding) -> Value {
+    let geometry = match (&f.geometry, f.lon, f.lat) {
+        (Some(g), _, _) => {
+            serde_json::to_value(geojson::Geometry::new(geojson::GeometryValue::from(g)))
+                .unwrap_or(Value::Null)
+        }
+        (None, Some(lon), Some(lat)) if lon.is_finite() && lat.is_finite() => {
+            json!({ "type": "Point", "coordinates": [lon, lat] })
+        }
+        _ => Value::Null,
+    };
+    let mut props = Map::new();
+    props.insert("finding".into(), n.into());
+    props.insert("index".into(), json!(f.index));
+    props.insert("id".into(), json!(f.id));
+    props.insert("check".into(), f.check.as_str().into());
+    props.insert(
+        "severity".into(),
+        match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+        .into(),
+    );
+    props.insert("message".into(), f.message.clone().into());
+    props.insert("area_m2".into(), json!(f.area_m2));
+    props.insert("other".into(), json!(f.other));
+    json!({ "type": "Feature", "id": n, "geometry": geometry, "properties": props })
+}
+
+/// Body of the commit.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitBody {
+    /// Write the valid features and leave out those with errors.
+    #[serde(default)]
+    skip_invalid: bool,
+}
+
+/// `POST /api/imports/{id}/commit`: writes the import in one change set.
+pub async fn commit(
+    State(state): State<AppState>,
+    Extension(sessions): Extension<ImportSessions>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let ask: CommitBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CommitBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::BadRequest(format!(
+                "commit body: {e}; send {{\"skip_invalid\": true}} or nothing"
+            ))
+        })?
+    };
+    // Taken out first: two commits of one import must not write it twice.
+    let p = sessions.remove(&id).ok_or_else(|| not_found(&id))?;
+    let errors = p.prepared.report.errors();
+    if errors > 0 && !ask.skip_invalid {
+        let answer = json!({
+            "code": "conflict",
+            "description": format!(
+                "{}: {errors} errors; nothing written. Fix the file, or commit with skip_invalid to write the {} valid features",
+                p.file, p.prepared.report.accepted
+            ),
+            "id": p.id,
+            "errors": errors,
+            "report": p.prepared.report,
+        });
+        sessions.put(p);
+        return Ok((StatusCode::CONFLICT, Json(answer)).into_response());
+    }
+    let written = formats::layer_len(&p.prepared.data, p.layer);
+    if written == 0 {
+        return Ok(Json(json!({ "written": 0, "seq": null })).into_response());
+    }
+    let changes = ChangeSet {
+        // A copy, so that the import can be put back if the store refuses the write.
+        upserts: p.prepared.data.clone(),
+        author: AUTHOR.to_owned(),
+        summary: format!(
+            "import {} into {} ({written} features{})",
+            p.file,
+            p.layer,
+            if errors > 0 {
+                format!(", {} skipped", p.prepared.report.skipped.len())
+            } else {
+                String::new()
+            }
+        ),
+        ..ChangeSet::default()
+    };
+    match state.apply(changes).await {
+        Ok(applied) => Ok(Json(json!({
+            "written": written,
+            "seq": applied.seq,
+            "layers": applied.layers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+        }))
+        .into_response()),
+        Err(e) => {
+            // Nothing was written: the user may cancel, or read the report again.
+            sessions.put(p);
+            Err(e)
+        }
+    }
+}
+
+/// `DELETE /api/imports/{id}`: forgets the import -> 204.
+pub async fn cancel(
+    Extension(sessions): Extension<ImportSessions>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    sessions
+        .remove(&id)
+        .map(|_| StatusCode::NO_CONTENT)
+        .ok_or_else(|| not_found(&id))
+}
