@@ -216,8 +216,24 @@ fn sweep(rings: &[(usize, usize, Vec<Coord<f64>>)]) -> Vec<Hit> {
                 // Parts touching at a point are allowed.
             }
             LineIntersection::Collinear { intersection } => {
-                let kind = if adjacent { Kind::Spike } else { Kind::OnALine };
-                hits.push(hit(kind, intersection.start));
+                if adjacent {
+                    // A spike: the shared vertex is its tip; report its base, where the ring
+                    // comes back to itself (GEOS's "Ring Self-intersection" point).
+                    let (al, bl) = (a.line, b.line);
+                    let tip = if al.end == bl.start || al.end == bl.end {
+                        al.end
+                    } else {
+                        al.start
+                    };
+                    let base = if intersection.start == tip {
+                        intersection.end
+                    } else {
+                        intersection.start
+                    };
+                    hits.push(hit(Kind::Spike, base));
+                } else {
+                    hits.push(hit(Kind::OnALine, intersection.start));
+                }
             }
         }
     }

@@ -92,23 +92,34 @@ impl<'a> Parents<'a> {
 
     /// The parent (other than `not`) with a code as long as `like` whose shape contains `p`.
     fn containing(&self, p: Point<f64>, like: &str, not: usize) -> Option<usize> {
+        self.containing_len(p, like.len(), not)
+    }
+
+    /// The parent (other than `not`) with a code of `len` digits whose shape contains `p`.
+    fn containing_len(&self, p: Point<f64>, len: usize, not: usize) -> Option<usize> {
         self.tree
             .locate_all_at_point(&[p.x(), p.y()])
             .map(|e| e.data)
-            .filter(|&i| i != not && self.list[i].0.len() == like.len())
+            .filter(|&i| i != not && self.list[i].0.len() == len)
             .find(|&i| self.list[i].1.contains(&p))
     }
 }
 
 /// `code_village_mismatch` and `outside_parent` for every feature, and the parent each
 /// feature is counted in for the gap check (where it lies when its code is wrong).
+///
+/// `parent_len` is the length of a parent code for features whose own code could not be
+/// read (12 for grids; admin units have no single parent level).
 pub(crate) fn parent_checks(
     word: &str,
+    parent_len: Option<usize>,
     feats: &[Feature<'_>],
     parents: &Parents<'_>,
     tol: &Tolerances,
 ) -> (Vec<Finding>, Vec<Option<usize>>) {
-    let results = par::map(feats.len(), |k| one_parent_check(word, &feats[k], parents, tol));
+    let results = par::map(feats.len(), |k| {
+        one_parent_check(word, parent_len, &feats[k], parents, tol)
+    });
     let mut findings = Vec::new();
     let mut assigned = Vec::with_capacity(feats.len());
     for (k, r) in results.into_iter().enumerate() {
@@ -138,12 +149,18 @@ fn failed(f: &Feature<'_>, what: &str) -> Finding {
 
 fn one_parent_check(
     word: &str,
+    parent_len: Option<usize>,
     f: &Feature<'_>,
     parents: &Parents<'_>,
     tol: &Tolerances,
 ) -> (Option<Finding>, Option<usize>) {
     let Some(code) = f.parent.as_deref() else {
-        return (None, None);
+        // A code that could not be read names no parent: count the feature where it lies,
+        // so that its territory does not also show as a gap (its code is reported already).
+        let placed = parent_len
+            .zip(inside_point(f.geometry))
+            .and_then(|(len, p)| parents.containing_len(p, len, usize::MAX));
+        return (None, placed);
     };
     let Some(&pi) = parents.by_code.get(code) else {
         if !parents.given {
