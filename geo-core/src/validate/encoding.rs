@@ -56,6 +56,19 @@ fn utf8_read_as_gbk(s: &str) -> Option<String> {
     })
 }
 
+/// Undoes "UTF-8 read as GBK" where bytes were lost: what decodes, with `?` for the rest.
+fn partly_utf8_read_as_gbk(s: &str) -> Option<String> {
+    if !s.chars().any(is_cjk) {
+        return None;
+    }
+    let (bytes, _, unmappable) = GBK.encode(s);
+    if unmappable {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&bytes).replace('\u{FFFD}', "?");
+    (text != s && plausible(&text)).then_some(text)
+}
+
 /// Undoes "bytes decoded as Latin-1/Windows-1252": the single-byte values as UTF-8, else as
 /// GBK.
 fn read_as_latin1(s: &str) -> Option<(&'static str, String)> {
@@ -94,7 +107,9 @@ pub(crate) fn garbled(name: &str) -> Option<Garbled> {
         // What survived may still be recoverable: an odd UTF-8 byte count read as GBK
         // leaves a replacement character at the end.
         let rest: String = name.chars().filter(|&c| c != '\u{FFFD}').collect();
-        let guess = utf8_read_as_gbk(&rest).or_else(|| read_as_latin1(&rest).map(|(_, t)| t));
+        let guess = utf8_read_as_gbk(&rest)
+            .or_else(|| read_as_latin1(&rest).map(|(_, t)| t))
+            .or_else(|| partly_utf8_read_as_gbk(&rest));
         return Some(Garbled {
             how: "contains U+FFFD (bytes lost when the text was decoded with the wrong encoding)",
             guess,
@@ -150,6 +165,8 @@ mod tests {
         assert!(bad.contains('\u{FFFD}'), "{bad}");
         let g = garbled(&bad).unwrap();
         assert!(g.how.contains("U+FFFD"));
+        let guess = g.guess.unwrap();
+        assert!(guess.starts_with("花垣"), "{guess}");
     }
 
     #[test]
