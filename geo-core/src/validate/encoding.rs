@@ -146,7 +146,10 @@ mod tests {
     use super::*;
 
     fn as_gbk(s: &str) -> String {
-        GB18030.decode_without_bom_handling(s.as_bytes()).0.into_owned()
+        GB18030
+            .decode_without_bom_handling(s.as_bytes())
+            .0
+            .into_owned()
     }
 
     #[test]
@@ -176,13 +179,22 @@ mod tests {
         let g = garbled(&bad).unwrap();
         assert_eq!(g.guess.as_deref(), Some("保靖县"));
         assert_eq!(g.how, "GBK text read as Latin-1");
-        let bad = WINDOWS_1252.decode_without_bom_handling("龙山县".as_bytes()).0;
+        let bad = WINDOWS_1252
+            .decode_without_bom_handling("龙山县".as_bytes())
+            .0;
         assert_eq!(garbled(&bad).unwrap().guess.as_deref(), Some("龙山县"));
     }
 
     #[test]
     fn plain_names_pass() {
-        for n in ["世纪社区", "Zoë", "Café de Flore", "吉首市·乾州", "第3网格", "ＡＢ村"] {
+        for n in [
+            "世纪社区",
+            "Zoë",
+            "Café de Flore",
+            "吉首市·乾州",
+            "第3网格",
+            "ＡＢ村",
+        ] {
             assert!(garbled(n).is_none(), "{n}");
         }
     }
@@ -193,7 +205,11 @@ mod tests {
         let mut n = 0;
         for line in csv.lines().skip(1) {
             let name = line.split(',').nth(1).unwrap();
-            assert!(garbled(name).is_none(), "{name} flagged: {:?}", garbled(name));
+            assert!(
+                garbled(name).is_none(),
+                "{name} flagged: {:?}",
+                garbled(name)
+            );
             // And each one garbled is caught (UTF-8 read as GBK).
             let bad = as_gbk(name);
             if bad != name {

@@ -33,7 +33,7 @@ fn northing(lat: f64) -> f64 {
 
 /// Signed area of a ring (m²), positive when counter-clockwise.
 ///
-/// Edges are straight in lon/lat, as every planar tool (shapely, GEOS, i_overlay) takes
+/// Edges are straight in lon/lat, as every planar tool (shapely, GEOS, `i_overlay`) takes
 /// them, so the area is the integral of the ellipsoid's area element over the lon/lat
 /// polygon: by Green's theorem the sum over edges of Δeasting times the mean northing
 /// along the edge. The northing is not linear in the latitude, so the mean is taken by
@@ -54,7 +54,7 @@ pub(crate) fn ring_area_m2(ring: &LineString<f64>) -> f64 {
         if dx == 0.0 {
             continue;
         }
-        let mean = (northing(a.y) + 4.0 * northing((a.y + b.y) / 2.0) + northing(b.y)) / 6.0;
+        let mean = (northing(a.y) + 4.0 * northing(f64::midpoint(a.y, b.y)) + northing(b.y)) / 6.0;
         sum -= dx * (mean - y0);
     }
     sum
@@ -166,10 +166,9 @@ pub(crate) fn width_m(p: &Polygon<f64>) -> f64 {
 
 /// A point inside `m` (in its largest part), for placing a finding on the map.
 pub(crate) fn inside_point(m: &MultiPolygon<f64>) -> Option<Point<f64>> {
-    let largest = m
-        .0
-        .iter()
-        .max_by(|a, b| polygon_area_m2(a).total_cmp(&polygon_area_m2(b)))?;
+    let largest =
+        m.0.iter()
+            .max_by(|a, b| polygon_area_m2(a).total_cmp(&polygon_area_m2(b)))?;
     largest.interior_point()
 }
 
@@ -189,8 +188,10 @@ mod tests {
 
     #[test]
     fn a_vertex_on_an_edge_changes_nothing() {
-        let p = polygon![(x: 109.3449753, y: 28.204599), (x: 109.3484591, y: 28.2009613), (x: 109.36, y: 28.21)];
-        let q = polygon![(x: 109.3449753, y: 28.204599), (x: (109.3449753 + 109.3484591) / 2.0, y: (28.204599 + 28.2009613) / 2.0), (x: 109.3484591, y: 28.2009613), (x: 109.36, y: 28.21)];
+        let (a, b) = ((109.344_975_3, 28.204_599), (109.348_459_1, 28.200_961_3));
+        let p = polygon![(x: a.0, y: a.1), (x: b.0, y: b.1), (x: 109.36, y: 28.21)];
+        let mid = (f64::midpoint(a.0, b.0), f64::midpoint(a.1, b.1));
+        let q = polygon![(x: a.0, y: a.1), (x: mid.0, y: mid.1), (x: b.0, y: b.1), (x: 109.36, y: 28.21)];
         let (a, b) = (polygon_area_m2(&p), polygon_area_m2(&q));
         assert!((a - b).abs() < 1e-6, "{a} {b}");
     }

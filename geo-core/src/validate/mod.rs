@@ -13,15 +13,15 @@
 //! | check | severity | why |
 //! |---|---|---|
 //! | `invalid_ring` | error | the shape is not a polygon (too few points, no area, NaN, a hole outside its shell): area, point-in-polygon and tiles are undefined |
-//! | `self_intersection` | error | point-in-polygon and areas depend on the fill rule; overlays and exports (GeoPackage, PostGIS) reject or mangle it. MakeValid is offered |
+//! | `self_intersection` | error | point-in-polygon and areas depend on the fill rule; overlays and exports (GeoPackage, PostGIS) reject or mangle it. `MakeValid` is offered |
 //! | `duplicate_code` | error | codes are keys: a second grid with the same code would replace or shadow the first, and incidents would be counted twice |
 //! | `malformed_code` | error | the code is what nests a feature (village → township → county) and scopes access; a code of the wrong form cannot be placed |
 //! | `code_village_mismatch` | error | the grid would be counted in the wrong village (statistics, drill-down, access scope) |
 //! | `outside_parent` beyond `outside_share` | error | the part outside is counted in the wrong parent, and overlaps the neighbouring parent's features |
 //! | `outside_parent`, parent not given | warning | nothing is known to be wrong; the check could not be made |
-//! | `overlap` of at least `min_area_m2` | error | a point in the overlap belongs to two grids: an incident is assigned to one of them arbitrarily. AssignOverlap (or Snap for thin ones) is offered |
+//! | `overlap` of at least `min_area_m2` | error | a point in the overlap belongs to two grids: an incident is assigned to one of them arbitrarily. `AssignOverlap` (or `Snap` for thin ones) is offered |
 //! | `encoding` | error | every name of a file decoded with the wrong encoding is garbled; re-reading with the right encoding is the fix, not importing garbage |
-//! | `gap` | warning | territory no grid covers is a coverage question for the office, not a wrong answer: points there locate to no grid (and to the village by its own outline). Snap is offered for thin ones |
+//! | `gap` | warning | territory no grid covers is a coverage question for the office, not a wrong answer: points there locate to no grid (and to the village by its own outline). `Snap` is offered for thin ones |
 //! | `sliver` | warning | a crumb, strip or spike is untidy and usually a slip of the mouse, but every answer stays right |
 //! | `geometry` (no polygon) | error | there is nothing to import |
 //! | `crs` (coordinates out of range) | error | the point cannot be placed |
@@ -355,7 +355,13 @@ pub fn check_areas(
     if parents.is_empty() {
         findings.extend(topology::gaps_in_union(&feats, &tree, tolerances));
     } else {
-        findings.extend(topology::gaps_in_parents(word, &feats, &parent_set, &assigned, tolerances));
+        findings.extend(topology::gaps_in_parents(
+            word,
+            &feats,
+            &parent_set,
+            &assigned,
+            tolerances,
+        ));
     }
     sort(&mut findings);
     findings
@@ -376,8 +382,12 @@ fn per_area<'a>(
             None
         }
     };
-    if let (Some(by_code), Some(declared)) = (info.as_ref().and_then(|i| i.parent.as_deref()), a.parent) {
-        out.extend(codes::declared_parent(layer, a.index, code, by_code, declared));
+    if let (Some(by_code), Some(declared)) =
+        (info.as_ref().and_then(|i| i.parent.as_deref()), a.parent)
+    {
+        out.extend(codes::declared_parent(
+            layer, a.index, code, by_code, declared,
+        ));
     }
     let structure = rings::check(a.index, a.code, a.geometry);
     let valid = structure.is_empty();
@@ -386,7 +396,9 @@ fn per_area<'a>(
         out.extend(slivers::check(a.index, a.code, a.geometry, tol));
     }
     if let Some(name) = a.name {
-        out.extend(name_finding(a.index, a.code, name, || measure::inside_point(a.geometry)));
+        out.extend(name_finding(a.index, a.code, name, || {
+            measure::inside_point(a.geometry)
+        }));
     }
     let mut feat = plain_feature(a);
     feat.area_m2 = if valid {
@@ -424,8 +436,12 @@ fn name_finding(
     at: impl FnOnce() -> Option<Point<f64>>,
 ) -> Option<Finding> {
     let g = encoding::garbled(name)?;
-    let mut f = Finding::new(Check::Encoding, Severity::Error, encoding::message(name, &g))
-        .at_feature(index, Some(code));
+    let mut f = Finding::new(
+        Check::Encoding,
+        Severity::Error,
+        encoding::message(name, &g),
+    )
+    .at_feature(index, Some(code));
     if let Some(p) = at() {
         f = f.at(p);
     }
@@ -457,8 +473,12 @@ pub fn check_spots(layer: Layer, spots: &[Spot<'_>]) -> Vec<Finding> {
         let (x, y) = (s.location.x(), s.location.y());
         let placed = if !(x.is_finite() && y.is_finite()) {
             findings.push(
-                Finding::new(Check::Geometry, Severity::Error, "the location is not a finite coordinate".to_owned())
-                    .at_feature(s.index, Some(s.code)),
+                Finding::new(
+                    Check::Geometry,
+                    Severity::Error,
+                    "the location is not a finite coordinate".to_owned(),
+                )
+                .at_feature(s.index, Some(s.code)),
             );
             false
         } else if !((-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
@@ -475,7 +495,9 @@ pub fn check_spots(layer: Layer, spots: &[Spot<'_>]) -> Vec<Finding> {
             true
         };
         if let Some(name) = s.name {
-            findings.extend(name_finding(s.index, s.code, name, || placed.then_some(s.location)));
+            findings.extend(name_finding(s.index, s.code, name, || {
+                placed.then_some(s.location)
+            }));
         }
     }
     findings.extend(codes::duplicates(spots.iter().map(|s| (s.index, s.code))));

@@ -64,6 +64,9 @@ mod tests {
         assert_eq!(v.len(), 1000);
         assert_eq!(v[500], None);
         assert_eq!(v[999], Some(1998));
-        assert!(v.iter().enumerate().all(|(i, x)| i == 500 || *x == Some(i * 2)));
+        assert!(v
+            .iter()
+            .enumerate()
+            .all(|(i, x)| i == 500 || *x == Some(i * 2)));
     }
 }

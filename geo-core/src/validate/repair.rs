@@ -1,18 +1,18 @@
 //! The repairs onemap applies when asked: make valid, snap, assign overlaps.
 //!
-//! - **MakeValid** rebuilds a polygon the way shapely's `make_valid(method="structure")`
+//! - **`MakeValid`** rebuilds a polygon the way shapely's `make_valid(method="structure")`
 //!   does, keeping all the area the rings enclose: each shell is filled with the non-zero
 //!   winding rule (a bow-tie keeps both lobes, a loop over itself its whole extent), holes
 //!   likewise, shells less holes, parts unioned. Rings that cannot hold area (too few
 //!   points, non-finite coordinates, all on a line) are dropped.
-//! - **Snap** closes gaps and overlaps thinner than the snapping distance by moving
+//! - **`Snap`** closes gaps and overlaps thinner than the snapping distance by moving
 //!   vertices onto the neighbour's boundary. Who moves is decided by topology, not by file
 //!   order: a vertex that already coincides with a vertex of another feature is anchored
 //!   and never moves, and features whose boundaries are mostly anchored (they fit their
 //!   other neighbours) are settled first; the odd one out (a grid shifted or shrunk as a
 //!   whole) then snaps onto them. After its vertices move, the neighbour's vertices within
 //!   the distance of its edges are inserted, so it follows the neighbour's boundary.
-//! - **AssignOverlap** gives each overlapping piece to the neighbour with the longer shared
+//! - **`AssignOverlap`** gives each overlapping piece to the neighbour with the longer shared
 //!   border: it is subtracted from the feature whose remainder borders it less. A spike
 //!   poked into a neighbour goes back to the neighbour; a strip along a shared border goes
 //!   to the side it hangs on.
@@ -87,23 +87,27 @@ fn grow(r: Rect<f64>, dx: f64, dy: f64) -> Rect<f64> {
 }
 
 fn boxes_meet(a: Rect<f64>, b: Rect<f64>) -> bool {
-    a.min().x <= b.max().x && b.min().x <= a.max().x && a.min().y <= b.max().y && b.min().y <= a.max().y
+    a.min().x <= b.max().x
+        && b.min().x <= a.max().x
+        && a.min().y <= b.max().y
+        && b.min().y <= a.max().y
 }
 
-/// Closest point of segment `a`-`b` to `p` and its distance (local metres).
-fn closest(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> (Coord<f64>, f64, f64) {
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
+/// Closest point of segment `from`-`to` to `p`, its distance and its parameter along the
+/// segment (local metres).
+fn closest(p: Coord<f64>, from: Coord<f64>, to: Coord<f64>) -> (Coord<f64>, f64, f64) {
+    let (dx, dy) = (to.x - from.x, to.y - from.y);
     let l2 = dx * dx + dy * dy;
     let t = if l2 > 0.0 {
-        (((p.x - a.x) * dx + (p.y - a.y) * dy) / l2).clamp(0.0, 1.0)
+        (((p.x - from.x) * dx + (p.y - from.y) * dy) / l2).clamp(0.0, 1.0)
     } else {
         0.0
     };
-    let c = Coord {
-        x: a.x + t * dx,
-        y: a.y + t * dy,
+    let foot = Coord {
+        x: from.x + t * dx,
+        y: from.y + t * dy,
     };
-    (c, (p.x - c.x).hypot(p.y - c.y), t)
+    (foot, (p.x - foot.x).hypot(p.y - foot.y), t)
 }
 
 /// The reference a feature snaps to: vertices and segments of its settled partners, in
@@ -112,8 +116,8 @@ struct Reference {
     local: Local,
     /// (lon/lat, metres)
     vertices: Vec<(Coord<f64>, Coord<f64>)>,
-    /// (lon/lat a, lon/lat b, metres a, metres b)
-    segments: Vec<(Coord<f64>, Coord<f64>, Coord<f64>, Coord<f64>)>,
+    /// Ends in metres.
+    segments: Vec<(Coord<f64>, Coord<f64>)>,
 }
 
 impl Reference {
@@ -122,14 +126,17 @@ impl Reference {
         let mut segments = Vec::new();
         let mut seen = HashSet::new();
         for m in partners {
-            for ring in m.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {
+            for ring in
+                m.0.iter()
+                    .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            {
                 for w in ring.0.windows(2) {
                     let sb = Rect::new(w[0], w[1]);
                     if !boxes_meet(sb, near) {
                         continue;
                     }
                     let (ma, mb) = (local.xy(w[0]), local.xy(w[1]));
-                    segments.push((w[0], w[1], ma, mb));
+                    segments.push((ma, mb));
                     for (c, m) in [(w[0], ma), (w[1], mb)] {
                         if seen.insert(key(c)) {
                             vertices.push((c, m));
@@ -148,7 +155,12 @@ impl Reference {
     /// Where vertex `c` goes: the nearest reference vertex within `d` metres, else the
     /// nearest point of a reference segment within `d`; never a point of `own` boundary
     /// (which would fold the feature onto itself).
-    fn target(&self, c: Coord<f64>, d: f64, own: &[(Coord<f64>, Coord<f64>)]) -> Option<Coord<f64>> {
+    fn target(
+        &self,
+        c: Coord<f64>,
+        d: f64,
+        own: &[(Coord<f64>, Coord<f64>)],
+    ) -> Option<Coord<f64>> {
         let m = self.local.xy(c);
         // Segments of the feature itself, other than the two at this vertex.
         let on_own = |t: Coord<f64>| {
@@ -166,7 +178,7 @@ impl Reference {
         }
         self.segments
             .iter()
-            .map(|&(_, _, ma, mb)| closest(m, ma, mb))
+            .map(|&(ma, mb)| closest(m, ma, mb))
             .filter(|&(p, dist, _)| dist <= d && !on_own(p))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(p, _, _)| self.local.lon_lat(p))
@@ -228,10 +240,13 @@ fn snap_ring(
     (out, moved, added)
 }
 
-/// Snaps the features involved in gap and overlap findings (see the module doc).
-fn snap(geoms: &mut [MultiPolygon<f64>], findings: &[Finding], d: f64) -> Vec<String> {
+/// Features that share a gap or an overlap, each with the others it shares one with.
+fn partners(
+    geoms: &[MultiPolygon<f64>],
+    findings: &[Finding],
+    d: f64,
+) -> HashMap<usize, HashSet<usize>> {
     let boxes: Vec<Option<Rect<f64>>> = geoms.iter().map(BoundingRect::bounding_rect).collect();
-    // Partners: features that share a gap or an overlap.
     let mut partners: HashMap<usize, HashSet<usize>> = HashMap::new();
     let mut link = |a: usize, b: usize| {
         if a != b && a < geoms.len() && b < geoms.len() {
@@ -246,7 +261,9 @@ fn snap(geoms: &mut [MultiPolygon<f64>], findings: &[Finding], d: f64) -> Vec<St
                 let Some(Geometry::MultiPolygon(piece)) = &f.geometry else {
                     continue;
                 };
-                let Some(pb) = piece.bounding_rect() else { continue };
+                let Some(pb) = piece.bounding_rect() else {
+                    continue;
+                };
                 let (dx, dy) = Local::around(pb).degrees(d);
                 let near = grow(pb, dx, dy);
                 let around: Vec<usize> = boxes
@@ -264,6 +281,65 @@ fn snap(geoms: &mut [MultiPolygon<f64>], findings: &[Finding], d: f64) -> Vec<St
             _ => {}
         }
     }
+    partners
+}
+
+/// Snaps feature `geom` onto `refs` (see the module doc): the new shape and what was done,
+/// or `None` when nothing moved.
+fn snap_one(
+    geom: &MultiPolygon<f64>,
+    refs: &[&MultiPolygon<f64>],
+    anchored: &dyn Fn(Coord<f64>) -> bool,
+    d: f64,
+) -> Option<(MultiPolygon<f64>, String)> {
+    let bb = geom.bounding_rect()?;
+    let local = Local::around(bb);
+    let (dx, dy) = local.degrees(d);
+    let reference = Reference::new(local, grow(bb, dx, dy), refs);
+    let own: Vec<(Coord<f64>, Coord<f64>)> = geom
+        .0
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| {
+            r.0.windows(2)
+                .map(|w| (local.xy(w[0]), local.xy(w[1])))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let (mut moved, mut added) = (0, 0);
+    let mut polys = Vec::new();
+    for p in &geom.0 {
+        let mut rings_out = Vec::new();
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            let (r, m, a) = snap_ring(ring, anchored, &reference, d, &own);
+            moved += m;
+            added += a;
+            rings_out.push(LineString(r));
+        }
+        let mut it = rings_out.into_iter();
+        if let Some(shell) = it.next() {
+            polys.push(Polygon::new(shell, it.collect()));
+        }
+    }
+    if moved + added == 0 {
+        return None;
+    }
+    let snapped = MultiPolygon(polys);
+    // Snapping can fold a ring onto itself where the neighbour is thinner than the distance.
+    let (snapped, note) = if rings::check(0, "", &snapped).is_empty() {
+        (snapped, "")
+    } else {
+        (make_valid(&snapped), " (then made valid)")
+    };
+    Some((
+        snapped,
+        format!("to its neighbours within {d} m: {moved} vertices moved, {added} added{note}"),
+    ))
+}
+
+/// Snaps the features involved in gap and overlap findings (see the module doc).
+fn snap(geoms: &mut [MultiPolygon<f64>], findings: &[Finding], d: f64) -> Vec<String> {
+    let partners = partners(geoms, findings, d);
     if partners.is_empty() {
         return Vec::new();
     }
@@ -277,18 +353,21 @@ fn snap(geoms: &mut [MultiPolygon<f64>], findings: &[Finding], d: f64) -> Vec<St
     }
     let anchored = |c: Coord<f64>| count.get(&key(c)).is_some_and(|&n| n >= 2);
     let fixedness = |g: &MultiPolygon<f64>| {
-        let (mut a, mut n) = (0usize, 0usize);
+        let (mut fixed, mut all) = (0u32, 0u32);
         for c in coords(g) {
-            n += 1;
-            a += usize::from(anchored(c));
+            all += 1;
+            fixed += u32::from(anchored(c));
         }
-        if n == 0 {
+        if all == 0 {
             0.0
         } else {
-            a as f64 / n as f64
+            f64::from(fixed) / f64::from(all)
         }
     };
-    let mut order: Vec<(f64, usize)> = partners.keys().map(|&k| (fixedness(&geoms[k]), k)).collect();
+    let mut order: Vec<(f64, usize)> = partners
+        .keys()
+        .map(|&k| (fixedness(&geoms[k]), k))
+        .collect();
     order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut settled: HashSet<usize> = HashSet::new();
     let mut lines = Vec::new();
@@ -299,66 +378,39 @@ fn snap(geoms: &mut [MultiPolygon<f64>], findings: &[Finding], d: f64) -> Vec<St
             .map(|&p| &geoms[p])
             .collect();
         settled.insert(k);
-        let Some(bb) = geoms[k].bounding_rect() else { continue };
         if refs.is_empty() {
             continue;
         }
-        let local = Local::around(bb);
-        let (dx, dy) = local.degrees(d);
-        let reference = Reference::new(local, grow(bb, dx, dy), &refs);
-        let own: Vec<(Coord<f64>, Coord<f64>)> = geoms[k]
-            .0
-            .iter()
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .flat_map(|r| r.0.windows(2).map(|w| (local.xy(w[0]), local.xy(w[1]))).collect::<Vec<_>>())
-            .collect();
-        let (mut moved, mut added) = (0, 0);
-        let mut polys = Vec::new();
-        for p in &geoms[k].0 {
-            let mut rings_out = Vec::new();
-            for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
-                let (r, m, a) = snap_ring(ring, &anchored, &reference, d, &own);
-                moved += m;
-                added += a;
-                rings_out.push(LineString(r));
-            }
-            let mut it = rings_out.into_iter();
-            if let Some(shell) = it.next() {
-                polys.push(Polygon::new(shell, it.collect()));
-            }
+        if let Some((snapped, what)) = snap_one(&geoms[k], &refs, &anchored, d) {
+            geoms[k] = snapped;
+            lines.push(format!("snapped feature {k} {what}"));
         }
-        if moved + added == 0 {
-            continue;
-        }
-        let mut snapped = MultiPolygon(polys);
-        let mut note = String::new();
-        if !rings::check(k, "", &snapped).is_empty() {
-            snapped = make_valid(&snapped);
-            note = " (then made valid)".to_owned();
-        }
-        geoms[k] = snapped;
-        lines.push(format!(
-            "snapped feature {k} to its neighbours within {d} m: {moved} vertices moved, {added} added{note}"
-        ));
     }
     lines
 }
 
 /// Length (m) of the part of `piece`'s boundary that lies on `g`'s boundary.
 fn border_on(piece: &MultiPolygon<f64>, g: &MultiPolygon<f64>, local: &Local) -> f64 {
-    let segs: Vec<(Coord<f64>, Coord<f64>)> = g
+    let segs: Vec<(Coord<f64>, Coord<f64>)> =
+        g.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .flat_map(|r| {
+                r.0.windows(2)
+                    .map(|w| (local.xy(w[0]), local.xy(w[1])))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    let mut len = 0.0;
+    for ring in piece
         .0
         .iter()
         .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .flat_map(|r| r.0.windows(2).map(|w| (local.xy(w[0]), local.xy(w[1]))).collect::<Vec<_>>())
-        .collect();
-    let mut len = 0.0;
-    for ring in piece.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {
+    {
         for w in ring.0.windows(2) {
             let (a, b) = (local.xy(w[0]), local.xy(w[1]));
             let mid = Coord {
-                x: (a.x + b.x) / 2.0,
-                y: (a.y + b.y) / 2.0,
+                x: f64::midpoint(a.x, b.x),
+                y: f64::midpoint(a.y, b.y),
             };
             // Overlay output is rounded to its grid: a millimetre is "on".
             if segs.iter().any(|&(p, q)| closest(mid, p, q).1 < 1e-3) {
@@ -384,7 +436,9 @@ fn assign_overlaps(geoms: &mut [MultiPolygon<f64>], findings: &[Finding]) -> Vec
         if area <= 0.0 {
             continue;
         }
-        let Some(bb) = piece.bounding_rect() else { continue };
+        let Some(bb) = piece.bounding_rect() else {
+            continue;
+        };
         let local = Local::around(bb);
         // Piece edges on i's boundary face j's remainder, and the other way round.
         let with_j = border_on(&piece, &geoms[i], &local);
@@ -401,7 +455,11 @@ fn assign_overlaps(geoms: &mut [MultiPolygon<f64>], findings: &[Finding]) -> Vec
 }
 
 /// Applies the repairs asked for (make valid, then snap, then assign what overlaps remain).
-pub(crate) fn apply(geoms: &mut [MultiPolygon<f64>], findings: &[Finding], repairs: &Repairs) -> Vec<String> {
+pub(crate) fn apply(
+    geoms: &mut [MultiPolygon<f64>],
+    findings: &[Finding],
+    repairs: &Repairs,
+) -> Vec<String> {
     let mut lines = Vec::new();
     if repairs.make_valid {
         let mut done = HashSet::new();
@@ -441,13 +499,15 @@ mod tests {
 
     #[test]
     fn bow_tie_keeps_both_lobes() {
-        let p = polygon![(x: 0., y: 0.), (x: 0.002, y: 0.002), (x: 0.002, y: 0.), (x: 0., y: 0.002)];
+        let p =
+            polygon![(x: 0., y: 0.), (x: 0.002, y: 0.002), (x: 0.002, y: 0.), (x: 0., y: 0.002)];
         let mp = MultiPolygon(vec![p]);
         let v = make_valid(&mp);
         assert_eq!(v.0.len(), 2);
         assert!(rings::check(0, "", &v).is_empty());
         // Two triangles of half the square each... of the 0.002 degree square, half.
-        let square = polygon![(x: 0., y: 0.), (x: 0.002, y: 0.), (x: 0.002, y: 0.002), (x: 0., y: 0.002)];
+        let square =
+            polygon![(x: 0., y: 0.), (x: 0.002, y: 0.), (x: 0.002, y: 0.002), (x: 0., y: 0.002)];
         let half = area_m2(&MultiPolygon(vec![square])) / 2.0;
         assert!((area_m2(&v) - half).abs() / half < 1e-6);
     }

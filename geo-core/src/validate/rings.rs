@@ -141,7 +141,9 @@ fn hit_message(h: &Hit, parts: usize) -> String {
     let rb = role(parts, h.b.0, h.b.1);
     match h.kind {
         Kind::RingCrosses => format!("the {ra} crosses itself"),
-        Kind::RingTouches => format!("the {ra} touches itself (a pinch: the ring passes twice through one point)"),
+        Kind::RingTouches => {
+            format!("the {ra} touches itself (a pinch: the ring passes twice through one point)")
+        }
         Kind::Spike => format!("the {ra} doubles back on itself (a spike of no width)"),
         Kind::RingsCross => format!("the {ra} and the {rb} cross"),
         Kind::PartsOverlap => format!("parts {} and {} overlap", h.a.0 + 1, h.b.0 + 1),
@@ -173,7 +175,7 @@ fn sweep(rings: &[(usize, usize, Vec<Coord<f64>>)]) -> Vec<Hit> {
     let mut hits = Vec::new();
     // Points where two different rings of one polygon touch: twice cuts the interior.
     let mut touches: HashMap<(usize, usize, usize), Vec<Coord<f64>>> = HashMap::new();
-    for (a, b, li) in Intersections::from_iter(segs.iter()) {
+    for (a, b, li) in segs.iter().collect::<Intersections<_>>() {
         let same_ring = a.part == b.part && a.ring == b.ring;
         let d = a.pos.abs_diff(b.pos);
         let adjacent = same_ring && (d == 1 || d + 1 == a.n);
@@ -239,7 +241,10 @@ fn sweep(rings: &[(usize, usize, Vec<Coord<f64>>)]) -> Vec<Hit> {
     }
     for ((part, r1, r2), pts) in touches {
         if pts.len() >= 2 {
-            if let Some(&at) = pts.iter().min_by(|p, q| p.x.total_cmp(&q.x).then(p.y.total_cmp(&q.y))) {
+            if let Some(&at) = pts
+                .iter()
+                .min_by(|p, q| p.x.total_cmp(&q.x).then(p.y.total_cmp(&q.y)))
+            {
                 hits.push(Hit {
                     kind: Kind::Disconnected,
                     at,
@@ -282,7 +287,10 @@ fn nesting(
         let Some(outer) = shell(part) else { continue };
         for (_, r, pts) in &holes {
             if let Some((CoordPos::Outside, at)) = position_of(pts, &outer) {
-                return Some((format!("the {} lies outside the outer ring", role(parts, part, *r)), at));
+                return Some((
+                    format!("the {} lies outside the outer ring", role(parts, part, *r)),
+                    at,
+                ));
             }
         }
         for (i, (_, r1, p1)) in holes.iter().enumerate() {
@@ -365,8 +373,12 @@ pub(crate) fn check(index: usize, id: &str, mp: &MultiPolygon<f64>) -> Vec<Findi
     };
     if parts == 0 {
         out.push(
-            Finding::new(Check::Geometry, Severity::Error, "the feature has no polygon".to_owned())
-                .at_feature(index, Some(id)),
+            Finding::new(
+                Check::Geometry,
+                Severity::Error,
+                "the feature has no polygon".to_owned(),
+            )
+            .at_feature(index, Some(id)),
         );
         return out;
     }
@@ -382,7 +394,7 @@ pub(crate) fn check(index: usize, id: &str, mp: &MultiPolygon<f64>) -> Vec<Findi
         let mut places: Vec<Coord<f64>> = hits.iter().map(|h| h.at).collect();
         places.dedup();
         if places.len() > 1 {
-            msg.push_str(&format!(" ({} places in all)", places.len()));
+            msg = format!("{msg} ({} places in all)", places.len());
         }
         out.push(finding(Check::SelfIntersection, msg, Some(first.at)));
     } else if let Some((why, at)) = nesting(&good, parts) {
@@ -391,7 +403,7 @@ pub(crate) fn check(index: usize, id: &str, mp: &MultiPolygon<f64>) -> Vec<Findi
     if let Some((why, at)) = bad.first() {
         let mut msg = why.clone();
         if bad.len() > 1 {
-            msg.push_str(&format!(" (and {} more ring problems)", bad.len() - 1));
+            msg = format!("{msg} (and {} more ring problems)", bad.len() - 1);
         }
         out.push(finding(Check::InvalidRing, msg, *at));
     }
@@ -401,6 +413,7 @@ pub(crate) fn check(index: usize, id: &str, mp: &MultiPolygon<f64>) -> Vec<Findi
 /// Checks a file's raw rings, before they become `geo_types` polygons (which close every
 /// ring silently): an `invalid_ring` finding for the first ring that is not closed or has
 /// fewer than 4 positions. `rings` are in file order (shell, holes, next part...).
+#[must_use]
 pub fn check_raw_rings<R, P>(index: usize, id: Option<&str>, rings: R) -> Option<Finding>
 where
     R: IntoIterator<Item = P>,
@@ -411,7 +424,10 @@ where
         let (Some(&first), Some(&last)) = (pts.first(), pts.last()) else {
             continue;
         };
-        let problem = if first != last {
+        // Closed means the very same position, as GeoJSON and Shapefile require.
+        #[allow(clippy::float_cmp)]
+        let open = first != last;
+        let problem = if open {
             Some(format!(
                 "ring {} is not closed: it starts at {},{} and ends at {},{}",
                 k + 1,
@@ -445,6 +461,7 @@ where
 
 /// [`check_raw_rings`] on a `GeoJSON` geometry (polygons and multipolygons; other types
 /// have no rings).
+#[must_use]
 pub fn check_geojson_rings(
     index: usize,
     id: Option<&str>,
@@ -453,21 +470,19 @@ pub fn check_geojson_rings(
     use geojson::GeometryValue as V;
     let xy = |p: &geojson::Position| {
         let s = p.as_slice();
-        [s.first().copied().unwrap_or(f64::NAN), s.get(1).copied().unwrap_or(f64::NAN)]
+        [
+            s.first().copied().unwrap_or(f64::NAN),
+            s.get(1).copied().unwrap_or(f64::NAN),
+        ]
     };
     match &geometry.value {
-        V::Polygon { coordinates } => check_raw_rings(
-            index,
-            id,
-            coordinates.iter().map(|r| r.iter().map(xy)),
-        ),
+        V::Polygon { coordinates } => {
+            check_raw_rings(index, id, coordinates.iter().map(|r| r.iter().map(xy)))
+        }
         V::MultiPolygon { coordinates } => check_raw_rings(
             index,
             id,
-            coordinates
-                .iter()
-                .flatten()
-                .map(|r| r.iter().map(xy)),
+            coordinates.iter().flatten().map(|r| r.iter().map(xy)),
         ),
         _ => None,
     }

@@ -179,7 +179,10 @@ pub(crate) fn check(
         };
         if area < tol.min_area_m2 {
             found.push((
-                format!("{name} is a crumb of {area:.2} m² (under {} m²)", tol.min_area_m2),
+                format!(
+                    "{name} is a crumb of {area:.2} m² (under {} m²)",
+                    tol.min_area_m2
+                ),
                 poly.interior_point(),
                 Some(area),
             ));
@@ -205,7 +208,7 @@ pub(crate) fn check(
     }
     let (mut message, at, area) = found.first().cloned()?;
     if found.len() > 1 {
-        message.push_str(&format!(" ({} sliver parts in all)", found.len()));
+        message = format!("{message} ({} sliver parts in all)", found.len());
     }
     let mut f = Finding::new(Check::Sliver, Severity::Warning, message).at_feature(index, Some(id));
     if let Some(p) = at {
@@ -237,7 +240,13 @@ mod tests {
             (x: x0 + s * dx, y: y0 + s * dy),
             (x: x0, y: y0 + s * dy),
         ];
-        (MultiPolygon(vec![p]), Coord { x: x0 + (s + 15.0) * dx, y: y0 + 50.0 * dy })
+        (
+            MultiPolygon(vec![p]),
+            Coord {
+                x: x0 + (s + 15.0) * dx,
+                y: y0 + 50.0 * dy,
+            },
+        )
     }
 
     #[test]
@@ -246,7 +255,10 @@ mod tests {
         let f = check(0, "g", &mp, &Tolerances::default()).unwrap();
         assert!(f.message.contains("spike"), "{}", f.message);
         let l = Local::at(mid);
-        let at = l.xy(Coord { x: f.lon.unwrap(), y: f.lat.unwrap() });
+        let at = l.xy(Coord {
+            x: f.lon.unwrap(),
+            y: f.lat.unwrap(),
+        });
         // Inside the spike: within its half width across, along its 30 m.
         assert!(at.y.abs() < 0.25 && at.x.abs() < 15.0, "{at:?}");
     }

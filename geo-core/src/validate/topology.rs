@@ -4,7 +4,7 @@
 //!
 //! Neighbour candidates come from an R-tree of bounding boxes; a pair whose boxes do not
 //! overlap with positive area (touching boxes cannot give an overlap area) is never
-//! intersected. Exact shapes come from geo's `BooleanOps` (i_overlay). Work is spread over
+//! intersected. Exact shapes come from geo's `BooleanOps` (`i_overlay`). Work is spread over
 //! the cores per feature (parent checks, overlaps) and per parent (gaps).
 
 use std::collections::HashMap;
@@ -123,16 +123,9 @@ pub(crate) fn parent_checks(
     let mut findings = Vec::new();
     let mut assigned = Vec::with_capacity(feats.len());
     for (k, r) in results.into_iter().enumerate() {
-        match r {
-            Some((f, a)) => {
-                findings.extend(f);
-                assigned.push(a);
-            }
-            None => {
-                findings.push(failed(&feats[k], "parent"));
-                assigned.push(None);
-            }
-        }
+        let (f, a) = r.unwrap_or_else(|| (Some(failed(&feats[k], "parent")), None));
+        findings.extend(f);
+        assigned.push(a);
     }
     (findings, assigned)
 }
@@ -168,7 +161,10 @@ fn one_parent_check(
         }
         let msg = format!("its {word} {code} is not among the {word}s given, so whether it lies inside it was not checked");
         return (
-            Some(Finding::new(Check::OutsideParent, Severity::Warning, msg).at_feature(f.index, Some(f.code))),
+            Some(
+                Finding::new(Check::OutsideParent, Severity::Warning, msg)
+                    .at_feature(f.index, Some(f.code)),
+            ),
             None,
         );
     };
@@ -251,7 +247,11 @@ fn pieces(m: MultiPolygon<f64>, tol: &Tolerances) -> MultiPolygon<f64> {
 }
 
 /// One `overlap` finding per pair of features whose shared area reaches `min_area_m2`.
-pub(crate) fn overlaps(feats: &[Feature<'_>], tree: &RTree<Entry>, tol: &Tolerances) -> Vec<Finding> {
+pub(crate) fn overlaps(
+    feats: &[Feature<'_>],
+    tree: &RTree<Entry>,
+    tol: &Tolerances,
+) -> Vec<Finding> {
     let results = par::map(feats.len(), |k| {
         let f = &feats[k];
         let Some(bbox) = f.bbox else {
@@ -275,15 +275,11 @@ pub(crate) fn overlaps(feats: &[Feature<'_>], tree: &RTree<Entry>, tol: &Toleran
                 continue;
             }
             let width = shared.0.iter().map(width_m).fold(0.0, f64::max);
-            let mut msg = format!(
-                "overlaps {} (feature {}) by {area:.1} m²",
-                g.code, g.index
-            );
+            let mut msg = format!("overlaps {} (feature {}) by {area:.1} m²", g.code, g.index);
             if width < tol.snap_m {
-                msg.push_str(&format!(
-                    " in a strip about {width:.2} m wide (a digitising misfit; snapping {:.1} m also closes it)",
-                    width.max(0.01) * 2.0
-                ));
+                msg = format!(
+                    "{msg} in a strip about {width:.2} m wide (a digitising misfit; Snap closes it too)"
+                );
             }
             let mut finding = Finding::new(Check::Overlap, Severity::Error, msg)
                 .at_feature(f.index, Some(f.code));
@@ -307,7 +303,12 @@ pub(crate) fn overlaps(feats: &[Feature<'_>], tree: &RTree<Entry>, tol: &Toleran
 }
 
 /// A `gap` finding for one piece of uncovered territory.
-fn gap_finding(piece: Polygon<f64>, parent: Option<&str>, word: &str, tol: &Tolerances) -> Option<Finding> {
+fn gap_finding(
+    piece: Polygon<f64>,
+    parent: Option<&str>,
+    word: &str,
+    tol: &Tolerances,
+) -> Option<Finding> {
     let area = polygon_area_m2(&piece);
     if area < tol.min_area_m2 {
         return None;
@@ -320,9 +321,9 @@ fn gap_finding(piece: Polygon<f64>, parent: Option<&str>, word: &str, tol: &Tole
     let mut msg = format!("{whose}: {area:.1} m²");
     let thin = width < tol.snap_m;
     if thin {
-        msg.push_str(&format!(
-            ", a strip about {width:.2} m wide (a digitising misfit that snapping closes)"
-        ));
+        msg = format!(
+            "{msg}, a strip about {width:.2} m wide (a digitising misfit that snapping closes)"
+        );
     }
     let mut f = Finding::new(Check::Gap, Severity::Warning, msg);
     f.id = parent.map(str::to_owned);
@@ -350,7 +351,9 @@ pub(crate) fn gaps_in_parents(
             children[*p].push(k);
         }
     }
-    let with: Vec<usize> = (0..parents.list.len()).filter(|&p| !children[p].is_empty()).collect();
+    let with: Vec<usize> = (0..parents.list.len())
+        .filter(|&p| !children[p].is_empty())
+        .collect();
     let results = par::map(with.len(), |w| {
         let p = with[w];
         let (code, geom) = parents.list[p];
@@ -366,13 +369,19 @@ pub(crate) fn gaps_in_parents(
 
 /// Gaps without parents: holes in the union of all features (per group) that are not a
 /// hole of any single feature.
-pub(crate) fn gaps_in_union(feats: &[Feature<'_>], tree: &RTree<Entry>, tol: &Tolerances) -> Vec<Finding> {
+pub(crate) fn gaps_in_union(
+    feats: &[Feature<'_>],
+    tree: &RTree<Entry>,
+    tol: &Tolerances,
+) -> Vec<Finding> {
     let mut groups: Vec<u8> = feats.iter().map(|f| f.group).collect();
     groups.sort_unstable();
     groups.dedup();
     let mut out = Vec::new();
     for group in groups {
-        let members: Vec<usize> = (0..feats.len()).filter(|&k| feats[k].group == group).collect();
+        let members: Vec<usize> = (0..feats.len())
+            .filter(|&k| feats[k].group == group)
+            .collect();
         // Union halves on both cores, then the two halves.
         let halves = par::map(2, |h| {
             let part = &members[h * members.len() / 2..(h + 1) * members.len() / 2];

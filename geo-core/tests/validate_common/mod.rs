@@ -26,7 +26,9 @@ pub fn python(script: &str, args: &[&Path]) -> String {
         .arg(&path)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("python3 could not be started ({e}); it is required for this test"));
+        .unwrap_or_else(|e| {
+            panic!("python3 could not be started ({e}); it is required for this test")
+        });
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
