@@ -77,4 +77,55 @@ fn demo_prefecture_grids_have_no_errors() {
         errors.len(),
         errors[0]
     );
+
+    // Without villages: gaps are holes in the union of all grids.
+    let t = Instant::now();
+    let findings = check_areas(Layer::Grids, &areas, &[], &tol);
+    eprintln!(
+        "validate: 5,382 grids without villages (gaps from the union): {:.3} s, {} findings",
+        t.elapsed().as_secs_f64(),
+        findings.len()
+    );
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn demo_admin_units_of_all_levels_in_one_file_have_no_errors() {
+    // Prefecture, counties, townships and villages together, no parents given: units are
+    // compared only with their own level, and each is checked against its parent in the file.
+    let d = generate_partition(&DemoConfig::prefecture()).unwrap();
+    let codes: Vec<String> = d.admin.iter().map(|u| u.code.to_string()).collect();
+    let areas: Vec<Area<'_>> = d
+        .admin
+        .iter()
+        .enumerate()
+        .map(|(i, u)| Area {
+            index: i,
+            code: &codes[i],
+            name: Some(&u.name),
+            parent: None,
+            geometry: &u.geometry,
+        })
+        .collect();
+    let t = Instant::now();
+    let findings = check_areas(Layer::Admin, &areas, &[], &Tolerances::default());
+    eprintln!(
+        "validate: {} admin units of 4 levels: {:.3} s, {} findings",
+        areas.len(),
+        t.elapsed().as_secs_f64(),
+        findings.len()
+    );
+    for f in findings.iter().take(20) {
+        eprintln!("  {f}");
+    }
+    let errors: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} errors, first: {}",
+        errors.len(),
+        errors[0]
+    );
 }

@@ -512,6 +512,36 @@ fn planted_problems_are_each_reported_once_where_shapely_sees_them() {
     python(SHAPELY, &[&write_json(dir.path(), "planted.json", &input)]);
 }
 
+#[test]
+fn without_villages_the_dent_is_a_hole_in_the_union() {
+    let fx = fixture();
+    let p = &fx.planted;
+    let with = fx.check(&fx.geoms, false);
+    let without = check_areas(
+        Layer::Grids,
+        &fx.areas_of(&fx.geoms),
+        &[],
+        &Tolerances::default(),
+    );
+    for f in &without {
+        eprintln!("{f}");
+    }
+    // Nothing can be said about villages; everything else is the same.
+    let mut want: Vec<_> = with
+        .iter()
+        .filter(|f| f.check != Check::CodeVillageMismatch)
+        .map(|f| (f.check, f.index))
+        .collect();
+    want.sort();
+    assert_eq!(kinds(&without), want);
+    let gap = |fs: &[Finding]| fs.iter().find(|f| f.check == Check::Gap).cloned().unwrap();
+    let (a, b) = (gap(&with), gap(&without));
+    assert_eq!(b.id, None);
+    assert_eq!(a.id.as_deref(), Some(p.gap_village.as_str()));
+    let (x, y) = (a.area_m2.unwrap(), b.area_m2.unwrap());
+    assert!((x - y).abs() < 1e-6 * x, "{x} {y}");
+}
+
 /// Checks the repaired grids with shapely: all valid, the overlap gone, the village covered.
 const SHAPELY_REPAIRED: &str = r#"
 import json, math, sys

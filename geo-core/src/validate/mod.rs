@@ -518,7 +518,15 @@ pub fn repair_areas(
     findings: &[Finding],
     repairs: &Repairs,
 ) -> Vec<String> {
-    repair::apply(geometries, findings, repairs)
+    // All or nothing: a geometry library giving up half way must not leave half a repair.
+    let before = geometries.to_vec();
+    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        repair::apply(geometries, findings, repairs)
+    }));
+    done.unwrap_or_else(|_| {
+        geometries.clone_from_slice(&before);
+        vec!["the repairs could not be computed for these shapes; nothing was changed".to_owned()]
+    })
 }
 
 /// Area of a (valid) multipolygon in m² on the CGCS2000 ellipsoid, the measure the checks

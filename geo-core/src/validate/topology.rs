@@ -382,14 +382,12 @@ pub(crate) fn gaps_in_union(
         let members: Vec<usize> = (0..feats.len())
             .filter(|&k| feats[k].group == group)
             .collect();
-        // Union halves on both cores, then the two halves.
-        let halves = par::map(2, |h| {
-            let part = &members[h * members.len() / 2..(h + 1) * members.len() / 2];
-            unary_union(part.iter().map(|&k| feats[k].geometry))
-        });
-        let halves: Vec<MultiPolygon<f64>> = halves.into_iter().flatten().collect();
-        let union = unary_union(halves.iter());
-        for poly in &union.0 {
+        // One union of everything: unions of parts merged afterwards leave hairline
+        // holes along the seam (each overlay rounds to its own fixed-point grid).
+        let union = unary_union(members.iter().map(|&k| feats[k].geometry));
+        let per_polygon = par::map(union.0.len(), |k| {
+            let poly = &union.0[k];
+            let mut found = Vec::new();
             for hole in poly.interiors() {
                 let hole = Polygon::new(hole.clone(), vec![]);
                 // Islands inside the hole belong to the union too.
@@ -397,8 +395,9 @@ pub(crate) fn gaps_in_union(
                     union
                         .0
                         .iter()
-                        .filter(|q| !std::ptr::eq(*q, poly) && hole.intersects(*q))
-                        .cloned()
+                        .enumerate()
+                        .filter(|(j, q)| *j != k && hole.intersects(*q))
+                        .map(|(_, q)| q.clone())
                         .collect(),
                 );
                 let gap = if islands.0.is_empty() {
@@ -407,13 +406,14 @@ pub(crate) fn gaps_in_union(
                     MultiPolygon(vec![hole]).difference(&islands)
                 };
                 for piece in gap.0 {
-                    if own_hole(&piece, feats, tree, group) {
-                        continue;
+                    if !own_hole(&piece, feats, tree, group) {
+                        found.extend(gap_finding(piece, None, "", tol));
                     }
-                    out.extend(gap_finding(piece, None, "", tol));
                 }
             }
-        }
+            found
+        });
+        out.extend(per_polygon.into_iter().flatten().flatten());
     }
     out
 }
