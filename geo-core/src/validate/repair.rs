@@ -473,6 +473,13 @@ pub(crate) fn apply(
             if !done.insert(k) {
                 continue;
             }
+            if rings::check(k, "", &geoms[k]).is_empty() {
+                // An unclosed ring of the file: reading it into a polygon closed it already.
+                lines.push(format!(
+                    "feature {k}: nothing to rebuild (its rings were closed as the file was read)"
+                ));
+                continue;
+            }
             let before = area_m2(&geoms[k]);
             geoms[k] = make_valid(&geoms[k]);
             lines.push(format!(
