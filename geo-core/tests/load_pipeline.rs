@@ -58,7 +58,16 @@ fn onemap_export_reads_back_whole() {
     assert_eq!(p.report.crs_from, "file");
 }
 
-/// The same grids as a county office would send them: upper-case pinyin initials and
+/// The current grids.
+fn current(ds: &Dataset) -> Dataset {
+    Dataset {
+        admin: ds.admin.clone(),
+        grids: ds.grids.iter().filter(|g| g.valid_to.is_none()).cloned().collect(),
+        ..Dataset::default()
+    }
+}
+
+/// The current grids as a county office would send them: upper-case pinyin initials and
 /// Chinese values, no kind/revision/validity columns.
 fn foreign(ds: &Dataset) -> Value {
     let features: Vec<Value> = layer_to_features(ds, Layer::Grids, None, false)
@@ -83,7 +92,7 @@ fn foreign(ds: &Dataset) -> Value {
 
 #[test]
 fn foreign_field_names_map_onto_the_layer() {
-    let ds = small();
+    let ds = current(&small());
     let bytes = serde_json::to_vec(&foreign(&ds)).unwrap();
     let p = load(&bytes, "wg.geojson", &LoadOptions::new(Layer::Grids), &ds);
     assert_eq!(p.report.errors(), 0, "{}", p.report);
@@ -104,7 +113,7 @@ fn foreign_field_names_map_onto_the_layer() {
 
 #[test]
 fn one_bad_code_stops_the_file_unless_skipped() {
-    let ds = small();
+    let ds = current(&small());
     let mut doc = foreign(&ds);
     let bad = 7;
     doc["features"][bad]["properties"]["WGBM"] = json!("43310100100");
@@ -227,4 +236,52 @@ fn onemap_csv_halves_read_like_the_whole() {
     let got: Vec<u64> = p.data.incidents.iter().map(|i| i.id.0).collect();
     let want: Vec<u64> = whole.incidents.iter().map(|i| i.id.0).collect();
     assert_eq!(got, want);
+}
+
+/// A planner sends two grids of one village: the rest of the village is covered by the
+/// stored grids (no gap), and a grid pushed into a stored neighbour is an overlap.
+#[test]
+fn a_partial_file_is_checked_beside_the_stored_grids() {
+    use geo::Translate;
+    let ds = small();
+    let village = ds.grids[0].village;
+    let mine: Vec<usize> = (0..ds.grids.len())
+        .filter(|&i| ds.grids[i].village == village)
+        .take(2)
+        .collect();
+    assert_eq!(mine.len(), 2);
+    let part = Dataset {
+        grids: mine.iter().map(|&i| ds.grids[i].clone()).collect(),
+        ..Dataset::default()
+    };
+    let mut ctx = context(&ds);
+    ctx.grids = ds.grids.clone();
+    let bytes = grids_geojson(&part);
+    let source = read_bytes("part.geojson", &bytes, &SourceOptions::default()).unwrap();
+    let p = prepare(source, "part.geojson", &LoadOptions::new(Layer::Grids), &ctx);
+    assert!(p.report.findings.is_empty(), "{}", p.report);
+    assert_eq!(p.data.grids.len(), 2);
+
+    // Shift the first grid 50 m east: it now overlaps a stored neighbour.
+    let mut moved = part.clone();
+    moved.grids[0].geometry = moved.grids[0].geometry.translate(0.0005, 0.0);
+    let bytes = grids_geojson(&moved);
+    let source = read_bytes("moved.geojson", &bytes, &SourceOptions::default()).unwrap();
+    let p = prepare(source, "moved.geojson", &LoadOptions::new(Layer::Grids), &ctx);
+    let overlaps: Vec<_> = p
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.check == Check::Overlap)
+        .collect();
+    assert!(!overlaps.is_empty(), "{}", p.report);
+    assert!(
+        overlaps
+            .iter()
+            .any(|f| f.message.contains("already in the store")),
+        "{}",
+        p.report
+    );
+    assert!(overlaps.iter().all(|f| f.index.is_some_and(|i| i < 2)));
+    assert!(p.data.grids.is_empty());
 }

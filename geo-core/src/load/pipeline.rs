@@ -11,7 +11,7 @@ use super::{LoadOptions, Prepared, Report};
 use crate::codes::AdminLevel;
 use crate::crs::{self, Crs, ONEMAP};
 use crate::formats::{format_time, Collector};
-use crate::model::{Dataset, Layer};
+use crate::model::{Dataset, Grid, Layer};
 use crate::source::{Source, SourceFeature};
 use crate::validate::{self, Area, Check, Finding, ParentArea, Severity, Spot};
 
@@ -33,12 +33,21 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
     let mut report = Report::new(file, &source, opts);
     let layer = opts.layer;
     for p in &source.problems {
+        let check = if p.message.contains("ring") {
+            Check::InvalidRing
+        } else {
+            Check::Geometry
+        };
         report.findings.push(
-            Finding::new(Check::Geometry, Severity::Error, p.message.clone())
+            Finding::new(check, Severity::Error, p.message.clone())
                 .at_feature(p.index, p.id.as_deref()),
         );
     }
-    if let Some(enc) = source.encoding.as_ref().filter(|e| !e.declared && e.name != "UTF-8") {
+    if let Some(enc) = source
+        .encoding
+        .as_ref()
+        .filter(|e| !e.declared && e.name != "UTF-8")
+    {
         report.findings.push(Finding::new(
             Check::Encoding,
             Severity::Warning,
@@ -231,30 +240,22 @@ fn check(
                 || opts.repairs.snap_m.is_some()
                 || opts.repairs.assign_overlaps;
             if asked && findings.iter().any(|f| f.repair.is_some()) {
-                let slots: Vec<usize> = (0..rows.len())
-                    .filter(|&i| as_area(&rows[i].geometry).is_some())
-                    .collect();
-                let mut geoms: Vec<MultiPolygon<f64>> = slots
-                    .iter()
-                    .filter_map(|&i| as_area(&rows[i].geometry).cloned())
-                    .collect();
-                // Findings name file positions; repair_areas wants positions in `geoms`.
-                let slot_of: HashMap<usize, usize> = slots
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &i)| (rows[i].index, k))
-                    .collect();
-                let local: Vec<Finding> = findings
-                    .iter()
-                    .filter_map(|f| {
-                        let mut f = f.clone();
-                        f.index = Some(*slot_of.get(&f.index?)?);
-                        Some(f)
-                    })
-                    .collect();
-                report.repairs = validate::repair_areas(&mut geoms, &local, &opts.repairs);
-                for (k, g) in slots.iter().zip(geoms) {
-                    rows[*k].geometry = Geometry::MultiPolygon(g);
+                // repair_areas indexes geometries by position in the file.
+                let len = rows.iter().map(|r| r.index + 1).max().unwrap_or(0);
+                let mut geoms = vec![MultiPolygon::<f64>(Vec::new()); len];
+                for r in rows.iter() {
+                    if let Some(g) = as_area(&r.geometry) {
+                        geoms[r.index] = g.clone();
+                    }
+                }
+                report.repairs = validate::repair_areas(&mut geoms, &findings, &opts.repairs);
+                for r in rows.iter_mut() {
+                    if as_area(&r.geometry).is_some() {
+                        r.geometry = Geometry::MultiPolygon(std::mem::replace(
+                            &mut geoms[r.index],
+                            MultiPolygon(Vec::new()),
+                        ));
+                    }
                 }
                 findings = check_areas(layer, rows, context, opts);
             }
@@ -282,6 +283,46 @@ fn check(
     }
 }
 
+/// Positions at and above this stand for grids already in the store, checked beside the
+/// file's so that a partial file is not told its village is one big gap, and so that a new
+/// grid overlapping a stored neighbour is caught.
+const STORED_BASE: usize = usize::MAX / 2;
+
+/// The store's current grids in the villages the file's grids belong to, that the file
+/// does not replace.
+fn stored_neighbours<'a>(areas: &[Area<'_>], context: &'a Dataset) -> Vec<(String, &'a Grid)> {
+    let villages: BTreeSet<&str> = areas
+        .iter()
+        .filter(|a| a.code.len() == 15)
+        .map(|a| &a.code[..12])
+        .collect();
+    let replaced: BTreeSet<&str> = areas.iter().map(|a| a.code).collect();
+    context
+        .grids
+        .iter()
+        .filter(|g| g.valid_to.is_none())
+        .map(|g| (g.code.to_string(), g))
+        .filter(|(code, _)| villages.contains(&code[..12]) && !replaced.contains(code.as_str()))
+        .collect()
+}
+
+/// Drops what was found about stored grids alone, and names a stored neighbour as such.
+fn about_the_file(findings: Vec<Finding>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter(|f| f.index.is_none_or(|i| i < STORED_BASE))
+        .map(|mut f| {
+            if let Some(o) = f.other_index.filter(|&o| o >= STORED_BASE) {
+                f.message = f
+                    .message
+                    .replace(&format!("(feature {o})"), "(already in the store)");
+                f.other_index = None;
+            }
+            f
+        })
+        .collect()
+}
+
 /// A polygon geometry as a multipolygon, normalising a single polygon in place first.
 fn as_area(g: &Geometry<f64>) -> Option<&MultiPolygon<f64>> {
     match g {
@@ -301,8 +342,11 @@ fn check_areas(
             r.geometry = Geometry::MultiPolygon(MultiPolygon(vec![p.clone()]));
         }
     }
-    let areas: Vec<Area<'_>> = rows
+    // Past grid revisions (valid_to set) are history, not part of today's partition: they
+    // may overlap their successors and share their code.
+    let mut areas: Vec<Area<'_>> = rows
         .iter()
+        .filter(|r| layer != Layer::Grids || r.props.get("valid_to").is_none_or(Value::is_null))
         .filter_map(|r| {
             Some(Area {
                 index: r.index,
@@ -321,6 +365,14 @@ fn check_areas(
         })
         .collect();
     if layer == Layer::Grids {
+        let stored = stored_neighbours(&areas, context);
+        areas.extend(stored.iter().enumerate().map(|(k, (code, g))| Area {
+            index: STORED_BASE + k,
+            code,
+            name: Some(g.name.as_str()),
+            parent: None,
+            geometry: &g.geometry,
+        }));
         let parents: Vec<(String, &MultiPolygon<f64>)> = context
             .admin
             .iter()
@@ -331,7 +383,8 @@ fn check_areas(
             .iter()
             .map(|(code, geometry)| ParentArea { code, geometry })
             .collect();
-        return validate::check_areas(layer, &areas, &parents, &opts.tolerances);
+        let findings = validate::check_areas(layer, &areas, &parents, &opts.tolerances);
+        return about_the_file(findings);
     }
     // Admin units are checked level by level, each against the level above, taken
     // from the file and from the store.
@@ -448,11 +501,14 @@ pub(super) fn decide(
     opts: &LoadOptions,
     mut report: Report,
 ) -> Prepared {
+    // An overlap names two features: both are left out, as neither boundary can be
+    // trusted until one is fixed.
     let bad: BTreeSet<usize> = report
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
-        .filter_map(|f| f.index)
+        .flat_map(|f| [f.index, f.other_index])
+        .flatten()
         .collect();
     let file_error = report
         .findings
@@ -461,60 +517,30 @@ pub(super) fn decide(
     if file_error || (!bad.is_empty() && !opts.skip_invalid) {
         return refused(report);
     }
-    // Overlaps name two features: both are left out, as neither boundary can be trusted.
-    let others: BTreeSet<String> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .filter_map(|f| f.other.clone())
-        .collect();
     let keep: Vec<bool> = mapped.iter().map(|i| !bad.contains(i)).collect();
-    retain(&mut data, layer, &keep, &others);
+    retain(&mut data, layer, &keep);
     report.skipped = bad.into_iter().collect();
     report.accepted = crate::formats::layer_len(&data, layer);
     Prepared { data, report }
 }
 
-/// Keeps the values whose `keep` flag is set and whose key is not in `drop_keys`.
-fn retain(data: &mut Dataset, layer: Layer, keep: &[bool], drop_keys: &BTreeSet<String>) {
-    fn filter<T>(
-        v: &mut Vec<T>,
-        keep: &[bool],
-        key: impl Fn(&T) -> String,
-        drop_keys: &BTreeSet<String>,
-    ) {
-        let mut i = 0;
-        v.retain(|x| {
-            let k = keep.get(i).copied().unwrap_or(false);
-            i += 1;
-            k && !drop_keys.contains(&key(x))
-        });
+/// Keeps the values whose `keep` flag (parallel to the layer) is set.
+fn retain(data: &mut Dataset, layer: Layer, keep: &[bool]) {
+    fn filter<T>(v: &mut Vec<T>, keep: &[bool]) {
+        let mut flags = keep.iter();
+        v.retain(|_| flags.next().copied().unwrap_or(false));
     }
     match layer {
-        Layer::Admin => filter(&mut data.admin, keep, |x| x.code.to_string(), drop_keys),
-        Layer::Grids => filter(&mut data.grids, keep, |x| x.code.to_string(), drop_keys),
-        Layer::Cameras => filter(&mut data.cameras, keep, |x| x.id.to_string(), drop_keys),
-        Layer::Patrols => filter(&mut data.patrols, keep, |x| x.id.0.to_string(), drop_keys),
-        Layer::Workers => filter(&mut data.workers, keep, |x| x.id.0.clone(), drop_keys),
-        Layer::Centers => filter(&mut data.centers, keep, |x| x.code.to_string(), drop_keys),
+        Layer::Admin => filter(&mut data.admin, keep),
+        Layer::Grids => filter(&mut data.grids, keep),
+        Layer::Cameras => filter(&mut data.cameras, keep),
+        Layer::Patrols => filter(&mut data.patrols, keep),
+        Layer::Workers => filter(&mut data.workers, keep),
+        Layer::Centers => filter(&mut data.centers, keep),
         Layer::Incidents => {
-            let details = !data.incident_details.is_empty();
-            let mut i = 0;
-            let mut kept = Vec::new();
-            data.incidents.retain(|x| {
-                let k = keep.get(i).copied().unwrap_or(false)
-                    && !drop_keys.contains(&x.id.0.to_string());
-                kept.push(k);
-                i += 1;
-                k
-            });
-            if details {
-                let mut j = 0;
-                data.incident_details.retain(|_| {
-                    let k = kept.get(j).copied().unwrap_or(false);
-                    j += 1;
-                    k
-                });
+            filter(&mut data.incidents, keep);
+            if !data.incident_details.is_empty() {
+                filter(&mut data.incident_details, keep);
             }
         }
     }

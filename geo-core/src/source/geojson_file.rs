@@ -7,6 +7,12 @@ use crate::crs::Crs;
 use crate::formats::Problem;
 
 fn feature(index: usize, f: Feature) -> Result<SourceFeature, String> {
+    // geo-types closes every ring it is given: an unclosed one must be caught here.
+    if let Some(g) = &f.geometry {
+        if let Some(finding) = crate::validate::check_geojson_rings(index, None, g) {
+            return Err(finding.message);
+        }
+    }
     let geometry = match f.geometry {
         None => None,
         Some(g) => Some(geo_types::Geometry::<f64>::try_from(g).map_err(|e| e.to_string())?),

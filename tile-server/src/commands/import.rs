@@ -151,11 +151,17 @@ fn write_report(path: Option<&Path>, prepared: &Prepared) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// What an import needs from the store to check a layer: villages for grids, the admin
-/// hierarchy for admin units.
+/// What an import needs from the store to check a layer: villages and stored grids for
+/// grids, the admin hierarchy for admin units.
 async fn context(store: &dyn geo_core::store::Store, layer: Layer) -> anyhow::Result<Dataset> {
     Ok(match layer {
-        Layer::Admin | Layer::Grids => store.load_layer(Layer::Admin).await?,
+        Layer::Admin => store.load_layer(Layer::Admin).await?,
+        // Grids: the villages, and the stored grids a file's new grids must fit beside.
+        Layer::Grids => {
+            let mut data = store.load_layer(Layer::Admin).await?;
+            data.grids = store.load_layer(Layer::Grids).await?.grids;
+            data
+        }
         _ => Dataset::default(),
     })
 }

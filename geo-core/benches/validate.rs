@@ -1,0 +1,96 @@
+//! The checks before an import (`validate::check_areas`) on the demo prefecture: 5,382
+//! grids against their 1,797 villages, every check (rings, codes, slivers, names, parents,
+//! overlaps, gaps). SPEC/issue 5 target: validated and indexed in <= 1 s.
+#![allow(clippy::unwrap_used, missing_docs, clippy::print_stderr)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use geo_core::codes::AdminCode;
+use geo_core::demo::{generate_partition, DemoConfig};
+use geo_core::index::Core;
+use geo_core::model::Layer;
+use geo_core::validate::{check_areas, Area, ParentArea, Tolerances};
+
+fn bench(c: &mut Criterion) {
+    let t = Instant::now();
+    let d = generate_partition(&DemoConfig::prefecture()).unwrap();
+    eprintln!("demo partition generated in {:.2?}", t.elapsed());
+    let codes: Vec<String> = d.grids.iter().map(|g| g.code.to_string()).collect();
+    let areas: Vec<Area<'_>> = d
+        .grids
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Area {
+            index: i,
+            code: &codes[i],
+            name: Some(&g.name),
+            parent: None,
+            geometry: &g.geometry,
+        })
+        .collect();
+    let vcodes: Vec<(String, usize)> = d
+        .admin
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| matches!(u.code, AdminCode::Village(_)))
+        .map(|(i, u)| (u.code.to_string(), i))
+        .collect();
+    let parents: Vec<ParentArea<'_>> = vcodes
+        .iter()
+        .map(|(code, i)| ParentArea {
+            code,
+            geometry: &d.admin[*i].geometry,
+        })
+        .collect();
+    let tol = Tolerances::default();
+    let vertices: usize = d
+        .grids
+        .iter()
+        .map(|g| {
+            g.geometry
+                .0
+                .iter()
+                .map(|p| p.exterior().0.len())
+                .sum::<usize>()
+        })
+        .sum();
+    // Plain timed runs first: the figure for BENCHMARKS.md.
+    let mut times = Vec::new();
+    let mut findings = 0;
+    for _ in 0..7 {
+        let t = Instant::now();
+        findings = black_box(check_areas(Layer::Grids, &areas, &parents, &tol)).len();
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let mut indexed = Vec::new();
+    for _ in 0..3 {
+        let ds = d.clone();
+        let t = Instant::now();
+        black_box(check_areas(Layer::Grids, &areas, &parents, &tol));
+        black_box(Core::new(ds));
+        indexed.push(t.elapsed().as_secs_f64());
+    }
+    indexed.sort_by(f64::total_cmp);
+    eprintln!(
+        "validate {} grids ({vertices} vertices) against {} villages, all checks, {} threads: \
+         median {:.3} s, best {:.3} s ({findings} findings); validated + Core::new: median {:.3} s",
+        areas.len(),
+        parents.len(),
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        times[times.len() / 2],
+        times[0],
+        indexed[indexed.len() / 2],
+    );
+    let mut g = c.benchmark_group("validate");
+    g.sample_size(10);
+    g.bench_function("check_areas 5,382 grids vs 1,797 villages", |b| {
+        b.iter(|| black_box(check_areas(Layer::Grids, &areas, &parents, &tol)));
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
