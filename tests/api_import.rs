@@ -66,13 +66,15 @@ fn collection(features: &[Value]) -> Vec<u8> {
 }
 
 /// A village near Jishou and `n` spots in it, each with a square of `side` (and one twice
-/// as large) wholly inside the village.
-fn village_spots(server: &Server, n: usize, side: f64) -> (String, Vec<[f64; 2]>) {
+/// as large) wholly inside one of its grids, and that grid's code.
+fn village_spots(server: &Server, n: usize, side: f64) -> (String, Vec<[f64; 2]>, Vec<String>) {
     let here = server.get("/api/locate?lon=109.7385&lat=28.3116");
     let village = here["village"]["code"].as_str().unwrap().to_owned();
     let children = server.get(&format!("/api/admin/{village}/children"));
     let mut spots = Vec::new();
+    let mut grids = Vec::new();
     for g in children["children"].as_array().unwrap() {
+        let grid_code = g["code"].as_str().unwrap().to_owned();
         let b: Vec<f64> = g["bbox"]
             .as_array()
             .unwrap()
@@ -90,12 +92,13 @@ fn village_spots(server: &Server, n: usize, side: f64) -> (String, Vec<[f64; 2]>
             let (status, l) = server
                 .try_get(&format!("/api/locate?lon={}&lat={}", p[0], p[1]))
                 .unwrap();
-            status == 200 && l["village"]["code"] == village.as_str()
+            status == 200 && l["grid"]["code"] == grid_code.as_str()
         });
         if inside {
             spots.push(c);
+            grids.push(grid_code);
             if spots.len() == n {
-                return (village, spots);
+                return (village, spots, grids);
             }
         }
     }
@@ -132,13 +135,14 @@ fn import_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("onemap.gpkg"), Duration::from_mins(10));
     let side = 0.0006; // about 67 m
-    let (village, spots) = village_spots(&server, 4, side);
-    let code = |n: u32| format!("{village}{n}");
-    let clean = collection(&[grid(&code(981), spots[0], side)]);
+    let (village, spots, grids) = village_spots(&server, 4, side);
+    // A clean file: one grid redrawn smaller, inside where it was (what it gives up is a
+    // gap, a warning; a new code placed there would overlap the stored grid).
+    let clean = collection(&[grid(&grids[0], spots[0], side)]);
 
     bad_input_is_4xx(&server, &clean);
-    clean_file_commits(&server, &clean, &code(981), &village);
-    errors_block_all_or_nothing(&server, &village, &spots, side, dir.path());
+    clean_file_commits(&server, &clean, &grids[0], &village);
+    errors_block_all_or_nothing(&server, &village, &spots, &grids, side, dir.path());
     cancel_forgets(&server, &clean);
 }
 
@@ -197,8 +201,21 @@ fn clean_file_commits(server: &Server, clean: &[u8], code: &str, village: &str) 
     assert!(done["seq"].as_u64().unwrap() > 0, "{done}");
     let item = server.get(&format!("/collections/grids/items/{code}"));
     assert_eq!(item["properties"]["village"], village, "{item}");
+    assert_eq!(
+        item["properties"]["name"],
+        format!("导入测试 {code}"),
+        "{item}"
+    );
     let (status, _) = call(server, "GET", &format!("/api/imports/{id}"), None);
     assert_eq!(status, 404, "a committed import is gone");
+}
+
+fn grid_name(server: &Server, code: &str) -> String {
+    let item = server.get(&format!("/collections/grids/items/{code}"));
+    item["properties"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn grid_status(server: &Server, code: &str) -> u16 {
@@ -208,13 +225,14 @@ fn grid_status(server: &Server, code: &str) -> u16 {
         .0
 }
 
-/// Two overlapping grids, a malformed code and a clean one: the report names them, the
-/// findings are drawn where they are, nothing is written without `skip_invalid`, and with it
-/// only the valid one.
+/// Two overlapping new grids, a malformed code and a clean redrawn one: the report names
+/// them, the findings are drawn where they are, nothing is written without `skip_invalid`,
+/// and with it only the valid one.
 fn errors_block_all_or_nothing(
     server: &Server,
     village: &str,
     spots: &[[f64; 2]],
+    grids: &[String],
     side: f64,
     tmp: &std::path::Path,
 ) {
@@ -228,7 +246,7 @@ fn errors_block_all_or_nothing(
         grid(&code(983), shifted, side),
     );
     let malformed = grid(&format!("{village}98"), spots[3], side / 2.0);
-    let valid = grid(&code(984), spots[2], side / 2.0);
+    let valid = grid(&grids[2], spots[2], side / 2.0);
     let file = collection(&[a.clone(), b.clone(), malformed, valid]);
     let (status, up) = upload(server, "layer=grids&name=mixed.geojson", &file);
     assert_eq!(status, 201, "{up}");
@@ -263,7 +281,7 @@ fn errors_block_all_or_nothing(
         report["accepted"].as_u64().unwrap(),
         "{marks:?}"
     );
-    assert_eq!(accepted, 1, "only {} is valid: {marks:?}", code(984));
+    assert_eq!(accepted, 1, "only {} is valid: {marks:?}", grids[2]);
     let preview_url = format!("{}/api/imports/{id}/features.geojson", server.base);
     assert_eq!(ogr_count(&preview_url), 4);
     let findings_url = format!("{}/api/imports/{id}/findings.geojson", server.base);
@@ -278,7 +296,7 @@ fn errors_block_all_or_nothing(
     let (status, refused) = call(server, "POST", &commit, Some(b"{\"skip_invalid\": false}"));
     assert_eq!(status, 409, "{refused}");
     assert_eq!(refused["report"]["features"], 4, "{refused}");
-    for n in [982, 983, 984] {
+    for n in [982, 983] {
         assert_eq!(
             grid_status(server, &code(n)),
             404,
@@ -286,6 +304,12 @@ fn errors_block_all_or_nothing(
             code(n)
         );
     }
+    assert_ne!(
+        grid_name(server, &grids[2]),
+        format!("导入测试 {}", grids[2]),
+        "grid {} redrawn despite the errors",
+        grids[2]
+    );
     // A bad commit body is a 400, and the import stays.
     let (status, _) = call(server, "POST", &commit, Some(b"{\"skip\": 1}"));
     assert_eq!(status, 400);
@@ -293,7 +317,10 @@ fn errors_block_all_or_nothing(
     let (status, done) = call(server, "POST", &commit, Some(b"{\"skip_invalid\": true}"));
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["written"], 1, "{done}");
-    assert_eq!(grid_status(server, &code(984)), 200);
+    assert_eq!(
+        grid_name(server, &grids[2]),
+        format!("导入测试 {}", grids[2])
+    );
     for n in [982, 983] {
         assert_eq!(
             grid_status(server, &code(n)),
@@ -302,8 +329,8 @@ fn errors_block_all_or_nothing(
             code(n)
         );
     }
-    let found = server.get(&format!("/api/search?q={}", code(984)));
-    assert_eq!(found["results"][0]["key"], code(984).as_str(), "{found}");
+    let found = server.get(&format!("/api/search?q={}", grids[2]));
+    assert_eq!(found["results"][0]["key"], grids[2].as_str(), "{found}");
 }
 
 /// The overlap finding is drawn as its piece: shapely's A ∩ B, with pyproj's area.
@@ -313,8 +340,8 @@ fn overlap_is_its_piece(server: &Server, id: &str, a: &Value, b: &Value, tmp: &s
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["properties"]["check"] == "overlap")
-        .expect("overlap feature");
+        .find(|f| f["properties"]["check"] == "overlap" && f["properties"]["other"] == b["id"])
+        .expect("overlap feature of the two new grids");
     assert_eq!(overlap["properties"]["severity"], "error", "{overlap}");
     let kind = overlap["geometry"]["type"].as_str().unwrap_or("none");
     assert!(

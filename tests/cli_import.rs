@@ -319,9 +319,9 @@ fn one_bad_feature_imports_nothing_unless_skipped() {
         .iter()
         .filter(|f| f["severity"] == "error")
         .collect();
-    assert_eq!(errors.len(), 1, "{r}");
-    assert_eq!(errors[0]["index"], json!(3));
-    assert_eq!(errors[0]["check"], "malformed_code");
+    // The bad code, and (its village unknown) an overlap with the stored grid it redraws.
+    assert!(errors.iter().all(|e| e["index"] == json!(3)), "{r}");
+    assert!(errors.iter().any(|e| e["check"] == "malformed_code"), "{r}");
     // Nothing was written: no grid got the new name.
     let after = dir.path().join("after.geojson");
     export(&into, "grids", "geojson", &after);

@@ -62,7 +62,12 @@ fn onemap_export_reads_back_whole() {
 fn current(ds: &Dataset) -> Dataset {
     Dataset {
         admin: ds.admin.clone(),
-        grids: ds.grids.iter().filter(|g| g.valid_to.is_none()).cloned().collect(),
+        grids: ds
+            .grids
+            .iter()
+            .filter(|g| g.valid_to.is_none())
+            .cloned()
+            .collect(),
         ..Dataset::default()
     }
 }
@@ -258,7 +263,12 @@ fn a_partial_file_is_checked_beside_the_stored_grids() {
     ctx.grids = ds.grids.clone();
     let bytes = grids_geojson(&part);
     let source = read_bytes("part.geojson", &bytes, &SourceOptions::default()).unwrap();
-    let p = prepare(source, "part.geojson", &LoadOptions::new(Layer::Grids), &ctx);
+    let p = prepare(
+        source,
+        "part.geojson",
+        &LoadOptions::new(Layer::Grids),
+        &ctx,
+    );
     assert!(p.report.findings.is_empty(), "{}", p.report);
     assert_eq!(p.data.grids.len(), 2);
 
@@ -267,7 +277,12 @@ fn a_partial_file_is_checked_beside_the_stored_grids() {
     moved.grids[0].geometry = moved.grids[0].geometry.translate(0.0005, 0.0);
     let bytes = grids_geojson(&moved);
     let source = read_bytes("moved.geojson", &bytes, &SourceOptions::default()).unwrap();
-    let p = prepare(source, "moved.geojson", &LoadOptions::new(Layer::Grids), &ctx);
+    let p = prepare(
+        source,
+        "moved.geojson",
+        &LoadOptions::new(Layer::Grids),
+        &ctx,
+    );
     let overlaps: Vec<_> = p
         .report
         .findings
