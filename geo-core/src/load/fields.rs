@@ -254,6 +254,19 @@ impl FieldMap {
         Self { id, found }
     }
 
+    /// Matches the attribute names of `source` (its first 10,000 features: enough to see
+    /// every column of a real file, cheap for a million-row one).
+    #[must_use]
+    pub fn for_source(layer: Layer, source: &crate::source::Source) -> Self {
+        let keys: std::collections::BTreeSet<&str> = source
+            .features
+            .iter()
+            .take(10_000)
+            .flat_map(|f| f.properties.keys().map(String::as_str))
+            .collect();
+        Self::new(layer, keys)
+    }
+
     /// The file's key column, if any.
     #[must_use]
     pub fn id_column(&self) -> Option<&str> {

@@ -102,13 +102,7 @@ fn reproject_rows(source: Source, opts: &LoadOptions, report: &mut Report) -> Op
             return None;
         }
     };
-    let keys: BTreeSet<&str> = source
-        .features
-        .iter()
-        .take(10_000)
-        .flat_map(|f| f.properties.keys().map(String::as_str))
-        .collect();
-    let fields = FieldMap::new(opts.layer, keys);
+    let fields = FieldMap::for_source(opts.layer, &source);
     let defaults = Defaults {
         now: format_time(chrono::Utc::now().timestamp()).unwrap_or_default(),
     };

@@ -27,7 +27,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -160,13 +160,7 @@ pub async fn upload(
         let source = source::read_bytes(&file, &body, &opts.source).map_err(source_error)?;
         // Every feature's shape and key (found as the pipeline finds it), until the
         // prepared data says which are left out: it holds only those that may be written.
-        let keys: BTreeSet<&str> = source
-            .features
-            .iter()
-            .take(10_000)
-            .flat_map(|f| f.properties.keys().map(String::as_str))
-            .collect();
-        let fields = FieldMap::new(opts.layer, keys);
+        let fields = FieldMap::for_source(opts.layer, &source);
         let shapes: Vec<SkippedShape> = source
             .features
             .iter()
