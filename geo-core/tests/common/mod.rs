@@ -12,3 +12,4 @@
 pub mod checks;
 pub mod fixture;
 pub mod python;
+pub mod tool;

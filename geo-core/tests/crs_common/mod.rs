@@ -4,7 +4,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use std::path::PathBuf;
-use std::process::Command;
+
+#[path = "../common/tool.rs"]
+mod tool;
 
 /// Runs `python3 geo-core/tests/py/<name> <args>` and returns its stdout; panics with its
 /// output when it cannot start or exits non-zero.
@@ -12,19 +14,8 @@ pub fn python(name: &str, args: &[String]) -> String {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/py")
         .join(name);
-    let out = Command::new("python3")
-        .arg(&script)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 could not be started ({e}); it is required"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{name} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    let script = script.to_string_lossy().into_owned();
+    tool::run("python3", std::iter::once(&script).chain(args))
 }
 
 /// Metres between two nearby lon/lat points (equirectangular; exact enough below 1 km).

@@ -4,27 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::panic, dead_code)] // test helpers
 
 use std::path::Path;
-use std::process::Command;
 
 use geo_types::{Coord, Geometry};
 
+#[path = "../common/tool.rs"]
+mod tool;
+
 /// Runs `program args`, panicking with its output unless it succeeds; returns stdout.
 pub fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{program} could not be started ({e}); it is required (Debian gdal-bin / python3)"
-            )
-        });
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    tool::run(program, args)
 }
 
 /// `ogr2ogr args...` (GDAL).

@@ -8,13 +8,14 @@
     clippy::print_stderr
 )]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
 use geo_core::validate::Finding;
 use geo_types::{Geometry, MultiPolygon};
 use serde_json::{json, Value};
+
+#[path = "../common/tool.rs"]
+mod tool;
 
 /// Runs `script` with `python3` and the given arguments; returns its stdout. Fails (never
 /// skips) when python3 or a package is missing or the script exits non-zero.
@@ -22,24 +23,11 @@ pub fn python(script: &str, args: &[&Path]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("check.py");
     std::fs::write(&path, script).unwrap();
-    let out = Command::new("python3")
-        .arg(&path)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("python3 could not be started ({e}); it is required for this test")
-        });
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the shapely cross-check failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    std::io::stderr().write_all(stdout.as_bytes()).unwrap();
-    stdout
+    tool::run(
+        "python3",
+        std::iter::once(path.as_os_str()).chain(args.iter().map(|a| a.as_os_str())),
+    )
 }
-
 /// A multipolygon as a `GeoJSON` geometry object.
 pub fn geojson(m: &MultiPolygon<f64>) -> Value {
     let g = geojson::Geometry::from(&Geometry::MultiPolygon(m.clone()));
