@@ -6,7 +6,7 @@ export type Lang = "zh" | "en";
 const zh = {
   title: "一张图",
   subtitle: "基层社会治理指挥中心",
-  localDemo: "本地演示 · 只读",
+  localDemo: "本地演示 · 无需联网",
   viewOnemap: "一张图",
   viewHeatmap: "热力图",
   viewDashboard: "网格看板",
@@ -132,7 +132,7 @@ export type Key = keyof typeof zh;
 const en: Record<Key, string> = {
   title: "One Map",
   subtitle: "Grassroots governance command center",
-  localDemo: "Local demo · read-only",
+  localDemo: "Local demo · offline",
   viewOnemap: "One map",
   viewHeatmap: "Heatmap",
   viewDashboard: "Grid dashboard",
