@@ -83,13 +83,17 @@ fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(report["written"], false);
-    assert_eq!(report["problems"].as_array().unwrap().len(), 1, "{report}");
-    assert_eq!(report["problems"][0]["index"], 100, "{report}");
+    let errors: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert_eq!(errors[0]["index"], 100, "{report}");
+    assert_eq!(errors[0]["check"], "crs", "{report}");
     assert!(
-        report["problems"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("209.7"),
+        errors[0]["message"].as_str().unwrap().contains("209.7"),
         "{report}"
     );
     assert_eq!(ogr_feature_count(&store, "incidents"), 0);
