@@ -167,7 +167,7 @@ fn gbk_gauss_kruger_shapefile_with_foreign_fields() {
     )
     .unwrap();
     let shp = dir.path().join("wg.shp");
-    run(
+    let _ = run(
         "ogr2ogr",
         &[
             "-f",

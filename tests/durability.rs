@@ -37,6 +37,7 @@ fn import(store: &Path, layer: &str, file: &Path) -> std::process::Output {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one story: bad file, kill -9 mid-import, kill -9 after ack
 fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.gpkg");

@@ -21,16 +21,17 @@ fn values(layer: Layer) -> Vec<Value> {
         .collect()
 }
 
-fn collection(features: Vec<Value>) -> Vec<u8> {
+fn collection(features: &[Value]) -> Vec<u8> {
     serde_json::to_vec(&json!({"type": "FeatureCollection", "features": features})).unwrap()
 }
 
 fn ndjson(features: &[Value]) -> Vec<u8> {
-    features
-        .iter()
-        .map(|f| format!("{f}\n"))
-        .collect::<String>()
-        .into_bytes()
+    let mut out = Vec::new();
+    for f in features {
+        serde_json::to_writer(&mut out, f).unwrap();
+        out.push(b'\n');
+    }
+    out
 }
 
 fn find(report: &ReadReport, index: usize) -> &Problem {
@@ -42,9 +43,9 @@ fn find(report: &ReadReport, index: usize) -> &Problem {
 }
 
 /// Reads the corrupted features as `GeoJSON` and as NDJSON; both must give the same report.
-fn read_both(features: Vec<Value>, layer: Layer) -> ReadReport {
-    let (_, a) = read_geojson(collection(features.clone()).as_slice(), layer).unwrap();
-    let (_, b) = read_ndjson(ndjson(&features).as_slice(), layer).unwrap();
+fn read_both(features: &[Value], layer: Layer) -> ReadReport {
+    let (_, a) = read_geojson(collection(features).as_slice(), layer).unwrap();
+    let (_, b) = read_ndjson(ndjson(features).as_slice(), layer).unwrap();
     assert_eq!(a, b);
     a
 }
@@ -59,7 +60,7 @@ fn grid_problems_name_feature_and_id() {
     let mut g = fs[0].clone();
     g["properties"].as_object_mut().unwrap().remove("kind");
     fs.push(g);
-    let r = read_both(fs, Layer::Grids);
+    let r = read_both(&fs, Layer::Grids);
     assert_eq!(r.features, n - 2);
     assert_eq!(r.problems.len(), 4, "{r}");
     let p = find(&r, 1);
@@ -92,7 +93,7 @@ fn point_problems() {
     extra["geometry"]["coordinates"] = json!([109.0, 28.0]);
     extra["properties"]["direction"] = json!(9);
     fs.push(extra);
-    let r = read_both(fs, Layer::Cameras);
+    let r = read_both(&fs, Layer::Cameras);
     assert_eq!(r.features, 0, "{r}");
     assert_eq!(find(&r, 0).message, "lon 200.0 is out of range -180..180");
     assert_eq!(find(&r, 0).id.as_deref(), Some("43310100001320000001"));
@@ -115,7 +116,7 @@ fn incident_and_patrol_problems() {
     fs[4]["properties"]["status"] = json!(3);
     fs[5]["properties"]["reported_at"] = json!(i64::MIN);
     fs[5]["properties"]["closed_at"] = json!(i64::MAX);
-    let r = read_both(fs.clone(), Layer::Incidents);
+    let r = read_both(&fs, Layer::Incidents);
     assert_eq!(r.problems.len(), 6, "{r}");
     assert_eq!(
         find(&r, 5).message,
@@ -140,7 +141,7 @@ fn incident_and_patrol_problems() {
     let mut ps = values(Layer::Patrols);
     ps[0]["properties"]["times"].as_array_mut().unwrap().pop();
     ps[1]["properties"]["times"] = json!(["2023-11-14T22:13:20Z", "2023-11-14T22:13:19Z"]);
-    let r = read_both(ps, Layer::Patrols);
+    let r = read_both(&ps, Layer::Patrols);
     assert_eq!(
         find(&r, 0).message,
         "property times has 4 times for 5 vertices; a patrol needs one time per vertex"

@@ -156,6 +156,7 @@ fn feature_properties_are_exactly_the_declared_names() {
 }
 
 #[test]
+#[allow(clippy::many_single_char_names)]
 fn documented_encodings() {
     let d = formats_fixture::dataset();
     let g = layer_to_features(&d, Layer::Grids, Some(&[0, 1]), false);

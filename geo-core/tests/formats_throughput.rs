@@ -59,6 +59,7 @@ fn cpu_seconds() -> f64 {
     (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0
 }
 
+#[derive(Clone, Copy)]
 struct Clock(Instant, f64);
 
 fn start() -> Clock {

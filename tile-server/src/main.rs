@@ -101,7 +101,7 @@ enum Command {
         /// Output file.
         #[arg(short, long)]
         output: PathBuf,
-        /// Shift the coordinates for an AMap (gcj02) or Baidu (bd09) basemap; GeoJSON,
+        /// Shift the coordinates for an `AMap` (gcj02) or Baidu (bd09) basemap; GeoJSON,
         /// NDJSON and CSV only.
         #[arg(long)]
         crs: Option<String>,
