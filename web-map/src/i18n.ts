@@ -125,6 +125,20 @@ const zh = {
   importSkipInvalid: "跳过有错误的要素，只写入有效要素",
   importCommit: "确认导入",
   importCancel: "取消",
+  // Finding check names (the message itself comes from the server).
+  check_invalid_ring: "环无效",
+  check_self_intersection: "自相交",
+  check_duplicate_code: "编码重复",
+  check_malformed_code: "编码格式错误",
+  check_code_village_mismatch: "编码与所在村（社区）不符",
+  check_outside_parent: "超出上级范围",
+  check_overlap: "重叠",
+  check_gap: "缝隙",
+  check_sliver: "碎片",
+  check_encoding: "文字编码",
+  check_crs: "坐标系",
+  check_attribute: "属性",
+  check_geometry: "几何",
 };
 
 export type Key = keyof typeof zh;
@@ -251,6 +265,19 @@ const en: Record<Key, string> = {
   importSkipInvalid: "Skip the features with errors, write the valid ones",
   importCommit: "Import",
   importCancel: "Cancel",
+  check_invalid_ring: "invalid ring",
+  check_self_intersection: "self-intersection",
+  check_duplicate_code: "duplicate code",
+  check_malformed_code: "malformed code",
+  check_code_village_mismatch: "code does not match its village",
+  check_outside_parent: "outside its parent",
+  check_overlap: "overlap",
+  check_gap: "gap",
+  check_sliver: "sliver",
+  check_encoding: "text encoding",
+  check_crs: "CRS",
+  check_attribute: "attribute",
+  check_geometry: "geometry",
 };
 
 /** Category and status names used until /api/summary supplies the server's own. */

@@ -420,7 +420,7 @@ export class ImportWizard {
                 h(
                   "button",
                   { testid: `import-finding-${n}`, "data-check": f.check, "data-severity": f.severity, onclick: () => this.pick(n) },
-                  h("b", {}, f.check),
+                  h("b", { title: f.check }, checkName(f.check)),
                   f.id ? h("small", {}, ` ${f.id}`) : f.index !== null ? h("small", {}, ` #${f.index}`) : null,
                   f.area_m2 !== null ? h("small", {}, ` · ${num(Math.round(f.area_m2))} m²`) : null,
                   h("span", {}, f.message),
@@ -472,4 +472,11 @@ export class ImportWizard {
     keep(this.encoding, ENCODINGS.map((e) => [e, e === "" ? t("importEncodingAuto") : e]));
     this.syncCustom();
   }
+}
+
+/** A finding's check in the interface language; the report's own name when unknown. */
+function checkName(check: string): string {
+  const key = `check_${check}` as Key;
+  const name = t(key);
+  return name === key || name === undefined ? check : name;
 }
