@@ -300,3 +300,30 @@ fn a_partial_file_is_checked_beside_the_stored_grids() {
     assert!(overlaps.iter().all(|f| f.index.is_some_and(|i| i < 2)));
     assert!(p.data.grids.is_empty());
 }
+
+/// A grid file without revision columns corrects the current revision in place; it never
+/// lands on (and overwrites) a past revision of the same code.
+#[test]
+fn a_file_without_revisions_updates_the_current_revision() {
+    let ds = small();
+    let redrawn = ds
+        .grids
+        .iter()
+        .find(|g| g.valid_to.is_none() && g.revision > 1)
+        .expect("the fixture has a grid redrawn at least once")
+        .clone();
+    let one = Dataset {
+        admin: ds.admin.clone(),
+        grids: vec![redrawn.clone()],
+        ..Dataset::default()
+    };
+    let bytes = serde_json::to_vec(&foreign(&one)).unwrap();
+    let mut ctx = context(&ds);
+    ctx.grids = ds.grids.clone();
+    let source = read_bytes("wg.geojson", &bytes, &SourceOptions::default()).unwrap();
+    let p = prepare(source, "wg.geojson", &LoadOptions::new(Layer::Grids), &ctx);
+    assert_eq!(p.report.errors(), 0, "{}", p.report);
+    assert_eq!(p.data.grids.len(), 1);
+    assert_eq!(p.data.grids[0].revision, redrawn.revision);
+    assert_eq!(p.data.grids[0].valid_from, redrawn.valid_from);
+}

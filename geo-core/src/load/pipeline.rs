@@ -67,9 +67,12 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
             .findings
             .push(Finding::new(check, Severity::Warning, note.clone()));
     }
-    let Some(mut rows) = reproject_rows(source, opts, &mut report) else {
+    let Some((mut rows, fields)) = reproject_rows(source, opts, &mut report) else {
         return refused(report);
     };
+    if layer == Layer::Grids {
+        adopt_current_revisions(&mut rows, &fields, context);
+    }
     rows.retain(|r| !matches!(r.geometry, Geometry::GeometryCollection(ref c) if c.0.is_empty()));
     check(layer, &mut rows, opts, context, &mut report);
     let (data, mapped) = map_rows(layer, &rows, &mut report);
@@ -89,7 +92,11 @@ fn refused(mut report: Report) -> Prepared {
 
 /// Moves every geometry into onemap lon/lat and names properties the onemap way.
 /// `None` when the file's coordinates cannot be in the CRS at all.
-fn reproject_rows(source: Source, opts: &LoadOptions, report: &mut Report) -> Option<Vec<Row>> {
+fn reproject_rows(
+    source: Source,
+    opts: &LoadOptions,
+    report: &mut Report,
+) -> Option<(Vec<Row>, FieldMap)> {
     let (crs, from) = choose_crs(opts.crs, source.crs, report);
     report.crs = Some(crs.to_string());
     report.crs_from = from;
@@ -177,7 +184,7 @@ fn reproject_rows(source: Source, opts: &LoadOptions, report: &mut Report) -> Op
             ),
         ));
     }
-    Some(rows)
+    Some((rows, fields))
 }
 
 /// The CRS to read in: the option, else the file's, else onemap's; warns when the option
@@ -274,6 +281,34 @@ fn check(
             report.findings.extend(validate::check_spots(layer, &spots));
         }
         Layer::Patrols => {}
+    }
+}
+
+/// A grid file without revision columns corrects the grids it names in place: each takes
+/// the revision number and start of the stored current revision of its code, so that an
+/// import never overwrites a past revision (grids are keyed by code and revision). A
+/// redraw that should start a new revision says so with `revision`/`valid_from` columns.
+fn adopt_current_revisions(rows: &mut [Row], fields: &FieldMap, context: &Dataset) {
+    let has = |name| fields.column(name).is_some();
+    if has("revision") {
+        return;
+    }
+    let current: HashMap<String, &Grid> = context
+        .grids
+        .iter()
+        .filter(|g| g.valid_to.is_none())
+        .map(|g| (g.code.to_string(), g))
+        .collect();
+    for r in rows {
+        let Some(g) = r.id.as_deref().and_then(|id| current.get(id)) else {
+            continue;
+        };
+        r.props.insert("revision".into(), g.revision.into());
+        if !has("valid_from") {
+            if let Some(t) = format_time(g.valid_from) {
+                r.props.insert("valid_from".into(), t.into());
+            }
+        }
     }
 }
 
