@@ -290,7 +290,12 @@ fn read_rows(
             }
             if col.name.eq_ignore_ascii_case(geom_col) {
                 geometry = match v {
-                    ValueRef::Blob(b) => decode(b),
+                    ValueRef::Blob(b) => {
+                        if let Some(m) = measures(b) {
+                            properties.insert(super::shapefile::MEASURES.to_owned(), m);
+                        }
+                        decode(b)
+                    }
                     ValueRef::Null => Ok(None),
                     _ => Err("the geometry column holds a non-binary value".to_owned()),
                 };
@@ -327,6 +332,25 @@ fn read_rows(
         index += 1;
     }
     Ok(())
+}
+
+/// The M values of a `LINESTRING M` (a patrol's vertex times, as onemap's store writes
+/// them), as the same `m` property the Shapefile reader gives: whole numbers as integers.
+fn measures(blob: &[u8]) -> Option<Value> {
+    let (line, m) = crate::store::gpkg::geom::decode_linestring_m(blob).ok()?;
+    (!m.is_empty() && m.len() == line.0.len()).then(|| {
+        Value::Array(
+            m.into_iter()
+                .map(|x| {
+                    if x.fract() == 0.0 && x.abs() < 9e15 {
+                        Value::from(x as i64)
+                    } else {
+                        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+                    }
+                })
+                .collect(),
+        )
+    })
 }
 
 /// A GeoPackage binary geometry; plain WKB is accepted too (some older writers store it).

@@ -7,7 +7,7 @@
 //! beside the writer. Async callers await replies over `tokio::sync::oneshot`, so the
 //! store works on any executor.
 
-mod geom;
+pub(crate) mod geom;
 mod read;
 pub mod schema;
 mod threads;
