@@ -80,6 +80,17 @@ fn geojson_features(path: &Path) -> Vec<Value> {
     v["features"].as_array().unwrap().clone()
 }
 
+/// How many grids in `store` carry `name` (exported to a scratch GeoJSON in `dir`).
+fn grids_named(store: &Path, dir: &Path, name: &str) -> usize {
+    let out = dir.join("named.geojson");
+    let _ = std::fs::remove_file(&out);
+    export(store, "grids", "geojson", &out);
+    geojson_features(&out)
+        .iter()
+        .filter(|f| f["properties"]["name"] == name)
+        .count()
+}
+
 fn count_in(store: &Path, layer: &str) -> u64 {
     ogr_feature_count(store, layer)
 }
@@ -328,11 +339,7 @@ fn one_bad_feature_imports_nothing_unless_skipped() {
     assert!(errors.iter().all(|e| e["index"] == json!(3)), "{r}");
     assert!(errors.iter().any(|e| e["check"] == "malformed_code"), "{r}");
     // Nothing was written: no grid got the new name.
-    let after = dir.path().join("after.geojson");
-    export(&into, "grids", "geojson", &after);
-    assert!(geojson_features(&after)
-        .iter()
-        .all(|f| f["properties"]["name"] != "改名"));
+    assert_eq!(grids_named(&into, dir.path(), "改名"), 0);
 
     // --dry-run with --skip-invalid reports, writes nothing, and succeeds.
     let o = onemap_cmd(&[
@@ -345,10 +352,7 @@ fn one_bad_feature_imports_nothing_unless_skipped() {
         "--dry-run",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    export(&into, "grids", "geojson", &after);
-    assert!(geojson_features(&after)
-        .iter()
-        .all(|f| f["properties"]["name"] != "改名"));
+    assert_eq!(grids_named(&into, dir.path(), "改名"), 0);
 
     // --skip-invalid writes the rest and lists the one left out.
     let o = onemap_cmd(&[
@@ -365,13 +369,7 @@ fn one_bad_feature_imports_nothing_unless_skipped() {
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(r["skipped"], json!([3]));
     assert_eq!(r["accepted"], json!(n - 1));
-    let after = dir.path().join("after2.geojson");
-    export(&into, "grids", "geojson", &after);
-    let renamed = geojson_features(&after)
-        .iter()
-        .filter(|f| f["properties"]["name"] == "改名")
-        .count();
-    assert_eq!(renamed, n - 1);
+    assert_eq!(grids_named(&into, dir.path(), "改名"), n - 1);
 }
 
 /// `onemap validate` finds a planted overlap, says where and how big, and exits 1.

@@ -32,6 +32,15 @@ fn grids_geojson(ds: &Dataset) -> Vec<u8> {
     out
 }
 
+/// The error findings of a report.
+fn errors(report: &geo_core::load::Report) -> Vec<&geo_core::validate::Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect()
+}
+
 fn load(bytes: &[u8], name: &str, opts: &LoadOptions, ds: &Dataset) -> geo_core::load::Prepared {
     let source = read_bytes(name, bytes, &SourceOptions::default()).unwrap();
     prepare(source, name, opts, &context(ds))
@@ -127,12 +136,7 @@ fn one_bad_code_stops_the_file_unless_skipped() {
     let p = load(&bytes, "wg.geojson", &LoadOptions::new(Layer::Grids), &ds);
     assert!(p.data.grids.is_empty(), "nothing may be written");
     assert_eq!(p.report.accepted, 0);
-    let errors: Vec<_> = p
-        .report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .collect();
+    let errors = errors(&p.report);
     assert_eq!(errors.len(), 1, "{}", p.report);
     assert_eq!(errors[0].index, Some(bad));
     assert_eq!(errors[0].check, Check::MalformedCode);
@@ -225,12 +229,7 @@ fn onemap_csv_halves_read_like_the_whole() {
     let data_row = bad - 1; // the header is line 0
     assert_eq!(read.problems[0].index, data_row);
     assert!(p.data.incidents.is_empty(), "one bad row: nothing");
-    let errors: Vec<_> = p
-        .report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .collect();
+    let errors = errors(&p.report);
     assert_eq!(errors.len(), 1, "{}", p.report);
     assert_eq!(errors[0].index, Some(data_row));
 
