@@ -29,7 +29,7 @@ use geo_types::{Geometry, Point};
 use serde_json::{Map, Value};
 
 use super::text::{choose, encoding_for_label};
-use super::{EncodingUsed, Source, SourceError, SourceFeature, SourceOptions};
+use super::{EncodingUsed, Source, SourceError, SourceOptions};
 use crate::formats::Problem;
 
 const LON_NAMES: &[&str] = &[
@@ -132,25 +132,14 @@ pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Sou
             ),
             GeomColumns::Wkt(w) => wkt(&names[w], rec.get(w)),
         };
-        match geometry {
-            Ok(geometry) => {
-                let properties: Map<String, Value> = props
-                    .iter()
-                    .map(|&(j, n)| (n.to_owned(), cell_value(rec.get(j))))
-                    .collect();
-                source.features.push(SourceFeature {
-                    index,
-                    fid: None,
-                    geometry,
-                    properties,
-                });
-            }
-            Err(message) => source.problems.push(Problem {
-                index,
-                id: None,
-                message,
-            }),
-        }
+        let read = geometry.map(|geometry| {
+            let properties: Map<String, Value> = props
+                .iter()
+                .map(|&(j, n)| (n.to_owned(), cell_value(rec.get(j))))
+                .collect();
+            (geometry, properties)
+        });
+        source.push(index, read);
         index += 1;
     }
     Ok(source)

@@ -17,7 +17,7 @@ use ::flatgeobuf::{
 };
 use serde_json::{Map, Number, Value};
 
-use super::{geo_build, EncodingUsed, Source, SourceError, SourceFeature};
+use super::{geo_build, EncodingUsed, Source, SourceError};
 use crate::crs::Crs;
 use crate::formats::Problem;
 
@@ -106,19 +106,7 @@ pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Source, SourceError> {
                 continue;
             }
         };
-        match feature(f, geometry_type, &columns) {
-            Ok((geometry, properties)) => source.features.push(SourceFeature {
-                index,
-                fid: None,
-                geometry,
-                properties,
-            }),
-            Err(message) => source.problems.push(Problem {
-                index,
-                id: None,
-                message,
-            }),
-        }
+        source.push(index, feature(f, geometry_type, &columns));
     }
     Ok(source)
 }

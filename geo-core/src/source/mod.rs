@@ -61,6 +61,28 @@ pub struct Source {
     pub notes: Vec<String>,
 }
 
+/// One record as a reader made it: geometry (if any) and attributes, or why it could not.
+pub(crate) type ReadFeature = Result<(Option<Geometry<f64>>, Map<String, Value>), String>;
+
+impl Source {
+    /// Adds the feature read at `index`, or the problem that kept it out.
+    pub(crate) fn push(&mut self, index: usize, read: ReadFeature) {
+        match read {
+            Ok((geometry, properties)) => self.features.push(SourceFeature {
+                index,
+                fid: None,
+                geometry,
+                properties,
+            }),
+            Err(message) => self.problems.push(Problem {
+                index,
+                id: None,
+                message,
+            }),
+        }
+    }
+}
+
 /// The text encoding a file's attributes were decoded with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodingUsed {
