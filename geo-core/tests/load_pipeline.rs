@@ -136,6 +136,9 @@ fn one_bad_code_stops_the_file_unless_skipped() {
     let p = load(&bytes, "wg.geojson", &LoadOptions::new(Layer::Grids), &ds);
     assert!(p.data.grids.is_empty(), "nothing may be written");
     assert_eq!(p.report.accepted, 0);
+    // The preview shows every feature as left out, in file order.
+    let left: Vec<usize> = p.left_out.iter().map(|l| l.index).collect();
+    assert_eq!(left, (0..ds.grids.len()).collect::<Vec<_>>());
     let errors = errors(&p.report);
     assert_eq!(errors.len(), 1, "{}", p.report);
     assert_eq!(errors[0].index, Some(bad));
@@ -147,6 +150,9 @@ fn one_bad_code_stops_the_file_unless_skipped() {
     let p = load(&bytes, "wg.geojson", &opts, &ds);
     assert_eq!(p.data.grids.len(), ds.grids.len() - 1);
     assert_eq!(p.report.skipped, vec![bad]);
+    assert_eq!(p.left_out.len(), 1);
+    assert_eq!(p.left_out[0].index, bad);
+    assert_eq!(p.left_out[0].id.as_deref(), Some("43310100100"));
 }
 
 #[test]

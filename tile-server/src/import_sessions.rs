@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use geo_core::load::Prepared;
 use geo_core::model::Layer;
-use geo_types::Geometry;
 
 /// Most imports pending at once; a new upload evicts the oldest beyond it.
 pub const MAX_PENDING: usize = 8;
@@ -32,22 +31,8 @@ pub struct PendingImport {
     pub file: String,
     /// The features that may be written, and the report.
     pub prepared: Prepared,
-    /// The features left out for their errors, as the file has them (lon/lat), so that the
-    /// preview shows every feature of the file, not only those that would be written.
-    pub skipped: Vec<SkippedShape>,
     /// When it was uploaded.
     pub created: Instant,
-}
-
-/// A feature of the file that is not among those to be written.
-#[derive(Debug, Clone)]
-pub struct SkippedShape {
-    /// Its position in the file.
-    pub index: usize,
-    /// Its id as the file has it.
-    pub id: Option<String>,
-    /// Its geometry in lon/lat.
-    pub geometry: Geometry<f64>,
 }
 
 /// The pending imports, shared by the import handlers.
@@ -82,19 +67,12 @@ impl ImportSessions {
     /// Keeps a prepared import under a fresh id and returns it; drops expired imports and,
     /// beyond [`MAX_PENDING`], the oldest.
     #[must_use = "the id is the client's only way to the import"]
-    pub fn insert(
-        &self,
-        layer: Layer,
-        file: String,
-        prepared: Prepared,
-        skipped: Vec<SkippedShape>,
-    ) -> Arc<PendingImport> {
+    pub fn insert(&self, layer: Layer, file: String, prepared: Prepared) -> Arc<PendingImport> {
         let pending = Arc::new(PendingImport {
             id: new_id(),
             layer,
             file,
             prepared,
-            skipped,
             created: Instant::now(),
         });
         self.put(Arc::clone(&pending));
@@ -191,6 +169,7 @@ mod tests {
         Prepared {
             data: Dataset::default(),
             report: Report::new("t.geojson", &Source::default(), &opts),
+            left_out: Vec::new(),
         }
     }
 
@@ -206,10 +185,10 @@ mod tests {
     #[test]
     fn bounded_oldest_evicted() {
         let s = ImportSessions::new();
-        let first = s.insert(Layer::Grids, "a".into(), prepared(), Vec::new());
+        let first = s.insert(Layer::Grids, "a".into(), prepared());
         let mut last = None;
         for _ in 0..MAX_PENDING {
-            last = Some(s.insert(Layer::Grids, "b".into(), prepared(), Vec::new()));
+            last = Some(s.insert(Layer::Grids, "b".into(), prepared()));
         }
         assert_eq!(s.len(), MAX_PENDING);
         assert!(s.get(&first.id).is_none(), "the oldest is evicted");
@@ -224,12 +203,12 @@ mod tests {
     #[test]
     fn expired_imports_are_forgotten() {
         let s = ImportSessions::with_ttl(Duration::ZERO);
-        let p = s.insert(Layer::Grids, "old".into(), prepared(), Vec::new());
+        let p = s.insert(Layer::Grids, "old".into(), prepared());
         assert!(s.get(&p.id).is_none());
         assert!(s.remove(&p.id).is_none());
         assert!(s.is_empty());
         let kept = ImportSessions::new();
-        let p = kept.insert(Layer::Grids, "new".into(), prepared(), Vec::new());
+        let p = kept.insert(Layer::Grids, "new".into(), prepared());
         assert!(kept.get(&p.id).is_some());
     }
 }

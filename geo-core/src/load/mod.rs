@@ -60,4 +60,19 @@ pub struct Prepared {
     pub data: Dataset,
     /// What was found.
     pub report: Report,
+    /// The features that will not be written, in lon/lat (for a preview of the whole
+    /// file): those with errors and the other side of their overlaps, or every feature
+    /// when the file is refused.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A feature of the file that is not among those to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeftOut {
+    /// Its position in the file.
+    pub index: usize,
+    /// Its key as the file has it.
+    pub id: Option<String>,
+    /// Its geometry in lon/lat.
+    pub geometry: geo_types::Geometry<f64>,
 }

@@ -7,7 +7,7 @@ use geo_types::{Geometry, MultiPolygon, Point};
 use serde_json::{Map, Value};
 
 use super::fields::{Defaults, FieldMap};
-use super::{LoadOptions, Prepared, Report};
+use super::{LeftOut, LoadOptions, Prepared, Report};
 use crate::codes::AdminLevel;
 use crate::crs::{self, Crs, ONEMAP};
 use crate::formats::{format_time, Collector};
@@ -67,9 +67,12 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
             .findings
             .push(Finding::new(check, Severity::Warning, note.clone()));
     }
-    let Some((mut rows, fields)) = reproject_rows(source, opts, &mut report) else {
-        return refused(report);
-    };
+    let (mut rows, fields, crs_ok) = reproject_rows(source, opts, &mut report);
+    if !crs_ok {
+        let mut prepared = refused(report);
+        prepared.left_out = left_out(rows, &[], &prepared.report);
+        return prepared;
+    }
     if layer == Layer::Grids {
         adopt_current_revisions(&mut rows, &fields, context);
     }
@@ -77,7 +80,32 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
     check(layer, &mut rows, opts, context, &mut report);
     let (data, mapped) = map_rows(layer, &rows, &mut report);
     dedupe(&mut report.findings);
-    decide(layer, data, &mapped, opts, report)
+    let mut prepared = decide(layer, data, &mapped, opts, report);
+    prepared.left_out = left_out(rows, &mapped, &prepared.report);
+    prepared
+}
+
+/// The rows that are not written: all of them when nothing is, else those not mapped or
+/// skipped.
+fn left_out(rows: Vec<Row>, mapped: &[usize], report: &Report) -> Vec<LeftOut> {
+    let skipped: BTreeSet<usize> = report.skipped.iter().copied().collect();
+    let written: BTreeSet<usize> = if report.accepted == 0 {
+        BTreeSet::new()
+    } else {
+        mapped
+            .iter()
+            .copied()
+            .filter(|i| !skipped.contains(i))
+            .collect()
+    };
+    rows.into_iter()
+        .filter(|r| !written.contains(&r.index))
+        .map(|r| LeftOut {
+            index: r.index,
+            id: r.id,
+            geometry: r.geometry,
+        })
+        .collect()
 }
 
 /// The report alone: nothing may be written.
@@ -87,29 +115,31 @@ fn refused(mut report: Report) -> Prepared {
     Prepared {
         data: Dataset::default(),
         report,
+        left_out: Vec::new(),
     }
 }
 
-/// Moves every geometry into onemap lon/lat and names properties the onemap way.
-/// `None` when the file's coordinates cannot be in the CRS at all.
+/// Moves every geometry into onemap lon/lat and names properties the onemap way. The flag
+/// is false when the file's coordinates cannot be in the CRS at all (the rows are then
+/// those that could, for the preview).
 fn reproject_rows(
     source: Source,
     opts: &LoadOptions,
     report: &mut Report,
-) -> Option<(Vec<Row>, FieldMap)> {
+) -> (Vec<Row>, FieldMap, bool) {
     let (crs, from) = choose_crs(opts.crs, source.crs, report);
     report.crs = Some(crs.to_string());
     report.crs_from = from;
+    let fields = FieldMap::for_source(opts.layer, &source);
     let transform = match crs.to_lon_lat() {
         Ok(t) => t,
         Err(e) => {
             report
                 .findings
                 .push(Finding::new(Check::Crs, Severity::Error, e.to_string()));
-            return None;
+            return (Vec::new(), fields, false);
         }
     };
-    let fields = FieldMap::for_source(opts.layer, &source);
     let defaults = Defaults {
         now: format_time(chrono::Utc::now().timestamp()).unwrap_or_default(),
     };
@@ -170,7 +200,7 @@ fn reproject_rows(
                 crs_errors.len()
             ),
         ));
-        return None;
+        return (rows, fields, false);
     }
     report.findings.extend(crs_errors);
     if report.features > 0 && id_missing(&rows) {
@@ -184,7 +214,7 @@ fn reproject_rows(
             ),
         ));
     }
-    Some((rows, fields))
+    (rows, fields, true)
 }
 
 /// The CRS to read in: the option, else the file's, else onemap's; warns when the option
@@ -561,7 +591,11 @@ pub(super) fn decide(
     retain(&mut data, layer, &keep);
     report.skipped = bad.into_iter().collect();
     report.accepted = crate::formats::layer_len(&data, layer);
-    Prepared { data, report }
+    Prepared {
+        data,
+        report,
+        left_out: Vec::new(),
+    }
 }
 
 /// Keeps the values whose `keep` flag (parallel to the layer) is set.

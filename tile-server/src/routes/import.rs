@@ -27,13 +27,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use std::collections::HashSet;
-use std::convert::Infallible;
 use std::sync::Arc;
 
-use geo_core::crs::{reproject, Crs, ONEMAP};
+use geo_core::crs::Crs;
 use geo_core::formats;
-use geo_core::load::{self, FieldMap, LoadOptions, Prepared};
+use geo_core::load::{self, LoadOptions};
 use geo_core::model::Layer;
 use geo_core::source::{self, SourceError, SourceOptions};
 use geo_core::store::ChangeSet;
@@ -43,7 +41,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
-use crate::import_sessions::{ImportSessions, PendingImport, SkippedShape};
+use crate::import_sessions::{ImportSessions, PendingImport};
 use crate::state::AppState;
 
 /// Largest upload accepted, bytes.
@@ -152,80 +150,18 @@ pub async fn upload(
     // the core is shared, not copied.
     let core = state.core()?;
     let file = name.clone();
-    let (prepared, skipped) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+    let prepared = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         // onemap's own CSV (an export) has a fast path, as on the command line.
         if load::is_onemap_csv(&body, &opts) {
-            return Ok((load::prepare_onemap_csv(&body, &file, &opts), Vec::new()));
+            return Ok(load::prepare_onemap_csv(&body, &file, &opts));
         }
         let source = source::read_bytes(&file, &body, &opts.source).map_err(source_error)?;
-        // Every feature's shape and key (found as the pipeline finds it), until the
-        // prepared data says which are left out: it holds only those that may be written.
-        let fields = FieldMap::for_source(opts.layer, &source);
-        let shapes: Vec<SkippedShape> = source
-            .features
-            .iter()
-            .filter_map(|f| {
-                Some(SkippedShape {
-                    index: f.index,
-                    id: fields.id_of(&f.properties, f.fid.as_deref()),
-                    geometry: f.geometry.clone()?,
-                })
-            })
-            .collect();
-        let file_crs = source.crs;
-        let prepared = load::prepare(source, &file, &opts, core.data());
-        let crs = prepared
-            .report
-            .crs
-            .as_deref()
-            .and_then(|c| c.parse::<Crs>().ok())
-            .or(opts.crs)
-            .or(file_crs)
-            .unwrap_or(ONEMAP);
-        let skipped = left_out(shapes, &prepared, opts.layer, crs);
-        Ok((prepared, skipped))
+        Ok(load::prepare(source, &file, &opts, core.data()))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("import of {name} stopped: {e}")))??;
-    let pending = sessions.insert(layer, name, prepared, skipped);
+    let pending = sessions.insert(layer, name, prepared);
     Ok((StatusCode::CREATED, Json(document(&pending))).into_response())
-}
-
-/// The shapes of the features that will not be written, in lon/lat: those the report
-/// skips, and those left out with them (the other side of an overlap) or never mapped.
-/// A shape that cannot be moved into lon/lat is left out of the preview (its `crs` finding
-/// says why).
-fn left_out(
-    shapes: Vec<SkippedShape>,
-    prepared: &Prepared,
-    layer: Layer,
-    crs: Crs,
-) -> Vec<SkippedShape> {
-    let report = &prepared.report;
-    if report.accepted >= report.features {
-        return Vec::new();
-    }
-    let Ok(to_lon_lat) = crs.to_lon_lat() else {
-        return Vec::new();
-    };
-    let skipped: HashSet<usize> = report.skipped.iter().copied().collect();
-    let mut written: HashSet<String> = HashSet::new();
-    let _ = formats::for_each_feature::<Infallible>(&prepared.data, layer, None, false, |f| {
-        if let Ok(Some(key)) = formats::feature_id(&f) {
-            written.insert(key);
-        }
-        Ok(())
-    });
-    shapes
-        .into_iter()
-        .filter(|s| {
-            skipped.contains(&s.index) || s.id.as_ref().is_none_or(|id| !written.contains(id))
-        })
-        .filter_map(|mut s| {
-            reproject(&to_lon_lat, &mut s.geometry).ok()?;
-            Some(s)
-        })
-        .collect()
 }
 
 /// A file that cannot be read is the client's to fix.
@@ -292,7 +228,7 @@ fn preview(p: &PendingImport) -> ApiResult<Vec<u8>> {
             .insert("import".into(), "accepted".into());
         append_feature(&mut out, &f)
     })?;
-    for s in &p.skipped {
+    for s in &p.prepared.left_out {
         let f = json!({
             "type": "Feature",
             "geometry": geojson::Geometry::new(geojson::GeometryValue::from(&s.geometry)),
