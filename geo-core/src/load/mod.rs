@@ -13,6 +13,8 @@ pub use fields::{default_value, Defaults, FieldMap};
 pub use guess::guess_layer;
 pub use native::{is_onemap_csv, prepare_onemap_csv};
 pub use pipeline::prepare;
+
+use crate::source::{self, SourceError};
 pub use report::Report;
 
 use crate::crs::Crs;
@@ -75,4 +77,20 @@ pub struct LeftOut {
     pub id: Option<String>,
     /// Its geometry in lon/lat.
     pub geometry: geo_types::Geometry<f64>,
+}
+
+/// Reads an uploaded or in-memory file named `name` and prepares it: onemap's own CSV takes
+/// the fast path ([`prepare_onemap_csv`]), anything else is read by its extension and goes
+/// through [`prepare`]. A file that cannot be read at all is an error.
+pub fn prepare_bytes(
+    name: &str,
+    bytes: &[u8],
+    opts: &LoadOptions,
+    context: &Dataset,
+) -> Result<Prepared, SourceError> {
+    if is_onemap_csv(bytes, opts) {
+        return Ok(prepare_onemap_csv(bytes, name, opts));
+    }
+    let source = source::read_bytes(name, bytes, &opts.source)?;
+    Ok(prepare(source, name, opts, context))
 }

@@ -115,32 +115,27 @@ fn parse(args: &LoadArgs, bytes: &[u8]) -> anyhow::Result<Source> {
     Ok(out?)
 }
 
-/// Reads and parses the file.
-fn read_source(args: &LoadArgs) -> anyhow::Result<Source> {
-    match read_input(args)? {
-        Input::Parsed(s) => Ok(s),
-        Input::Bytes(b) => parse(args, &b),
-    }
-}
-
 /// Reads, reprojects, maps and checks `args.file` as `layer` against `context`.
 pub fn prepare(args: &LoadArgs, layer: Layer, context: &Dataset) -> anyhow::Result<Prepared> {
+    prepare_input(read_input(args)?, args, layer, context)
+}
+
+/// [`prepare`] on a file already read.
+fn prepare_input(
+    input: Input,
+    args: &LoadArgs,
+    layer: Layer,
+    context: &Dataset,
+) -> anyhow::Result<Prepared> {
     let opts = args.options(layer)?;
     let name = args.file.display().to_string();
-    let source = match read_input(args)? {
-        Input::Bytes(bytes) if load::is_onemap_csv(&bytes, &opts) => {
-            let bar = spinner(format!("loading onemap CSV {name}"));
-            let prepared = load::prepare_onemap_csv(&bytes, &name, &opts);
-            bar.finish_and_clear();
-            return Ok(prepared);
-        }
-        Input::Bytes(bytes) => parse(args, &bytes)?,
-        Input::Parsed(s) => s,
+    let bar = spinner(format!("checking {name}"));
+    let prepared = match input {
+        Input::Bytes(bytes) => load::prepare_bytes(&name, &bytes, &opts, context),
+        Input::Parsed(source) => Ok(load::prepare(source, &name, &opts, context)),
     };
-    let bar = spinner(format!("checking {} features", source.features.len()));
-    let prepared = load::prepare(source, &name, &opts, context);
     bar.finish_and_clear();
-    Ok(prepared)
+    Ok(prepared?)
 }
 
 fn write_report(path: Option<&Path>, prepared: &Prepared) -> anyhow::Result<()> {
@@ -173,12 +168,18 @@ pub async fn validate(
     layer: Option<&str>,
     args: &LoadArgs,
 ) -> anyhow::Result<ExitCode> {
+    // Read once: guessing the layer needs the parsed features, and they are checked next.
+    let mut input = read_input(args)?;
     let layer = if let Some(l) = layer {
         l.parse::<Layer>()?
     } else {
-        let src = read_source(args)?;
-        let guessed = load::guess_layer(&src).unwrap_or(Layer::Grids);
+        let source = match input {
+            Input::Parsed(s) => s,
+            Input::Bytes(b) => parse(args, &b)?,
+        };
+        let guessed = load::guess_layer(&source).unwrap_or(Layer::Grids);
         println!("checking as layer {guessed} (say --layer to choose)");
+        input = Input::Parsed(source);
         guessed
     };
     // The store gives villages and parents to check against, when there is one.
@@ -189,10 +190,11 @@ pub async fn validate(
         Dataset::default()
     };
     let args = args.clone();
-    let prepared =
-        tokio::task::spawn_blocking(move || prepare(&args, layer, &context).map(|p| (p, args)))
-            .await
-            .context("validation stopped")??;
+    let prepared = tokio::task::spawn_blocking(move || {
+        prepare_input(input, &args, layer, &context).map(|p| (p, args))
+    })
+    .await
+    .context("validation stopped")??;
     let (prepared, args) = prepared;
     write_report(args.report.as_deref(), &prepared)?;
     println!("{}", prepared.report);

@@ -33,7 +33,7 @@ use geo_core::crs::Crs;
 use geo_core::formats;
 use geo_core::load::{self, LoadOptions};
 use geo_core::model::Layer;
-use geo_core::source::{self, SourceError, SourceOptions};
+use geo_core::source::{SourceError, SourceOptions};
 use geo_core::store::ChangeSet;
 use geo_core::validate::{Finding, Severity};
 use serde::Deserialize;
@@ -150,13 +150,8 @@ pub async fn upload(
     // the core is shared, not copied.
     let core = state.core()?;
     let file = name.clone();
-    let prepared = tokio::task::spawn_blocking(move || -> ApiResult<_> {
-        // onemap's own CSV (an export) has a fast path, as on the command line.
-        if load::is_onemap_csv(&body, &opts) {
-            return Ok(load::prepare_onemap_csv(&body, &file, &opts));
-        }
-        let source = source::read_bytes(&file, &body, &opts.source).map_err(source_error)?;
-        Ok(load::prepare(source, &file, &opts, core.data()))
+    let prepared = tokio::task::spawn_blocking(move || {
+        load::prepare_bytes(&file, &body, &opts, core.data()).map_err(source_error)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("import of {name} stopped: {e}")))??;
