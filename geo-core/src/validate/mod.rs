@@ -126,6 +126,17 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// The name used in reports (`error`, `warning`), as serde writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        }
+    }
+}
+
 /// A repair onemap can apply when asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -208,11 +219,7 @@ impl Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{sev} {}", self.check)?;
+        write!(f, "{} {}", self.severity.as_str(), self.check)?;
         if let Some(i) = self.index {
             write!(f, " feature {i}")?;
         }

@@ -35,7 +35,7 @@ use geo_core::load::{self, LoadOptions};
 use geo_core::model::Layer;
 use geo_core::source::{SourceError, SourceOptions};
 use geo_core::store::ChangeSet;
-use geo_core::validate::{Finding, Severity};
+use geo_core::validate::Finding;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -278,14 +278,7 @@ fn finding_feature(n: usize, f: &Finding) -> Value {
     props.insert("index".into(), json!(f.index));
     props.insert("id".into(), json!(f.id));
     props.insert("check".into(), f.check.as_str().into());
-    props.insert(
-        "severity".into(),
-        match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-        .into(),
-    );
+    props.insert("severity".into(), f.severity.as_str().into());
     props.insert("message".into(), f.message.clone().into());
     props.insert("area_m2".into(), json!(f.area_m2));
     props.insert("other".into(), json!(f.other));
