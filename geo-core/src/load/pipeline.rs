@@ -111,7 +111,7 @@ fn left_out(rows: Vec<Row>, mapped: &[usize], report: &Report) -> Vec<LeftOut> {
 /// The report alone: nothing may be written.
 fn refused(mut report: Report) -> Prepared {
     report.accepted = 0;
-    report.findings.sort_by_key(|f| (f.index, f.check));
+    sort_findings(&mut report.findings);
     Prepared {
         data: Dataset::default(),
         report,
@@ -266,6 +266,7 @@ fn check(
 ) {
     match layer {
         Layer::Admin | Layer::Grids => {
+            normalise_areas(rows);
             let mut findings = check_areas(layer, rows, context, opts);
             let asked = opts.repairs.make_valid
                 || opts.repairs.snap_m.is_some()
@@ -382,7 +383,7 @@ fn about_the_file(findings: Vec<Finding>) -> Vec<Finding> {
         .collect()
 }
 
-/// A polygon geometry as a multipolygon, normalising a single polygon in place first.
+/// A polygon layer's geometry once [`normalise_areas`] has run.
 fn as_area(g: &Geometry<f64>) -> Option<&MultiPolygon<f64>> {
     match g {
         Geometry::MultiPolygon(mp) => Some(mp),
@@ -390,17 +391,16 @@ fn as_area(g: &Geometry<f64>) -> Option<&MultiPolygon<f64>> {
     }
 }
 
-fn check_areas(
-    layer: Layer,
-    rows: &mut [Row],
-    context: &Dataset,
-    opts: &LoadOptions,
-) -> Vec<Finding> {
-    for r in rows.iter_mut() {
+/// Single polygons become multipolygons: the checks, repairs and model take those.
+fn normalise_areas(rows: &mut [Row]) {
+    for r in rows {
         if let Geometry::Polygon(p) = &r.geometry {
             r.geometry = Geometry::MultiPolygon(MultiPolygon(vec![p.clone()]));
         }
     }
+}
+
+fn check_areas(layer: Layer, rows: &[Row], context: &Dataset, opts: &LoadOptions) -> Vec<Finding> {
     // Past grid revisions (valid_to set) are history, not part of today's partition: they
     // may overlap their successors and share their code.
     let mut areas: Vec<Area<'_>> = rows
@@ -559,7 +559,12 @@ fn dedupe(findings: &mut Vec<Finding>) {
         None => true,
         Some(i) => f.other.is_some() || seen.insert((i, f.check, f.severity == Severity::Error)),
     });
-    findings.sort_by_key(|f| (f.index.unwrap_or(usize::MAX), f.check));
+    sort_findings(findings);
+}
+
+/// File order: what is about the whole file first, then feature by feature.
+fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| (f.index, f.check));
 }
 
 /// All or nothing: everything when there is no error; the valid rest with `skip_invalid`
