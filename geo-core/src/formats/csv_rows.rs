@@ -15,7 +15,7 @@ use geojson::GeometryValue;
 use serde_json::Value;
 
 use super::geometry::{check_lon_lat, from_wkt, to_wkt};
-use super::mapping::{for_each_feature, property_names, Collector};
+use super::mapping::{feature_id, for_each_feature, property_names, Collector};
 use super::props::{Prop, Properties};
 use super::{FeatureError, Problem, ReadReport};
 use crate::model::{Dataset, Layer};
@@ -81,11 +81,7 @@ pub fn write_csv(
     let mut cell = String::new();
     let mut n = 0_usize;
     for_each_feature(data, layer, indices, personal, |f| -> Result<()> {
-        let id = match &f.id {
-            Some(geojson::feature::Id::String(s)) => s.clone(),
-            Some(geojson::feature::Id::Number(n)) => n.to_string(),
-            None => String::new(),
-        };
+        let id = feature_id(&f).ok().flatten().unwrap_or_default();
         out.write_field(&id).map_err(csv_err)?;
         let g = f.geometry.as_ref().map(|g| &g.value);
         match g {

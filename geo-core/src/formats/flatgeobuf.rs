@@ -21,7 +21,7 @@ use geojson::{Feature, JsonObject};
 use geozero::{ColumnValue, GeomProcessor, GeozeroGeometry, PropertyProcessor};
 use serde_json::Value;
 
-use super::{for_each_feature, layer_len, property_names};
+use super::{feature_id, for_each_feature, layer_len, property_names};
 use crate::model::{Dataset, Layer};
 use crate::store::gpkg::schema::CGCS2000_WKT;
 use crate::{Error, Result};
@@ -181,11 +181,7 @@ fn add_feature(
     kinds: &[Kind],
     measures: Option<&[i64]>,
 ) -> Result<()> {
-    let id = match &f.id {
-        Some(geojson::feature::Id::String(s)) => s.clone(),
-        Some(geojson::feature::Id::Number(n)) => n.to_string(),
-        None => String::new(),
-    };
+    let id = feature_id(f).ok().flatten().unwrap_or_default();
     let geometry = f
         .geometry
         .clone()

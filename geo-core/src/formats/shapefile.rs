@@ -56,11 +56,10 @@ fn value<'a>(f: &'a geojson::Feature, id: &'a Value, column: &Column) -> &'a Val
 }
 
 fn id_value(f: &geojson::Feature) -> Value {
-    match &f.id {
-        Some(geojson::feature::Id::String(s)) => Value::from(s.as_str()),
-        Some(geojson::feature::Id::Number(n)) => Value::from(n.to_string()),
-        None => Value::Null,
-    }
+    super::feature_id(f)
+        .ok()
+        .flatten()
+        .map_or(Value::Null, Value::from)
 }
 
 /// Writes the `.shp`, `.shx` and `.dbf` of `layer`; returns the number of features.
