@@ -86,7 +86,6 @@ pub fn prepare_onemap_csv(bytes: &[u8], file: &str, opts: &LoadOptions) -> Prepa
         })
         .collect();
     report.findings.extend(validate::check_spots(layer, &spots));
-    drop(spots);
     decide(layer, data, &mapped, opts, report)
 }
 
