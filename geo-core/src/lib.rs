@@ -3,6 +3,7 @@
 //!
 //! It knows nothing of HTTP: `tile-server` is a thin front end over it.
 
+pub mod access;
 pub mod codes;
 pub mod crs;
 pub mod demo;

@@ -68,6 +68,7 @@ fn batch(n: u64) -> ChangeSet {
         deletes: vec![],
         author: "crash-writer".into(),
         summary: format!("batch {n}"),
+        ..ChangeSet::default()
     }
 }
 

@@ -217,6 +217,7 @@ fn changes(upserts: Dataset, deletes: Vec<FeatureKey>) -> ChangeSet {
         deletes,
         author: "测试".into(),
         summary: "test".into(),
+        ..ChangeSet::default()
     }
 }
 

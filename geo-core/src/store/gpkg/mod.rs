@@ -9,6 +9,7 @@
 
 pub(crate) mod geom;
 mod read;
+mod records;
 pub mod schema;
 mod threads;
 mod validate;
@@ -19,8 +20,11 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::model::{Dataset, IncidentDetails, IncidentId, Layer};
-use crate::store::{Applied, ChangeSet, Store};
+use crate::access::{TokenRecord, User};
+use crate::model::{Dataset, IncidentDetails, IncidentId, Layer, UnixTime, WorkerId};
+use crate::store::{
+    Applied, ChangeQuery, ChangeRecord, ChangeSet, FeatureKey, Position, StepRecord, Store,
+};
 use crate::Result;
 use threads::ConnThreads;
 
@@ -76,6 +80,7 @@ impl GpkgStore {
             schema::create(&mut conn)?;
         } else {
             schema::check(&conn, &shown)?;
+            schema::migrate(&mut conn)?;
         }
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -130,8 +135,47 @@ impl Store for GpkgStore {
         self.readers.run(move |c| read::load_layer(c, layer)).await
     }
 
+    async fn load_keys(&self, keys: Vec<FeatureKey>) -> Result<Dataset> {
+        self.readers.run(move |c| read::load_keys(c, &keys)).await
+    }
+
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
         self.writer.run(move |c| write::apply(c, &changes)).await
+    }
+
+    async fn apply_many(&self, changes: Vec<ChangeSet>) -> Result<Vec<Result<Applied>>> {
+        self.writer.run(move |c| write::apply_many(c, &changes)).await
+    }
+
+    async fn seq(&self) -> Result<u64> {
+        self.readers.run(|c| records::seq(c)).await
+    }
+
+    async fn changes(&self, query: ChangeQuery) -> Result<Vec<ChangeRecord>> {
+        self.readers.run(move |c| records::changes(c, &query)).await
+    }
+
+    async fn incident_steps(&self, id: IncidentId) -> Result<Vec<StepRecord>> {
+        self.readers.run(move |c| records::incident_steps(c, id)).await
+    }
+
+    async fn positions(
+        &self,
+        worker: WorkerId,
+        from: UnixTime,
+        to: UnixTime,
+    ) -> Result<Vec<Position>> {
+        self.readers
+            .run(move |c| records::positions(c, &worker, from, to))
+            .await
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        self.readers.run(|c| records::users(c)).await
+    }
+
+    async fn token(&self, id: String) -> Result<Option<(TokenRecord, User)>> {
+        self.readers.run(move |c| records::token(c, &id)).await
     }
 
     async fn incident_details(&self, id: IncidentId) -> Result<Option<IncidentDetails>> {

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::geom;
+use crate::store::FeatureKey;
 use crate::codes::{AdminCode, AdminLevel, CameraId, GridCode, VillageCode};
 use crate::model::{
     AdminUnit, Camera, CameraStatus, Category, Center, Dataset, Direction, Grid, GridKind,
@@ -68,21 +69,44 @@ fn split(s: &str) -> impl Iterator<Item = &str> {
     s.split(',').filter(|p| !p.is_empty())
 }
 
+/// Which rows of a layer to read: all, or those whose key column is in a JSON array.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    All,
+    Keys(&'a str, &'a str),
+}
+
 /// Runs `query` over a layer's rows ordered by fid, mapping each with `f`.
 fn rows<T>(
     conn: &Connection,
     layer: Layer,
     cols: &str,
+    which: Rows<'_>,
     mut f: impl FnMut(i64, &Row<'_>) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT fid, geom, {cols} FROM {layer} ORDER BY fid"
-    ))?;
     let mut out = Vec::new();
-    let mut rs = stmt.query([])?;
-    while let Some(r) = rs.next()? {
-        let fid: i64 = r.get(0)?;
-        out.push(f(fid, r)?);
+    let mut each = |stmt: &mut rusqlite::Statement<'_>, params: &[&dyn rusqlite::ToSql]| -> Result<()> {
+        let mut rs = stmt.query(params)?;
+        while let Some(r) = rs.next()? {
+            let fid: i64 = r.get(0)?;
+            out.push(f(fid, r)?);
+        }
+        Ok(())
+    };
+    match which {
+        Rows::All => {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT fid, geom, {cols} FROM {layer} ORDER BY fid"
+            ))?;
+            each(&mut stmt, &[])?;
+        }
+        Rows::Keys(column, json) => {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT fid, geom, {cols} FROM {layer} \
+                 WHERE {column} IN (SELECT value FROM json_each(?1)) ORDER BY fid"
+            ))?;
+            each(&mut stmt, &[&json])?;
+        }
     }
     Ok(out)
 }
@@ -91,14 +115,14 @@ fn rows<T>(
 pub fn load(conn: &mut Connection) -> Result<Dataset> {
     let tx = conn.transaction()?;
     let data = Dataset {
-        admin: load_admin(&tx)?,
-        grids: load_grids(&tx)?,
-        cameras: load_cameras(&tx)?,
-        incidents: load_incidents(&tx)?,
+        admin: load_admin(&tx, Rows::All)?,
+        grids: load_grids(&tx, Rows::All)?,
+        cameras: load_cameras(&tx, Rows::All)?,
+        incidents: load_incidents(&tx, Rows::All)?,
         incident_details: Vec::new(),
-        patrols: load_patrols(&tx)?,
-        workers: load_workers(&tx)?,
-        centers: load_centers(&tx)?,
+        patrols: load_patrols(&tx, Rows::All)?,
+        workers: load_workers(&tx, Rows::All)?,
+        centers: load_centers(&tx, Rows::All)?,
     };
     tx.commit()?;
     Ok(data)
@@ -109,21 +133,21 @@ pub fn load_layer(conn: &mut Connection, layer: Layer) -> Result<Dataset> {
     let tx = conn.transaction()?;
     let mut data = Dataset::default();
     match layer {
-        Layer::Admin => data.admin = load_admin(&tx)?,
-        Layer::Grids => data.grids = load_grids(&tx)?,
-        Layer::Cameras => data.cameras = load_cameras(&tx)?,
-        Layer::Incidents => data.incidents = load_incidents(&tx)?,
-        Layer::Patrols => data.patrols = load_patrols(&tx)?,
-        Layer::Workers => data.workers = load_workers(&tx)?,
-        Layer::Centers => data.centers = load_centers(&tx)?,
+        Layer::Admin => data.admin = load_admin(&tx, Rows::All)?,
+        Layer::Grids => data.grids = load_grids(&tx, Rows::All)?,
+        Layer::Cameras => data.cameras = load_cameras(&tx, Rows::All)?,
+        Layer::Incidents => data.incidents = load_incidents(&tx, Rows::All)?,
+        Layer::Patrols => data.patrols = load_patrols(&tx, Rows::All)?,
+        Layer::Workers => data.workers = load_workers(&tx, Rows::All)?,
+        Layer::Centers => data.centers = load_centers(&tx, Rows::All)?,
     }
     tx.commit()?;
     Ok(data)
 }
 
-fn load_admin(tx: &Connection) -> Result<Vec<AdminUnit>> {
+fn load_admin(tx: &Connection, which: Rows<'_>) -> Result<Vec<AdminUnit>> {
     let l = Layer::Admin;
-    rows(tx, l, "code, name, parent", |fid, r| {
+    rows(tx, l, "code, name, parent", which, |fid, r| {
         let parent: Option<String> = r.get(4)?;
         Ok(AdminUnit {
             geometry: geom::decode_multipolygon(blob(l, fid, r, 1)?)
@@ -137,12 +161,13 @@ fn load_admin(tx: &Connection) -> Result<Vec<AdminUnit>> {
     })
 }
 
-fn load_grids(tx: &Connection) -> Result<Vec<Grid>> {
+fn load_grids(tx: &Connection, which: Rows<'_>) -> Result<Vec<Grid>> {
     let l = Layer::Grids;
     rows(
         tx,
         l,
         "code, revision, name, village, kind, workers, households, population, valid_from, valid_to",
+        which,
         |fid, r| {
             let kind = text(r, 6)?;
             Ok(Grid {
@@ -162,12 +187,13 @@ fn load_grids(tx: &Connection) -> Result<Vec<Grid>> {
     )
 }
 
-fn load_cameras(tx: &Connection) -> Result<Vec<Camera>> {
+fn load_cameras(tx: &Connection, which: Rows<'_>) -> Result<Vec<Camera>> {
     let l = Layer::Cameras;
     rows(
         tx,
         l,
         "id, name, ptz_type, position_type, direction, azimuth_deg, fov_deg, range_m, status",
+        which,
         |fid, r| {
             let (ptz, pos, dir): (i64, i64, i64) = (r.get(4)?, r.get(5)?, r.get(6)?);
             let status = match text(r, 10)? {
@@ -216,9 +242,9 @@ fn load_cameras(tx: &Connection) -> Result<Vec<Camera>> {
     )
 }
 
-fn load_patrols(tx: &Connection) -> Result<Vec<Patrol>> {
+fn load_patrols(tx: &Connection, which: Rows<'_>) -> Result<Vec<Patrol>> {
     let l = Layer::Patrols;
-    rows(tx, l, "worker", |fid, r| {
+    rows(tx, l, "worker", which, |fid, r| {
         let (track, m) =
             geom::decode_linestring_m(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?;
         if m.len() != track.0.len() {
@@ -242,9 +268,9 @@ fn load_patrols(tx: &Connection) -> Result<Vec<Patrol>> {
     })
 }
 
-fn load_workers(tx: &Connection) -> Result<Vec<Worker>> {
+fn load_workers(tx: &Connection, which: Rows<'_>) -> Result<Vec<Worker>> {
     let l = Layer::Workers;
-    rows(tx, l, "id, name, phone, grids, seen_at", |fid, r| {
+    rows(tx, l, "id, name, phone, grids, seen_at", which, |fid, r| {
         Ok(Worker {
             location: geom::decode_point(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?,
             id: WorkerId(r.get(2)?),
@@ -258,9 +284,9 @@ fn load_workers(tx: &Connection) -> Result<Vec<Worker>> {
     })
 }
 
-fn load_centers(tx: &Connection) -> Result<Vec<Center>> {
+fn load_centers(tx: &Connection, which: Rows<'_>) -> Result<Vec<Center>> {
     let l = Layer::Centers;
-    rows(tx, l, "code, level, name", |fid, r| {
+    rows(tx, l, "code, level, name", which, |fid, r| {
         Ok(Center {
             location: geom::decode_point(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?,
             code: parse(l, fid, "code", text(r, 2)?)?,
@@ -270,7 +296,7 @@ fn load_centers(tx: &Connection) -> Result<Vec<Center>> {
     })
 }
 
-fn load_incidents(conn: &Connection) -> Result<Vec<Incident>> {
+fn load_incidents(conn: &Connection, which: Rows<'_>) -> Result<Vec<Incident>> {
     /// Column index of `reported_at`, the first step time.
     const FIRST_STEP: usize = 9;
     let l = Layer::Incidents;
@@ -282,7 +308,7 @@ fn load_incidents(conn: &Connection) -> Result<Vec<Incident>> {
         "category, subcategory, source, people, status, deadline, supervision, {}",
         steps.join(", ")
     );
-    rows(conn, l, &cols, |fid, r| {
+    rows(conn, l, &cols, which, |fid, r| {
         let (cat, src, status, sup) = (text(r, 2)?, text(r, 4)?, text(r, 6)?, text(r, 8)?);
         let reported: i64 = r.get(FIRST_STEP)?;
         let mut lifecycle = Lifecycle::reported(reported);
@@ -304,6 +330,39 @@ fn load_incidents(conn: &Connection) -> Result<Vec<Incident>> {
             supervision: some(l, fid, "supervision", Supervision::parse(sup), sup)?,
         })
     })
+}
+
+/// The features with these keys (every revision of a grid), in one read transaction.
+pub fn load_keys(conn: &mut Connection, keys: &[FeatureKey]) -> Result<Dataset> {
+    let mut by_layer: std::collections::BTreeMap<usize, (Layer, Vec<serde_json::Value>)> =
+        std::collections::BTreeMap::new();
+    for k in keys {
+        let layer = k.layer();
+        let pos = Layer::ALL.iter().position(|l| *l == layer).unwrap_or(0);
+        let value = match k {
+            // Integer keys are fids: compared as integers.
+            FeatureKey::Incident(i) => serde_json::Value::from(i.0),
+            FeatureKey::Patrol(p) => serde_json::Value::from(p.0),
+            other => serde_json::Value::from(other.key()),
+        };
+        by_layer.entry(pos).or_insert_with(|| (layer, Vec::new())).1.push(value);
+    }
+    let tx = conn.transaction()?;
+    let mut data = Dataset::default();
+    for (layer, values) in by_layer.into_values() {
+        let json = serde_json::Value::Array(values).to_string();
+        match layer {
+            Layer::Admin => data.admin = load_admin(&tx, Rows::Keys("code", &json))?,
+            Layer::Grids => data.grids = load_grids(&tx, Rows::Keys("code", &json))?,
+            Layer::Cameras => data.cameras = load_cameras(&tx, Rows::Keys("id", &json))?,
+            Layer::Incidents => data.incidents = load_incidents(&tx, Rows::Keys("fid", &json))?,
+            Layer::Patrols => data.patrols = load_patrols(&tx, Rows::Keys("fid", &json))?,
+            Layer::Workers => data.workers = load_workers(&tx, Rows::Keys("id", &json))?,
+            Layer::Centers => data.centers = load_centers(&tx, Rows::Keys("code", &json))?,
+        }
+    }
+    tx.commit()?;
+    Ok(data)
 }
 
 /// One incident's details; `None` if there is no such incident.

@@ -1,6 +1,10 @@
 //! The GeoPackage 1.3 schema onemap writes: the required `gpkg_*` tables with the SRS
 //! rows (-1, 0, 4326 and CGCS2000 4490), one feature table per layer, and onemap's own
-//! `onemap_meta` and `onemap_changes` tables (not registered in `gpkg_contents`).
+//! tables (not registered in `gpkg_contents`): `onemap_meta`, `onemap_changes` (the change
+//! sequence and audit log), `onemap_incident_steps` (workflow history),
+//! `onemap_positions` (raw GPS fixes), `onemap_users` and `onemap_tokens`.
+//!
+//! Schema versions are migrated forward in place when a store is opened ([`migrate`]).
 //!
 //! Times are INTEGER Unix seconds (UTC) everywhere: exact, compact and fast to bulk-load;
 //! in QGIS `datetime_from_epoch("reported_at" * 1000)` shows them as dates. Codes and ids
@@ -17,7 +21,28 @@ pub const APPLICATION_ID: i32 = 0x4750_4B47;
 /// `PRAGMA user_version` of GeoPackage 1.3.0.
 pub const USER_VERSION: i32 = 10300;
 /// Version of onemap's tables in this file; bumped on any incompatible change.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// onemap's own tables added in schema version 2 (and the change table's new columns).
+const V2_TABLES: &str = "
+    ALTER TABLE onemap_changes ADD COLUMN kind TEXT NOT NULL DEFAULT 'import';
+    ALTER TABLE onemap_changes ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    ALTER TABLE onemap_changes ADD COLUMN keys TEXT;
+    CREATE INDEX onemap_changes_time ON onemap_changes (time);
+    CREATE TABLE onemap_incident_steps (
+        incident INTEGER NOT NULL, step TEXT NOT NULL, time INTEGER NOT NULL,
+        author TEXT NOT NULL, worker TEXT, note TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL);
+    CREATE INDEX onemap_incident_steps_incident ON onemap_incident_steps (incident, time);
+    CREATE TABLE onemap_positions (
+        worker TEXT NOT NULL, time INTEGER NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
+        accuracy_m REAL, PRIMARY KEY (worker, time)) WITHOUT ROWID;
+    CREATE TABLE onemap_users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, unit TEXT, disabled INTEGER NOT NULL,
+        created_at INTEGER NOT NULL);
+    CREATE TABLE onemap_tokens (
+        id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES onemap_users (name),
+        hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER,
+        revoked INTEGER NOT NULL, label TEXT NOT NULL);";
 
 /// OGC WKT of CGCS2000 (EPSG:4490), as GDAL/PROJ write it.
 pub const CGCS2000_WKT: &str = r#"GEOGCS["China Geodetic Coordinate System 2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101,AUTHORITY["EPSG","1024"]],AUTHORITY["EPSG","1043"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4490"]]"#;
@@ -166,10 +191,45 @@ pub fn create(conn: &mut Connection) -> Result<()> {
             )?;
         }
         tx.execute(
-            "INSERT INTO onemap_meta VALUES ('schema_version', ?1), ('application', 'onemap')",
-            [SCHEMA_VERSION.to_string()],
+            "INSERT INTO onemap_meta VALUES ('schema_version', '1'), ('application', 'onemap')",
+            [],
         )?;
+        migrate_from(&tx, 1)?;
     }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Brings onemap's tables from `version` up to [`SCHEMA_VERSION`] inside `tx`.
+fn migrate_from(tx: &rusqlite::Transaction<'_>, version: i64) -> Result<()> {
+    if version < 2 {
+        tx.execute_batch(V2_TABLES)?;
+    }
+    tx.execute(
+        "UPDATE onemap_meta SET value = ?1 WHERE key = 'schema_version'",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Migrates an onemap store written by an older schema version in place, in one
+/// transaction; a current store is left alone. Run on the write connection at open.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: Option<String> = conn
+        .query_row(
+            "SELECT value FROM onemap_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(Ok(version)) = version.as_deref().map(str::parse::<i64>) else {
+        return Ok(());
+    };
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    migrate_from(&tx, version)?;
     tx.commit()?;
     Ok(())
 }
@@ -217,7 +277,7 @@ pub fn check(conn: &Connection, path: &str) -> Result<()> {
         )
         .optional()?;
     match schema.as_deref().map(str::parse::<i64>) {
-        Some(Ok(v)) if v == SCHEMA_VERSION => {}
+        Some(Ok(v)) if (1..=SCHEMA_VERSION).contains(&v) => {}
         Some(Ok(v)) if v > SCHEMA_VERSION => {
             return Err(Error::Corrupt(format!(
                 "{path} has onemap schema version {v}, newer than this onemap's {SCHEMA_VERSION}; upgrade onemap"

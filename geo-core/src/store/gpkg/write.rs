@@ -1,17 +1,20 @@
 //! `apply`: one change set in one IMMEDIATE transaction: upserts (old geometry read first
-//! for the dirty box), deletes (`RETURNING geom`), layer extents, and one audit row in
-//! `onemap_changes`, whose `seq` is the change sequence number.
+//! for the dirty box), deletes (`RETURNING geom`), layer extents, the records that go with
+//! them (steps, positions, users, tokens: [`records`]), and one row in `onemap_changes`,
+//! whose `seq` is the change sequence number. `apply_many` commits several change sets at
+//! once, each under its own savepoint.
 
 use std::collections::BTreeMap;
 
 use geo_types::Rect;
 use rusqlite::{
-    params, Connection, OptionalExtension, Statement, ToSql, Transaction, TransactionBehavior,
+    params, Connection, OptionalExtension, Statement, ToSql, TransactionBehavior,
 };
 
 use super::geom::{self, bbox, blob_bbox, union};
 use crate::model::{Layer, Step};
-use crate::store::{Applied, ChangeSet, FeatureKey};
+use super::records;
+use crate::store::{Applied, ChangeSet, FeatureKey, MAX_RECORDED_KEYS};
 use crate::{Error, Result};
 
 /// What one write did to one layer.
@@ -88,35 +91,90 @@ const BULK_ROWS: u64 = 10_000;
 pub fn apply(conn: &mut Connection, changes: &ChangeSet) -> Result<Applied> {
     super::validate::validate(changes)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied = write_one(&tx, changes)?;
+    tx.commit()?;
+    after_commit(conn, applied.rows);
+    Ok(applied)
+}
+
+/// Applies several change sets in one transaction and one durable commit (group commit):
+/// each runs under its own savepoint, so one that fails is rolled back alone and reported
+/// in its slot while the others are written.
+pub fn apply_many(conn: &mut Connection, changes: &[ChangeSet]) -> Result<Vec<Result<Applied>>> {
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut out = Vec::with_capacity(changes.len());
+    let mut rows = 0;
+    for c in changes {
+        if let Err(e) = super::validate::validate(c) {
+            out.push(Err(e));
+            continue;
+        }
+        let sp = tx.savepoint()?;
+        match write_one(&sp, c) {
+            Ok(a) => {
+                sp.commit()?;
+                rows += a.rows;
+                out.push(Ok(a));
+            }
+            // Dropping the savepoint rolls its writes back.
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    tx.set_drop_behavior(rusqlite::DropBehavior::Commit);
+    tx.commit()?;
+    after_commit(conn, rows);
+    Ok(out)
+}
+
+/// Folds a bulk write's WAL into the main file, so that a copy of the .gpkg alone (QGIS, a
+/// USB stick) holds the data. Failure here loses nothing: the commit is already durable in
+/// the WAL.
+fn after_commit(conn: &Connection, rows: u64) {
+    if rows >= BULK_ROWS {
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+}
+
+/// Writes one change set inside an open transaction (or savepoint): features, deletes,
+/// extents, the records that go with them, and its row in `onemap_changes`.
+fn write_one(tx: &Connection, changes: &ChangeSet) -> Result<Applied> {
     let mut fx = Effects::default();
     let mut blob = Vec::with_capacity(256);
-    upsert_admin(&tx, changes, &mut fx, &mut blob)?;
-    upsert_grids(&tx, changes, &mut fx, &mut blob)?;
-    upsert_cameras(&tx, changes, &mut fx, &mut blob)?;
-    upsert_incidents(&tx, changes, &mut fx, &mut blob)?;
-    upsert_patrols(&tx, changes, &mut fx, &mut blob)?;
-    upsert_workers(&tx, changes, &mut fx, &mut blob)?;
-    upsert_centers(&tx, changes, &mut fx, &mut blob)?;
+    upsert_admin(tx, changes, &mut fx, &mut blob)?;
+    upsert_grids(tx, changes, &mut fx, &mut blob)?;
+    upsert_cameras(tx, changes, &mut fx, &mut blob)?;
+    upsert_incidents(tx, changes, &mut fx, &mut blob)?;
+    upsert_patrols(tx, changes, &mut fx, &mut blob)?;
+    upsert_workers(tx, changes, &mut fx, &mut blob)?;
+    upsert_centers(tx, changes, &mut fx, &mut blob)?;
     for key in &changes.deletes {
-        delete(&tx, key, &mut fx)?;
+        delete(tx, key, &mut fx)?;
     }
     for (layer, e) in fx.layers.values() {
-        update_extent(&tx, *layer, e)?;
+        update_extent(tx, *layer, e)?;
     }
+    let records = (changes.steps.len()
+        + changes.positions.len()
+        + changes.users.len()
+        + changes.tokens.len()) as u64;
     let layers: Vec<Layer> = fx
         .layers
         .values()
         .filter(|(_, e)| e.rows > 0)
         .map(|(l, _)| *l)
         .collect();
-    let rows: u64 = fx.layers.values().map(|(_, e)| e.rows).sum();
+    let rows: u64 = fx.layers.values().map(|(_, e)| e.rows).sum::<u64>() + records;
     let names: Vec<&str> = layers.iter().map(|l| l.as_str()).collect();
+    let keys = changes.keys();
+    let keys = (keys.len() <= MAX_RECORDED_KEYS).then_some(keys);
+    let keys_json = keys.as_ref().map(serde_json::to_string).transpose()?;
     let d = fx.dirty;
+    let time = chrono::Utc::now().timestamp();
     tx.execute(
-        "INSERT INTO onemap_changes (time, author, summary, layers, rows, min_x, min_y, max_x, max_y) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO onemap_changes (time, author, summary, layers, rows, min_x, min_y, max_x, max_y, \
+         kind, origin, keys) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
-            chrono::Utc::now().timestamp(),
+            time,
             changes.author,
             changes.summary,
             names.join(","),
@@ -125,26 +183,29 @@ pub fn apply(conn: &mut Connection, changes: &ChangeSet) -> Result<Applied> {
             d.map(|r| r.min().y),
             d.map(|r| r.max().x),
             d.map(|r| r.max().y),
+            changes.kind.as_str(),
+            changes.origin,
+            keys_json,
         ],
     )?;
     let seq = u64::try_from(tx.last_insert_rowid()).unwrap_or(0);
-    tx.commit()?;
-    if rows >= BULK_ROWS {
-        // A bulk write leaves its whole content in the WAL; fold it into the main file now
-        // so that a copy of the .gpkg alone (QGIS, a USB stick) holds the data. Failure here
-        // loses nothing: the commit is already durable in the WAL.
-        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-    }
+    records::write(tx, changes, seq)?;
     Ok(Applied {
         seq,
+        time,
+        kind: changes.kind,
+        author: changes.author.clone(),
+        origin: changes.origin.clone(),
+        summary: changes.summary.clone(),
         layers,
         rows,
         dirty: d,
+        keys,
     })
 }
 
 fn upsert_admin(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     c: &ChangeSet,
     fx: &mut Effects,
     blob: &mut Vec<u8>,
@@ -192,7 +253,7 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
 }
 
 fn upsert_grids(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     c: &ChangeSet,
     fx: &mut Effects,
     blob: &mut Vec<u8>,
@@ -250,7 +311,7 @@ fn upsert_grids(
 }
 
 fn upsert_cameras(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     c: &ChangeSet,
     fx: &mut Effects,
     blob: &mut Vec<u8>,
@@ -327,7 +388,7 @@ fn incident_columns(with_details: bool) -> Vec<String> {
 }
 
 fn upsert_incidents(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     c: &ChangeSet,
     fx: &mut Effects,
     blob: &mut Vec<u8>,
@@ -383,12 +444,12 @@ fn upsert_incidents(
 }
 
 /// The largest fid in a layer's table, `None` when it is empty.
-fn max_fid(tx: &Transaction<'_>, layer: Layer) -> Result<Option<i64>> {
+fn max_fid(tx: &Connection, layer: Layer) -> Result<Option<i64>> {
     Ok(tx.query_row(&format!("SELECT MAX(fid) FROM {layer}"), [], |r| r.get(0))?)
 }
 
 fn upsert_patrols(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     c: &ChangeSet,
     fx: &mut Effects,
     blob: &mut Vec<u8>,
@@ -425,7 +486,7 @@ fn upsert_patrols(
 }
 
 fn upsert_workers(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     c: &ChangeSet,
     fx: &mut Effects,
     blob: &mut Vec<u8>,
@@ -461,7 +522,7 @@ fn upsert_workers(
 }
 
 fn upsert_centers(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     c: &ChangeSet,
     fx: &mut Effects,
     blob: &mut Vec<u8>,
@@ -491,7 +552,7 @@ fn upsert_centers(
 }
 
 /// Deletes the rows of one key, widening the dirty box with their geometry.
-fn delete(tx: &Transaction<'_>, key: &FeatureKey, fx: &mut Effects) -> Result<()> {
+fn delete(tx: &Connection, key: &FeatureKey, fx: &mut Effects) -> Result<()> {
     let (layer, sql, value): (Layer, &str, Box<dyn ToSql>) = match key {
         FeatureKey::Admin(c) => (
             Layer::Admin,
@@ -546,7 +607,7 @@ fn delete(tx: &Transaction<'_>, key: &FeatureKey, fx: &mut Effects) -> Result<()
 /// Keeps `gpkg_contents` extents covering the layer: widened by writes, recomputed after
 /// deletes (a replaced geometry may leave the extent a little larger than the data, which
 /// readers accept; recomputing on every status update would scan the whole layer).
-fn update_extent(tx: &Transaction<'_>, layer: Layer, e: &LayerEffect) -> Result<()> {
+fn update_extent(tx: &Connection, layer: Layer, e: &LayerEffect) -> Result<()> {
     let name = layer.as_str();
     let extent = if e.deleted {
         let mut stmt = tx.prepare(&format!("SELECT geom FROM {name} WHERE geom IS NOT NULL"))?;
