@@ -12,9 +12,41 @@ pub enum ApiError {
     /// The request is malformed (400).
     #[error("{0}")]
     BadRequest(String),
+    /// No valid token where one is needed (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller's role may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// The thing asked for does not exist (404).
     #[error("{0}")]
     NotFound(String),
+    /// The write is based on a state that changed meanwhile, or the step is not allowed
+    /// now (409); `detail` says what is current (both versions, the allowed next steps).
+    #[error("{message}")]
+    Conflict {
+        /// What conflicts.
+        message: String,
+        /// Machine-readable detail for the client.
+        detail: serde_json::Value,
+    },
+    /// An `If-Match` precondition failed: the resource changed (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The body or upload is larger than allowed (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// Well-formed, but findings block it (422); `detail` holds the findings.
+    #[error("{message}")]
+    Unprocessable {
+        /// Why it is refused.
+        message: String,
+        /// The blocking findings.
+        detail: serde_json::Value,
+    },
+    /// The caller sends too many requests (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The data is still loading or the store is unreachable (503).
     #[error("{0}")]
     Unavailable(String),
@@ -27,7 +59,14 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -36,7 +75,14 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict { .. } => "conflict",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::TooLarge(_) => "too_large",
+            ApiError::Unprocessable { .. } => "unprocessable",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -61,11 +107,11 @@ impl IntoResponse for ApiError {
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(error = %self, "request failed");
         }
-        (
-            status,
-            Json(json!({ "code": self.code(), "description": self.to_string() })),
-        )
-            .into_response()
+        let mut body = json!({ "code": self.code(), "description": self.to_string() });
+        if let ApiError::Conflict { detail, .. } | ApiError::Unprocessable { detail, .. } = self {
+            body["detail"] = detail;
+        }
+        (status, Json(body)).into_response()
     }
 }
 

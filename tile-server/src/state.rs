@@ -54,14 +54,26 @@ impl AppState {
         &self.inner.tiles
     }
 
-    /// Commits a write: the store first (acknowledged once on disk), then the core is
-    /// rebuilt from the store and every cached tile the write touched is dropped.
-    ///
-    /// The rebuild reloads the whole store: seconds at prefecture scale. It keeps every
-    /// reader consistent (readers keep the old core until the new one is swapped in);
-    /// incremental core updates come with the ingest and edit endpoints.
+    /// Commits a write: the store first (acknowledged once on disk), then the core shows it
+    /// and every cached tile the write touched is dropped.
     pub async fn apply(&self, changes: ChangeSet) -> Result<Applied, ApiError> {
+        self.write(move |_| Ok((changes, ()))).await.map(|(a, ())| a)
+    }
+
+    /// The one write path: `build` makes the change set from the current core while no other
+    /// write runs (so a check against the core, such as "is this step allowed now" or "is the
+    /// edit's base revision still current", holds until the write is committed); then the
+    /// store commits it, the core takes it, the touched tiles are dropped, and the reply
+    /// carries the change record and whatever `build` returned.
+    ///
+    /// A `build` error writes nothing and is returned as is.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        build: impl FnOnce(&Core) -> Result<(ChangeSet, T), ApiError> + Send + 'static,
+    ) -> Result<(Applied, T), ApiError> {
         let _one_writer = self.inner.write.lock().await;
+        let core = self.core()?;
+        let (changes, out) = build(&core)?;
         let applied = self.inner.store.apply(changes).await?;
         let data = self.inner.store.load().await?;
         let core = tokio::task::spawn_blocking(move || Core::new(data))
@@ -73,7 +85,7 @@ impl AppState {
             *guard = Some(Arc::new(core));
         }
         self.inner.tiles.invalidate(&applied);
-        Ok(applied)
+        Ok((applied, out))
     }
 
     /// The durable store.
