@@ -76,7 +76,7 @@ fn incidents(demo: &Dataset) {
             let store = s.spawn(|| write_store(data));
             let t = Instant::now();
             let core = Core::new(for_index);
-            let _ = core.incident_cells();
+            let _ = core.incidents().count();
             let indexed = t.elapsed();
             (store.join().unwrap(), indexed)
         });
@@ -139,7 +139,7 @@ fn grids(c: &mut Criterion, demo: &Dataset) {
             grids: p.data.grids,
             ..Dataset::default()
         });
-        (p.report, core.data().grids.len())
+        (p.report, core.grids().len())
     };
     for _ in 0..3 {
         let t = Instant::now();

@@ -19,21 +19,20 @@ fn bench(c: &mut Criterion) {
     let core = Core::new(ds);
     eprintln!(
         "dataset: {} grids, {} admin units, {} cameras, {} workers, {} grid vertices; generated in {built:.2?}, indexed in {:.2?}",
-        core.data().grids.len(),
-        core.data().admin.len(),
-        core.data().cameras.len(),
-        core.data().workers.len(),
-        core.data().grids.iter().map(|g| g.geometry.0.iter().map(|p| p.exterior().0.len()).sum::<usize>()).sum::<usize>(),
+        core.grids().len(),
+        core.admin().len(),
+        core.cameras().len(),
+        core.workers().len(),
+        core.grids().iter().map(|g| g.geometry.0.iter().map(|p| p.exterior().0.len()).sum::<usize>()).sum::<usize>(),
         t.elapsed()
     );
     let grid_coords = core
-        .data()
-        .grids
+        .grids()
         .iter()
         .flat_map(|g| g.geometry.0.iter().flat_map(|p| p.exterior().0.iter()))
         .map(|c| (c.x, c.y));
     let uniform = uniform_points(grid_coords, 100_000, 9);
-    let incidents = incident_points(core.data());
+    let incidents = incident_points(&core.to_dataset());
     for (set, pts) in [
         ("uniform over the grids' extent", &uniform),
         ("at incident locations", &incidents),

@@ -14,16 +14,15 @@ fn bench(c: &mut Criterion) {
     let core = Core::new(dataset());
     eprintln!(
         "dataset: {} cameras, {} workers",
-        core.data().cameras.len(),
-        core.data().workers.len()
+        core.cameras().len(),
+        core.workers().len()
     );
     let camera_coords = core
-        .data()
-        .cameras
+        .cameras()
         .iter()
         .map(|c| (c.location.x(), c.location.y()));
     let uniform = uniform_points(camera_coords, 100_000, 10);
-    let incidents = incident_points(core.data());
+    let incidents = incident_points(&core.to_dataset());
 
     for (set, pts) in [
         ("uniform over the cameras' extent", &uniform),

@@ -14,7 +14,7 @@ fn demo_prefecture_locate_and_nearest_match_brute_force() {
         .with_incidents(1_000)
         .with_patrols(0);
     let core = Core::new(generate(&config).unwrap());
-    let ds = core.data();
+    let ds = &core.to_dataset();
     let incidents: Vec<(f64, f64)> = ds
         .incidents
         .iter()

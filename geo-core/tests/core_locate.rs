@@ -15,7 +15,7 @@ fn core() -> Core {
 #[test]
 fn locate_matches_brute_force_on_100k_random_points() {
     let core = core();
-    let pts = checks::random_points(core.data(), 100_000, 1);
+    let pts = checks::random_points(&core.to_dataset(), 100_000, 1);
     checks::locate_matches_brute_force(&core, &pts, None);
     let answered = pts
         .iter()
@@ -28,7 +28,7 @@ fn locate_matches_brute_force_on_100k_random_points() {
 #[test]
 fn locate_at_uses_the_revision_valid_then() {
     let core = core();
-    let pts = checks::random_points(core.data(), 10_000, 2);
+    let pts = checks::random_points(&core.to_dataset(), 10_000, 2);
     for t in [T0 - 1, T0, T1 - 1, T1, T1 + 86_400 * 365] {
         checks::locate_matches_brute_force(&core, &pts, Some(t));
     }
@@ -39,12 +39,11 @@ fn locate_at_uses_the_revision_valid_then() {
         .grid
         .is_none());
     let old = core
-        .data()
-        .grids
+        .grids()
         .iter()
         .position(|g| g.valid_to == Some(T1))
         .unwrap();
-    let c = geo::InteriorPoint::interior_point(&core.data().grids[old].geometry).unwrap();
+    let c = geo::InteriorPoint::interior_point(&core.grids()[old].geometry).unwrap();
     let before = core.locate_at(c.x(), c.y(), T1 - 1).unwrap().grid.unwrap();
     let after = core.locate_at(c.x(), c.y(), T1).unwrap().grid.unwrap();
     assert_eq!(before.index, old);
@@ -68,7 +67,7 @@ fn boundary_points_resolve_to_exactly_one_grid() {
 #[test]
 fn locate_matches_shapely_on_10k_points() {
     let core = core();
-    let ds = core.data();
+    let ds = &core.to_dataset();
     let mut pts = checks::random_points(ds, 7_000, 3);
     pts.extend(fixture::boundary_points(ds, 3_000));
     let answers: Vec<Option<usize>> = pts

@@ -10,10 +10,10 @@ use geo_core::index::Core;
 #[test]
 fn nearest_matches_brute_force() {
     let core = Core::new(fixture::dataset(&Params::small()));
-    let mut queries = checks::random_points(core.data(), 2_000, 6);
+    let mut queries = checks::random_points(&core.to_dataset(), 2_000, 6);
     // On cameras (distance 0 and exact ties) and far away.
     queries.extend(
-        core.data()
+        core.to_dataset()
             .cameras
             .iter()
             .step_by(49)

@@ -19,7 +19,7 @@ fn query_matches_brute_force() {
 fn incidents_are_reordered_by_time_and_found_by_id() {
     let ds = fixture::dataset(&Params::small());
     let core = Core::new(ds.clone());
-    let got = &core.data().incidents;
+    let got = &core.to_dataset().incidents;
     assert!(got
         .windows(2)
         .all(|w| w[0].occurred_at() <= w[1].occurred_at()));
@@ -36,7 +36,7 @@ fn incidents_are_reordered_by_time_and_found_by_id() {
 #[test]
 fn lookups_by_key_find_the_feature() {
     let core = Core::new(fixture::dataset(&Params::small()));
-    let ds = core.data();
+    let ds = &core.to_dataset();
     for (i, c) in ds.cameras.iter().enumerate() {
         assert_eq!(core.camera_index(&c.id), Some(i));
     }
@@ -93,8 +93,7 @@ fn empty_dataset_answers_nothing() {
 fn location_serialises_with_codes_and_h3_as_strings() {
     let core = Core::new(fixture::dataset(&Params::small()));
     let g = core
-        .data()
-        .grids
+        .grids()
         .iter()
         .find(|g| g.valid_to.is_none())
         .unwrap();
@@ -139,7 +138,7 @@ fn location_serialises_with_codes_and_h3_as_strings() {
 #[test]
 fn location_json_text_is_the_documented_shape() {
     let core = Core::new(fixture::dataset(&Params::small()));
-    let ds = core.data();
+    let ds = &core.to_dataset();
     let q = |s: &str| serde_json::to_string(s).unwrap();
     let unit = |code: AdminCode| {
         let a = ds.admin.iter().find(|a| a.code == code).unwrap();

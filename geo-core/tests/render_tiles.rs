@@ -1,4 +1,4 @@
-//! `render_tile` against brute force over `core.data()`, tiles decoded by the `PyPI`
+//! `render_tile` against brute force over `core.to_dataset()`, tiles decoded by the `PyPI`
 //! `mapbox-vector-tile` package (`tests/py/mvt_decode.py`; a missing python3 fails).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -117,7 +117,7 @@ fn matches(f: &TileFilter, inc: &Incident) -> bool {
 
 #[test]
 fn point_layers_hold_exactly_the_points_in_the_buffered_tile() {
-    let d = core().data();
+    let d = &core().to_dataset();
     let coords: Vec<TileCoord> = [12, 14].into_iter().flat_map(tiles_at).collect();
     let mut checked = 0;
     for layer in [Layer::Cameras, Layer::Workers, Layer::Centers] {
@@ -155,7 +155,7 @@ fn point_layers_hold_exactly_the_points_in_the_buffered_tile() {
 
 #[test]
 fn raw_incidents_match_brute_force_under_filters() {
-    let d = core().data();
+    let d = &core().to_dataset();
     let mid = (WINDOW_START + WINDOW_END) / 2;
     let filters = [
         TileFilter::default(),
@@ -201,7 +201,7 @@ fn raw_incidents_match_brute_force_under_filters() {
 fn brute_clusters(coord: TileCoord, f: &TileFilter) -> BTreeMap<u64, u64> {
     let res = cluster_resolution(coord.z());
     let mut out = BTreeMap::new();
-    for inc in &core().data().incidents {
+    for inc in &core().to_dataset().incidents {
         if !matches(f, inc) {
             continue;
         }
@@ -295,7 +295,7 @@ fn clusters_count_every_matching_incident_of_their_cells() {
 
 #[test]
 fn polygon_layers_hold_the_features_meeting_the_buffered_tile() {
-    let d = core().data();
+    let d = &core().to_dataset();
     let coords: Vec<TileCoord> = [10, 12, 14].into_iter().flat_map(tiles_at).collect();
     let mut checked = 0;
     let mut dropped = 0;
@@ -380,7 +380,7 @@ fn polygon_layers_hold_the_features_meeting_the_buffered_tile() {
 
 #[test]
 fn patrols_follow_the_time_window() {
-    let d = core().data();
+    let d = &core().to_dataset();
     let mid = (WINDOW_START + WINDOW_END) / 2;
     let coords = tiles_at(12);
     for f in [
@@ -431,7 +431,7 @@ fn brute_heatmap(coord: TileCoord, f: &TileFilter) -> BTreeMap<u64, u64> {
     let res = heatmap_resolution(coord.z());
     let r = buffered_bounds(coord, tile_options());
     let mut out = BTreeMap::new();
-    for inc in &core().data().incidents {
+    for inc in &core().to_dataset().incidents {
         if !matches(f, inc) {
             continue;
         }
@@ -503,7 +503,7 @@ fn heatmap_hexagons_count_every_matching_incident() {
 
 #[test]
 fn heatmap_counts_over_a_tile_equal_the_incidents_in_the_window() {
-    let d = core().data();
+    let d = &core().to_dataset();
     let mid = (WINDOW_START + WINDOW_END) / 2;
     // The 3x3 z7 tiles around Jishou hold the whole one-county demo: the counts of the
     // hexagons centered in each tile (half-open bounds: each center in one tile) must add

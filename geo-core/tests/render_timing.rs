@@ -46,7 +46,7 @@ fn render_time_per_layer_and_zoom() {
     println!(
         "demo {} ({} incidents) + core: {:.1} s",
         if province { "province" } else { "prefecture" },
-        core.data().incidents.len(),
+        core.to_dataset().incidents.len(),
         t.elapsed().as_secs_f64()
     );
     let filtered = TileFilter {

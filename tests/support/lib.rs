@@ -96,6 +96,84 @@ impl Server {
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
     }
 
+    /// GET a path's raw bytes (tiles); returns the status and the body.
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    #[must_use]
+    pub fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_mins(1)))
+            .build()
+            .into();
+        let mut resp = agent
+            .get(format!("{}{path}", self.base))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        (status, body)
+    }
+
+    /// POST `body` with `content_type` to a path; returns the status and the body parsed as
+    /// JSON (Null if not JSON).
+    pub fn try_post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(u16, Value), ureq::Error> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_mins(2)))
+            .build()
+            .into();
+        let mut resp = agent
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .send(body)?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string()?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+
+    /// POST JSON to a path; returns the status and the JSON answer.
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    #[must_use]
+    pub fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.try_post(path, "application/json", body.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// POST NDJSON lines to a path; returns the status and the JSON answer.
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    #[must_use]
+    pub fn post_ndjson(&self, path: &str, lines: &[Value]) -> (u16, Value) {
+        let mut body = String::new();
+        for l in lines {
+            body.push_str(&l.to_string());
+            body.push('\n');
+        }
+        self.try_post(path, "application/x-ndjson", body.as_bytes())
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// The process id (to read its memory from /proc).
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// GET a path that must answer 200 with JSON.
     ///
     /// # Panics

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use geo_core::model::DeadlinePolicy;
+
 /// Default tile cache size: 256 MiB holds the demo prefecture's z10-z16 working set.
 pub const DEFAULT_TILE_CACHE_MB: u64 = 256;
 
@@ -15,6 +17,8 @@ pub struct Config {
     /// A raster basemap drawn beneath the layers: an XYZ URL template such as Tianditu's
     /// Web Mercator tiles (`.../{z}/{x}/{y}...`). Unset: no basemap, no outside request.
     pub basemap_url: Option<String>,
+    /// Days to closure per incident category: the deadline of a report that states none.
+    pub deadlines: DeadlinePolicy,
 }
 
 impl Default for Config {
@@ -23,6 +27,7 @@ impl Default for Config {
             web_dir: None,
             tile_cache_bytes: DEFAULT_TILE_CACHE_MB << 20,
             basemap_url: None,
+            deadlines: DeadlinePolicy::default(),
         }
     }
 }

@@ -4,12 +4,14 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod import_sessions;
+pub mod live;
 pub mod params;
 pub mod routes;
 pub mod state;
 pub mod tile_cache;
 
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
@@ -43,6 +45,20 @@ pub fn app(state: AppState) -> Router {
         .route("/api/ranking", get(routes::stats::ranking))
         .route("/api/search", get(routes::search::search))
         .route("/api/incidents/{id}", get(routes::incident::incident))
+        .route("/api/counters", get(routes::summary::counters))
+        .route("/api/changes", get(routes::live::changes))
+        .route("/api/live", get(routes::live::live))
+        // Live data in: reports, workflow steps, GPS fixes (batches get a larger body limit).
+        .route(
+            "/api/incidents",
+            post(routes::ingest::report_incidents)
+                .layer(DefaultBodyLimit::max(routes::ingest::MAX_BATCH)),
+        )
+        .route("/api/incidents/{id}/{step}", post(routes::ingest::take_step))
+        .route(
+            "/api/positions",
+            post(routes::ingest::positions).layer(DefaultBodyLimit::max(routes::ingest::MAX_BATCH)),
+        )
         // The import wizard: upload, review, commit or cancel (its own body limit).
         .merge(routes::import::router());
     if let Some(dir) = state.web_dir() {

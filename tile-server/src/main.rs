@@ -5,6 +5,7 @@ mod commands;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// mimalloc: the tile path allocates small buffers per request, glibc's malloc was an
@@ -47,6 +48,10 @@ enum Command {
         /// a local tile server). Unset: no basemap and no request leaves the origin.
         #[arg(long, env = "ONEMAP_BASEMAP")]
         basemap: Option<String>,
+        /// Days to closure per incident category, as JSON (`{"dispute": 7, "petition": 15}`):
+        /// the deadline of a report that states none. Unnamed categories keep the defaults.
+        #[arg(long)]
+        deadlines: Option<PathBuf>,
     },
     /// Generate the demo dataset into a fresh store.
     Demo {
@@ -231,11 +236,22 @@ fn main() -> ExitCode {
                 web,
                 tile_cache_mb,
                 basemap,
+                deadlines,
             } => {
+                let deadlines = match deadlines {
+                    None => geo_core::model::DeadlinePolicy::default(),
+                    Some(path) => {
+                        let text = std::fs::read_to_string(&path)
+                            .with_context(|| format!("cannot read {}", path.display()))?;
+                        geo_core::model::DeadlinePolicy::from_json(&text)
+                            .with_context(|| format!("deadline policy {}", path.display()))?
+                    }
+                };
                 let config = tile_server::Config {
                     web_dir: web.join("index.html").is_file().then_some(web),
                     tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
                     basemap_url: basemap,
+                    deadlines,
                 };
                 commands::serve::run(&store.store, &bind, config).await
             }

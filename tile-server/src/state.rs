@@ -1,13 +1,17 @@
-//! The service's state: one struct behind an `Arc`, shared by every handler.
+//! The service's state: one struct behind an `Arc`, shared by every handler, and the one
+//! write path every writer goes through.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
+use arc_swap::ArcSwapOption;
 use geo_core::index::Core;
 use geo_core::store::{Applied, ChangeSet, Store};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::live::LiveFeed;
 use crate::tile_cache::TileCache;
 
 /// Everything a handler may need.
@@ -18,12 +22,16 @@ pub struct AppState {
 
 struct Inner {
     store: Arc<dyn Store>,
-    core: RwLock<Option<Arc<Core>>>,
+    /// The current core: readers take it without a lock and keep it as long as they need.
+    core: ArcSwapOption<Core>,
     config: Config,
     tiles: TileCache,
+    live: LiveFeed,
     status: RwLock<String>,
     /// Serialises writes: store, core and cache change in one order.
     write: tokio::sync::Mutex<()>,
+    /// An incident fold is running in the background.
+    folding: AtomicBool,
 }
 
 impl AppState {
@@ -33,11 +41,13 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 store,
-                core: RwLock::new(None),
+                core: ArcSwapOption::empty(),
                 tiles: TileCache::new(config.tile_cache_bytes),
+                live: LiveFeed::new(),
                 config,
                 status: RwLock::new("starting".to_owned()),
                 write: tokio::sync::Mutex::new(()),
+                folding: AtomicBool::new(false),
             }),
         }
     }
@@ -54,6 +64,12 @@ impl AppState {
         &self.inner.tiles
     }
 
+    /// The live feed (Server-Sent Events and the change pages).
+    #[must_use]
+    pub fn live(&self) -> &LiveFeed {
+        &self.inner.live
+    }
+
     /// Commits a write: the store first (acknowledged once on disk), then the core shows it
     /// and every cached tile the write touched is dropped.
     pub async fn apply(&self, changes: ChangeSet) -> Result<Applied, ApiError> {
@@ -63,29 +79,71 @@ impl AppState {
     /// The one write path: `build` makes the change set from the current core while no other
     /// write runs (so a check against the core, such as "is this step allowed now" or "is the
     /// edit's base revision still current", holds until the write is committed); then the
-    /// store commits it, the core takes it, the touched tiles are dropped, and the reply
-    /// carries the change record and whatever `build` returned.
+    /// core that shows it is built (only the parts it touches), the store commits it
+    /// durably, the new core is published, the tiles it touched are dropped and the live
+    /// feed announces it. The reply comes after all of that: the next read sees the write.
     ///
-    /// A `build` error writes nothing and is returned as is.
+    /// A `build` error writes nothing and is returned as is; so is a store error, and the
+    /// core stays as it was.
     pub async fn write<T: Send + 'static>(
         &self,
         build: impl FnOnce(&Core) -> Result<(ChangeSet, T), ApiError> + Send + 'static,
     ) -> Result<(Applied, T), ApiError> {
         let _one_writer = self.inner.write.lock().await;
         let core = self.core()?;
-        let (changes, out) = build(&core)?;
+        let (changes, next, out) = tokio::task::spawn_blocking(move || {
+            let (changes, out) = build(&core)?;
+            let next = core.apply(&changes);
+            Ok::<_, ApiError>((changes, next, out))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("write stopped: {e}")))??;
         let applied = self.inner.store.apply(changes).await?;
-        let data = self.inner.store.load().await?;
-        let core = tokio::task::spawn_blocking(move || Core::new(data))
-            .await
-            .map_err(|e| ApiError::Internal(format!("core rebuild stopped: {e}")))?;
-        // Invalidate after the swap: a tile rendered from the old core between the two
-        // carries an older generation and is not stored.
-        if let Ok(mut guard) = self.inner.core.write() {
-            *guard = Some(Arc::new(core));
+        let next = Arc::new(next.at_seq(applied.seq));
+        self.publish(&next, &applied);
+        if next.wants_fold() {
+            self.fold_in_background();
         }
-        self.inner.tiles.invalidate(&applied);
         Ok((applied, out))
+    }
+
+    /// Installs a core that shows `applied`, then drops the tiles it touched and announces
+    /// it. Invalidating after the swap: a tile rendered from the old core in between
+    /// carries an older cache generation and is not stored.
+    fn publish(&self, core: &Arc<Core>, applied: &Applied) {
+        self.inner.core.store(Some(Arc::clone(core)));
+        self.inner.tiles.invalidate(applied);
+        self.inner.live.announce(core, applied);
+    }
+
+    /// Folds the incident delta into a new built part off the write path, then swaps it in
+    /// under the write lock with whatever was written meanwhile carried over.
+    fn fold_in_background(&self) {
+        if self.inner.folding.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let state = self.clone();
+        tokio::spawn(async move {
+            let result = async {
+                let snapshot = state.core()?;
+                let folded = tokio::task::spawn_blocking(move || snapshot.fold_incidents())
+                    .await
+                    .map_err(|e| ApiError::Internal(format!("fold stopped: {e}")))?;
+                let _one_writer = state.inner.write.lock().await;
+                let current = state.core()?;
+                let next = tokio::task::spawn_blocking(move || current.with_folded(folded))
+                    .await
+                    .map_err(|e| ApiError::Internal(format!("fold stopped: {e}")))?;
+                // Same content, new layout: no tile changes.
+                state.inner.core.store(Some(Arc::new(next)));
+                Ok::<_, ApiError>(())
+            }
+            .await;
+            if let Err(e) = result {
+                tracing::warn!("incident fold failed (the delta stays): {e}");
+            }
+            state.inner.folding.store(false, Ordering::Release);
+        });
     }
 
     /// The durable store.
@@ -96,21 +154,15 @@ impl AppState {
 
     /// The in-memory core, or 503 while it is loading.
     pub fn core(&self) -> Result<Arc<Core>, ApiError> {
-        let guard = self
-            .inner
+        self.inner
             .core
-            .read()
-            .map_err(|_| ApiError::Internal("core lock poisoned".into()))?;
-        guard
-            .clone()
+            .load_full()
             .ok_or_else(|| ApiError::Unavailable(format!("not ready: {}", self.status())))
     }
 
-    /// Installs a freshly built core (start-up, or after a write).
+    /// Installs a freshly built core (start-up).
     pub fn set_core(&self, core: Core) {
-        if let Ok(mut guard) = self.inner.core.write() {
-            *guard = Some(Arc::new(core));
-        }
+        self.inner.core.store(Some(Arc::new(core)));
         self.set_status("ready");
     }
 

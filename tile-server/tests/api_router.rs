@@ -469,7 +469,7 @@ async fn search_puts_exact_codes_first_then_short_names() {
 
 #[tokio::test]
 async fn incident_panel_without_personal_data() {
-    let inc = &core().data().incidents[1234];
+    let inc = &core().to_dataset().incidents[1234];
     let got = ok(&format!("/api/incidents/{}", inc.id.0)).await;
     assert_eq!(got["id"], inc.id.0);
     assert_eq!(got["category"], inc.category.as_str());

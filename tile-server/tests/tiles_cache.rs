@@ -79,14 +79,13 @@ fn url(layer: &str, c: TileCoord) -> String {
 async fn a_store_write_refreshes_the_tiles_it_touches_and_keeps_the_others() {
     let (state, router, _dir) = service(Config::default()).await;
     let core = state.core().unwrap();
-    let cam = core.data().cameras[0].clone();
+    let cam = core.cameras()[0].clone();
     let (lon, lat) = (cam.location.x(), cam.location.y());
     let here = TileCoord::containing(lon, lat, 15).unwrap();
     let heat = TileCoord::containing(lon, lat, 11).unwrap();
     // A tile of the same layer far from the write (another corner of the county).
     let far_cam = core
-        .data()
-        .cameras
+        .cameras()
         .iter()
         .find(|c| (c.location.x() - lon).abs() + (c.location.y() - lat).abs() > 0.3)
         .unwrap();
@@ -108,7 +107,7 @@ async fn a_store_write_refreshes_the_tiles_it_touches_and_keeps_the_others() {
     new_cam.id = "43310100001320099999".parse().unwrap();
     new_cam.location = geo_types::Point::new(lon + 0.000_2, lat);
     upserts.cameras.push(new_cam);
-    let mut inc = core.data().incidents[0].clone();
+    let mut inc = core.to_dataset().incidents[0].clone();
     inc.id = geo_core::model::IncidentId(9_999_999);
     inc.location = geo_types::Point::new(lon, lat);
     upserts.incidents.push(inc);
@@ -133,7 +132,7 @@ async fn a_store_write_refreshes_the_tiles_it_touches_and_keeps_the_others() {
         after_here,
         render_tile(&new_core, Layer::Cameras, here, &TileFilter::default()).unwrap()
     );
-    assert!(new_core.data().cameras.len() == core.data().cameras.len() + 1);
+    assert!(new_core.to_dataset().cameras.len() == core.to_dataset().cameras.len() + 1);
     let (_, _, after_heat) = get(&router, &url("heatmap", heat), &[]).await;
     assert_ne!(after_heat, before_heat);
     // ...and the untouched one is still served from the cache, unchanged.

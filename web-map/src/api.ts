@@ -106,11 +106,58 @@ export interface Incident {
   lon: number;
   lat: number;
   history: Array<{ step: string; at: string }>;
+  /** The workflow as recorded (who, to whom, why). */
+  steps?: StepRecord[];
+  /** Open and past its deadline. */
+  overdue?: boolean;
+  /** The steps that may follow (URL names: accept, file, dispatch...). */
+  next?: string[];
   deadline?: string | null;
   grid?: { code: string; name: string } | null;
   workers: NearWorker[];
   cameras: NearCamera[];
   nearest_worker?: NearWorker | null;
+}
+
+/** GET /api/counters: the one-map view's live counters. */
+export interface Counters {
+  as_of: string;
+  seq: number;
+  today: number;
+  open: number;
+  overdue: number;
+}
+
+/** Today's incidents (UTC+8), open and overdue ones. */
+export function counters(): Promise<Counters> {
+  return getJson<Counters>("/api/counters");
+}
+
+/** One workflow step as recorded. */
+export interface StepRecord {
+  step: string;
+  at: string;
+  author: string;
+  worker: string | null;
+  note: string;
+}
+
+/** POST /api/incidents/{id}/{step}: takes a workflow step; throws with the server's message. */
+export async function takeStep(id: string | number, step: string, body: Record<string, unknown> = {}): Promise<void> {
+  const r = await fetch(`/api/incidents/${encodeURIComponent(String(id))}/${step}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!r.ok) {
+    let msg = `HTTP ${r.status}`;
+    try {
+      msg = ((await r.json()) as { description?: string }).description ?? msg;
+    } catch {
+      /* not JSON */
+    }
+    throw new Error(msg);
+  }
 }
 
 /** An HTTP answer that was not 2xx. */

@@ -20,6 +20,7 @@ import { labelUnits } from "./ui/labels";
 import { IncidentPanel } from "./ui/incident";
 import { ImportWizard } from "./ui/import";
 import { LayerPanel } from "./ui/layers";
+import { Live } from "./ui/live";
 import { SearchBox } from "./ui/search";
 import { FilterPanel, TimeBar } from "./ui/timebar";
 
@@ -29,6 +30,7 @@ interface OnemapHandle {
   state: typeof state;
   layers: LayerPanel;
   incident: IncidentPanel;
+  live: Live;
   /** True once the style, the panels and the first counts are in place. */
   ready: boolean;
 }
@@ -119,7 +121,8 @@ async function main(): Promise<void> {
       layers.render();
     });
   };
-  header.append(search.el, h("span", { class: "demo" }), importer.button, langBtn);
+  const live = new Live(map);
+  header.append(search.el, live.el, h("span", { class: "demo" }), importer.button, langBtn);
   const layers = new LayerPanel(map);
   const drill = new DrillPanel(map);
   const filters = new FilterPanel();
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
   const timebar = new TimeBar();
   (body.querySelector(".mapwrap") as HTMLElement).append(timebar.el, incident.el, importer.el);
 
-  window.onemap = { map, state, layers, incident, ready: false };
+  window.onemap = { map, state, layers, incident, live, ready: false };
 
   // Views: the side panel's sections and the layers each view opens with.
   const sections: Record<View, HTMLElement[]> = {
@@ -206,6 +209,7 @@ async function main(): Promise<void> {
   void labelUnits(map);
 
   await recount();
+  live.start();
   window.onemap.ready = true;
   document.body.dataset.ready = "true";
 }

@@ -19,10 +19,12 @@ fn union(a: Option<Rect<f64>>, b: Rect<f64>) -> Rect<f64> {
     }
 }
 
-fn extent_of<T>(items: &[T], rect: impl Fn(&T) -> Option<Rect<f64>>) -> Option<Rect<f64>> {
+fn extent_of<'a, T: 'a>(
+    items: impl Iterator<Item = &'a T>,
+    rect: impl Fn(&T) -> Option<Rect<f64>>,
+) -> Option<Rect<f64>> {
     items
-        .iter()
-        .filter_map(rect)
+        .filter_map(|t| rect(t))
         .fold(None, |acc, r| Some(union(acc, r)))
 }
 
@@ -37,18 +39,17 @@ impl Core {
     /// Number of features in each layer, keyed by layer name.
     #[must_use]
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
-        let d = &self.data;
         Layer::ALL
             .into_iter()
             .map(|l| {
                 let n = match l {
-                    Layer::Admin => d.admin.len(),
-                    Layer::Grids => d.grids.len(),
-                    Layer::Cameras => d.cameras.len(),
-                    Layer::Incidents => d.incidents.len(),
-                    Layer::Patrols => d.patrols.len(),
-                    Layer::Workers => d.workers.len(),
-                    Layer::Centers => d.centers.len(),
+                    Layer::Admin => self.admin().len(),
+                    Layer::Grids => self.grids().len(),
+                    Layer::Cameras => self.cameras().len(),
+                    Layer::Incidents => self.incidents().count(),
+                    Layer::Patrols => self.patrols().iter().count(),
+                    Layer::Workers => self.workers().len(),
+                    Layer::Centers => self.centers().len(),
                 };
                 (l.as_str(), n)
             })
@@ -58,36 +59,30 @@ impl Core {
     /// The bounding box (lon/lat) of a layer, or `None` when it is empty.
     #[must_use]
     pub fn extent(&self, layer: Layer) -> Option<Rect<f64>> {
-        let d = &self.data;
         let point = |p: &geo_types::Point<f64>| Some(Rect::new(p.0, p.0));
         match layer {
-            Layer::Admin => extent_of(&d.admin, |a| a.geometry.bounding_rect()),
-            Layer::Grids => extent_of(&d.grids, |g| g.geometry.bounding_rect()),
-            Layer::Cameras => extent_of(&d.cameras, |c| point(&c.location)),
-            Layer::Incidents => extent_of(&d.incidents, |i| point(&i.location)),
-            Layer::Patrols => extent_of(&d.patrols, |p| p.track.bounding_rect()),
-            Layer::Workers => extent_of(&d.workers, |w| point(&w.location)),
-            Layer::Centers => extent_of(&d.centers, |c| point(&c.location)),
+            Layer::Admin => extent_of(self.admin().iter(), |a| a.geometry.bounding_rect()),
+            Layer::Grids => extent_of(self.grids().iter(), |g| g.geometry.bounding_rect()),
+            Layer::Cameras => extent_of(self.cameras().iter(), |c| point(&c.location)),
+            Layer::Incidents => extent_of(self.incidents().iter().map(|(_, i)| i), |i| point(&i.location)),
+            Layer::Patrols => extent_of(self.patrols().iter().map(|(_, p)| p), |p| p.track.bounding_rect()),
+            Layer::Workers => extent_of(self.workers().iter().map(|(_, w)| w), |w| point(&w.location)),
+            Layer::Centers => extent_of(self.centers().iter(), |c| point(&c.location)),
         }
     }
 
     /// The time span a layer covers (incident reports, patrol times, grid validity), if it has one.
     #[must_use]
     pub fn time_extent(&self, layer: Layer) -> Option<(UnixTime, UnixTime)> {
-        let d = &self.data;
         match layer {
-            Layer::Incidents => span(
-                d.incidents
-                    .iter()
-                    .map(|i| (i.occurred_at(), i.occurred_at())),
-            ),
+            Layer::Incidents => self.incidents().span(),
             Layer::Patrols => span(
-                d.patrols
+                self.patrols()
                     .iter()
-                    .filter_map(|p| Some((p.start()?, p.end()?))),
+                    .filter_map(|(_, p)| Some((p.start()?, p.end()?))),
             ),
             Layer::Grids => span(
-                d.grids
+                self.grids()
                     .iter()
                     .map(|g| (g.valid_from, g.valid_to.unwrap_or(g.valid_from))),
             ),
@@ -108,5 +103,25 @@ impl Core {
             Layer::Workers => self.worker_index(&WorkerId(key.to_owned())),
             Layer::Centers => self.center_index(key.parse().ok()?),
         }
+    }
+
+    /// Feature `i` of `layer` as `GeoJSON` in onemap's mapping (personal properties only
+    /// when `personal`); `None` for no such feature.
+    #[must_use]
+    pub fn to_feature(&self, layer: Layer, i: usize, personal: bool) -> Option<geojson::Feature> {
+        use crate::formats::FeatureMapping;
+        Some(match layer {
+            Layer::Admin => self.admin().get(i)?.to_feature(personal),
+            Layer::Grids => self.grids().get(i)?.to_feature(personal),
+            Layer::Cameras => self.cameras().get(i)?.to_feature(personal),
+            Layer::Incidents => crate::formats::IncidentRecord {
+                incident: self.incidents().get(i)?.clone(),
+                details: None,
+            }
+            .to_feature(personal),
+            Layer::Patrols => self.patrols().get(i)?.to_feature(personal),
+            Layer::Workers => self.workers().get(i)?.to_feature(personal),
+            Layer::Centers => self.centers().get(i)?.to_feature(personal),
+        })
     }
 }

@@ -40,7 +40,7 @@ impl Core {
     }
 
     fn admin_where(&self, keep: impl Fn(AdminCode) -> bool) -> Vec<usize> {
-        let admin = &self.data.admin;
+        let admin = &self.admin.units;
         let mut out: Vec<usize> = admin
             .iter()
             .enumerate()
@@ -55,25 +55,20 @@ impl Core {
     #[must_use]
     pub fn village_grids(&self, village: VillageCode) -> Vec<usize> {
         let mut out: Vec<usize> = self
-            .grid_current
+            .grids
+            .current
             .iter()
             .filter(|(code, _)| code.village() == village)
             .map(|(_, &i)| i as usize)
             .collect();
-        out.sort_by_key(|&i| self.data.grids[i].code);
+        out.sort_by_key(|&i| self.grids.grids[i].code);
         out
     }
 
     /// The bounding box of admin unit `i` (`None`: empty geometry or no such unit).
     #[must_use]
     pub fn admin_bbox(&self, i: usize) -> Option<Rect<f64>> {
-        self.data.admin.get(i)?.geometry.bounding_rect()
-    }
-
-    /// The bounding box of grid revision `i`.
-    #[must_use]
-    pub fn grid_bbox(&self, i: usize) -> Option<Rect<f64>> {
-        self.data.grids.get(i)?.geometry.bounding_rect()
+        self.admin.units.get(i)?.geometry.bounding_rect()
     }
 
     /// The bounding box of everything mapped (admin units and grids, from the R-tree
@@ -88,11 +83,11 @@ impl Core {
             (Some(a), Some(b)) => Some(a.merged(&b)),
             (a, b) => a.or(b),
         };
-        let polygons = merge(root(&self.admin_tree), root(&self.grid_tree_all));
+        let polygons = merge(root(&self.admin.tree), root(&self.grids.tree_all));
         let env = polygons.or_else(|| {
             merge(
-                merge(root(&self.incident_tree), root(&self.camera_tree)),
-                root(&self.worker_tree),
+                merge(root(&self.incidents.main.tree), root(&self.cameras.tree)),
+                root(&self.workers.main.tree),
             )
         });
         let e = env?;

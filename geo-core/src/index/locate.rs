@@ -25,7 +25,7 @@ impl Core {
     pub fn locate(&self, lon: f64, lat: f64) -> Result<Location<'_>> {
         let cell = checked_point(lon, lat)?;
         let p = Coord { x: lon, y: lat };
-        let grid = self.grid_buckets.first_containing(&self.grid_polys, p);
+        let grid = self.grids.buckets.first_containing(&self.grids.polys, p);
         Ok(self.answer(grid, p, cell))
     }
 
@@ -34,10 +34,11 @@ impl Core {
     pub fn locate_at(&self, lon: f64, lat: f64, t: UnixTime) -> Result<Location<'_>> {
         let cell = checked_point(lon, lat)?;
         let p = Coord { x: lon, y: lat };
-        let grids = &self.data.grids;
+        let grids = &self.grids.grids;
         let grid = self
-            .grid_polys
-            .first_containing(&self.grid_tree_all, p, |i| {
+            .grids
+            .polys
+            .first_containing(&self.grids.tree_all, p, |i| {
                 grids.get(i as usize).is_some_and(|g| g.valid_at(t))
             });
         Ok(self.answer(grid, p, cell))
@@ -47,23 +48,25 @@ impl Core {
     #[must_use]
     pub fn grid_at(&self, lon: f64, lat: f64) -> Option<usize> {
         check_lon_lat(lon, lat).ok()?;
-        self.grid_buckets
-            .first_containing(&self.grid_polys, Coord { x: lon, y: lat })
+        self.grids
+            .buckets
+            .first_containing(&self.grids.polys, Coord { x: lon, y: lat })
             .map(|i| i as usize)
     }
 
     #[inline]
     fn answer(&self, grid: Option<u32>, p: Coord<f64>, point: LatLng) -> Location<'_> {
-        if let Some(answer) = grid.and_then(|i| self.grid_answers.get(i as usize)) {
+        if let Some(answer) = grid.and_then(|i| self.grids.answers.get(i as usize)) {
             return answer.location(point);
         }
         // Outside every grid: the deepest admin polygon holding the point (lowest index
         // among equals), then its parents by code.
         let chain = self
-            .admin_buckets
+            .admin
+            .buckets
             .iter()
-            .find_map(|b| b.first_containing(&self.admin_polys, p))
-            .and_then(|i| self.admin_chains.get(i as usize));
-        chain.unwrap_or(&self.no_chain).location(point)
+            .find_map(|b| b.first_containing(&self.admin.polys, p))
+            .and_then(|i| self.admin.chains.get(i as usize));
+        chain.unwrap_or(&super::engine::NO_CHAIN).location(point)
     }
 }

@@ -7,20 +7,20 @@
 
 use std::thread;
 
-use geo_types::Point;
+use geo_types::{Point, Rect};
 
 use super::engine::Core;
-use crate::model::UnixTime;
+use crate::model::{Camera, Incident, UnixTime};
 
-/// "In no grid" in a placement vector.
-pub(crate) const NO_GRID: u32 = u32::MAX;
+pub(crate) use super::parts::incidents::NO_GRID;
 
-/// Grid revision index per incident and per camera (`NO_GRID` outside every grid).
-#[derive(Debug, Default)]
+/// Grid revision index per built incident and per camera (`NO_GRID` outside every grid).
+/// Incidents of the delta carry their own placement ([`super::parts::incidents::Live`]).
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Placement {
-    /// Parallel to `data().incidents`.
+    /// Parallel to the built incidents.
     pub(crate) incidents: Vec<u32>,
-    /// Parallel to `data().cameras`.
+    /// Parallel to `cameras()`.
     pub(crate) cameras: Vec<u32>,
 }
 
@@ -56,35 +56,77 @@ fn par_map<T: Sync>(items: &[T], f: impl Fn(&T) -> u32 + Sync) -> Vec<u32> {
     })
 }
 
+/// A grid index as stored in a placement.
+fn placed(g: Option<usize>) -> u32 {
+    g.and_then(|g| u32::try_from(g).ok()).unwrap_or(NO_GRID)
+}
+
 impl Core {
+    /// The grid revision an incident occurred in, by the current grids.
+    pub(crate) fn place_incident(&self, inc: &Incident) -> u32 {
+        self.place_at(inc.location, inc.occurred_at())
+    }
+
+    /// The grid revision valid at `t` holding `p`.
+    fn place_at(&self, p: Point<f64>, t: UnixTime) -> u32 {
+        let grids = &self.grids.grids;
+        // With no retired revision, the revision valid at t is the current grid holding
+        // the point if it already existed at t: the bucket lookup (several times faster
+        // than the R-tree over every revision) gives the same answer as `locate_at`.
+        if self.grids.all_current() {
+            match self.grid_at(p.x(), p.y()) {
+                None => return NO_GRID,
+                Some(g) if grids[g].valid_from <= t => return placed(Some(g)),
+                Some(_) => {}
+            }
+        }
+        placed(
+            self.locate_at(p.x(), p.y(), t)
+                .ok()
+                .and_then(|l| l.grid.map(|g| g.index)),
+        )
+    }
+
+    /// The current grid a camera stands in.
+    fn place_camera(&self, c: &Camera) -> u32 {
+        placed(self.grid_at(c.location.x(), c.location.y()))
+    }
+
     /// The grid placement, built on first use.
     pub(crate) fn placement(&self) -> &Placement {
-        self.placement.get_or_init(|| {
-            let grids = &self.data.grids;
-            // With no retired revision, the revision valid at t is the current grid holding
-            // the point if it already existed at t: the bucket lookup (several times faster
-            // than the R-tree over every revision) gives the same answer as `locate_at`.
-            let all_current = grids.iter().all(|g| g.valid_to.is_none());
-            let at_time = |p: Point<f64>, t: UnixTime| -> Option<usize> {
-                if all_current {
-                    match self.grid_at(p.x(), p.y()) {
-                        None => return None,
-                        Some(g) if grids[g].valid_from <= t => return Some(g),
-                        Some(_) => {}
-                    }
-                }
-                self.locate_at(p.x(), p.y(), t).ok()?.grid.map(|g| g.index)
-            };
-            let index = |g: Option<usize>| g.and_then(|g| u32::try_from(g).ok()).unwrap_or(NO_GRID);
-            Placement {
-                incidents: par_map(&self.data.incidents, |i| {
-                    index(at_time(i.location, i.occurred_at()))
-                }),
-                cameras: par_map(&self.data.cameras, |c| {
-                    index(self.grid_at(c.location.x(), c.location.y()))
-                }),
-            }
+        self.placement.get_or_init(|| Placement {
+            incidents: par_map(&self.incidents.main.incidents, |i| self.place_incident(i)),
+            cameras: par_map(&self.cameras.cameras, |c| self.place_camera(c)),
         })
+    }
+
+    /// The built placement with the incidents and cameras inside `dirty` placed again (the
+    /// grids there changed): in time proportional to what the box holds.
+    pub(crate) fn placement_patched(&self, old: &Placement, dirty: Rect<f64>) -> Placement {
+        let mut p = old.clone();
+        let env = rstar::AABB::from_corners([dirty.min().x, dirty.min().y], [dirty.max().x, dirty.max().y]);
+        let main = &self.incidents.main;
+        for e in main.tree.locate_in_envelope(&env) {
+            let i = e.data as usize;
+            if let (Some(slot), Some(inc)) = (p.incidents.get_mut(i), main.incidents.get(i)) {
+                *slot = self.place_incident(inc);
+            }
+        }
+        for e in self.cameras.tree.locate_in_envelope(&env) {
+            let i = e.data as usize;
+            if let (Some(slot), Some(c)) = (p.cameras.get_mut(i), self.cameras.cameras.get(i)) {
+                *slot = self.place_camera(c);
+            }
+        }
+        p
+    }
+
+    /// The cameras placed anew (the cameras changed), keeping the incidents' placement.
+    pub(crate) fn placement_with_cameras(&self, old: &Placement) -> Placement {
+        Placement {
+            incidents: old.incidents.clone(),
+            cameras: par_map(&self.cameras.cameras, |c| self.place_camera(c)),
+        }
     }
 
     /// Builds the grid placement of incidents and cameras now, if it is not built yet (a
@@ -99,16 +141,17 @@ impl Core {
         self.placement.get().is_some()
     }
 
-    /// Index into `data().grids` of the revision incident `i` occurred in (`None`: in no grid).
+    /// Index into `grids()` of the revision incident `i` occurred in (`None`: in no grid).
     #[must_use]
     pub fn incident_grid(&self, i: usize) -> Option<usize> {
-        match self.placement().incidents.get(i) {
-            Some(&g) if g != NO_GRID => Some(g as usize),
-            _ => None,
-        }
+        let g = match self.incidents.live_grid(i) {
+            Some(g) => g,
+            None => self.placement().incidents.get(i).copied().unwrap_or(NO_GRID),
+        };
+        (g != NO_GRID).then_some(g as usize)
     }
 
-    /// Index into `data().grids` of the current revision camera `i` stands in.
+    /// Index into `grids()` of the current revision camera `i` stands in.
     #[must_use]
     pub fn camera_grid(&self, i: usize) -> Option<usize> {
         match self.placement().cameras.get(i) {
@@ -147,9 +190,8 @@ mod tests {
             g.valid_from = mid;
         }
         let core = Core::new(data);
-        let d = core.data();
         let mut placed = 0;
-        for (i, inc) in d.incidents.iter().enumerate() {
+        for (i, inc) in core.incidents().iter() {
             let want = core
                 .locate_at(inc.location.x(), inc.location.y(), inc.occurred_at())
                 .unwrap()
@@ -159,7 +201,7 @@ mod tests {
             placed += usize::from(want.is_some());
         }
         assert!(placed > 3_000 && placed < 5_000, "{placed}");
-        for (i, c) in d.cameras.iter().enumerate() {
+        for (i, c) in core.cameras().iter().enumerate() {
             let want = core.locate(c.location.x(), c.location.y()).unwrap().grid;
             assert_eq!(core.camera_grid(i), want.map(|g| g.index));
         }

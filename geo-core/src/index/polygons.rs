@@ -1,6 +1,8 @@
 //! A polygon layer for point lookups: an R-tree of envelopes (small entries: index and
 //! rectangle) in front of exact banded point-in-polygon tests.
 
+use std::sync::Arc;
+
 use geo::BoundingRect;
 use geo_types::{Coord, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -22,16 +24,29 @@ pub(crate) fn envelope_entry(geometry: &MultiPolygon<f64>, index: u32) -> Option
 }
 
 /// Prepared polygons of one layer, by feature index (`None`: cannot be located into).
-#[derive(Debug, Default)]
+/// Each is shared, so that a copy of the set for an edit copies pointers, not polygons.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct PolygonSet {
-    polys: Vec<Option<BandedPolygon>>,
+    polys: Vec<Option<Arc<BandedPolygon>>>,
 }
 
 impl PolygonSet {
     /// Prepares every geometry.
     pub(crate) fn new<'a>(geometries: impl Iterator<Item = &'a MultiPolygon<f64>>) -> Self {
         Self {
-            polys: geometries.map(BandedPolygon::new).collect(),
+            polys: geometries.map(|g| BandedPolygon::new(g).map(Arc::new)).collect(),
+        }
+    }
+
+    /// Prepares `geometry` as feature `i`: replacing it, or appended when `i` is the length.
+    pub(crate) fn set(&mut self, i: usize, geometry: &MultiPolygon<f64>) {
+        let poly = BandedPolygon::new(geometry).map(Arc::new);
+        match self.polys.get_mut(i) {
+            Some(slot) => *slot = poly,
+            None => {
+                self.polys.resize(i, None);
+                self.polys.push(poly);
+            }
         }
     }
 
@@ -88,9 +103,9 @@ impl PolygonSet {
         self.polys
             .iter()
             .flatten()
-            .map(BandedPolygon::heap_bytes)
+            .map(|p| p.heap_bytes())
             .sum::<usize>()
-            + self.polys.capacity() * std::mem::size_of::<Option<BandedPolygon>>()
+            + self.polys.capacity() * std::mem::size_of::<Option<Arc<BandedPolygon>>>()
     }
 }
 

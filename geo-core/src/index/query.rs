@@ -2,7 +2,7 @@
 
 use geo::Intersects;
 use geo_types::Rect;
-use rstar::{Envelope, AABB};
+use rstar::AABB;
 
 use super::engine::Core;
 use crate::model::{Category, IncidentStatus, Layer, Patrol, UnixTime};
@@ -27,9 +27,6 @@ pub struct Filter {
     pub statuses: Vec<IncidentStatus>,
 }
 
-/// Incident time slices longer than this use the R-tree for a bbox instead of a scan.
-const SCAN_LIMIT: usize = 4096;
-
 impl Filter {
     fn check(&self) -> Result<()> {
         if let Some(r) = self.bbox {
@@ -51,7 +48,7 @@ impl Filter {
         Ok(())
     }
 
-    fn aabb(&self) -> Option<AABB<[f64; 2]>> {
+    pub(crate) fn aabb(&self) -> Option<AABB<[f64; 2]>> {
         self.bbox
             .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
     }
@@ -79,102 +76,57 @@ impl Filter {
 }
 
 impl Core {
-    /// Indices into `data().<layer>` of the features `filter` selects, ascending.
+    /// Indices into the `<layer>()` accessor of the features `filter` selects, ascending.
     pub fn query(&self, layer: Layer, filter: &Filter) -> Result<Vec<usize>> {
         filter.check()?;
-        let d = &self.data;
         let aabb = filter.aabb();
         let mut out: Vec<usize> = match layer {
-            Layer::Incidents => return Ok(self.query_incidents(filter)),
-            Layer::Admin => match (aabb, filter.bbox) {
-                (Some(env), Some(r)) => self
-                    .admin_tree
-                    .locate_in_envelope_intersecting(&env)
-                    .map(|e| e.data as usize)
-                    .filter(|&i| d.admin[i].geometry.intersects(&r))
-                    .collect(),
-                _ => (0..d.admin.len()).collect(),
-            },
+            Layer::Incidents => return Ok(self.incidents.query(filter)),
+            Layer::Admin => {
+                let units = &self.admin.units;
+                match (aabb, filter.bbox) {
+                    (Some(env), Some(r)) => self
+                        .admin
+                        .tree
+                        .locate_in_envelope_intersecting(&env)
+                        .map(|e| e.data as usize)
+                        .filter(|&i| units[i].geometry.intersects(&r))
+                        .collect(),
+                    _ => (0..units.len()).collect(),
+                }
+            }
             Layer::Grids => {
+                let grids = &self.grids.grids;
                 let in_time = |i: usize| {
-                    let g = &d.grids[i];
+                    let g = &grids[i];
                     filter.overlaps_half_open(g.valid_from, g.valid_to)
                 };
                 match (aabb, filter.bbox) {
                     (Some(env), Some(r)) => self
-                        .grid_tree_all
+                        .grids
+                        .tree_all
                         .locate_in_envelope_intersecting(&env)
                         .map(|e| e.data as usize)
-                        .filter(|&i| in_time(i) && d.grids[i].geometry.intersects(&r))
+                        .filter(|&i| in_time(i) && grids[i].geometry.intersects(&r))
                         .collect(),
-                    _ => (0..d.grids.len()).filter(|&i| in_time(i)).collect(),
+                    _ => (0..grids.len()).filter(|&i| in_time(i)).collect(),
                 }
             }
-            Layer::Patrols => match (aabb, filter.bbox) {
-                (Some(env), Some(r)) => self
-                    .patrol_tree
-                    .locate_in_envelope_intersecting(&env)
-                    .map(|e| e.data as usize)
-                    .filter(|&i| {
-                        filter.patrol_in_time(&d.patrols[i]) && d.patrols[i].track.intersects(&r)
-                    })
-                    .collect(),
-                _ => (0..d.patrols.len())
-                    .filter(|&i| filter.patrol_in_time(&d.patrols[i]))
-                    .collect(),
-            },
-            Layer::Cameras => points(&self.camera_tree, aabb, d.cameras.len()),
-            Layer::Workers => points(&self.worker_tree, aabb, d.workers.len()),
-            Layer::Centers => points(&self.center_tree, aabb, d.centers.len()),
+            Layer::Patrols => {
+                return Ok(self.patrols.select(filter.bbox, |p| filter.patrol_in_time(p)));
+            }
+            Layer::Cameras => points(&self.cameras.tree, aabb, self.cameras.cameras.len()),
+            Layer::Workers => return Ok(self.workers.in_box(aabb)),
+            Layer::Centers => points(&self.centers.tree, aabb, self.centers.centers.len()),
         };
         out.sort_unstable();
         Ok(out)
-    }
-
-    fn query_incidents(&self, filter: &Filter) -> Vec<usize> {
-        let incidents = &self.data.incidents;
-        // Incidents are sorted by report time (Core::new), so the window is one slice.
-        let lo = filter
-            .from
-            .map_or(0, |f| incidents.partition_point(|i| i.occurred_at() < f));
-        let hi = filter
-            .to
-            .map_or(incidents.len(), |t| {
-                incidents.partition_point(|i| i.occurred_at() < t)
-            })
-            .max(lo);
-        let keep = |i: usize| {
-            let inc = &incidents[i];
-            (filter.categories.is_empty() || filter.categories.contains(&inc.category))
-                && (filter.statuses.is_empty() || filter.statuses.contains(&inc.status))
-        };
-        match filter.aabb() {
-            Some(env) if hi - lo > SCAN_LIMIT => {
-                let mut out: Vec<usize> = self
-                    .incident_tree
-                    .locate_in_envelope(&env)
-                    .map(|e| e.data as usize)
-                    .filter(|&i| (lo..hi).contains(&i) && keep(i))
-                    .collect();
-                out.sort_unstable();
-                out
-            }
-            Some(env) => (lo..hi)
-                .filter(|&i| {
-                    let p = incidents[i].location;
-                    keep(i)
-                        && crate::h3::check_lon_lat(p.x(), p.y()).is_ok()
-                        && env.contains_point(&[p.x(), p.y()])
-                })
-                .collect(),
-            None => (lo..hi).filter(|&i| keep(i)).collect(),
-        }
     }
 }
 
 /// Point features in `aabb` (boundary included), or all of them.
 fn points(
-    tree: &rstar::RTree<super::engine::PointEntry>,
+    tree: &rstar::RTree<super::parts::PointEntry>,
     aabb: Option<AABB<[f64; 2]>>,
     len: usize,
 ) -> Vec<usize> {

@@ -47,7 +47,6 @@ impl Core {
                 _ => (false, false),
             }
         };
-        let d = &self.data;
         // (exact first, name length, layer order, code or index), hit
         let mut found: Vec<((bool, usize, usize, u128), SearchHit)> = Vec::new();
         let mut consider =
@@ -62,7 +61,7 @@ impl Core {
                     found.push(((!exact, name.chars().count(), layer, key), hit));
                 }
             };
-        for (i, a) in d.admin.iter().enumerate() {
+        for (i, a) in self.admin().iter().enumerate() {
             if self.admin_index(a.code) == Some(i) {
                 let width = match a.code {
                     AdminCode::Division(_) => 6,
@@ -73,13 +72,13 @@ impl Core {
                 consider(0, i, code_match(value, width), value, &a.name);
             }
         }
-        for &i in self.grid_current.values() {
-            let g = &d.grids[i as usize];
+        for &i in self.grids.current.values() {
+            let g = &self.grids.grids[i as usize];
             let value = u128::from(g.code.as_u64());
             let m = code_match(value, GridCode::DIGITS);
             consider(1, i as usize, m, value, &g.name);
         }
-        for (i, c) in d.cameras.iter().enumerate() {
+        for (i, c) in self.cameras().iter().enumerate() {
             if self.camera_index(&c.id) == Some(i) {
                 // Ids are 20 digits: compare as text, and order equal hits by index.
                 let id = c.id.as_str();
@@ -115,21 +114,19 @@ mod tests {
             .with_points_per_patrol(5);
         let core = Core::new(generate(&cfg).unwrap());
         let county = core
-            .data()
-            .admin
+            .admin()
             .iter()
             .find(|a| a.level() == crate::codes::AdminLevel::County)
             .unwrap();
         let code = county.code.to_string();
         let hits = core.search(&code, 100);
         assert!(hits[0].exact && hits[0].layer == Layer::Admin);
-        assert_eq!(core.data().admin[hits[0].index].code, county.code);
+        assert_eq!(core.admin()[hits[0].index].code, county.code);
         assert!(hits[1..].iter().all(|h| !h.exact));
         assert_eq!(hits.len(), 100);
         // A village's name finds the village before its grids and cameras.
         let village = core
-            .data()
-            .admin
+            .admin()
             .iter()
             .find(|a| a.level() == crate::codes::AdminLevel::Village)
             .unwrap();
@@ -138,21 +135,21 @@ mod tests {
         let lens: Vec<usize> = hits
             .iter()
             .map(|h| match h.layer {
-                Layer::Admin => core.data().admin[h.index].name.chars().count(),
-                Layer::Grids => core.data().grids[h.index].name.chars().count(),
-                _ => core.data().cameras[h.index].name.chars().count(),
+                Layer::Admin => core.admin()[h.index].name.chars().count(),
+                Layer::Grids => core.grids()[h.index].name.chars().count(),
+                _ => core.cameras()[h.index].name.chars().count(),
             })
             .collect();
         assert!(lens.windows(2).all(|w| w[0] <= w[1]), "{lens:?}");
         // A grid by a prefix of its code; a leading zero matches no code.
-        let grid = &core.data().grids[7];
+        let grid = &core.grids()[7];
         let code = grid.code.to_string();
         let hits = core.search(&code[..14], 100);
         assert!(hits
             .iter()
-            .any(|h| h.layer == Layer::Grids && core.data().grids[h.index].code == grid.code));
+            .any(|h| h.layer == Layer::Grids && core.grids()[h.index].code == grid.code));
         assert!(hits.iter().all(|h| h.layer != Layer::Grids
-            || core.data().grids[h.index]
+            || core.grids()[h.index]
                 .code
                 .to_string()
                 .starts_with(&code[..14])));

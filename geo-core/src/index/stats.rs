@@ -20,7 +20,6 @@ use serde::{Serialize, Serializer};
 
 use super::engine::Core;
 use super::location::WorkerRef;
-use super::placement::NO_GRID;
 use crate::codes::{AdminCode, AdminLevel, GridCode};
 use crate::model::{Category, Incident, IncidentStatus, Step, UnixTime};
 use crate::{Error, Result};
@@ -258,22 +257,10 @@ impl RankBy {
 }
 
 impl Core {
-    /// Indices of the incidents reported in `[from, to)`: one slice, since incidents are
-    /// kept in report-time order.
-    fn time_slice(&self, f: &StatsFilter) -> std::ops::Range<usize> {
-        let inc = &self.data.incidents;
-        let lo = f
-            .from
-            .map_or(0, |t| inc.partition_point(|i| i.occurred_at() < t));
-        let hi =
-            f.to.map_or(inc.len(), |t| inc.partition_point(|i| i.occurred_at() < t));
-        lo..hi.max(lo)
-    }
-
     /// Per grid revision, whether it is in the area: the scans below then test a flag
     /// instead of a code (`NO_GRID` falls past the end: in no area).
     fn revisions_in(&self, area: Area) -> Vec<bool> {
-        self.data
+        self.grids
             .grids
             .iter()
             .map(|g| area.contains(g.code))
@@ -284,8 +271,8 @@ impl Core {
     /// admin unit in the admin layer.
     fn check_area(&self, area: Area) -> Result<()> {
         let known = match area {
-            Area::Grid(g) => self.grid_revisions.contains_key(&g),
-            Area::Admin(a) => self.admin_by_code.contains_key(&a),
+            Area::Grid(g) => self.grids.revisions.contains_key(&g),
+            Area::Admin(a) => self.admin.by_code.contains_key(&a),
         };
         if known {
             Ok(())
@@ -302,7 +289,8 @@ impl Core {
     #[must_use]
     pub fn grid_latest(&self, code: GridCode) -> Option<usize> {
         self.grid_index(code).or_else(|| {
-            self.grid_revisions
+            self.grids
+                .revisions
                 .get(&code)
                 .and_then(|v| v.last())
                 .map(|&i| i as usize)
@@ -314,19 +302,18 @@ impl Core {
     pub fn area_stats(&self, area: Area, f: &StatsFilter, now: UnixTime) -> Result<AreaStats> {
         self.check_area(area)?;
         f.check()?;
-        let d = &self.data;
         let placement = self.placement();
         let as_of = f.as_of(now);
         let mut out = AreaStats::default();
 
         let inside = self.revisions_in(area);
-        for i in self.time_slice(f) {
-            let g = placement.incidents.get(i).copied().unwrap_or(NO_GRID);
-            if inside.get(g as usize) == Some(&true) && f.keeps(&d.incidents[i]) {
-                out.incidents.add(&d.incidents[i], as_of);
+        for (i, inc) in self.incidents().window(f.from, f.to) {
+            let g = self.placed_incident(i, placement);
+            if inside.get(g as usize) == Some(&true) && f.keeps(inc) {
+                out.incidents.add(inc, as_of);
             }
         }
-        for (c, &g) in d.cameras.iter().zip(&placement.cameras) {
+        for (c, &g) in self.cameras().iter().zip(&placement.cameras) {
             if inside.get(g as usize) == Some(&true) {
                 out.cameras_total += 1;
                 if c.status == crate::model::CameraStatus::Online {
@@ -338,20 +325,22 @@ impl Core {
         let mut grids: Vec<usize> = match area {
             Area::Grid(code) => self.grid_index(code).into_iter().collect(),
             Area::Admin(_) => self
-                .grid_current
+                .grids
+                .current
                 .iter()
                 .filter(|(code, _)| area.contains(**code))
                 .map(|(_, &i)| i as usize)
                 .collect(),
         };
-        grids.sort_unstable_by_key(|&i| d.grids[i].code);
+        let revisions = self.grids();
+        grids.sort_unstable_by_key(|&i| revisions[i].code);
         let mut seen = HashSet::new();
         for &i in &grids {
-            let g = &d.grids[i];
+            let g = &revisions[i];
             out.grids += 1;
             out.households += u64::from(g.households);
             out.population += u64::from(g.population);
-            for w in self.grid_answers.get(i).map_or(&[][..], |a| &a.workers) {
+            for w in self.grids.answers.get(i).map_or(&[][..], |a| &a.workers) {
                 if seen.insert(&w.id) {
                     out.workers.push(w.clone());
                 }
@@ -361,7 +350,7 @@ impl Core {
         if let (Area::Grid(code), true) = (area, grids.is_empty()) {
             if let Some(a) = self
                 .grid_latest(code)
-                .and_then(|i| self.grid_answers.get(i))
+                .and_then(|i| self.grids.answers.get(i))
             {
                 out.workers = a.workers.to_vec();
             }
@@ -383,25 +372,26 @@ impl Core {
         let area = Area::Admin(parent);
         self.check_area(area)?;
         f.check()?;
-        let d = &self.data;
+        let revisions = self.grids();
         let placement = self.placement();
         let as_of = f.as_of(now);
         // Counts per revision first (cheap, indexable), folded into codes below.
-        let mut per_revision = vec![IncidentCounts::default(); d.grids.len()];
+        let mut per_revision = vec![IncidentCounts::default(); revisions.len()];
         let inside = self.revisions_in(area);
-        for i in self.time_slice(f) {
-            let g = placement.incidents.get(i).copied().unwrap_or(NO_GRID);
-            if inside.get(g as usize) == Some(&true) && f.keeps(&d.incidents[i]) {
-                per_revision[g as usize].add(&d.incidents[i], as_of);
+        for (i, inc) in self.incidents().window(f.from, f.to) {
+            let g = self.placed_incident(i, placement);
+            if inside.get(g as usize) == Some(&true) && f.keeps(inc) {
+                per_revision[g as usize].add(inc, as_of);
             }
         }
         let mut out: Vec<GridFigures> = self
-            .grid_current
+            .grids
+            .current
             .iter()
             .filter(|(code, _)| area.contains(**code))
             .map(|(code, &current)| {
                 let mut incidents = IncidentCounts::default();
-                for &r in self.grid_revisions.get(code).map_or(&[][..], Vec::as_slice) {
+                for &r in self.grids.revisions.get(code).map_or(&[][..], Vec::as_slice) {
                     incidents.merge(&per_revision[r as usize]);
                 }
                 GridFigures {
@@ -419,7 +409,7 @@ impl Core {
                 (None, Some(_)) => std::cmp::Ordering::Greater,
                 (None, None) => std::cmp::Ordering::Equal,
             };
-            order.then_with(|| d.grids[a.grid].code.cmp(&d.grids[b.grid].code))
+            order.then_with(|| revisions[a.grid].code.cmp(&revisions[b.grid].code))
         });
         Ok(out)
     }

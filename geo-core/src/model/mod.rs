@@ -5,21 +5,24 @@ mod admin;
 mod camera;
 mod center;
 mod dataset;
+mod deadline;
 mod grid;
 mod incident;
 mod patrol;
 mod worker;
+pub mod workflow;
 
 pub use admin::AdminUnit;
 pub use camera::{Camera, CameraStatus, Direction, PositionType, PtzType};
 pub use center::Center;
 pub use dataset::Dataset;
+pub use deadline::DeadlinePolicy;
 pub use grid::{Grid, GridKind};
 pub use incident::{
     Category, Incident, IncidentDetails, IncidentId, IncidentStatus, Lifecycle, Source, Step,
     Supervision,
 };
-pub use patrol::{Patrol, PatrolId};
+pub use patrol::{local_day, Patrol, PatrolId, LOCAL_UTC_OFFSET_S};
 pub use worker::{Worker, WorkerId};
 
 use serde::{Deserialize, Serialize};

@@ -3,6 +3,16 @@ use serde::{Deserialize, Serialize};
 
 use super::{UnixTime, WorkerId};
 
+/// China Standard Time, UTC+8 all year: the offset of the local day a track belongs to.
+pub const LOCAL_UTC_OFFSET_S: i64 = 8 * 3_600;
+
+/// The local (UTC+8) day number of time `t`: days since 1970-01-01 local midnight. A
+/// worker's GPS fixes of one local day make one patrol track.
+#[must_use]
+pub const fn local_day(t: UnixTime) -> i64 {
+    (t + LOCAL_UTC_OFFSET_S).div_euclid(86_400)
+}
+
 /// A patrol track's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -47,13 +47,12 @@ pub fn counted_cells(
     res: Resolution,
     filter: &TileFilter,
 ) -> Vec<(CellIndex, u32)> {
-    let table = core.incident_cells();
     let cells_filter = filter.cell_filter();
     let mut cells = cells_centered_in(r, res);
     cells.sort_unstable();
     cells
         .into_iter()
-        .map(|cell| (cell, table.count(cell, &cells_filter)))
+        .map(|cell| (cell, core.incident_count(cell, &cells_filter)))
         .filter(|&(_, n)| n > 0)
         .collect()
 }

@@ -1,12 +1,11 @@
 //! One writer per layer: the features' geometry and their main typed attributes.
 //!
 //! Feature ids are the numeric key where the model has one (incident id, patrol id) and the
-//! index into `Core::data()` otherwise. Codes are strings (they overflow nothing and keep
+//! index into the core's layer otherwise. Codes are strings (they overflow nothing and keep
 //! leading digits readable), names and classes are strings, counts are integers.
 
-use geo_types::{LineString, MultiPolygon};
-
-use crate::model::{CameraStatus, Dataset, PtzType};
+use crate::index::Core;
+use crate::model::{CameraStatus, PtzType};
 use crate::mvt::{LayerBuilder, Value};
 
 /// The index as a feature id.
@@ -14,16 +13,11 @@ fn fid(i: usize) -> Option<u64> {
     u64::try_from(i).ok()
 }
 
-/// Admin units of every level, with a `level` property (`mercator`: their outlines
-/// pre-projected, in `d.admin` order).
-pub(super) fn admin(
-    out: &mut LayerBuilder,
-    d: &Dataset,
-    mercator: &[MultiPolygon<f64>],
-    hits: &[usize],
-) {
+/// Admin units of every level, with a `level` property (outlines pre-projected once).
+pub(super) fn admin(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
+    let mercator = core.admin_mercator();
     for &i in hits {
-        let (Some(a), Some(outline)) = (d.admin.get(i), mercator.get(i)) else {
+        let (Some(a), Some(outline)) = (core.admin().get(i), mercator.get(i)) else {
             continue;
         };
         let code = a.code.to_string();
@@ -42,9 +36,9 @@ pub(super) fn admin(
 }
 
 /// Current grid revisions (`valid_to` unset).
-pub(super) fn grids(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+pub(super) fn grids(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     for &i in hits {
-        let Some(g) = d.grids.get(i) else { continue };
+        let Some(g) = core.grids().get(i) else { continue };
         if g.valid_to.is_some() {
             continue;
         }
@@ -85,11 +79,11 @@ const fn camera_status_str(s: CameraStatus) -> &'static str {
 
 /// Cameras: id, name, PTZ type, position type, status, facing and (when surveyed) the
 /// view sector's width and reach.
-pub(super) fn cameras(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+pub(super) fn cameras(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     // Every camera brings two unique strings: its id and its name.
     out.reserve_strings(2 * hits.len());
     for &i in hits {
-        let Some(c) = d.cameras.get(i) else { continue };
+        let Some(c) = core.cameras().get(i) else { continue };
         let mut props = vec![
             ("id", Value::String(c.id.as_str())),
             ("name", Value::String(&c.name)),
@@ -105,9 +99,9 @@ pub(super) fn cameras(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
 }
 
 /// Raw incident points, id = incident id.
-pub(super) fn incidents(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+pub(super) fn incidents(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     for &i in hits {
-        let Some(inc) = d.incidents.get(i) else {
+        let Some(inc) = core.incidents().get(i) else {
             continue;
         };
         out.add_point(
@@ -127,21 +121,15 @@ pub(super) fn incidents(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
     }
 }
 
-/// Patrol tracks, id = patrol id (`mercator`: the tracks pre-projected, in `d.patrols`
-/// order).
-pub(super) fn patrols(
-    out: &mut LayerBuilder,
-    d: &Dataset,
-    mercator: &[LineString<f64>],
-    hits: &[usize],
-) {
+/// Patrol tracks, id = patrol id (tracks pre-projected once, fresh ones per tile).
+pub(super) fn patrols(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     for &i in hits {
-        let (Some(p), Some(track)) = (d.patrols.get(i), mercator.get(i)) else {
+        let (Some(p), Some(track)) = (core.patrols().get(i), core.patrol_mercator(i)) else {
             continue;
         };
         out.add_feature_mercator(
             Some(p.id.0),
-            track,
+            &*track,
             &[
                 ("worker", Value::String(&p.worker.0)),
                 ("start", Value::SInt(p.start().unwrap_or_default())),
@@ -153,9 +141,9 @@ pub(super) fn patrols(
 }
 
 /// Grid workers' last known positions.
-pub(super) fn workers(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+pub(super) fn workers(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     for &i in hits {
-        let Some(w) = d.workers.get(i) else { continue };
+        let Some(w) = core.workers().get(i) else { continue };
         out.add_point(
             fid(i),
             w.location.x(),
@@ -171,9 +159,9 @@ pub(super) fn workers(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
 }
 
 /// Governance centers.
-pub(super) fn centers(out: &mut LayerBuilder, d: &Dataset, hits: &[usize]) {
+pub(super) fn centers(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     for &i in hits {
-        let Some(c) = d.centers.get(i) else { continue };
+        let Some(c) = core.centers().get(i) else { continue };
         let code = c.code.to_string();
         out.add_point(
             fid(i),

@@ -142,23 +142,17 @@ pub fn render_tile(
     let mut hits = core.query(layer, &filter.core_filter(layer, bbox))?;
     if layer == Layer::Admin {
         let deepest = deepest_admin_level(coord.z());
-        hits.retain(|&i| {
-            core.data()
-                .admin
-                .get(i)
-                .is_some_and(|a| a.level() <= deepest)
-        });
+        hits.retain(|&i| core.admin().get(i).is_some_and(|a| a.level() <= deepest));
     }
     let out = tile.layer(name);
-    let d = core.data();
     match layer {
-        Layer::Admin => features::admin(out, d, core.admin_mercator(), &hits),
-        Layer::Grids => features::grids(out, d, &hits),
-        Layer::Cameras => features::cameras(out, d, &hits),
-        Layer::Incidents => features::incidents(out, d, &hits),
-        Layer::Patrols => features::patrols(out, d, core.patrol_mercator(), &hits),
-        Layer::Workers => features::workers(out, d, &hits),
-        Layer::Centers => features::centers(out, d, &hits),
+        Layer::Admin => features::admin(out, core, &hits),
+        Layer::Grids => features::grids(out, core, &hits),
+        Layer::Cameras => features::cameras(out, core, &hits),
+        Layer::Incidents => features::incidents(out, core, &hits),
+        Layer::Patrols => features::patrols(out, core, &hits),
+        Layer::Workers => features::workers(out, core, &hits),
+        Layer::Centers => features::centers(out, core, &hits),
     }
     Ok(tile.finish())
 }

@@ -96,7 +96,7 @@ pub fn locate_matches_brute_force(
     points: &[(f64, f64)],
     at: Option<UnixTime>,
 ) -> usize {
-    let ds = core.data();
+    let ds = &core.to_dataset();
     let boxes: Vec<Option<Rect<f64>>> = ds
         .grids
         .iter()
@@ -222,7 +222,7 @@ pub fn boundary_points_are_deterministic(ds: &Dataset, points: &[(f64, f64)]) {
 
 /// `nearest_cameras` and `nearest_workers` agree with sorting every haversine distance.
 pub fn nearest_matches_brute_force(core: &Core, queries: &[(f64, f64)], ks: &[usize]) {
-    let ds = core.data();
+    let ds = &core.to_dataset();
     let layers: [(&str, Vec<Point<f64>>); 2] = [
         ("cameras", ds.cameras.iter().map(|c| c.location).collect()),
         ("workers", ds.workers.iter().map(|w| w.location).collect()),
@@ -327,7 +327,7 @@ fn random_filter(ds: &Dataset, rng: &mut ChaCha8Rng) -> Filter {
 
 /// `core.query` agrees with a scan of each layer for `n` random filters.
 pub fn query_matches_brute_force(core: &Core, n: usize, seed: u64) {
-    let ds = core.data();
+    let ds = &core.to_dataset();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     for _ in 0..n {
         let f = random_filter(ds, &mut rng);
@@ -419,7 +419,7 @@ pub fn garbage_is_refused(core: &Core) {
         core.locate_at(lon, lat, i64::MIN).unwrap();
         core.locate_at(lon, lat, i64::MAX).unwrap();
     }
-    let n = core.data().cameras.len();
+    let n = core.to_dataset().cameras.len();
     assert_eq!(core.nearest_cameras(109.6, 28.1, 0).unwrap().len(), 0);
     assert_eq!(
         core.nearest_cameras(109.6, 28.1, usize::MAX).unwrap().len(),

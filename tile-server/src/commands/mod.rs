@@ -57,9 +57,11 @@ pub async fn load_demo(store: &dyn Store, config: &DemoConfig) -> anyhow::Result
 /// Reads every layer from the store and builds the in-memory core.
 pub async fn load_core(store: &dyn Store) -> anyhow::Result<Core> {
     let started = Instant::now();
+    // The sequence first: a write landing during the load is then shown, never skipped.
+    let seq = store.seq().await?;
     let data = store.load().await?;
     let read = started.elapsed().as_secs_f64();
-    let core = tokio::task::spawn_blocking(move || Core::new(data))
+    let core = tokio::task::spawn_blocking(move || Core::new(data).at_seq(seq))
         .await
         .context("index builder stopped")?;
     tracing::info!(

@@ -14,7 +14,7 @@ use crate::state::AppState;
 
 /// `{code, name, level, bbox}` of admin unit `i`.
 pub(crate) fn unit_json(core: &Core, i: usize) -> Value {
-    let a = &core.data().admin[i];
+    let a = &core.admin()[i];
     json!({
         "code": a.code,
         "name": a.name,
@@ -25,7 +25,7 @@ pub(crate) fn unit_json(core: &Core, i: usize) -> Value {
 
 /// `{code, name, level: "grid", bbox}` of grid revision `i`.
 pub(crate) fn grid_json(core: &Core, i: usize) -> Value {
-    let g = &core.data().grids[i];
+    let g = &core.grids()[i];
     json!({
         "code": g.code,
         "name": g.name,

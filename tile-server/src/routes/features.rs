@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use geo_core::formats;
 use geo_core::index::{Core, Filter};
 use geo_core::model::Layer;
 use serde::Deserialize;
@@ -227,7 +226,10 @@ pub async fn items(
     let core = state.core()?;
     let matched = core.query(layer, &filter)?;
     let page: Vec<usize> = matched.iter().copied().skip(offset).take(limit).collect();
-    let features = formats::layer_to_features(core.data(), layer, Some(&page), false);
+    let features: Vec<_> = page
+        .iter()
+        .filter_map(|&i| core.to_feature(layer, i, false))
+        .collect();
     let base = base_url(&headers);
     let mut links = vec![page_link(&base, &id, &q, limit, offset, "self")];
     if offset + page.len() < matched.len() {
@@ -271,10 +273,8 @@ pub async fn item(
     let index = core
         .find(layer, &fid)
         .ok_or_else(|| ApiError::NotFound(format!("{id} has no feature {fid:?}")))?;
-    let mut features = formats::layer_to_features(core.data(), layer, Some(&[index]), false);
     let mut feature = serde_json::to_value(
-        features
-            .pop()
+        core.to_feature(layer, index, false)
             .ok_or_else(|| ApiError::Internal("feature vanished".into()))?,
     )
     .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -151,7 +151,7 @@ pub async fn upload(
     let core = state.core()?;
     let file = name.clone();
     let prepared = tokio::task::spawn_blocking(move || {
-        load::prepare_bytes(&file, &body, &opts, core.data()).map_err(source_error)
+        load::prepare_bytes(&file, &body, &opts, &core.import_context()).map_err(source_error)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("import of {name} stopped: {e}")))??;

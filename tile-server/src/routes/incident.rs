@@ -49,10 +49,9 @@ pub async fn incident(
         }
     };
     let core = state.core()?;
-    let d = core.data();
     let inc = core
         .incident_index(IncidentId(id))
-        .and_then(|i| d.incidents.get(i))
+        .and_then(|i| core.incidents().get(i))
         .ok_or_else(|| ApiError::NotFound(format!("incident {id} not found")))?;
     let (lon, lat) = (inc.location.x(), inc.location.y());
     // The grid revision in force when it occurred; a location outside the world has none.
@@ -71,7 +70,7 @@ pub async fn incident(
         .unwrap_or_default()
         .into_iter()
         .filter_map(|n| {
-            let c = d.cameras.get(n.index)?;
+            let c = core.cameras().get(n.index)?;
             let sector = ViewSector::of(c);
             let (cx, cy) = (c.location.x(), c.location.y());
             Some(json!({
@@ -97,7 +96,7 @@ pub async fn incident(
         .unwrap_or_default()
         .first()
         .and_then(|n| {
-            let w = d.workers.get(n.index)?;
+            let w = core.workers().get(n.index)?;
             Some(json!({
                 "id": w.id,
                 "name": w.name,
@@ -112,6 +111,23 @@ pub async fn incident(
         .steps()
         .map(|(step, at)| json!({ "step": step.as_str(), "at": rfc3339(at) }))
         .collect();
+    // The workflow as recorded: every step taken, with who, to whom and why.
+    let steps: Vec<Value> = state
+        .store()
+        .incident_steps(inc.id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            json!({
+                "step": s.step.as_str(),
+                "at": rfc3339(s.time),
+                "author": s.author,
+                "worker": s.worker,
+                "note": s.note,
+            })
+        })
+        .collect();
+    let now = chrono::Utc::now().timestamp();
     Ok(Json(json!({
         "id": inc.id,
         "category": inc.category.as_str(),
@@ -126,6 +142,9 @@ pub async fn incident(
         "reported_at": rfc3339(inc.occurred_at()),
         "deadline": rfc3339(inc.deadline),
         "history": history,
+        "steps": steps,
+        "overdue": geo_core::model::workflow::is_overdue(inc, now),
+        "next": geo_core::model::workflow::next_steps(inc.status).iter().map(|s| crate::routes::ingest::step_name(*s)).collect::<Vec<_>>(),
         "grid": grid,
         "workers": workers,
         "cameras": cameras,

@@ -4,6 +4,8 @@ pub mod admin;
 pub mod features;
 pub mod import;
 pub mod incident;
+pub mod ingest;
+pub mod live;
 pub mod ops;
 pub mod query;
 pub mod search;

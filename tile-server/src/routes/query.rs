@@ -84,7 +84,7 @@ pub async fn nearest_cameras(
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
     nearest(&state, &q, "cameras", Core::nearest_cameras, |core, i| {
-        let c = core.data().cameras.get(i)?;
+        let c = core.cameras().get(i)?;
         Some(json!({
             "id": c.id,
             "name": c.name,
@@ -105,7 +105,7 @@ pub async fn nearest_workers(
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
     nearest(&state, &q, "workers", Core::nearest_workers, |core, i| {
-        let w = core.data().workers.get(i)?;
+        let w = core.workers().get(i)?;
         Some(json!({
             "id": w.id,
             "name": w.name,

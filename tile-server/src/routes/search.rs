@@ -44,7 +44,6 @@ pub async fn search(
         }
     };
     let core = state.core()?;
-    let data = core.data();
     let results: Vec<Value> = core
         .search(text, limit)
         .into_iter()
@@ -52,17 +51,17 @@ pub async fn search(
             let i = hit.index;
             Some(match hit.layer {
                 Layer::Admin => {
-                    let a = data.admin.get(i)?;
+                    let a = core.admin().get(i)?;
                     json!({ "layer": "admin", "key": a.code, "name": a.name,
                             "level": a.level().as_str(), "bbox": bbox_json(core.admin_bbox(i)) })
                 }
                 Layer::Grids => {
-                    let g = data.grids.get(i)?;
+                    let g = core.grids().get(i)?;
                     json!({ "layer": "grids", "key": g.code, "name": g.name,
                             "level": "grid", "bbox": bbox_json(core.grid_bbox(i)) })
                 }
                 Layer::Cameras => {
-                    let c = data.cameras.get(i)?;
+                    let c = core.cameras().get(i)?;
                     let (x, y) = (c.location.x(), c.location.y());
                     json!({ "layer": "cameras", "key": c.id, "name": c.name,
                             "bbox": [x, y, x, y] })

@@ -74,7 +74,7 @@ pub async fn grid_stats(
         let stats = core.area_stats(Area::Grid(code), &filter, now())?;
         let name = core
             .grid_latest(code)
-            .map_or("", |i| core.data().grids[i].name.as_str());
+            .map_or("", |i| core.grids()[i].name.as_str());
         Ok(Json(stats_json(&json!(code), name, "grid", &stats)))
     })
     .await
@@ -164,12 +164,11 @@ pub async fn ranking(
     let core = state.core()?;
     blocking(core, move |core| {
         let ranked = core.grid_ranking(parent, &filter, now(), by, ascending)?;
-        let d = core.data();
         let grids: Vec<Value> = ranked
             .iter()
             .take(limit)
             .map(|r| {
-                let g = &d.grids[r.grid];
+                let g = &core.grids()[r.grid];
                 let c = &r.incidents;
                 json!({
                     "code": g.code,

@@ -32,14 +32,9 @@ pub async fn summary(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         let core = core.clone();
         drop(tokio::task::spawn_blocking(move || core.warm_placement()));
     }
-    let incidents = &core.data().incidents;
-    // Incidents are kept in report-time order: the span is the first and the last.
-    let incident_time = match (incidents.first(), incidents.last()) {
-        (Some(a), Some(b)) => json!({
-            "from": rfc3339(a.occurred_at()),
-            "to": rfc3339(b.occurred_at()),
-        }),
-        _ => Value::Null,
+    let incident_time = match core.incidents().span() {
+        Some((a, b)) => json!({ "from": rfc3339(a), "to": rfc3339(b) }),
+        None => Value::Null,
     };
     let categories: Vec<Value> = Category::ALL
         .iter()
@@ -63,4 +58,35 @@ pub async fn summary(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "categories": categories,
         "statuses": statuses,
     })))
+}
+
+/// `GET /api/counters`: the one-map view's live counters: incidents reported today (UTC+8),
+/// open ones, and overdue ones (open past their deadline), as of now.
+pub async fn counters(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let core = state.core()?;
+    let now = chrono::Utc::now().timestamp();
+    let today = geo_core::model::local_day(now);
+    let day_start = today * 86_400 - geo_core::model::LOCAL_UTC_OFFSET_S;
+    let json = tokio::task::spawn_blocking(move || {
+        let reported_today = core.incidents().window(Some(day_start), None).count();
+        let (mut open, mut overdue) = (0u64, 0u64);
+        for (_, inc) in core.incidents().iter() {
+            if geo_core::model::workflow::is_open(inc.status) {
+                open += 1;
+                if inc.deadline < now {
+                    overdue += 1;
+                }
+            }
+        }
+        json!({
+            "as_of": rfc3339(now),
+            "seq": core.seq(),
+            "today": reported_today,
+            "open": open,
+            "overdue": overdue,
+        })
+    })
+    .await
+    .map_err(|e| crate::error::ApiError::Internal(format!("counters stopped: {e}")))?;
+    Ok(Json(json))
 }

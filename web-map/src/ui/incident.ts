@@ -3,8 +3,8 @@
 // nearest worker (drawn with a link to the incident).
 
 import type { GeoJSONSource, Map } from "maplibre-gl";
-import { incident as fetchIncident, type Incident, type NearCamera } from "../api";
-import { className, currentLang, dist, onLang, t, when } from "../i18n";
+import { incident as fetchIncident, takeStep, type Incident, type NearCamera } from "../api";
+import { className, currentLang, dist, onLang, t, when, type Key } from "../i18n";
 import { CATEGORY_COLORS } from "../mapstyle";
 import { fill, h } from "./dom";
 
@@ -63,6 +63,7 @@ export class IncidentPanel {
   readonly el = h("aside", { class: "detail", testid: "incident-panel", hidden: true });
   private inc: Incident | null = null;
   private error: string | null = null;
+  private actionError: string | null = null;
   private seq = 0;
 
   constructor(private readonly map: Map) {
@@ -90,6 +91,18 @@ export class IncidentPanel {
     }
     this.el.dataset.state = this.error ? "error" : "ready";
     this.render();
+  }
+
+  /** Takes a workflow step and shows the incident as it is after it. */
+  private async act(id: string | number, step: string): Promise<void> {
+    try {
+      await takeStep(id, step);
+      this.actionError = null;
+      await this.open(id);
+    } catch (e) {
+      this.actionError = e instanceof Error ? e.message : String(e);
+      this.render();
+    }
   }
 
   close(): void {
@@ -138,7 +151,11 @@ export class IncidentPanel {
         { class: "kv" },
         row(t("category"), h("span", {}, h("i", { class: "dot", style: `background:${CATEGORY_COLORS[inc.category] ?? "#868e96"}` }), className(inc.category)), "incident-category"),
         inc.subcategory ? row(t("subcategory"), currentLang() === "zh" && inc.subcategory_zh ? inc.subcategory_zh : inc.subcategory) : null,
-        row(t("status"), className(inc.status), "incident-status"),
+        row(
+          t("status"),
+          h("span", {}, className(inc.status), inc.overdue ? h("b", { class: "overdue", testid: "incident-overdue" }, ` ${t("overdueBadge")}`) : ""),
+          "incident-status",
+        ),
         row(t("reportedAt"), when(inc.history[0]?.at)),
         row(t("deadline"), when(inc.deadline)),
         row(t("grid"), inc.grid ? `${inc.grid.name} (${inc.grid.code})` : "–", "incident-grid"),
@@ -150,7 +167,31 @@ export class IncidentPanel {
         ),
       ),
       h("h3", {}, t("history")),
-      h("ol", { class: "history", testid: "incident-history" }, inc.history.map((s) => h("li", {}, h("b", {}, className(s.step)), h("small", {}, when(s.at))))),
+      h(
+        "ol",
+        { class: "history", testid: "incident-history" },
+        (inc.steps && inc.steps.length > 0 ? inc.steps : inc.history).map((s) =>
+          h(
+            "li",
+            {},
+            h("b", {}, className(s.step)),
+            h("small", {}, when(s.at)),
+            "worker" in s && s.worker ? h("small", {}, ` → ${s.worker}`) : "",
+            "note" in s && s.note ? h("small", { class: "note" }, ` ${s.note}`) : "",
+          ),
+        ),
+      ),
+      inc.next && inc.next.length > 0 ? h("h3", {}, t("workflow")) : null,
+      inc.next && inc.next.length > 0
+        ? h(
+            "div",
+            { class: "actions", testid: "incident-actions" },
+            inc.next.map((step) =>
+              h("button", { testid: `step-${step}`, onclick: () => void this.act(inc.id, step) }, t(`act_${step}` as Key)),
+            ),
+            this.actionError ? h("p", { class: "error", testid: "step-error" }, `${t("stepFailed")}: ${this.actionError}`) : null,
+          )
+        : null,
       h("h3", {}, t("nearestCameras")),
       h("ul", { class: "cameras", testid: "incident-cameras" }, inc.cameras.map((c) => this.camera(c))),
     );

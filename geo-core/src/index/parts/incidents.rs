@@ -1,0 +1,425 @@
+//! The incident part of the core: a large part built in report-time order (R-tree, ids,
+//! the cell table of the heatmap) and a small delta of what changed since: new incidents
+//! (indices after the built ones) and new versions of built ones (same index). Queries,
+//! tiles, clusters, the heatmap and figures read both: a cell's count is the built table's,
+//! minus the built rows the delta replaced, plus the delta's own rows.
+//!
+//! A write copies the delta (bounded by [`FOLD_AT`]) and never the built part; once the
+//! delta is large, [`IncidentPart::fold`] builds a new built part in the background and
+//! [`IncidentPart::rebased`] carries over what was written meanwhile.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use h3o::CellIndex;
+use rstar::{RTree, AABB};
+
+use super::{cell_rows, point_tree, PointEntry};
+use crate::h3::{CellFilter, IncidentCells};
+use crate::index::query::Filter;
+use crate::model::{Incident, IncidentId, UnixTime};
+
+/// "In no grid" in a placement.
+pub(crate) const NO_GRID: u32 = u32::MAX;
+
+/// Delta size from which the built part is rebuilt with it (in the background).
+pub const FOLD_AT: usize = 32_768;
+
+/// Incident time slices longer than this use the R-tree for a bbox instead of a scan.
+const SCAN_LIMIT: usize = 4096;
+
+/// The built incidents, in report-time order.
+#[derive(Debug, Default)]
+pub(crate) struct IncidentMain {
+    pub(crate) incidents: Vec<Incident>,
+    pub(crate) tree: RTree<PointEntry>,
+    /// `(id, index)` sorted by id: 16 bytes per incident, less than a hash map.
+    pub(crate) by_id: Vec<(IncidentId, u32)>,
+    pub(crate) cells: IncidentCells,
+}
+
+impl IncidentMain {
+    /// Indexes `incidents`, reordered by report time (stable).
+    pub(crate) fn new(mut incidents: Vec<Incident>) -> Self {
+        let sorted = incidents
+            .windows(2)
+            .all(|w| w[0].occurred_at() <= w[1].occurred_at());
+        if !sorted {
+            incidents.sort_by_key(Incident::occurred_at);
+        }
+        let tree = point_tree(incidents.iter().map(|i| i.location));
+        let mut by_id: Vec<(IncidentId, u32)> = incidents
+            .iter()
+            .enumerate()
+            .filter_map(|(i, inc)| Some((inc.id, u32::try_from(i).ok()?)))
+            .collect();
+        by_id.sort_unstable();
+        // Keep the first index of a duplicated id, as the other layers do.
+        by_id.dedup_by_key(|(id, _)| *id);
+        by_id.shrink_to_fit();
+        let cells = IncidentCells::build(cell_rows(incidents.iter()));
+        Self {
+            incidents,
+            tree,
+            by_id,
+            cells,
+        }
+    }
+
+    fn index(&self, id: IncidentId) -> Option<u32> {
+        self.by_id
+            .binary_search_by_key(&id, |(k, _)| *k)
+            .ok()
+            .map(|j| self.by_id[j].1)
+    }
+
+    /// The index range of incidents reported in `[from, to)`.
+    fn slice(&self, from: Option<UnixTime>, to: Option<UnixTime>) -> std::ops::Range<usize> {
+        let inc = &self.incidents;
+        let lo = from.map_or(0, |f| inc.partition_point(|i| i.occurred_at() < f));
+        let hi = to
+            .map_or(inc.len(), |t| inc.partition_point(|i| i.occurred_at() < t))
+            .max(lo);
+        lo..hi
+    }
+}
+
+/// One incident changed since the built part: its current version (`None`: deleted), the
+/// grid revision it lies in, and the change that wrote it.
+#[derive(Debug, Clone)]
+pub(crate) struct Live {
+    pub(crate) id: IncidentId,
+    pub(crate) incident: Option<Incident>,
+    pub(crate) grid: u32,
+    pub(crate) seq: u64,
+}
+
+/// What changed since the built part, with the tables that let readers combine the two.
+#[derive(Debug, Default)]
+pub(crate) struct IncidentDelta {
+    /// By index: a built incident replaced or deleted (below the built length), or added.
+    pub(crate) live: HashMap<u32, Live>,
+    pub(crate) added_by_id: HashMap<IncidentId, u32>,
+    /// Indices of the live incidents present now, by report time.
+    by_time: Vec<u32>,
+    /// Cell rows of the live incidents present now (counted in).
+    plus: IncidentCells,
+    /// Cell rows of the built versions of replaced or deleted built incidents (counted out).
+    minus: IncidentCells,
+    /// Bit `i` set: built incident `i` is replaced or deleted (empty when none is).
+    shadow: Vec<u64>,
+}
+
+impl IncidentDelta {
+    /// The delta over `main` holding `live`.
+    fn new(main: &IncidentMain, live: HashMap<u32, Live>, added_by_id: HashMap<IncidentId, u32>) -> Self {
+        let mut by_time: Vec<u32> = live
+            .iter()
+            .filter(|(_, l)| l.incident.is_some())
+            .map(|(&i, _)| i)
+            .collect();
+        let at = |i: &u32| live[i].incident.as_ref().map_or(0, Incident::occurred_at);
+        by_time.sort_unstable_by_key(|i| (at(i), *i));
+        let plus = IncidentCells::build(cell_rows(
+            by_time.iter().filter_map(|i| live[i].incident.as_ref()),
+        ));
+        let minus = IncidentCells::build(cell_rows(
+            live.keys()
+                .filter_map(|&i| main.incidents.get(i as usize)),
+        ));
+        let built = main.incidents.len();
+        let mut shadow = Vec::new();
+        for &i in live.keys().filter(|&&i| (i as usize) < built) {
+            if shadow.is_empty() {
+                shadow = vec![0u64; built.div_ceil(64)];
+            }
+            shadow[i as usize / 64] |= 1 << (i % 64);
+        }
+        Self {
+            live,
+            added_by_id,
+            by_time,
+            plus,
+            minus,
+            shadow,
+        }
+    }
+}
+
+/// Incidents: the built part and the delta since.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct IncidentPart {
+    pub(crate) main: Arc<IncidentMain>,
+    pub(crate) delta: Arc<IncidentDelta>,
+}
+
+impl IncidentPart {
+    /// Indexes `incidents`.
+    pub(crate) fn new(incidents: Vec<Incident>) -> Self {
+        Self {
+            main: Arc::new(IncidentMain::new(incidents)),
+            delta: Arc::default(),
+        }
+    }
+
+    /// Number of incident indices (built and added, deleted ones included).
+    pub(crate) fn len(&self) -> usize {
+        self.main.incidents.len() + self.delta.added_by_id.len()
+    }
+
+    /// Number of incidents present.
+    pub(crate) fn count(&self) -> usize {
+        let replaced: usize = self.delta.shadow.iter().map(|w| w.count_ones() as usize).sum();
+        self.main.incidents.len() - replaced + self.delta.by_time.len()
+    }
+
+    /// Incident `i` as it is now (`None`: deleted or no such index).
+    pub(crate) fn get(&self, i: usize) -> Option<&Incident> {
+        let k = u32::try_from(i).ok()?;
+        match self.delta.live.get(&k) {
+            Some(l) => l.incident.as_ref(),
+            None => self.main.incidents.get(i),
+        }
+    }
+
+    /// The index of the incident with this id.
+    pub(crate) fn index(&self, id: IncidentId) -> Option<usize> {
+        let i = match self.delta.added_by_id.get(&id) {
+            Some(&i) => i,
+            None => self.main.index(id)?,
+        };
+        self.get(i as usize).is_some().then_some(i as usize)
+    }
+
+    /// The highest incident id present or deleted since the last fold.
+    pub(crate) fn max_id(&self) -> Option<u64> {
+        let built = self.main.by_id.last().map(|(id, _)| id.0);
+        let added = self.delta.added_by_id.keys().map(|id| id.0).max();
+        built.max(added)
+    }
+
+    /// The grid placement the delta holds for incident `i`, if it is live.
+    pub(crate) fn live_grid(&self, i: usize) -> Option<u32> {
+        let k = u32::try_from(i).ok()?;
+        self.delta.live.get(&k).map(|l| l.grid)
+    }
+
+    /// Whether built incident `i` is replaced by the delta.
+    #[inline]
+    fn shadowed(&self, i: usize) -> bool {
+        self.delta
+            .shadow
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    /// Incidents reported in `[from, to)` as `(index, incident)`: built ones in time order,
+    /// then live ones in time order.
+    pub(crate) fn window(
+        &self,
+        from: Option<UnixTime>,
+        to: Option<UnixTime>,
+    ) -> impl Iterator<Item = (usize, &Incident)> + '_ {
+        let built = self
+            .main
+            .slice(from, to)
+            .filter(|&i| !self.shadowed(i))
+            .map(|i| (i, &self.main.incidents[i]));
+        let live = self.delta.by_time.iter().filter_map(move |&i| {
+            let inc = self.delta.live.get(&i)?.incident.as_ref()?;
+            let t = inc.occurred_at();
+            (from.is_none_or(|f| t >= f) && to.is_none_or(|e| t < e)).then_some((i as usize, inc))
+        });
+        built.chain(live)
+    }
+
+    /// The first and last report time of the incidents present.
+    pub(crate) fn span(&self) -> Option<(UnixTime, UnixTime)> {
+        let built = &self.main.incidents;
+        let first = (0..built.len()).find(|&i| !self.shadowed(i)).map(|i| built[i].occurred_at());
+        let last = (0..built.len()).rev().find(|&i| !self.shadowed(i)).map(|i| built[i].occurred_at());
+        let d = &self.delta;
+        let at = |i: &u32| d.live.get(i).and_then(|l| l.incident.as_ref()).map(Incident::occurred_at);
+        let (dfirst, dlast) = (d.by_time.first().and_then(at), d.by_time.last().and_then(at));
+        let lo = [first, dfirst].into_iter().flatten().min()?;
+        let hi = [last, dlast].into_iter().flatten().max()?;
+        Some((lo, hi))
+    }
+
+    /// How many incidents in `cell` (resolution <= 9) `filter` keeps.
+    pub(crate) fn count_cell(&self, cell: CellIndex, filter: &CellFilter) -> u32 {
+        let built = self.main.cells.count(cell, filter);
+        let d = &self.delta;
+        if d.live.is_empty() {
+            return built;
+        }
+        (built + d.plus.count(cell, filter)).saturating_sub(d.minus.count(cell, filter))
+    }
+
+    /// Indices of the incidents `filter` selects (time, classes, box), ascending.
+    pub(crate) fn query(&self, filter: &Filter) -> Vec<usize> {
+        let keep = |inc: &Incident| {
+            (filter.categories.is_empty() || filter.categories.contains(&inc.category))
+                && (filter.statuses.is_empty() || filter.statuses.contains(&inc.status))
+        };
+        let in_box = |inc: &Incident, env: &AABB<[f64; 2]>| {
+            let p = inc.location;
+            crate::h3::check_lon_lat(p.x(), p.y()).is_ok()
+                && rstar::Envelope::contains_point(env, &[p.x(), p.y()])
+        };
+        let range = self.main.slice(filter.from, filter.to);
+        let incidents = &self.main.incidents;
+        let mut out: Vec<usize> = match filter.aabb() {
+            Some(env) if range.len() > SCAN_LIMIT => self
+                .main
+                .tree
+                .locate_in_envelope(&env)
+                .map(|e| e.data as usize)
+                .filter(|&i| range.contains(&i) && !self.shadowed(i) && keep(&incidents[i]))
+                .collect(),
+            Some(env) => range
+                .filter(|&i| !self.shadowed(i) && keep(&incidents[i]) && in_box(&incidents[i], &env))
+                .collect(),
+            None => range
+                .filter(|&i| !self.shadowed(i) && keep(&incidents[i]))
+                .collect(),
+        };
+        let env = filter.aabb();
+        out.extend(
+            self.window(filter.from, filter.to)
+                .filter(|&(i, _)| self.delta.live.contains_key(&(i as u32)))
+                .filter(|(_, inc)| keep(inc) && env.as_ref().is_none_or(|e| in_box(inc, e)))
+                .map(|(i, _)| i),
+        );
+        out.sort_unstable();
+        out
+    }
+
+    /// This part with `upserts` (by id: a known one replaced, a new one added) and
+    /// `deletes` written as change `seq`; `place` gives an incident's grid revision.
+    pub(crate) fn with_changes(
+        &self,
+        upserts: &[Incident],
+        deletes: &[IncidentId],
+        seq: u64,
+        place: &dyn Fn(&Incident) -> u32,
+    ) -> Self {
+        let mut live = self.delta.live.clone();
+        let mut added = self.delta.added_by_id.clone();
+        let built = self.main.incidents.len();
+        for inc in upserts {
+            let i = self
+                .delta
+                .added_by_id
+                .get(&inc.id)
+                .copied()
+                .or_else(|| added.get(&inc.id).copied())
+                .or_else(|| self.main.index(inc.id))
+                .unwrap_or_else(|| {
+                    let i = u32::try_from(built + added.len()).unwrap_or(u32::MAX);
+                    added.insert(inc.id, i);
+                    i
+                });
+            live.insert(
+                i,
+                Live {
+                    id: inc.id,
+                    incident: Some(inc.clone()),
+                    grid: place(inc),
+                    seq,
+                },
+            );
+        }
+        for &id in deletes {
+            let i = added.get(&id).copied().or_else(|| self.main.index(id));
+            if let Some(i) = i {
+                live.insert(
+                    i,
+                    Live {
+                        id,
+                        incident: None,
+                        grid: NO_GRID,
+                        seq,
+                    },
+                );
+            }
+        }
+        Self {
+            main: Arc::clone(&self.main),
+            delta: Arc::new(IncidentDelta::new(&self.main, live, added)),
+        }
+    }
+
+    /// The delta's entries placed again by `place` (the grids changed).
+    pub(crate) fn replaced_live(&self, place: &dyn Fn(&Incident) -> u32) -> Self {
+        let mut live = self.delta.live.clone();
+        for l in live.values_mut() {
+            if let Some(inc) = &l.incident {
+                l.grid = place(inc);
+            }
+        }
+        Self {
+            main: Arc::clone(&self.main),
+            delta: Arc::new(IncidentDelta::new(&self.main, live, self.delta.added_by_id.clone())),
+        }
+    }
+
+    /// Whether the delta has grown enough to be folded into a new built part.
+    pub(crate) fn wants_fold(&self) -> bool {
+        self.delta.live.len() >= FOLD_AT
+    }
+
+    /// The newest change the delta holds (0 for none).
+    pub(crate) fn delta_seq(&self) -> u64 {
+        self.delta.live.values().map(|l| l.seq).max().unwrap_or(0)
+    }
+
+    /// Every incident present now, each with its grid (`grid_of(i)` for built ones), as a
+    /// new built part in report-time order with its placement: the expensive step of a
+    /// fold, run off the write path.
+    pub(crate) fn fold(&self, grid_of: Option<&dyn Fn(usize) -> u32>) -> (IncidentMain, Option<Vec<u32>>) {
+        let n = self.count();
+        let mut rows: Vec<(Incident, u32)> = Vec::with_capacity(n);
+        for (i, inc) in self.main.incidents.iter().enumerate() {
+            if !self.shadowed(i) {
+                rows.push((inc.clone(), grid_of.map_or(NO_GRID, |g| g(i))));
+            }
+        }
+        for l in self.delta.live.values() {
+            if let Some(inc) = &l.incident {
+                rows.push((inc.clone(), l.grid));
+            }
+        }
+        rows.sort_by_key(|(inc, _)| inc.occurred_at());
+        let grids = grid_of.map(|_| rows.iter().map(|r| r.1).collect());
+        let main = IncidentMain::new(rows.into_iter().map(|r| r.0).collect());
+        (main, grids)
+    }
+
+    /// The part over a freshly folded `main`, carrying the changes of this part's delta
+    /// written after change `since` (those the fold did not see).
+    pub(crate) fn rebased(&self, main: IncidentMain, since: u64) -> Self {
+        let main = Arc::new(main);
+        let mut live = HashMap::new();
+        let mut added = HashMap::new();
+        let built = main.incidents.len();
+        let mut later: Vec<&Live> = self.delta.live.values().filter(|l| l.seq > since).collect();
+        later.sort_by_key(|l| (l.seq, l.id));
+        for l in later {
+            let i = match main.index(l.id).or_else(|| added.get(&l.id).copied()) {
+                Some(i) => i,
+                None if l.incident.is_none() => continue,
+                None => {
+                    let i = u32::try_from(built + added.len()).unwrap_or(u32::MAX);
+                    added.insert(l.id, i);
+                    i
+                }
+            };
+            live.insert(i, l.clone());
+        }
+        Self {
+            delta: Arc::new(IncidentDelta::new(&main, live, added)),
+            main,
+        }
+    }
+}
