@@ -145,11 +145,12 @@ fn rates_from_raw_records_match_published_figures() {
     let dir = tempfile::tempdir().unwrap();
     let server = Arc::new(start(&demo_store(dir.path())));
     let (_, lon, lat, grid) = a_worker(&server, 5);
-    // 2015: long before the demo's incidents, so the window holds only these.
-    let t0 = 1_420_070_400; // 2015-01-01T00:00:00Z
+    // After the demo's last incident (2026-10-01), in grids valid then: the window holds
+    // only these. One every 20 minutes: the last is closed by 2026-10-26, in the past.
+    let t0 = 1_790_870_400; // 2026-10-01T16:00:00Z (2026-10-02 00:00 +08:00)
     let lines: Vec<Value> = (0..972u64)
         .map(|k| {
-            let at = t0 + 3_600 * k as i64;
+            let at = t0 + 1_200 * k as i64;
             feature(
                 Some(800_000_000 + k),
                 lon,
@@ -163,7 +164,7 @@ fn rates_from_raw_records_match_published_figures() {
     // Close 911: the first 737 within two days, the next 174 after ten; the rest stay open.
     let work: Vec<(u64, i64)> = (0..911u64)
         .map(|k| {
-            let at = t0 + 3_600 * k as i64;
+            let at = t0 + 1_200 * k as i64;
             (800_000_000 + k, if k < 737 { at + 2 * 86_400 } else { at + 10 * 86_400 })
         })
         .collect();
@@ -184,9 +185,7 @@ fn rates_from_raw_records_match_published_figures() {
     for t in threads {
         t.join().unwrap();
     }
-    let stats = server.get(&format!(
-        "/api/grids/{grid}/stats?from=2015-01-01T00:00:00Z&to=2016-01-01T00:00:00Z"
-    ));
+    let stats = server.get(&format!("/api/grids/{grid}/stats?from=2026-10-01T16:00:00Z"));
     let inc = &stats["incidents"];
     assert_eq!(
         (inc["total"].as_u64(), inc["due"].as_u64(), inc["closed"].as_u64(), inc["closed_on_time"].as_u64()),
@@ -202,8 +201,9 @@ fn gps_fixes_build_tracks_and_move_workers() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&demo_store(dir.path()));
     let (worker, lon, lat, _) = a_worker(&server, 7);
-    // Two local (UTC+8) days: 2026-03-01 and 2026-03-02; sent out of order, one repeated.
-    let day1 = 1_772_294_400 + 3_600; // 2026-03-01 01:00 +08:00
+    // Two local (UTC+8) days after the demo's last fixes: 2026-11-01 and 2026-11-02; sent
+    // out of order, one repeated.
+    let day1 = 1_793_462_400 + 3_600; // 2026-11-01 01:00 +08:00
     let day2 = day1 + 86_400;
     let fix = |t: i64, k: f64| json!({ "worker": worker, "time": t, "lon": lon + k * 1e-4, "lat": lat });
     let first = [fix(day1 + 60, 1.0), fix(day1, 0.0), fix(day2 + 30, 5.0)];
@@ -215,7 +215,7 @@ fn gps_fixes_build_tracks_and_move_workers() {
     assert_eq!(s, 200, "{r}");
     // The worker's tracks of those days: times ascending, the repeat kept once (first value).
     let tracks = server.get(&format!(
-        "/collections/patrols/items?datetime=2026-02-28T00:00:00Z/2026-03-03T00:00:00Z&limit=1000"
+        "/collections/patrols/items?datetime=2026-10-31T00:00:00Z/2026-11-03T00:00:00Z&limit=1000"
     ));
     let mine: Vec<&Value> = tracks["features"]
         .as_array()
@@ -320,7 +320,7 @@ fn sse_resumes_with_last_event_id_exactly_once_in_order() {
     seqs.push(rep["seq"].as_u64().unwrap());
     let (_, r) = step(&server, rep["ids"][0].as_u64().unwrap(), "accept", &json!({}));
     seqs.push(r["seq"].as_u64().unwrap());
-    let (s, r) = server.post_ndjson("/api/positions", &[json!({ "worker": worker, "time": 1_772_294_400, "lon": lon, "lat": lat })]);
+    let (s, r) = server.post_ndjson("/api/positions", &[json!({ "worker": worker, "time": 1_793_462_400, "lon": lon, "lat": lat })]);
     assert_eq!(s, 200, "{r}");
     seqs.push(r["seq"].as_u64().unwrap());
     // Reconnect with the last id seen: exactly the missed events, once, in order; then live.
@@ -365,17 +365,22 @@ fn heatmap_counts_include_fresh_incidents() {
         assert!(s == 200 || s == 204, "{s}");
         let path = dir.path().join("heat.mvt");
         std::fs::write(&path, &bytes).unwrap();
-        let d = 0.02;
-        let around = server.get(&format!(
-            "/collections/incidents/items?bbox={},{},{},{}&limit=10000",
-            lon - d, lat - d, lon + d, lat + d
-        ));
-        let pts: Vec<[f64; 2]> = around["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| [f["geometry"]["coordinates"][0].as_f64().unwrap(), f["geometry"]["coordinates"][1].as_f64().unwrap()])
-            .collect();
+        // Every incident within 1.3 km: more than the hexagon that holds the point.
+        let (dx, dy) = (0.015, 0.012);
+        let mut pts: Vec<[f64; 2]> = Vec::new();
+        loop {
+            let page = server.get(&format!(
+                "/collections/incidents/items?bbox={},{},{},{}&limit=10000&offset={}",
+                lon - dx, lat - dy, lon + dx, lat + dy, pts.len()
+            ));
+            let features = page["features"].as_array().unwrap();
+            pts.extend(features.iter().map(|f| {
+                [f["geometry"]["coordinates"][0].as_f64().unwrap(), f["geometry"]["coordinates"][1].as_f64().unwrap()]
+            }));
+            if features.is_empty() || pts.len() as u64 >= page["numberMatched"].as_u64().unwrap() {
+                break;
+            }
+        }
         let mut py = Command::new("python3")
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/py/heat_cell.py"))
             .args([path.to_str().unwrap(), &lon.to_string(), &lat.to_string(), &res.to_string()])
@@ -443,7 +448,7 @@ fn kill_9_during_ingest_keeps_every_acknowledged_write() {
         let (base, fixes, stop, worker) = (base.clone(), Arc::clone(&fixes), Arc::clone(&stop), worker.clone());
         threads.push(std::thread::spawn(move || {
             let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build().into();
-            let mut t = 1_772_294_400;
+            let mut t = 1_793_462_400;
             while !stop.load(Ordering::Acquire) {
                 let batch: Vec<i64> = (0..50).map(|j| t + j).collect();
                 t += 50;
@@ -482,7 +487,7 @@ fn kill_9_during_ingest_keeps_every_acknowledged_write() {
     }
     // Every acknowledged fix is in the worker's track of that day.
     let acked_fixes = fixes.lock().unwrap().clone();
-    let tracks = server.get("/collections/patrols/items?datetime=2026-02-28T00:00:00Z/2026-03-03T00:00:00Z&limit=1000");
+    let tracks = server.get("/collections/patrols/items?datetime=2026-10-31T00:00:00Z/2026-11-03T00:00:00Z&limit=1000");
     let points: usize = tracks["features"]
         .as_array()
         .unwrap()

@@ -289,4 +289,16 @@ fn every_write_answers_like_a_rebuild() {
     core = core.with_folded(folded);
     same(&core, &truth, &mut rng, "after the fold");
     assert!(!core.wants_fold());
+
+    // A fold overtaken by a bulk import (which rebuilds the built part) is dropped, not
+    // swapped over the import.
+    let stale = core.fold_incidents();
+    let mut c = ChangeSet::new(ChangeKind::Import, "t", "bulk");
+    for k in 0..(geo_core::index::FOLD_AT as u64 + 10) {
+        c.upserts.incidents.push(incident(7_000_000 + k, point(&mut rng), t_end - 1_000, Category::Other, Step::Reported));
+    }
+    core = core.apply(&c);
+    truth.incidents.extend(c.upserts.incidents.iter().cloned());
+    core = core.with_folded(stale);
+    same(&core, &truth, &mut rng, "a stale fold dropped");
 }

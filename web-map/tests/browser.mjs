@@ -427,6 +427,43 @@ await check("import wizard: a reshaped grid is committed and drawn from the grid
   assert(tileRequests.some((u) => u.includes("/tiles/grids/") && /[?&]v=\d/.test(u)), "grid tiles were not re-requested after the commit");
 });
 
+await check("live map: a report over HTTP appears without reload, the counter counts it, a worker moves, the panel runs the workflow", async () => {
+  await page.getByTestId("view-onemap").click();
+  const w = await (await fetch(`${base}/collections/workers/items?limit=1`)).json();
+  const worker = w.features[0];
+  const [lon, lat] = worker.geometry.coordinates;
+  await jump([lon, lat], 15);
+  await page.waitForSelector('[data-testid="count-today"]');
+  await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="count-today"]').textContent));
+  const today = await page.getByTestId("count-today").textContent();
+  const r = await fetch(`${base}/api/incidents`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ type: "Feature", geometry: { type: "Point", coordinates: [lon + 0.0003, lat] }, properties: { category: "fire_hazard", subcategory: "ebike_charging" } }),
+  });
+  assert(r.status === 201, `report: HTTP ${r.status} ${await r.text()}`);
+  const { seq, ids } = await r.json();
+  await page.waitForFunction((s) => window.onemap.live.events.some((e) => e.seq === s), seq, { timeout: 10_000 });
+  await page.waitForFunction(() => window.onemap.map.queryRenderedFeatures({ layers: ["live-fresh"] }).length > 0, null, { timeout: 10_000 });
+  await page.waitForFunction((t) => document.querySelector('[data-testid="count-today"]').textContent !== t, today, { timeout: 10_000 });
+  const f = await fetch(`${base}/api/positions`, {
+    method: "POST",
+    headers: { "content-type": "application/x-ndjson" },
+    body: JSON.stringify({ worker: worker.id, time: Math.floor(Date.now() / 1000), lon: lon + 0.0006, lat }),
+  });
+  assert(f.status === 200, `positions: HTTP ${f.status} ${await f.text()}`);
+  await page.waitForFunction(() => window.onemap.map.queryRenderedFeatures({ layers: ["live-workers"] }).length > 0, null, { timeout: 10_000 });
+  await shot("live");
+  // The incident panel shows the lifecycle and the next steps; accepting it moves it on.
+  await page.evaluate((id) => window.onemap.incident.open(id), ids[0]);
+  await page.waitForSelector('[data-testid="step-accept"]');
+  await page.getByTestId("step-accept").click();
+  await page.waitForSelector('[data-testid="step-file"]');
+  const status = await page.getByTestId("incident-status").textContent();
+  assert(/受理|Accepted/.test(status ?? ""), `status after accept: ${status}`);
+  await page.getByTestId("incident-close").click();
+});
+
 await check("language switch turns the interface English and back", async () => {
   const zh = await page.getByTestId("view-onemap").textContent();
   await page.getByTestId("lang-switch").click();

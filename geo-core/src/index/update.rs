@@ -92,6 +92,8 @@ fn merged<T: Clone, K: std::hash::Hash + Eq>(
 /// swapped in with [`Core::with_folded`].
 #[derive(Debug)]
 pub struct Folded {
+    /// The built part the fold started from: a fold of anything else is stale.
+    base: Arc<IncidentMain>,
     main: IncidentMain,
     placement: Option<Vec<u32>>,
     /// The newest change the fold includes.
@@ -283,6 +285,7 @@ impl Core {
             None => self.incidents.fold(None),
         };
         Folded {
+            base: Arc::clone(&self.incidents.main),
             main,
             placement,
             since: self.incidents.delta_seq(),
@@ -291,9 +294,13 @@ impl Core {
     }
 
     /// This core with a fold made from an earlier one: the incidents written since the
-    /// fold's snapshot stay in the delta, over the new built part.
+    /// fold's snapshot stay in the delta, over the new built part. A fold whose built part
+    /// was replaced meanwhile (a bulk import rebuilt it) is stale and dropped.
     #[must_use]
     pub fn with_folded(&self, folded: Folded) -> Core {
+        if !Arc::ptr_eq(&folded.base, &self.incidents.main) {
+            return self.clone();
+        }
         let mut next = self.clone();
         next.incidents = self.incidents.rebased(folded.main, folded.since);
         next.placement = match (folded.placement, self.placement.get()) {

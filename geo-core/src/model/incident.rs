@@ -388,6 +388,10 @@ impl Lifecycle {
     }
 }
 
+/// The subcategory of an incident whose report named none: shown and exported as `other`
+/// (其他) in every category.
+pub const UNSPECIFIED_SUBCATEGORY: u8 = u8::MAX;
+
 /// An incident's operational record: what the in-memory core keeps for maps and figures.
 /// Personal data lives in [`IncidentDetails`], read from the store on demand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

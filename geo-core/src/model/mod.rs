@@ -20,7 +20,7 @@ pub use deadline::DeadlinePolicy;
 pub use grid::{Grid, GridKind};
 pub use incident::{
     Category, Incident, IncidentDetails, IncidentId, IncidentStatus, Lifecycle, Source, Step,
-    Supervision,
+    Supervision, UNSPECIFIED_SUBCATEGORY,
 };
 pub use patrol::{local_day, Patrol, PatrolId, LOCAL_UTC_OFFSET_S};
 pub use worker::{Worker, WorkerId};

@@ -129,9 +129,9 @@ fn report(f: &Value, n: usize, policy: &geo_core::model::DeadlinePolicy) -> ApiR
     )
     .map_err(|e| at(ApiError::BadRequest(format!("properties: {e}"))))?;
     let category = one_of("category", &props.category, &Category::ALL, Category::as_str).map_err(at)?;
-    // No subcategory given: "unspecified", shown as 其他 / other.
+    // No subcategory given: unspecified, shown as 其他 / other.
     let subcategory = match props.subcategory.as_deref() {
-        None => u8::MAX,
+        None => geo_core::model::UNSPECIFIED_SUBCATEGORY,
         Some(s) => category
             .subcategories()
             .iter()

@@ -135,6 +135,9 @@ pub async fn live(
     let rx = state.live().subscribe();
     let core = state.core()?;
     let (last, queue) = match resume_from(&headers, &q)? {
+        // An id from the future (another store, or one restored from a backup): start from
+        // now rather than wait for sequence numbers that may never come.
+        Some(since) if since > core.seq() => (core.seq(), std::collections::VecDeque::new()),
         Some(since) => {
             let mut queue = std::collections::VecDeque::new();
             let mut at = since;

@@ -125,6 +125,9 @@ impl FeatureMapping for IncidentRecord {
             .subcategories()
             .iter()
             .position(|(api, _)| *api == sub)
+            .map(|i| i as u8)
+            // `other` in a category without one: a report that named no subcategory.
+            .or_else(|| (sub == "other").then_some(crate::model::UNSPECIFIED_SUBCATEGORY))
             .ok_or_else(|| {
                 let names: Vec<_> = category.subcategories().iter().map(|(a, _)| *a).collect();
                 FeatureError::new(format!(
@@ -132,7 +135,7 @@ impl FeatureMapping for IncidentRecord {
                     category.as_str(),
                     names.join(", ")
                 ))
-            })? as u8;
+            })?;
         let source = one_of(
             "source",
             &required("source", text(props, "source")?)?,

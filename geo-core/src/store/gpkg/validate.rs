@@ -130,7 +130,9 @@ pub fn validate(changes: &ChangeSet) -> Result<()> {
                 i64::MAX
             )));
         }
-        if usize::from(i.subcategory) >= i.category.subcategories().len() {
+        if usize::from(i.subcategory) >= i.category.subcategories().len()
+            && i.subcategory != crate::model::UNSPECIFIED_SUBCATEGORY
+        {
             return Err(Error::Invalid(format!(
                 "{}: subcategory {} does not exist in category {}",
                 what(),
