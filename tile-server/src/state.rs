@@ -107,6 +107,41 @@ impl AppState {
         Ok((applied, out))
     }
 
+    /// Makes the core show a change another server committed to the same store (a replica
+    /// following the change table): reads the features the record names and applies them
+    /// through the same core update, tile invalidation and live feed as a local write. A
+    /// record the core already shows is skipped; one without keys (a bulk import) reloads
+    /// the whole core. Records must come in sequence order.
+    pub async fn follow(&self, record: Applied) -> Result<(), ApiError> {
+        let _one_writer = self.inner.write.lock().await;
+        let core = self.core()?;
+        if record.seq <= core.seq() {
+            return Ok(());
+        }
+        let next = match &record.keys {
+            Some(keys) => {
+                let data = self.inner.store.load_keys(keys.clone()).await?;
+                let mut changes = ChangeSet::new(record.kind, record.author.clone(), record.summary.clone());
+                changes.upserts = data;
+                let found: std::collections::HashSet<_> = changes.keys().into_iter().collect();
+                // What the record names and the store no longer has was deleted.
+                changes.deletes = keys.iter().filter(|k| !found.contains(k)).cloned().collect();
+                tokio::task::spawn_blocking(move || core.apply(&changes))
+                    .await
+                    .map_err(|e| ApiError::Internal(format!("follow stopped: {e}")))?
+            }
+            None => {
+                let data = self.inner.store.load().await?;
+                tokio::task::spawn_blocking(move || Core::new(data))
+                    .await
+                    .map_err(|e| ApiError::Internal(format!("reload stopped: {e}")))?
+            }
+        };
+        let next = Arc::new(next.at_seq(record.seq));
+        self.publish(&next, &record);
+        Ok(())
+    }
+
     /// Installs a core that shows `applied`, then drops the tiles it touched and announces
     /// it. Invalidating after the swap: a tile rendered from the old core in between
     /// carries an older cache generation and is not stored.
