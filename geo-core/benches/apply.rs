@@ -21,7 +21,11 @@ fn report(core: &Core, n: u64) -> ChangeSet {
     let base = core.incidents().max_id().unwrap_or(0) + 1;
     let at = core.incidents().span().map_or(0, |s| s.1);
     for k in 0..n {
-        let (_, near) = core.incidents().iter().nth((k * 7_919) as usize % 100_000).unwrap();
+        let (_, near) = core
+            .incidents()
+            .iter()
+            .nth((k * 7_919) as usize % 100_000)
+            .unwrap();
         c.upserts.incidents.push(Incident {
             id: IncidentId(base + k),
             location: near.location,
@@ -54,17 +58,25 @@ fn scale(c: &mut Criterion, name: &str, config: &DemoConfig) {
     g.sample_size(20).measurement_time(Duration::from_secs(5));
 
     let one = report(&core, 1);
-    g.bench_function("report 1 incident", |b| b.iter(|| black_box(core.apply(&one))));
+    g.bench_function("report 1 incident", |b| {
+        b.iter(|| black_box(core.apply(&one)))
+    });
     let hundred = report(&core, 100);
-    g.bench_function("report 100 incidents", |b| b.iter(|| black_box(core.apply(&hundred))));
+    g.bench_function("report 100 incidents", |b| {
+        b.iter(|| black_box(core.apply(&hundred)))
+    });
 
     let mut step = ChangeSet::new(ChangeKind::Step, "bench", "accept");
     let (_, built) = core.incidents().iter().nth(12_345).unwrap();
     let mut next = built.clone();
     next.status = Step::Accepted;
-    next.lifecycle.set(Step::Accepted, built.occurred_at() + 60).unwrap();
+    next.lifecycle
+        .set(Step::Accepted, built.occurred_at() + 60)
+        .unwrap();
     step.upserts.incidents.push(next);
-    g.bench_function("step on a built incident", |b| b.iter(|| black_box(core.apply(&step))));
+    g.bench_function("step on a built incident", |b| {
+        b.iter(|| black_box(core.apply(&step)))
+    });
 
     let mut gps = ChangeSet::new(ChangeKind::Positions, "bench", "gps");
     for (_, w) in core.workers().iter().take(100) {
@@ -79,7 +91,9 @@ fn scale(c: &mut Criterion, name: &str, config: &DemoConfig) {
         p.times.push(last + 30);
         gps.upserts.patrols.push(p);
     }
-    g.bench_function("100 worker moves + 1 track", |b| b.iter(|| black_box(core.apply(&gps))));
+    g.bench_function("100 worker moves + 1 track", |b| {
+        b.iter(|| black_box(core.apply(&gps)))
+    });
 
     let (i, grid) = core
         .grids()
@@ -98,7 +112,9 @@ fn scale(c: &mut Criterion, name: &str, config: &DemoConfig) {
     redrawn.geometry = grid.geometry.translate(0.0005, 0.0);
     let mut edit = ChangeSet::new(ChangeKind::Edit, "bench", "redraw one grid");
     edit.upserts.grids = vec![ended, redrawn];
-    g.bench_function("one-grid redraw", |b| b.iter(|| black_box(core.apply(&edit))));
+    g.bench_function("one-grid redraw", |b| {
+        b.iter(|| black_box(core.apply(&edit)))
+    });
     g.finish();
 
     // The fold of a full delta, once (it runs in the background, off the write path).
@@ -124,9 +140,17 @@ fn scale(c: &mut Criterion, name: &str, config: &DemoConfig) {
 }
 
 fn bench(c: &mut Criterion) {
-    scale(c, "prefecture", &DemoConfig::prefecture().with_points_per_patrol(100));
+    scale(
+        c,
+        "prefecture",
+        &DemoConfig::prefecture().with_points_per_patrol(100),
+    );
     if std::env::var_os("ONEMAP_BENCH_PROVINCE").is_some() {
-        scale(c, "province", &DemoConfig::province().with_points_per_patrol(100));
+        scale(
+            c,
+            "province",
+            &DemoConfig::province().with_points_per_patrol(100),
+        );
     }
 }
 

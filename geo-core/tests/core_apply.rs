@@ -2,7 +2,12 @@
 //! steps and deletes, a grid redraw, worker moves, track updates, a background fold with
 //! writes during it), `Core::apply` must answer exactly as `Core::new` over the same data.
 
-#![allow(clippy::unwrap_used, clippy::panic, clippy::too_many_lines)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    clippy::many_single_char_names
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -86,9 +91,15 @@ fn incident(id: u64, p: Point<f64>, t: i64, c: Category, s: Step) -> Incident {
 /// Every answer the map and the figures rely on, compared between the two cores.
 fn same(inc: &Core, truth: &Dataset, rng: &mut ChaCha8Rng, what: &str) {
     let fresh = Core::new(truth.clone());
-    assert_eq!(inc.incidents().count(), fresh.incidents().count(), "{what}: count");
+    assert_eq!(
+        inc.incidents().count(),
+        fresh.incidents().count(),
+        "{what}: count"
+    );
     let ids = |c: &Core, hits: Vec<usize>| -> BTreeSet<u64> {
-        hits.iter().map(|&i| c.incidents().get(i).unwrap().id.0).collect()
+        hits.iter()
+            .map(|&i| c.incidents().get(i).unwrap().id.0)
+            .collect()
     };
     let ext = extent(truth);
     let (t0, t1) = fresh.incidents().span().unwrap();
@@ -99,23 +110,48 @@ fn same(inc: &Core, truth: &Dataset, rng: &mut ChaCha8Rng, what: &str) {
         let w = rng.random_range(0.001..0.1);
         let from = rng.random_range(t0..t1);
         let f = Filter {
-            bbox: Some(Rect::new(coord! { x: x, y: y }, coord! { x: x + w, y: y + w })),
+            bbox: Some(Rect::new(
+                coord! { x: x, y: y },
+                coord! { x: x + w, y: y + w },
+            )),
             from: rng.random_bool(0.5).then_some(from),
             to: rng.random_bool(0.3).then_some(from + 86_400 * 100),
-            categories: if rng.random_bool(0.5) { vec![Category::Dispute] } else { vec![] },
-            statuses: if rng.random_bool(0.3) { vec![Step::Closed, Step::Reported] } else { vec![] },
+            categories: if rng.random_bool(0.5) {
+                vec![Category::Dispute]
+            } else {
+                vec![]
+            },
+            statuses: if rng.random_bool(0.3) {
+                vec![Step::Closed, Step::Reported]
+            } else {
+                vec![]
+            },
         };
         let a = ids(inc, inc.query(Layer::Incidents, &f).unwrap());
         let b = ids(&fresh, fresh.query(Layer::Incidents, &f).unwrap());
         assert_eq!(a, b, "{what}: query {f:?}");
     }
-    let all = ids(inc, inc.query(Layer::Incidents, &Filter::default()).unwrap());
-    assert_eq!(all, ids(&fresh, fresh.query(Layer::Incidents, &Filter::default()).unwrap()));
+    let all = ids(
+        inc,
+        inc.query(Layer::Incidents, &Filter::default()).unwrap(),
+    );
+    assert_eq!(
+        all,
+        ids(
+            &fresh,
+            fresh.query(Layer::Incidents, &Filter::default()).unwrap()
+        )
+    );
     // Cell counts at every resolution the tiles use, with filters.
     let filters = [
         CellFilter::default(),
         CellFilter::new(Some(t0 + (t1 - t0) / 2), None, &[], &[]),
-        CellFilter::new(None, None, &[Category::Dispute, Category::FireHazard], &[Step::Reported]),
+        CellFilter::new(
+            None,
+            None,
+            &[Category::Dispute, Category::FireHazard],
+            &[Step::Reported],
+        ),
     ];
     let cells: BTreeSet<_> = truth
         .incidents
@@ -126,7 +162,11 @@ fn same(inc: &Core, truth: &Dataset, rng: &mut ChaCha8Rng, what: &str) {
         let parents: BTreeSet<_> = cells.iter().filter_map(|c| c.parent(res)).collect();
         for p in parents.iter().step_by(3) {
             for f in &filters {
-                assert_eq!(inc.incident_count(*p, f), fresh.incident_count(*p, f), "{what}: cell {p}");
+                assert_eq!(
+                    inc.incident_count(*p, f),
+                    fresh.incident_count(*p, f),
+                    "{what}: cell {p}"
+                );
             }
         }
     }
@@ -134,17 +174,30 @@ fn same(inc: &Core, truth: &Dataset, rng: &mut ChaCha8Rng, what: &str) {
     for _ in 0..3_000 {
         let x = rng.random_range(ext.min().x..ext.max().x);
         let y = rng.random_range(ext.min().y..ext.max().y);
-        let key = |c: &Core, l: geo_core::index::Location<'_>| l.grid.map(|g| (g.code, g.revision, c.grids()[g.index].valid_from));
-        assert_eq!(key(inc, inc.locate(x, y).unwrap()), key(&fresh, fresh.locate(x, y).unwrap()), "{what}: locate {x},{y}");
+        let key = |c: &Core, l: geo_core::index::Location<'_>| {
+            l.grid
+                .map(|g| (g.code, g.revision, c.grids()[g.index].valid_from))
+        };
+        assert_eq!(
+            key(inc, inc.locate(x, y).unwrap()),
+            key(&fresh, fresh.locate(x, y).unwrap()),
+            "{what}: locate {x},{y}"
+        );
         let t = rng.random_range(t0..t1 + 86_400 * 30);
-        assert_eq!(key(inc, inc.locate_at(x, y, t).unwrap()), key(&fresh, fresh.locate_at(x, y, t).unwrap()), "{what}: locate_at");
+        assert_eq!(
+            key(inc, inc.locate_at(x, y, t).unwrap()),
+            key(&fresh, fresh.locate_at(x, y, t).unwrap()),
+            "{what}: locate_at"
+        );
     }
     // Placement: each incident's grid revision.
     let placed = |c: &Core| -> BTreeMap<u64, Option<(u64, u32)>> {
         c.incidents()
             .iter()
             .map(|(i, inc)| {
-                let g = c.incident_grid(i).map(|g| (c.grids()[g].code.as_u64(), c.grids()[g].revision));
+                let g = c
+                    .incident_grid(i)
+                    .map(|g| (c.grids()[g].code.as_u64(), c.grids()[g].revision));
                 (inc.id.0, g)
             })
             .collect()
@@ -153,10 +206,17 @@ fn same(inc: &Core, truth: &Dataset, rng: &mut ChaCha8Rng, what: &str) {
     // Figures of every grid.
     let codes: BTreeSet<_> = truth.grids.iter().map(|g| g.code).collect();
     for code in codes.iter().step_by(7) {
-        let a = inc.area_stats(Area::Grid(*code), &StatsFilter::default(), t1).unwrap();
-        let b = fresh.area_stats(Area::Grid(*code), &StatsFilter::default(), t1).unwrap();
+        let a = inc
+            .area_stats(Area::Grid(*code), &StatsFilter::default(), t1)
+            .unwrap();
+        let b = fresh
+            .area_stats(Area::Grid(*code), &StatsFilter::default(), t1)
+            .unwrap();
         assert_eq!(a.incidents, b.incidents, "{what}: stats {code}");
-        assert_eq!((a.cameras_total, a.households), (b.cameras_total, b.households));
+        assert_eq!(
+            (a.cameras_total, a.households),
+            (b.cameras_total, b.households)
+        );
     }
     // Nearest workers and patrol queries.
     for _ in 0..50 {
@@ -166,17 +226,29 @@ fn same(inc: &Core, truth: &Dataset, rng: &mut ChaCha8Rng, what: &str) {
             c.nearest_workers(x, y, 5)
                 .unwrap()
                 .iter()
-                .map(|n| (c.workers().get(n.index).unwrap().id.0.clone(), (n.distance_m * 100.0).round() as i64))
+                .map(|n| {
+                    (
+                        c.workers().get(n.index).unwrap().id.0.clone(),
+                        (n.distance_m * 100.0).round() as i64,
+                    )
+                })
                 .collect()
         };
         assert_eq!(near(inc), near(&fresh), "{what}: nearest workers");
         let w = 0.05;
         let f = Filter {
-            bbox: Some(Rect::new(coord! { x: x, y: y }, coord! { x: x + w, y: y + w })),
+            bbox: Some(Rect::new(
+                coord! { x: x, y: y },
+                coord! { x: x + w, y: y + w },
+            )),
             ..Filter::default()
         };
         let pids = |c: &Core| -> BTreeSet<u64> {
-            c.query(Layer::Patrols, &f).unwrap().iter().map(|&i| c.patrols().get(i).unwrap().id.0).collect()
+            c.query(Layer::Patrols, &f)
+                .unwrap()
+                .iter()
+                .map(|&i| c.patrols().get(i).unwrap().id.0)
+                .collect()
         };
         assert_eq!(pids(inc), pids(&fresh), "{what}: patrols");
     }
@@ -205,7 +277,13 @@ fn every_write_answers_like_a_rebuild() {
     for k in 0..500 {
         let cat = Category::ALL[k % 7];
         let t = t_end - rng.random_range(0..86_400 * 400);
-        c.upserts.incidents.push(incident(5_000_000 + k as u64, point(&mut rng), t, cat, Step::Reported));
+        c.upserts.incidents.push(incident(
+            5_000_000 + k as u64,
+            point(&mut rng),
+            t,
+            cat,
+            Step::Reported,
+        ));
     }
     core = core.apply(&c);
     write(&mut truth, &c);
@@ -216,7 +294,9 @@ fn every_write_answers_like_a_rebuild() {
     for inc in truth.incidents.iter().step_by(60).take(300) {
         let mut next = inc.clone();
         next.status = Step::Closed;
-        next.lifecycle.set(Step::Closed, inc.occurred_at() + 7_200).unwrap();
+        next.lifecycle
+            .set(Step::Closed, inc.occurred_at() + 7_200)
+            .unwrap();
         c.upserts.incidents.push(next);
     }
     for inc in truth.incidents.iter().skip(5).step_by(997).take(10) {
@@ -228,7 +308,12 @@ fn every_write_answers_like_a_rebuild() {
 
     // 3. A grid redrawn: its revision ends, a moved outline starts (overlapping neighbours:
     //    the lowest index still wins in both).
-    let g = truth.grids.iter().find(|g| g.valid_to.is_none()).unwrap().clone();
+    let g = truth
+        .grids
+        .iter()
+        .find(|g| g.valid_to.is_none())
+        .unwrap()
+        .clone();
     let at = t_end - 86_400 * 100;
     let mut ended = g.clone();
     ended.valid_to = Some(at);
@@ -277,12 +362,21 @@ fn every_write_answers_like_a_rebuild() {
     let folded = snapshot.fold_incidents();
     let mut c = ChangeSet::new(ChangeKind::Report, "t", "during the fold");
     for k in 0..50 {
-        c.upserts.incidents.push(incident(6_000_000 + k, point(&mut rng), t_end - 100, Category::Petition, Step::Reported));
+        c.upserts.incidents.push(incident(
+            6_000_000 + k,
+            point(&mut rng),
+            t_end - 100,
+            Category::Petition,
+            Step::Reported,
+        ));
     }
     // A built incident changed again during the fold.
     let mut again = truth.incidents[123].clone();
     again.status = Step::Cancelled;
-    again.lifecycle.set(Step::Cancelled, again.occurred_at() + 60).unwrap();
+    again
+        .lifecycle
+        .set(Step::Cancelled, again.occurred_at() + 60)
+        .unwrap();
     c.upserts.incidents.push(again);
     core = core.apply(&c);
     write(&mut truth, &c);
@@ -295,7 +389,13 @@ fn every_write_answers_like_a_rebuild() {
     let stale = core.fold_incidents();
     let mut c = ChangeSet::new(ChangeKind::Import, "t", "bulk");
     for k in 0..(geo_core::index::FOLD_AT as u64 + 10) {
-        c.upserts.incidents.push(incident(7_000_000 + k, point(&mut rng), t_end - 1_000, Category::Other, Step::Reported));
+        c.upserts.incidents.push(incident(
+            7_000_000 + k,
+            point(&mut rng),
+            t_end - 1_000,
+            Category::Other,
+            Step::Reported,
+        ));
     }
     core = core.apply(&c);
     truth.incidents.extend(c.upserts.incidents.iter().cloned());

@@ -92,11 +92,7 @@ fn empty_dataset_answers_nothing() {
 #[test]
 fn location_serialises_with_codes_and_h3_as_strings() {
     let core = Core::new(fixture::dataset(&Params::small()));
-    let g = core
-        .grids()
-        .iter()
-        .find(|g| g.valid_to.is_none())
-        .unwrap();
+    let g = core.grids().iter().find(|g| g.valid_to.is_none()).unwrap();
     let p = geo::InteriorPoint::interior_point(&g.geometry).unwrap();
     let loc = core.locate(p.x(), p.y()).unwrap();
     let v = serde_json::to_value(loc).unwrap();

@@ -23,10 +23,7 @@ async fn version_1_store_is_migrated() {
     let path = dir.path().join("v1.gpkg");
     {
         let store = GpkgStore::open(&path).unwrap();
-        store
-            .apply(store_suite_report())
-            .await
-            .unwrap();
+        store.apply(store_suite_report()).await.unwrap();
     }
     // Take the file back to version 1: drop what version 2 added.
     {
@@ -57,6 +54,8 @@ async fn version_1_store_is_migrated() {
 
 fn store_suite_report() -> geo_core::store::ChangeSet {
     let mut c = geo_core::store::ChangeSet::new(geo_core::store::ChangeKind::Import, "cli", "one");
-    c.upserts.incidents.push(store_suite::incident(1000, 109.7, 28.3));
+    c.upserts
+        .incidents
+        .push(store_suite::incident(1000, 109.7, 28.3));
     c
 }

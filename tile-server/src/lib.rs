@@ -54,7 +54,10 @@ pub fn app(state: AppState) -> Router {
             post(routes::ingest::report_incidents)
                 .layer(DefaultBodyLimit::max(routes::ingest::MAX_BATCH)),
         )
-        .route("/api/incidents/{id}/{step}", post(routes::ingest::take_step))
+        .route(
+            "/api/incidents/{id}/{step}",
+            post(routes::ingest::take_step),
+        )
         .route(
             "/api/positions",
             post(routes::ingest::positions).layer(DefaultBodyLimit::max(routes::ingest::MAX_BATCH)),

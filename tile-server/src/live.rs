@@ -94,7 +94,9 @@ impl LiveEvent {
             }
             match k {
                 FeatureKey::Incident(id) => {
-                    let Some(i) = core.incident_index(*id) else { continue };
+                    let Some(i) = core.incident_index(*id) else {
+                        continue;
+                    };
                     if let Some(mut f) = core.to_feature(Layer::Incidents, i, false) {
                         let grid = core
                             .incident_grid(i)
@@ -135,7 +137,11 @@ impl LiveEvent {
             dirty: a
                 .dirty
                 .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
-            keys: keys.iter().take(MAX_KEYS).map(ToString::to_string).collect(),
+            keys: keys
+                .iter()
+                .take(MAX_KEYS)
+                .map(ToString::to_string)
+                .collect(),
             truncated,
             incidents,
             workers,

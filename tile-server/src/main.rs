@@ -209,6 +209,19 @@ enum ExportFormat {
     Fgb,
 }
 
+/// The deadline policy of `serve --deadlines FILE`, or the defaults.
+fn deadline_policy(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<geo_core::model::DeadlinePolicy> {
+    let Some(path) = path else {
+        return Ok(geo_core::model::DeadlinePolicy::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    geo_core::model::DeadlinePolicy::from_json(&text)
+        .with_context(|| format!("deadline policy {}", path.display()))
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -238,15 +251,7 @@ fn main() -> ExitCode {
                 basemap,
                 deadlines,
             } => {
-                let deadlines = match deadlines {
-                    None => geo_core::model::DeadlinePolicy::default(),
-                    Some(path) => {
-                        let text = std::fs::read_to_string(&path)
-                            .with_context(|| format!("cannot read {}", path.display()))?;
-                        geo_core::model::DeadlinePolicy::from_json(&text)
-                            .with_context(|| format!("deadline policy {}", path.display()))?
-                    }
-                };
+                let deadlines = deadline_policy(deadlines.as_deref())?;
                 let config = tile_server::Config {
                     web_dir: web.join("index.html").is_file().then_some(web),
                     tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),

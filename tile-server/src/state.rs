@@ -73,7 +73,9 @@ impl AppState {
     /// Commits a write: the store first (acknowledged once on disk), then the core shows it
     /// and every cached tile the write touched is dropped.
     pub async fn apply(&self, changes: ChangeSet) -> Result<Applied, ApiError> {
-        self.write(move |_| Ok((changes, ()))).await.map(|(a, ())| a)
+        self.write(move |_| Ok((changes, ())))
+            .await
+            .map(|(a, ())| a)
     }
 
     /// The one write path: `build` makes the change set from the current core while no other
@@ -118,24 +120,28 @@ impl AppState {
         if record.seq <= core.seq() {
             return Ok(());
         }
-        let next = match &record.keys {
-            Some(keys) => {
+        let next = if let Some(keys) = &record.keys {
+            {
                 let data = self.inner.store.load_keys(keys.clone()).await?;
-                let mut changes = ChangeSet::new(record.kind, record.author.clone(), record.summary.clone());
+                let mut changes =
+                    ChangeSet::new(record.kind, record.author.clone(), record.summary.clone());
                 changes.upserts = data;
                 let found: std::collections::HashSet<_> = changes.keys().into_iter().collect();
                 // What the record names and the store no longer has was deleted.
-                changes.deletes = keys.iter().filter(|k| !found.contains(k)).cloned().collect();
+                changes.deletes = keys
+                    .iter()
+                    .filter(|k| !found.contains(k))
+                    .cloned()
+                    .collect();
                 tokio::task::spawn_blocking(move || core.apply(&changes))
                     .await
                     .map_err(|e| ApiError::Internal(format!("follow stopped: {e}")))?
             }
-            None => {
-                let data = self.inner.store.load().await?;
-                tokio::task::spawn_blocking(move || Core::new(data))
-                    .await
-                    .map_err(|e| ApiError::Internal(format!("reload stopped: {e}")))?
-            }
+        } else {
+            let data = self.inner.store.load().await?;
+            tokio::task::spawn_blocking(move || Core::new(data))
+                .await
+                .map_err(|e| ApiError::Internal(format!("reload stopped: {e}")))?
         };
         let next = Arc::new(next.at_seq(record.seq));
         self.publish(&next, &record);

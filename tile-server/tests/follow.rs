@@ -54,7 +54,10 @@ async fn a_second_server_follows_the_change_table() {
     let (_, second) = core.incidents().iter().nth(10).unwrap();
     let mut stepped = second.clone();
     stepped.status = Step::Accepted;
-    stepped.lifecycle.set(Step::Accepted, second.occurred_at() + 60).unwrap();
+    stepped
+        .lifecycle
+        .set(Step::Accepted, second.occurred_at() + 60)
+        .unwrap();
     let mut c = ChangeSet::new(ChangeKind::Step, "a", "accept");
     c.upserts.incidents.push(stepped.clone());
     a.apply(c).await.unwrap();

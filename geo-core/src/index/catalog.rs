@@ -24,7 +24,7 @@ fn extent_of<'a, T: 'a>(
     rect: impl Fn(&T) -> Option<Rect<f64>>,
 ) -> Option<Rect<f64>> {
     items
-        .filter_map(|t| rect(t))
+        .filter_map(rect)
         .fold(None, |acc, r| Some(union(acc, r)))
 }
 
@@ -64,9 +64,15 @@ impl Core {
             Layer::Admin => extent_of(self.admin().iter(), |a| a.geometry.bounding_rect()),
             Layer::Grids => extent_of(self.grids().iter(), |g| g.geometry.bounding_rect()),
             Layer::Cameras => extent_of(self.cameras().iter(), |c| point(&c.location)),
-            Layer::Incidents => extent_of(self.incidents().iter().map(|(_, i)| i), |i| point(&i.location)),
-            Layer::Patrols => extent_of(self.patrols().iter().map(|(_, p)| p), |p| p.track.bounding_rect()),
-            Layer::Workers => extent_of(self.workers().iter().map(|(_, w)| w), |w| point(&w.location)),
+            Layer::Incidents => extent_of(self.incidents().iter().map(|(_, i)| i), |i| {
+                point(&i.location)
+            }),
+            Layer::Patrols => extent_of(self.patrols().iter().map(|(_, p)| p), |p| {
+                p.track.bounding_rect()
+            }),
+            Layer::Workers => extent_of(self.workers().iter().map(|(_, w)| w), |w| {
+                point(&w.location)
+            }),
             Layer::Centers => extent_of(self.centers().iter(), |c| point(&c.location)),
         }
     }

@@ -56,7 +56,9 @@ pub struct Core {
 }
 
 /// A worker id resolved against a workers part: index and name.
-pub(super) fn worker_lookup(workers: &WorkerPart) -> impl Fn(&WorkerId) -> Option<(usize, Arc<str>)> + '_ {
+pub(super) fn worker_lookup(
+    workers: &WorkerPart,
+) -> impl Fn(&WorkerId) -> Option<(usize, Arc<str>)> + '_ {
     |id| {
         let i = workers.index(id)?;
         Some((i, Arc::from(workers.get(i)?.name.as_str())))
@@ -277,16 +279,19 @@ impl Core {
 
     /// Patrol track `i` projected to Web Mercator metres (built tracks projected once).
     #[must_use]
-    pub fn patrol_mercator(&self, i: usize) -> Option<std::borrow::Cow<'_, geo_types::LineString<f64>>> {
+    pub fn patrol_mercator(
+        &self,
+        i: usize,
+    ) -> Option<std::borrow::Cow<'_, geo_types::LineString<f64>>> {
         self.patrols.mercator(i)
     }
 
     /// Approximate heap bytes held by the indexes (not the layers' values), for RAM budgets.
     #[must_use]
     pub fn index_heap_bytes(&self) -> usize {
-        use std::mem::size_of;
         use super::parts::PointEntry;
         use super::polygons::EnvEntry;
+        use std::mem::size_of;
         // R-tree nodes add about a fifth on top of their leaves.
         let tree = |n: usize, leaf: usize| n * leaf * 6 / 5;
         let inc = &self.incidents.main;

@@ -21,11 +21,11 @@ mod update;
 mod view;
 
 pub use engine::{Core, Incidents, Patrols, Workers};
-pub use parts::incidents::FOLD_AT;
-pub use update::Folded;
 pub use location::{GridRef, Location, UnitRef, WorkerRef};
+pub use parts::incidents::FOLD_AT;
 pub use query::Filter;
 pub use search::SearchHit;
 pub use sphere::{haversine_m, Nearest, EARTH_RADIUS_M};
 pub use stats::{Area, AreaStats, GridFigures, IncidentCounts, RankBy, StatsFilter};
+pub use update::Folded;
 pub use view::{angle_between, bearing_deg, ViewSector};

@@ -104,7 +104,10 @@ impl Core {
     /// grids there changed): in time proportional to what the box holds.
     pub(crate) fn placement_patched(&self, old: &Placement, dirty: Rect<f64>) -> Placement {
         let mut p = old.clone();
-        let env = rstar::AABB::from_corners([dirty.min().x, dirty.min().y], [dirty.max().x, dirty.max().y]);
+        let env = rstar::AABB::from_corners(
+            [dirty.min().x, dirty.min().y],
+            [dirty.max().x, dirty.max().y],
+        );
         let main = &self.incidents.main;
         for e in main.tree.locate_in_envelope(&env) {
             let i = e.data as usize;
@@ -146,7 +149,12 @@ impl Core {
     pub fn incident_grid(&self, i: usize) -> Option<usize> {
         let g = match self.incidents.live_grid(i) {
             Some(g) => g,
-            None => self.placement().incidents.get(i).copied().unwrap_or(NO_GRID),
+            None => self
+                .placement()
+                .incidents
+                .get(i)
+                .copied()
+                .unwrap_or(NO_GRID),
         };
         (g != NO_GRID).then_some(g as usize)
     }

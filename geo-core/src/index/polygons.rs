@@ -34,19 +34,20 @@ impl PolygonSet {
     /// Prepares every geometry.
     pub(crate) fn new<'a>(geometries: impl Iterator<Item = &'a MultiPolygon<f64>>) -> Self {
         Self {
-            polys: geometries.map(|g| BandedPolygon::new(g).map(Arc::new)).collect(),
+            polys: geometries
+                .map(|g| BandedPolygon::new(g).map(Arc::new))
+                .collect(),
         }
     }
 
     /// Prepares `geometry` as feature `i`: replacing it, or appended when `i` is the length.
     pub(crate) fn set(&mut self, i: usize, geometry: &MultiPolygon<f64>) {
         let poly = BandedPolygon::new(geometry).map(Arc::new);
-        match self.polys.get_mut(i) {
-            Some(slot) => *slot = poly,
-            None => {
-                self.polys.resize(i, None);
-                self.polys.push(poly);
-            }
+        if let Some(slot) = self.polys.get_mut(i) {
+            *slot = poly;
+        } else {
+            self.polys.resize(i, None);
+            self.polys.push(poly);
         }
     }
 

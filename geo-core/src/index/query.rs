@@ -113,7 +113,9 @@ impl Core {
                 }
             }
             Layer::Patrols => {
-                return Ok(self.patrols.select(filter.bbox, |p| filter.patrol_in_time(p)));
+                return Ok(self
+                    .patrols
+                    .select(filter.bbox, |p| filter.patrol_in_time(p)));
             }
             Layer::Cameras => points(&self.cameras.tree, aabb, self.cameras.cameras.len()),
             Layer::Workers => return Ok(self.workers.in_box(aabb)),

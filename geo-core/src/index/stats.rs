@@ -391,7 +391,12 @@ impl Core {
             .filter(|(code, _)| area.contains(**code))
             .map(|(code, &current)| {
                 let mut incidents = IncidentCounts::default();
-                for &r in self.grids.revisions.get(code).map_or(&[][..], Vec::as_slice) {
+                for &r in self
+                    .grids
+                    .revisions
+                    .get(code)
+                    .map_or(&[][..], Vec::as_slice)
+                {
                     incidents.merge(&per_revision[r as usize]);
                 }
                 GridFigures {

@@ -161,22 +161,20 @@ impl Core {
                 ));
                 grids_rebuilt = true;
             } else if !u.grids.is_empty() {
-                match self.grids.with_upserts(&u.grids, &next.admin, &lookup) {
-                    Some((part, dirty)) => {
-                        next.grids = Arc::new(part);
-                        grid_dirty = dirty;
-                    }
-                    None => {
-                        let mut all: Vec<_> = self.grids().iter().map(|g| (**g).clone()).collect();
-                        for g in &u.grids {
-                            match self.grids.find(g.code, g.revision) {
-                                Some(i) => all[i] = g.clone(),
-                                None => all.push(g.clone()),
-                            }
+                if let Some((part, dirty)) = self.grids.with_upserts(&u.grids, &next.admin, &lookup)
+                {
+                    next.grids = Arc::new(part);
+                    grid_dirty = dirty;
+                } else {
+                    let mut all: Vec<_> = self.grids().iter().map(|g| (**g).clone()).collect();
+                    for g in &u.grids {
+                        match self.grids.find(g.code, g.revision) {
+                            Some(i) => all[i] = g.clone(),
+                            None => all.push(g.clone()),
                         }
-                        next.grids = Arc::new(GridPart::new(all, &next.admin, &lookup));
-                        grids_rebuilt = true;
                     }
+                    next.grids = Arc::new(GridPart::new(all, &next.admin, &lookup));
+                    grids_rebuilt = true;
                 }
             } else if admin_changed || roster_changed {
                 next.grids = Arc::new(self.grids.with_answers(&next.admin, &lookup));
@@ -279,7 +277,14 @@ impl Core {
     #[must_use]
     pub fn fold_incidents(&self) -> Folded {
         let built = self.placement.get();
-        let grid_of = built.map(|p| move |i: usize| p.incidents.get(i).copied().unwrap_or(super::placement::NO_GRID));
+        let grid_of = built.map(|p| {
+            move |i: usize| {
+                p.incidents
+                    .get(i)
+                    .copied()
+                    .unwrap_or(super::placement::NO_GRID)
+            }
+        });
         let (main, placement) = match &grid_of {
             Some(g) => self.incidents.fold(Some(g)),
             None => self.incidents.fold(None),

@@ -38,7 +38,9 @@ pub(super) fn admin(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
 /// Current grid revisions (`valid_to` unset).
 pub(super) fn grids(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     for &i in hits {
-        let Some(g) = core.grids().get(i) else { continue };
+        let Some(g) = core.grids().get(i) else {
+            continue;
+        };
         if g.valid_to.is_some() {
             continue;
         }
@@ -83,7 +85,9 @@ pub(super) fn cameras(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     // Every camera brings two unique strings: its id and its name.
     out.reserve_strings(2 * hits.len());
     for &i in hits {
-        let Some(c) = core.cameras().get(i) else { continue };
+        let Some(c) = core.cameras().get(i) else {
+            continue;
+        };
         let mut props = vec![
             ("id", Value::String(c.id.as_str())),
             ("name", Value::String(&c.name)),
@@ -143,7 +147,9 @@ pub(super) fn patrols(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
 /// Grid workers' last known positions.
 pub(super) fn workers(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     for &i in hits {
-        let Some(w) = core.workers().get(i) else { continue };
+        let Some(w) = core.workers().get(i) else {
+            continue;
+        };
         out.add_point(
             fid(i),
             w.location.x(),
@@ -161,7 +167,9 @@ pub(super) fn workers(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
 /// Governance centers.
 pub(super) fn centers(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     for &i in hits {
-        let Some(c) = core.centers().get(i) else { continue };
+        let Some(c) = core.centers().get(i) else {
+            continue;
+        };
         let code = c.code.to_string();
         out.add_point(
             fid(i),

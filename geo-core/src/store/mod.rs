@@ -68,7 +68,8 @@ impl FeatureKey {
 
     /// Parses `layer` and a key as written by [`FeatureKey::key`].
     pub fn parse(layer: Layer, key: &str) -> Result<Self> {
-        let bad = |e: &dyn std::fmt::Display| crate::Error::Invalid(format!("{layer} key {key:?}: {e}"));
+        let bad =
+            |e: &dyn std::fmt::Display| crate::Error::Invalid(format!("{layer} key {key:?}: {e}"));
         Ok(match layer {
             Layer::Admin => FeatureKey::Admin(key.parse()?),
             Layer::Grids => FeatureKey::Grid(key.parse()?),
@@ -361,8 +362,12 @@ pub trait Store: Send + Sync + 'static {
     async fn incident_steps(&self, id: IncidentId) -> Result<Vec<StepRecord>>;
 
     /// A worker's raw GPS fixes in `[from, to)`, oldest first.
-    async fn positions(&self, worker: WorkerId, from: UnixTime, to: UnixTime)
-        -> Result<Vec<Position>>;
+    async fn positions(
+        &self,
+        worker: WorkerId,
+        from: UnixTime,
+        to: UnixTime,
+    ) -> Result<Vec<Position>>;
 
     /// Every user.
     async fn users(&self) -> Result<Vec<User>>;

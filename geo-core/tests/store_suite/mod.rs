@@ -82,7 +82,11 @@ pub async fn change_records(store: &dyn Store) {
         })
         .await
         .unwrap();
-    assert_eq!(all, vec![a.clone(), b.clone()], "records read back as applied");
+    assert_eq!(
+        all,
+        vec![a.clone(), b.clone()],
+        "records read back as applied"
+    );
     let page = store
         .changes(ChangeQuery {
             since: a.seq,
@@ -175,7 +179,11 @@ pub async fn incident_steps(store: &dyn Store) {
     assert_eq!(steps[0].step, Step::Accepted);
     assert_eq!(steps[1].worker, Some(WorkerId("W1".into())));
     assert_eq!(steps[1].note, "请尽快处理");
-    assert!(store.incident_steps(IncidentId(31)).await.unwrap().is_empty());
+    assert!(store
+        .incident_steps(IncidentId(31))
+        .await
+        .unwrap()
+        .is_empty());
     let back = store
         .load_keys(vec![FeatureKey::Incident(IncidentId(30))])
         .await
@@ -205,7 +213,10 @@ pub async fn positions(store: &dyn Store) {
         .unwrap();
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].time, T0 + 10);
-    assert!((got[0].lon - 109.71).abs() < 1e-12, "the first fix of a time is kept");
+    assert!(
+        (got[0].lon - 109.71).abs() < 1e-12,
+        "the first fix of a time is kept"
+    );
     assert_eq!(
         store
             .positions(WorkerId("W9".into()), T0, T0 + 100)

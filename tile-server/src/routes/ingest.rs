@@ -1,5 +1,5 @@
 //! Live data in: incident reports (`POST /api/incidents`, one `GeoJSON` Feature, a
-//! FeatureCollection, or an `application/x-ndjson` batch), workflow steps
+//! `FeatureCollection`, or an `application/x-ndjson` batch), workflow steps
 //! (`POST /api/incidents/{id}/{step}`) and GPS fixes (`POST /api/positions`, NDJSON).
 //! Every one is a change set through [`AppState::write`]: acknowledged once durable and
 //! visible in the core, announced on `/api/live`.
@@ -60,7 +60,8 @@ fn not_future(t: UnixTime, what: &str) -> ApiResult<UnixTime> {
     if t > now() + CLOCK_SKEW {
         return Err(ApiError::BadRequest(format!(
             "{what} is in the future ({}); check the device clock",
-            chrono::DateTime::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.to_rfc3339())
+            chrono::DateTime::from_timestamp(t, 0)
+                .map_or_else(|| t.to_string(), |d| d.to_rfc3339())
         )));
     }
     Ok(t)
@@ -106,12 +107,20 @@ fn report(f: &Value, n: usize, policy: &geo_core::model::DeadlinePolicy) -> ApiR
     let id = match f.get("id") {
         None | Some(Value::Null) => None,
         Some(Value::Number(x)) => Some(x.as_u64().ok_or_else(|| {
-            at(ApiError::BadRequest(format!("id {x} must be a whole number")))
+            at(ApiError::BadRequest(format!(
+                "id {x} must be a whole number"
+            )))
         })?),
         Some(Value::String(s)) => Some(s.parse::<u64>().map_err(|_| {
-            at(ApiError::BadRequest(format!("id {s:?} must be a whole number")))
+            at(ApiError::BadRequest(format!(
+                "id {s:?} must be a whole number"
+            )))
         })?),
-        Some(other) => return Err(at(ApiError::BadRequest(format!("id {other} must be a number")))),
+        Some(other) => {
+            return Err(at(ApiError::BadRequest(format!(
+                "id {other} must be a number"
+            ))))
+        }
     };
     let coords = f
         .pointer("/geometry/coordinates")
@@ -124,11 +133,16 @@ fn report(f: &Value, n: usize, policy: &geo_core::model::DeadlinePolicy) -> ApiR
     };
     let (lon, lat) = params::lon_lat(lon, lat).map_err(at)?;
     geo_core::formats::check_lon_lat(lon, lat).map_err(|e| at(ApiError::BadRequest(e.message)))?;
-    let props: ReportProps = serde_json::from_value(
-        f.get("properties").cloned().unwrap_or(Value::Null),
+    let props: ReportProps =
+        serde_json::from_value(f.get("properties").cloned().unwrap_or(Value::Null))
+            .map_err(|e| at(ApiError::BadRequest(format!("properties: {e}"))))?;
+    let category = one_of(
+        "category",
+        &props.category,
+        &Category::ALL,
+        Category::as_str,
     )
-    .map_err(|e| at(ApiError::BadRequest(format!("properties: {e}"))))?;
-    let category = one_of("category", &props.category, &Category::ALL, Category::as_str).map_err(at)?;
+    .map_err(at)?;
     // No subcategory given: unspecified, shown as 其他 / other.
     let subcategory = match props.subcategory.as_deref() {
         None => geo_core::model::UNSPECIFIED_SUBCATEGORY,
@@ -159,7 +173,9 @@ fn report(f: &Value, n: usize, policy: &geo_core::model::DeadlinePolicy) -> ApiR
     };
     let reported_at = match &props.reported_at {
         None => now(),
-        Some(v) => not_future(time_value(v, "reported_at").map_err(at)?, "reported_at").map_err(at)?,
+        Some(v) => {
+            not_future(time_value(v, "reported_at").map_err(at)?, "reported_at").map_err(at)?
+        }
     };
     let deadline = match &props.deadline {
         None => policy.deadline(category, reported_at),
@@ -191,10 +207,12 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/x-ndjson") || t.starts_with("application/ndjson"))
+        .is_some_and(|t| {
+            t.starts_with("application/x-ndjson") || t.starts_with("application/ndjson")
+        })
 }
 
-/// The JSON values of a body: NDJSON lines, or one document (a FeatureCollection's
+/// The JSON values of a body: NDJSON lines, or one document (a `FeatureCollection`'s
 /// features).
 fn documents(headers: &HeaderMap, body: &[u8]) -> ApiResult<Vec<Value>> {
     let text = std::str::from_utf8(body)
@@ -250,14 +268,18 @@ pub async fn report_incidents(
             for mut r in reports {
                 let id = match r.id {
                     // Reported before (or twice in this batch): stored once.
-                    Some(id) if core.incident_index(IncidentId(id)).is_some() || !seen.insert(id) => {
+                    Some(id)
+                        if core.incident_index(IncidentId(id)).is_some() || !seen.insert(id) =>
+                    {
                         existing += 1;
                         ids.push(id);
                         continue;
                     }
                     Some(id) => id,
                     None => {
-                        while core.incident_index(IncidentId(next_id)).is_some() || seen.contains(&next_id) {
+                        while core.incident_index(IncidentId(next_id)).is_some()
+                            || seen.contains(&next_id)
+                        {
                             next_id += 1;
                         }
                         next_id += 1;
@@ -297,7 +319,7 @@ pub struct StepBody {
 }
 
 /// The step named in a URL: accept, file, dispatch, handle, verify, close, cancel,
-/// postpone, send_back.
+/// postpone, `send_back`.
 fn step_of(name: &str) -> ApiResult<Step> {
     Ok(match name {
         "accept" => Step::Accepted,
@@ -482,7 +504,8 @@ pub async fn positions(
         let f: Fix = serde_json::from_str(line)
             .map_err(|e| ApiError::BadRequest(format!("line {}: {e}", n + 1)))?;
         let at = |e: ApiError| ApiError::BadRequest(format!("line {}: {e}", n + 1));
-        geo_core::formats::check_lon_lat(f.lon, f.lat).map_err(|e| at(ApiError::BadRequest(e.message)))?;
+        geo_core::formats::check_lon_lat(f.lon, f.lat)
+            .map_err(|e| at(ApiError::BadRequest(e.message)))?;
         let time = not_future(time_value(&f.time, "time").map_err(at)?, "time").map_err(at)?;
         fixes.push(Position {
             worker: WorkerId(f.worker),
@@ -536,16 +559,19 @@ pub async fn positions(
                 }
                 for day in fixes.chunk_by(|a, b| local_day(a.time) == local_day(b.time)) {
                     let d = local_day(day[0].time);
-                    let mut track = match core.patrols().of_worker_day(&id, d).and_then(|i| core.patrols().get(i)) {
-                        Some(p) => p.clone(),
-                        None => {
-                            next_patrol += 1;
-                            Patrol {
-                                id: PatrolId(next_patrol - 1),
-                                worker: id.clone(),
-                                track: geo_types::LineString(Vec::new()),
-                                times: Vec::new(),
-                            }
+                    let today = core
+                        .patrols()
+                        .of_worker_day(&id, d)
+                        .and_then(|i| core.patrols().get(i));
+                    let mut track = if let Some(p) = today {
+                        p.clone()
+                    } else {
+                        next_patrol += 1;
+                        Patrol {
+                            id: PatrolId(next_patrol - 1),
+                            worker: id.clone(),
+                            track: geo_types::LineString(Vec::new()),
+                            times: Vec::new(),
                         }
                     };
                     if merge_into(&mut track, day) {

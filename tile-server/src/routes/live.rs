@@ -68,7 +68,9 @@ pub async fn changes(
 fn resume_from(headers: &HeaderMap, q: &SinceQuery) -> ApiResult<Option<u64>> {
     match headers.get("last-event-id").map(|v| v.to_str()) {
         Some(Ok(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| {
-            ApiError::BadRequest(format!("Last-Event-ID {s:?} must be a change sequence number"))
+            ApiError::BadRequest(format!(
+                "Last-Event-ID {s:?} must be a change sequence number"
+            ))
         }),
         Some(Err(_)) => Err(ApiError::BadRequest("Last-Event-ID is not text".into())),
         None => Ok(q.since),
@@ -108,7 +110,8 @@ impl Cursor {
                 // from the ring or the store before going on.
                 Ok(e) if e.seq > self.last + 1 => {
                     let missed = events_since(&self.state, self.last, MAX_PAGE).await.ok()?;
-                    self.queue.extend(missed.into_iter().filter(|m| m.seq < e.seq));
+                    self.queue
+                        .extend(missed.into_iter().filter(|m| m.seq < e.seq));
                     self.queue.push_back(e);
                 }
                 Ok(e) => {
@@ -144,7 +147,9 @@ pub async fn live(
             // Page through what was missed until caught up with the core.
             while at < core.seq() {
                 let page = events_since(&state, at, MAX_PAGE).await?;
-                let Some(end) = page.last().map(|e| e.seq) else { break };
+                let Some(end) = page.last().map(|e| e.seq) else {
+                    break;
+                };
                 queue.extend(page);
                 at = end;
             }

@@ -52,7 +52,9 @@ fn answer(i: usize, g: &Grid, admin: &AdminPart, workers: WorkerLookup<'_>) -> G
             let found = workers(id);
             WorkerRef {
                 id: id.clone(),
-                name: found.as_ref().map_or_else(|| Arc::from(""), |(_, n)| n.clone()),
+                name: found
+                    .as_ref()
+                    .map_or_else(|| Arc::from(""), |(_, n)| n.clone()),
                 index: found.map(|(w, _)| w),
             }
         })
@@ -179,20 +181,20 @@ impl GridPart {
             }
         };
         for g in upserts {
-            let i = match part.find(g.code, g.revision) {
-                Some(i) => {
-                    let old = &part.grids[i];
-                    grow(old.geometry.bounding_rect());
-                    if let Some(e) = envelope_entry(&old.geometry, i as u32) {
-                        part.tree_all.remove(&e);
-                    }
-                    i
+            let i = if let Some(i) = part.find(g.code, g.revision) {
+                let old = &part.grids[i];
+                grow(old.geometry.bounding_rect());
+                if let Some(e) = envelope_entry(&old.geometry, i as u32) {
+                    part.tree_all.remove(&e);
                 }
-                None => {
-                    let i = part.grids.len();
-                    part.revisions.entry(g.code).or_default().push(u32::try_from(i).ok()?);
-                    i
-                }
+                i
+            } else {
+                let i = part.grids.len();
+                part.revisions
+                    .entry(g.code)
+                    .or_default()
+                    .push(u32::try_from(i).ok()?);
+                i
             };
             grow(g.geometry.bounding_rect());
             let g = Arc::new(g.clone());

@@ -112,7 +112,11 @@ pub(crate) struct IncidentDelta {
 
 impl IncidentDelta {
     /// The delta over `main` holding `live`.
-    fn new(main: &IncidentMain, live: HashMap<u32, Live>, added_by_id: HashMap<IncidentId, u32>) -> Self {
+    fn new(
+        main: &IncidentMain,
+        live: HashMap<u32, Live>,
+        added_by_id: HashMap<IncidentId, u32>,
+    ) -> Self {
         let mut by_time: Vec<u32> = live
             .iter()
             .filter(|(_, l)| l.incident.is_some())
@@ -124,8 +128,7 @@ impl IncidentDelta {
             by_time.iter().filter_map(|i| live[i].incident.as_ref()),
         ));
         let minus = IncidentCells::build(cell_rows(
-            live.keys()
-                .filter_map(|&i| main.incidents.get(i as usize)),
+            live.keys().filter_map(|&i| main.incidents.get(i as usize)),
         ));
         let built = main.incidents.len();
         let mut shadow = Vec::new();
@@ -169,7 +172,12 @@ impl IncidentPart {
 
     /// Number of incidents present.
     pub(crate) fn count(&self) -> usize {
-        let replaced: usize = self.delta.shadow.iter().map(|w| w.count_ones() as usize).sum();
+        let replaced: usize = self
+            .delta
+            .shadow
+            .iter()
+            .map(|w| w.count_ones() as usize)
+            .sum();
         self.main.incidents.len() - replaced + self.delta.by_time.len()
     }
 
@@ -236,11 +244,24 @@ impl IncidentPart {
     /// The first and last report time of the incidents present.
     pub(crate) fn span(&self) -> Option<(UnixTime, UnixTime)> {
         let built = &self.main.incidents;
-        let first = (0..built.len()).find(|&i| !self.shadowed(i)).map(|i| built[i].occurred_at());
-        let last = (0..built.len()).rev().find(|&i| !self.shadowed(i)).map(|i| built[i].occurred_at());
+        let first = (0..built.len())
+            .find(|&i| !self.shadowed(i))
+            .map(|i| built[i].occurred_at());
+        let last = (0..built.len())
+            .rev()
+            .find(|&i| !self.shadowed(i))
+            .map(|i| built[i].occurred_at());
         let d = &self.delta;
-        let at = |i: &u32| d.live.get(i).and_then(|l| l.incident.as_ref()).map(Incident::occurred_at);
-        let (dfirst, dlast) = (d.by_time.first().and_then(at), d.by_time.last().and_then(at));
+        let at = |i: &u32| {
+            d.live
+                .get(i)
+                .and_then(|l| l.incident.as_ref())
+                .map(Incident::occurred_at)
+        };
+        let (dfirst, dlast) = (
+            d.by_time.first().and_then(at),
+            d.by_time.last().and_then(at),
+        );
         let lo = [first, dfirst].into_iter().flatten().min()?;
         let hi = [last, dlast].into_iter().flatten().max()?;
         Some((lo, hi))
@@ -278,7 +299,9 @@ impl IncidentPart {
                 .filter(|&i| range.contains(&i) && !self.shadowed(i) && keep(&incidents[i]))
                 .collect(),
             Some(env) => range
-                .filter(|&i| !self.shadowed(i) && keep(&incidents[i]) && in_box(&incidents[i], &env))
+                .filter(|&i| {
+                    !self.shadowed(i) && keep(&incidents[i]) && in_box(&incidents[i], &env)
+                })
                 .collect(),
             None => range
                 .filter(|&i| !self.shadowed(i) && keep(&incidents[i]))
@@ -360,7 +383,11 @@ impl IncidentPart {
         }
         Self {
             main: Arc::clone(&self.main),
-            delta: Arc::new(IncidentDelta::new(&self.main, live, self.delta.added_by_id.clone())),
+            delta: Arc::new(IncidentDelta::new(
+                &self.main,
+                live,
+                self.delta.added_by_id.clone(),
+            )),
         }
     }
 
@@ -377,7 +404,10 @@ impl IncidentPart {
     /// Every incident present now, each with its grid (`grid_of(i)` for built ones), as a
     /// new built part in report-time order with its placement: the expensive step of a
     /// fold, run off the write path.
-    pub(crate) fn fold(&self, grid_of: Option<&dyn Fn(usize) -> u32>) -> (IncidentMain, Option<Vec<u32>>) {
+    pub(crate) fn fold(
+        &self,
+        grid_of: Option<&dyn Fn(usize) -> u32>,
+    ) -> (IncidentMain, Option<Vec<u32>>) {
         let n = self.count();
         let mut rows: Vec<(Incident, u32)> = Vec::with_capacity(n);
         for (i, inc) in self.main.incidents.iter().enumerate() {

@@ -34,7 +34,9 @@ pub(crate) fn point_tree(points: impl Iterator<Item = Point<f64>>) -> RTree<Poin
 }
 
 /// Map from key to the first index holding it (later duplicates are ignored).
-pub(crate) fn first_index<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> HashMap<K, u32> {
+pub(crate) fn first_index<K: std::hash::Hash + Eq>(
+    keys: impl Iterator<Item = K>,
+) -> HashMap<K, u32> {
     let mut map = HashMap::new();
     for (i, k) in keys.enumerate() {
         if let Ok(i) = u32::try_from(i) {

@@ -10,8 +10,8 @@ use geo_types::Rect;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
-use super::first_index;
 use super::super::polygons::EnvEntry;
+use super::first_index;
 use crate::model::{local_day, Patrol, PatrolId, WorkerId};
 
 /// Tracks as last built.
@@ -105,7 +105,9 @@ impl PatrolPart {
 
     /// The highest track id.
     pub(crate) fn max_id(&self) -> Option<u64> {
-        self.main.max_id.max(self.added_by_id.keys().map(|p| p.0).max())
+        self.main
+            .max_id
+            .max(self.added_by_id.keys().map(|p| p.0).max())
     }
 
     /// Whether track `i` is the built one (its pre-projected outline is current).
@@ -118,16 +120,16 @@ impl PatrolPart {
         let mut live = (*self.live).clone();
         let mut added = (*self.added_by_id).clone();
         for p in upserts {
-            let i = match self.index(p.id).or_else(|| added.get(&p.id).map(|&i| i as usize)) {
-                Some(i) => i,
-                None => {
-                    let i = self.main.patrols.len() + added.len();
-                    if let Ok(k) = u32::try_from(i) {
-                        added.insert(p.id, k);
-                    }
-                    i
+            let known = self
+                .index(p.id)
+                .or_else(|| added.get(&p.id).map(|&i| i as usize));
+            let i = known.unwrap_or_else(|| {
+                let i = self.main.patrols.len() + added.len();
+                if let Ok(k) = u32::try_from(i) {
+                    added.insert(p.id, k);
                 }
-            };
+                i
+            });
             if let Ok(k) = u32::try_from(i) {
                 live.insert(k, Arc::new(p.clone()));
             }
@@ -145,12 +147,18 @@ impl PatrolPart {
 
     /// Every track as it is now, in index order.
     pub(crate) fn to_vec(&self) -> Vec<Patrol> {
-        (0..self.len()).filter_map(|i| self.get(i).cloned()).collect()
+        (0..self.len())
+            .filter_map(|i| self.get(i).cloned())
+            .collect()
     }
 
     /// Indices of the tracks meeting `r` (every track when `None`) that `keep` accepts,
     /// ascending.
-    pub(crate) fn select(&self, r: Option<Rect<f64>>, keep: impl Fn(&Patrol) -> bool) -> Vec<usize> {
+    pub(crate) fn select(
+        &self,
+        r: Option<Rect<f64>>,
+        keep: impl Fn(&Patrol) -> bool,
+    ) -> Vec<usize> {
         let mut out: Vec<usize> = match r {
             Some(r) => {
                 let env = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
@@ -159,7 +167,9 @@ impl PatrolPart {
                     .locate_in_envelope_intersecting(&env)
                     .map(|e| e.data as usize)
                     .filter(|&i| self.is_built(i))
-                    .filter(|&i| keep(&self.main.patrols[i]) && self.main.patrols[i].track.intersects(&r))
+                    .filter(|&i| {
+                        keep(&self.main.patrols[i]) && self.main.patrols[i].track.intersects(&r)
+                    })
                     .collect()
             }
             None => (0..self.main.patrols.len())
@@ -174,7 +184,10 @@ impl PatrolPart {
     }
 
     /// Track `i` in Web Mercator metres (the built tracks projected once).
-    pub(crate) fn mercator(&self, i: usize) -> Option<std::borrow::Cow<'_, geo_types::LineString<f64>>> {
+    pub(crate) fn mercator(
+        &self,
+        i: usize,
+    ) -> Option<std::borrow::Cow<'_, geo_types::LineString<f64>>> {
         if self.is_built(i) {
             let all = self.main.mercator.get_or_init(|| {
                 self.main

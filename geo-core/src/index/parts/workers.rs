@@ -96,7 +96,9 @@ impl WorkerPart {
 
     /// Every worker as it is now, in index order (to rebuild the part).
     pub(crate) fn to_vec(&self) -> Vec<Worker> {
-        (0..self.len()).filter_map(|i| self.get(i).cloned()).collect()
+        (0..self.len())
+            .filter_map(|i| self.get(i).cloned())
+            .collect()
     }
 
     /// The `k` workers nearest to a valid point by their current position, nearest first,
@@ -113,12 +115,15 @@ impl WorkerPart {
             .into_iter()
             .filter(|n| !u32::try_from(n.index).is_ok_and(|i| self.moved.contains_key(&i)))
             .collect();
-        out.extend(self.moved.iter().filter_map(|(&i, w)| {
-            valid_lon_lat(w.location).then(|| Nearest {
-                index: i as usize,
-                distance_m: haversine_m(lon, lat, w.location.x(), w.location.y()),
-            })
-        }));
+        out.extend(
+            self.moved
+                .iter()
+                .filter(|(_, w)| valid_lon_lat(w.location))
+                .map(|(&i, w)| Nearest {
+                    index: i as usize,
+                    distance_m: haversine_m(lon, lat, w.location.x(), w.location.y()),
+                }),
+        );
         out.sort_by(|a, b| {
             a.distance_m
                 .total_cmp(&b.distance_m)

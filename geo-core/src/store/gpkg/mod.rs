@@ -144,7 +144,9 @@ impl Store for GpkgStore {
     }
 
     async fn apply_many(&self, changes: Vec<ChangeSet>) -> Result<Vec<Result<Applied>>> {
-        self.writer.run(move |c| write::apply_many(c, &changes)).await
+        self.writer
+            .run(move |c| write::apply_many(c, &changes))
+            .await
     }
 
     async fn seq(&self) -> Result<u64> {
@@ -156,7 +158,9 @@ impl Store for GpkgStore {
     }
 
     async fn incident_steps(&self, id: IncidentId) -> Result<Vec<StepRecord>> {
-        self.readers.run(move |c| records::incident_steps(c, id)).await
+        self.readers
+            .run(move |c| records::incident_steps(c, id))
+            .await
     }
 
     async fn positions(

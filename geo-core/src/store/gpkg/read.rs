@@ -6,13 +6,13 @@ use std::str::FromStr;
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::geom;
-use crate::store::FeatureKey;
 use crate::codes::{AdminCode, AdminLevel, CameraId, GridCode, VillageCode};
 use crate::model::{
     AdminUnit, Camera, CameraStatus, Category, Center, Dataset, Direction, Grid, GridKind,
     Incident, IncidentDetails, IncidentId, Layer, Lifecycle, Patrol, PatrolId, PositionType,
     PtzType, Source, Step, Supervision, Worker, WorkerId,
 };
+use crate::store::FeatureKey;
 use crate::{Error, Result};
 
 /// A row-level decoding failure, naming the table and fid.
@@ -85,14 +85,15 @@ fn rows<T>(
     mut f: impl FnMut(i64, &Row<'_>) -> Result<T>,
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
-    let mut each = |stmt: &mut rusqlite::Statement<'_>, params: &[&dyn rusqlite::ToSql]| -> Result<()> {
-        let mut rs = stmt.query(params)?;
-        while let Some(r) = rs.next()? {
-            let fid: i64 = r.get(0)?;
-            out.push(f(fid, r)?);
-        }
-        Ok(())
-    };
+    let mut each =
+        |stmt: &mut rusqlite::Statement<'_>, params: &[&dyn rusqlite::ToSql]| -> Result<()> {
+            let mut rs = stmt.query(params)?;
+            while let Some(r) = rs.next()? {
+                let fid: i64 = r.get(0)?;
+                out.push(f(fid, r)?);
+            }
+            Ok(())
+        };
     match which {
         Rows::All => {
             let mut stmt = conn.prepare(&format!(
@@ -345,7 +346,11 @@ pub fn load_keys(conn: &mut Connection, keys: &[FeatureKey]) -> Result<Dataset> 
             FeatureKey::Patrol(p) => serde_json::Value::from(p.0),
             other => serde_json::Value::from(other.key()),
         };
-        by_layer.entry(pos).or_insert_with(|| (layer, Vec::new())).1.push(value);
+        by_layer
+            .entry(pos)
+            .or_insert_with(|| (layer, Vec::new()))
+            .1
+            .push(value);
     }
     let tx = conn.transaction()?;
     let mut data = Dataset::default();

@@ -8,7 +8,9 @@ use rusqlite::{params, Connection};
 use crate::access::{Role, TokenRecord, User};
 use crate::codes::AdminCode;
 use crate::model::{IncidentId, Layer, Step, UnixTime, WorkerId};
-use crate::store::{ChangeKind, ChangeQuery, ChangeRecord, ChangeSet, FeatureKey, Position, StepRecord};
+use crate::store::{
+    ChangeKind, ChangeQuery, ChangeRecord, ChangeSet, FeatureKey, Position, StepRecord,
+};
 use crate::Result;
 
 /// Writes the steps, positions, users and tokens of `changes`, committed as change `seq`.
@@ -21,7 +23,11 @@ pub(super) fn write(tx: &Connection, changes: &ChangeSet, seq: u64) -> Result<()
         )?;
         for s in &changes.steps {
             let id = i64::try_from(s.incident.0).map_err(|_| {
-                crate::Error::Invalid(format!("incident id {} is above {}", s.incident.0, i64::MAX))
+                crate::Error::Invalid(format!(
+                    "incident id {} is above {}",
+                    s.incident.0,
+                    i64::MAX
+                ))
             })?;
             ins.execute(params![
                 id,
@@ -83,7 +89,8 @@ pub(super) fn write(tx: &Connection, changes: &ChangeSet, seq: u64) -> Result<()
 
 /// The last committed change's sequence number (0 for none).
 pub(super) fn seq(conn: &Connection) -> Result<u64> {
-    let seq: Option<i64> = conn.query_row("SELECT MAX(seq) FROM onemap_changes", [], |r| r.get(0))?;
+    let seq: Option<i64> =
+        conn.query_row("SELECT MAX(seq) FROM onemap_changes", [], |r| r.get(0))?;
     Ok(seq.and_then(|s| u64::try_from(s).ok()).unwrap_or(0))
 }
 
@@ -128,7 +135,7 @@ pub(super) fn changes(conn: &Connection, q: &ChangeQuery) -> Result<Vec<ChangeRe
                 .collect::<Result<_>>()?,
             rows: u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0),
             dirty: match bbox {
-                (Some(a), Some(b), Some(c), Some(d)) => Some(Rect::new((a, b), (c, d))),
+                (Some(x0), Some(y0), Some(x1), Some(y1)) => Some(Rect::new((x0, y0), (x1, y1))),
                 _ => None,
             },
             keys: keys

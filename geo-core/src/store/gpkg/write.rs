@@ -7,13 +7,11 @@
 use std::collections::BTreeMap;
 
 use geo_types::Rect;
-use rusqlite::{
-    params, Connection, OptionalExtension, Statement, ToSql, TransactionBehavior,
-};
+use rusqlite::{params, Connection, OptionalExtension, Statement, ToSql, TransactionBehavior};
 
 use super::geom::{self, bbox, blob_bbox, union};
-use crate::model::{Layer, Step};
 use super::records;
+use crate::model::{Layer, Step};
 use crate::store::{Applied, ChangeSet, FeatureKey, MAX_RECORDED_KEYS};
 use crate::{Error, Result};
 
