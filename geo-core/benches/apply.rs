@@ -59,11 +59,11 @@ fn scale(c: &mut Criterion, name: &str, config: &DemoConfig) {
 
     let one = report(&core, 1);
     g.bench_function("report 1 incident", |b| {
-        b.iter(|| black_box(core.apply(&one)))
+        b.iter(|| black_box(core.apply(&one)));
     });
     let hundred = report(&core, 100);
     g.bench_function("report 100 incidents", |b| {
-        b.iter(|| black_box(core.apply(&hundred)))
+        b.iter(|| black_box(core.apply(&hundred)));
     });
 
     let mut step = ChangeSet::new(ChangeKind::Step, "bench", "accept");
@@ -75,7 +75,7 @@ fn scale(c: &mut Criterion, name: &str, config: &DemoConfig) {
         .unwrap();
     step.upserts.incidents.push(next);
     g.bench_function("step on a built incident", |b| {
-        b.iter(|| black_box(core.apply(&step)))
+        b.iter(|| black_box(core.apply(&step)));
     });
 
     let mut gps = ChangeSet::new(ChangeKind::Positions, "bench", "gps");
@@ -92,7 +92,7 @@ fn scale(c: &mut Criterion, name: &str, config: &DemoConfig) {
         gps.upserts.patrols.push(p);
     }
     g.bench_function("100 worker moves + 1 track", |b| {
-        b.iter(|| black_box(core.apply(&gps)))
+        b.iter(|| black_box(core.apply(&gps)));
     });
 
     let (i, grid) = core
@@ -113,7 +113,7 @@ fn scale(c: &mut Criterion, name: &str, config: &DemoConfig) {
     let mut edit = ChangeSet::new(ChangeKind::Edit, "bench", "redraw one grid");
     edit.upserts.grids = vec![ended, redrawn];
     g.bench_function("one-grid redraw", |b| {
-        b.iter(|| black_box(core.apply(&edit)))
+        b.iter(|| black_box(core.apply(&edit)));
     });
     g.finish();
 
