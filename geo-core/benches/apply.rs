@@ -115,6 +115,19 @@ fn scale(c: &mut Criterion, name: &str, config: &DemoConfig) {
     g.bench_function("one-grid redraw", |b| {
         b.iter(|| black_box(core.apply(&edit)));
     });
+    // The same report with the delta nearly full (just before a fold).
+    let mut full = core.clone();
+    let batch = report(&core, 1_000);
+    for k in 0..30u64 {
+        let mut c = batch.clone();
+        for inc in &mut c.upserts.incidents {
+            inc.id = IncidentId(inc.id.0 + 10_000_000 + k * 1_000);
+        }
+        full = full.apply(&c);
+    }
+    g.bench_function("report 1 incident, 30,000 in the delta", |b| {
+        b.iter(|| black_box(full.apply(&one)));
+    });
     g.finish();
 
     // The fold of a full delta, once (it runs in the background, off the write path).

@@ -41,6 +41,20 @@ impl From<CellError> for crate::Error {
     }
 }
 
+/// The cells a point counts in, at resolutions 0 to 9 (index = resolution), as the
+/// incident cell table counts it: the one definition that the table of built incidents and
+/// the core's delta of fresh ones share. `None` for a point with no cell.
+#[must_use]
+pub fn counted_cells(lon: f64, lat: f64) -> Option<[u64; 10]> {
+    let nine = cell_at(lon, lat, 9).ok()?;
+    let mut out = [0u64; 10];
+    for (r, slot) in out.iter_mut().enumerate() {
+        let res = Resolution::try_from(r as u8).ok()?;
+        *slot = u64::from(nine.parent(res)?);
+    }
+    Some(out)
+}
+
 /// Checks that `lon`/`lat` are finite degrees within -180..=180 and -90..=90.
 pub(crate) fn check_lon_lat(lon: f64, lat: f64) -> Result<(), CellError> {
     for (axis, value, max) in [("longitude", lon, 180.0), ("latitude", lat, 90.0)] {

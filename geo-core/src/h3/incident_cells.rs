@@ -80,6 +80,14 @@ impl CellFilter {
         *self == Self::default()
     }
 
+    /// Whether an incident reported at `at` with this category and status is counted.
+    #[must_use]
+    pub fn keeps_incident(&self, at: UnixTime, category: Category, status: IncidentStatus) -> bool {
+        #[allow(clippy::cast_possible_truncation)] // ten steps
+        let class = (category as u8) << 4 | status.index() as u8;
+        self.keeps(at, class)
+    }
+
     fn keeps(&self, at: UnixTime, class: u8) -> bool {
         let category = class >> 4;
         let status = class & 0x0f;

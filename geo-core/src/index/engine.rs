@@ -322,7 +322,7 @@ impl Core {
     pub(super) fn placed_incident(&self, i: usize, built: &Placement) -> u32 {
         self.incidents
             .live_grid(i)
-            .unwrap_or_else(|| built.incidents.get(i).copied().unwrap_or(NO_GRID))
+            .unwrap_or_else(|| built.incidents.get(i).unwrap_or(NO_GRID))
     }
 }
 

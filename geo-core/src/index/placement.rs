@@ -14,12 +14,53 @@ use crate::model::{Camera, Incident, UnixTime};
 
 pub(crate) use super::parts::incidents::NO_GRID;
 
+/// Values per chunk of a [`Chunked`] vector (256 KiB of `u32`).
+const CHUNK: usize = 1 << 16;
+
+/// A `u32` vector in shared chunks: a copy costs a pointer per chunk, and a write copies
+/// only the chunk it lands in (a grid edit re-places a few hundred incidents of ten million).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Chunked {
+    chunks: Vec<std::sync::Arc<Vec<u32>>>,
+    len: usize,
+}
+
+impl Chunked {
+    /// The values of `v`, in chunks.
+    pub(crate) fn from_vec(v: &[u32]) -> Self {
+        Self {
+            chunks: v.chunks(CHUNK).map(|c| std::sync::Arc::new(c.to_vec())).collect(),
+            len: v.len(),
+        }
+    }
+
+    /// Value `i`.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<u32> {
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK).copied()
+    }
+
+    /// Sets value `i` (copying its chunk if it is shared); out of range does nothing.
+    pub(crate) fn set(&mut self, i: usize, v: u32) {
+        if let Some(c) = self.chunks.get_mut(i / CHUNK) {
+            if let Some(slot) = std::sync::Arc::make_mut(c).get_mut(i % CHUNK) {
+                *slot = v;
+            }
+        }
+    }
+
+    /// Number of values.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
 /// Grid revision index per built incident and per camera (`NO_GRID` outside every grid).
 /// Incidents of the delta carry their own placement ([`super::parts::incidents::Live`]).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Placement {
     /// Parallel to the built incidents.
-    pub(crate) incidents: Vec<u32>,
+    pub(crate) incidents: Chunked,
     /// Parallel to `cameras()`.
     pub(crate) cameras: Vec<u32>,
 }
@@ -27,7 +68,7 @@ pub(crate) struct Placement {
 impl Placement {
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        (self.incidents.capacity() + self.cameras.capacity()) * std::mem::size_of::<u32>()
+        (self.incidents.len() + self.cameras.capacity()) * std::mem::size_of::<u32>()
     }
 }
 
@@ -95,7 +136,9 @@ impl Core {
     /// The grid placement, built on first use.
     pub(crate) fn placement(&self) -> &Placement {
         self.placement.get_or_init(|| Placement {
-            incidents: par_map(&self.incidents.main.incidents, |i| self.place_incident(i)),
+            incidents: Chunked::from_vec(&par_map(&self.incidents.main.incidents, |i| {
+                self.place_incident(i)
+            })),
             cameras: par_map(&self.cameras.cameras, |c| self.place_camera(c)),
         })
     }
@@ -111,8 +154,8 @@ impl Core {
         let main = &self.incidents.main;
         for e in main.tree.locate_in_envelope(&env) {
             let i = e.data as usize;
-            if let (Some(slot), Some(inc)) = (p.incidents.get_mut(i), main.incidents.get(i)) {
-                *slot = self.place_incident(inc);
+            if let Some(inc) = main.incidents.get(i) {
+                p.incidents.set(i, self.place_incident(inc));
             }
         }
         for e in self.cameras.tree.locate_in_envelope(&env) {
@@ -149,12 +192,7 @@ impl Core {
     pub fn incident_grid(&self, i: usize) -> Option<usize> {
         let g = match self.incidents.live_grid(i) {
             Some(g) => g,
-            None => self
-                .placement()
-                .incidents
-                .get(i)
-                .copied()
-                .unwrap_or(NO_GRID),
+            None => self.placement().incidents.get(i).unwrap_or(NO_GRID),
         };
         (g != NO_GRID).then_some(g as usize)
     }

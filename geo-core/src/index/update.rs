@@ -244,22 +244,16 @@ impl Core {
         next.placement = match old {
             _ if grids_rebuilt || incidents_rebuilt => Arc::default(),
             None => Arc::default(),
+            Some(_) if grid_dirty.is_none() && !cameras_changed => Arc::clone(&self.placement),
             Some(old) => {
-                let mut p = old.clone();
-                let mut changed = false;
-                if let Some(d) = grid_dirty {
-                    p = next.placement_patched(&p, d);
-                    changed = true;
-                }
+                let mut p = match grid_dirty {
+                    Some(d) => next.placement_patched(old, d),
+                    None => old.clone(),
+                };
                 if cameras_changed {
                     p = next.placement_with_cameras(&p);
-                    changed = true;
                 }
-                if changed {
-                    Arc::new(OnceLock::from(p))
-                } else {
-                    Arc::clone(&self.placement)
-                }
+                Arc::new(OnceLock::from(p))
             }
         };
         next
@@ -279,10 +273,7 @@ impl Core {
         let built = self.placement.get();
         let grid_of = built.map(|p| {
             move |i: usize| {
-                p.incidents
-                    .get(i)
-                    .copied()
-                    .unwrap_or(super::placement::NO_GRID)
+                p.incidents.get(i).unwrap_or(super::placement::NO_GRID)
             }
         });
         let (main, placement) = match &grid_of {
@@ -312,7 +303,7 @@ impl Core {
             // Grids unchanged since the fold's snapshot: its placement holds.
             (Some(incidents), Some(now)) if folded.grids_version == self.grids_version => {
                 Arc::new(OnceLock::from(Placement {
-                    incidents,
+                    incidents: super::placement::Chunked::from_vec(&incidents),
                     cameras: now.cameras.clone(),
                 }))
             }

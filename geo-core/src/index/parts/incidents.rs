@@ -8,7 +8,6 @@
 //! delta is large, [`IncidentPart::fold`] builds a new built part in the background and
 //! [`IncidentPart::rebased`] carries over what was written meanwhile.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use h3o::CellIndex;
@@ -17,7 +16,7 @@ use rstar::{RTree, AABB};
 use super::{cell_rows, point_tree, PointEntry};
 use crate::h3::{CellFilter, IncidentCells};
 use crate::index::query::Filter;
-use crate::model::{Incident, IncidentId, UnixTime};
+use crate::model::{Category, Incident, IncidentId, Step, UnixTime};
 
 /// "In no grid" in a placement.
 pub(crate) const NO_GRID: u32 = u32::MAX;
@@ -85,7 +84,7 @@ impl IncidentMain {
 }
 
 /// One incident changed since the built part: its current version (`None`: deleted), the
-/// grid revision it lies in, and the change that wrote it.
+/// grid revision it lies in, and the write that made it.
 #[derive(Debug, Clone)]
 pub(crate) struct Live {
     pub(crate) id: IncidentId,
@@ -94,58 +93,119 @@ pub(crate) struct Live {
     pub(crate) seq: u64,
 }
 
-/// What changed since the built part, with the tables that let readers combine the two.
-#[derive(Debug, Default)]
+/// A counted row of the delta's cell tables: resolution, cell, report time, class, index.
+/// Ordered so that one cell's rows in a time window are one range.
+type CellRow = (u8, u64, UnixTime, u8, u32);
+
+/// Bits per chunk of [`SharedBits`] (64 KiB).
+const BITS_CHUNK: usize = 1 << 19;
+
+/// A bitset in shared chunks: a copy costs a pointer per chunk, a set copies one chunk.
+#[derive(Debug, Clone, Default)]
+struct SharedBits {
+    chunks: Vec<Arc<Vec<u64>>>,
+}
+
+impl SharedBits {
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        self.chunks
+            .get(i / BITS_CHUNK)
+            .and_then(|c| c.get(i % BITS_CHUNK / 64))
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    fn set(&mut self, i: usize) {
+        let (c, w) = (i / BITS_CHUNK, i % BITS_CHUNK / 64);
+        if self.chunks.len() <= c {
+            self.chunks.resize_with(c + 1, || Arc::new(vec![0; BITS_CHUNK / 64]));
+        }
+        if let Some(word) = Arc::make_mut(&mut self.chunks[c]).get_mut(w) {
+            *word |= 1 << (i % 64);
+        }
+    }
+}
+
+/// What changed since the built part, in persistent collections: a write copies a few
+/// pointers and touches O(log n) nodes per incident, whatever the delta's size.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct IncidentDelta {
     /// By index: a built incident replaced or deleted (below the built length), or added.
-    pub(crate) live: HashMap<u32, Live>,
-    pub(crate) added_by_id: HashMap<IncidentId, u32>,
-    /// Indices of the live incidents present now, by report time.
-    by_time: Vec<u32>,
-    /// Cell rows of the live incidents present now (counted in).
-    plus: IncidentCells,
-    /// Cell rows of the built versions of replaced or deleted built incidents (counted out).
-    minus: IncidentCells,
-    /// Bit `i` set: built incident `i` is replaced or deleted (empty when none is).
-    shadow: Vec<u64>,
+    pub(crate) live: imbl::HashMap<u32, Arc<Live>>,
+    pub(crate) added_by_id: imbl::HashMap<IncidentId, u32>,
+    /// The live incidents present now, by report time.
+    by_time: imbl::OrdSet<(UnixTime, u32)>,
+    /// Rows of the live incidents present now (counted in), at every resolution.
+    plus: imbl::OrdSet<CellRow>,
+    /// Rows of the built versions of replaced or deleted built incidents (counted out).
+    minus: imbl::OrdSet<CellRow>,
+    /// Built incidents replaced or deleted.
+    shadow: SharedBits,
+    shadowed: usize,
+}
+
+/// The rows `inc` (at index `i`) counts in.
+fn rows_of(inc: &Incident, i: u32) -> impl Iterator<Item = CellRow> {
+    let class = (inc.category as u8) << 4 | (inc.status.index() as u8);
+    let at = inc.occurred_at();
+    crate::h3::counted_cells(inc.location.x(), inc.location.y())
+        .into_iter()
+        .flat_map(move |cells| {
+            cells
+                .into_iter()
+                .enumerate()
+                .map(move |(r, c)| (r as u8, c, at, class, i))
+        })
+}
+
+/// How many rows of `table` in `cell` the filter keeps.
+fn count_rows(table: &imbl::OrdSet<CellRow>, cell: CellIndex, filter: &CellFilter) -> u32 {
+    if table.is_empty() {
+        return 0;
+    }
+    let (r, c) = (u8::from(cell.resolution()), u64::from(cell));
+    let lo = (r, c, UnixTime::MIN, 0, 0);
+    let hi = (r, c, UnixTime::MAX, u8::MAX, u32::MAX);
+    let n = table
+        .range(lo..=hi)
+        .filter(|(_, _, at, class, _)| {
+            let (cat, st) = (class >> 4, class & 0x0f);
+            Category::ALL
+                .get(usize::from(cat))
+                .zip(Step::ALL.get(usize::from(st)))
+                .is_some_and(|(c, s)| filter.keeps_incident(*at, *c, *s))
+        })
+        .count();
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl IncidentDelta {
-    /// The delta over `main` holding `live`.
-    fn new(
-        main: &IncidentMain,
-        live: HashMap<u32, Live>,
-        added_by_id: HashMap<IncidentId, u32>,
-    ) -> Self {
-        let mut by_time: Vec<u32> = live
-            .iter()
-            .filter(|(_, l)| l.incident.is_some())
-            .map(|(&i, _)| i)
-            .collect();
-        let at = |i: &u32| live[i].incident.as_ref().map_or(0, Incident::occurred_at);
-        by_time.sort_unstable_by_key(|i| (at(i), *i));
-        let plus = IncidentCells::build(cell_rows(
-            by_time.iter().filter_map(|i| live[i].incident.as_ref()),
-        ));
-        let minus = IncidentCells::build(cell_rows(
-            live.keys().filter_map(|&i| main.incidents.get(i as usize)),
-        ));
-        let built = main.incidents.len();
-        let mut shadow = Vec::new();
-        for &i in live.keys().filter(|&&i| (i as usize) < built) {
-            if shadow.is_empty() {
-                shadow = vec![0u64; built.div_ceil(64)];
+    /// Records the current version of incident `i` (`None`: deleted), replacing what the
+    /// delta held for it, or shadowing built incident `old_built` the first time.
+    fn put(&mut self, i: u32, live: Live, old_built: Option<&Incident>) {
+        if let Some(old) = self.live.get(&i) {
+            if let Some(inc) = &old.incident {
+                self.by_time.remove(&(inc.occurred_at(), i));
+                for row in rows_of(inc, i) {
+                    self.plus.remove(&row);
+                }
             }
-            shadow[i as usize / 64] |= 1 << (i % 64);
+        } else if let Some(built) = old_built {
+            for row in rows_of(built, i) {
+                self.minus.insert(row);
+            }
+            if !self.shadow.get(i as usize) {
+                self.shadow.set(i as usize);
+                self.shadowed += 1;
+            }
         }
-        Self {
-            live,
-            added_by_id,
-            by_time,
-            plus,
-            minus,
-            shadow,
+        if let Some(inc) = &live.incident {
+            self.by_time.insert((inc.occurred_at(), i));
+            for row in rows_of(inc, i) {
+                self.plus.insert(row);
+            }
         }
+        self.live.insert(i, Arc::new(live));
     }
 }
 
@@ -172,13 +232,7 @@ impl IncidentPart {
 
     /// Number of incidents present.
     pub(crate) fn count(&self) -> usize {
-        let replaced: usize = self
-            .delta
-            .shadow
-            .iter()
-            .map(|w| w.count_ones() as usize)
-            .sum();
-        self.main.incidents.len() - replaced + self.delta.by_time.len()
+        self.main.incidents.len() - self.delta.shadowed + self.delta.by_time.len()
     }
 
     /// Incident `i` as it is now (`None`: deleted or no such index).
@@ -215,10 +269,7 @@ impl IncidentPart {
     /// Whether built incident `i` is replaced by the delta.
     #[inline]
     fn shadowed(&self, i: usize) -> bool {
-        self.delta
-            .shadow
-            .get(i / 64)
-            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+        self.delta.shadowed > 0 && self.delta.shadow.get(i)
     }
 
     /// Incidents reported in `[from, to)` as `(index, incident)`: built ones in time order,
@@ -233,11 +284,16 @@ impl IncidentPart {
             .slice(from, to)
             .filter(|&i| !self.shadowed(i))
             .map(|i| (i, &self.main.incidents[i]));
-        let live = self.delta.by_time.iter().filter_map(move |&i| {
-            let inc = self.delta.live.get(&i)?.incident.as_ref()?;
-            let t = inc.occurred_at();
-            (from.is_none_or(|f| t >= f) && to.is_none_or(|e| t < e)).then_some((i as usize, inc))
-        });
+        let lo = (from.unwrap_or(UnixTime::MIN), 0u32);
+        let live = self
+            .delta
+            .by_time
+            .range(lo..)
+            .take_while(move |(t, _)| to.is_none_or(|e| *t < e))
+            .filter_map(move |&(_, i)| {
+                let inc = self.delta.live.get(&i)?.incident.as_ref()?;
+                Some((i as usize, inc))
+            });
         built.chain(live)
     }
 
@@ -252,15 +308,9 @@ impl IncidentPart {
             .find(|&i| !self.shadowed(i))
             .map(|i| built[i].occurred_at());
         let d = &self.delta;
-        let at = |i: &u32| {
-            d.live
-                .get(i)
-                .and_then(|l| l.incident.as_ref())
-                .map(Incident::occurred_at)
-        };
         let (dfirst, dlast) = (
-            d.by_time.first().and_then(at),
-            d.by_time.last().and_then(at),
+            d.by_time.get_min().map(|e| e.0),
+            d.by_time.get_max().map(|e| e.0),
         );
         let lo = [first, dfirst].into_iter().flatten().min()?;
         let hi = [last, dlast].into_iter().flatten().max()?;
@@ -274,7 +324,7 @@ impl IncidentPart {
         if d.live.is_empty() {
             return built;
         }
-        (built + d.plus.count(cell, filter)).saturating_sub(d.minus.count(cell, filter))
+        (built + count_rows(&d.plus, cell, filter)).saturating_sub(count_rows(&d.minus, cell, filter))
     }
 
     /// Indices of the incidents `filter` selects (time, classes, box), ascending.
@@ -327,73 +377,70 @@ impl IncidentPart {
         seq: u64,
         place: &dyn Fn(&Incident) -> u32,
     ) -> Self {
-        let mut live = self.delta.live.clone();
-        let mut added = self.delta.added_by_id.clone();
+        let mut d = (*self.delta).clone();
         let built = self.main.incidents.len();
         for inc in upserts {
-            let i = self
-                .delta
+            let i = d
                 .added_by_id
                 .get(&inc.id)
                 .copied()
-                .or_else(|| added.get(&inc.id).copied())
                 .or_else(|| self.main.index(inc.id))
                 .unwrap_or_else(|| {
-                    let i = u32::try_from(built + added.len()).unwrap_or(u32::MAX);
-                    added.insert(inc.id, i);
+                    let i = u32::try_from(built + d.added_by_id.len()).unwrap_or(u32::MAX);
+                    d.added_by_id.insert(inc.id, i);
                     i
                 });
-            live.insert(
-                i,
-                Live {
-                    id: inc.id,
-                    incident: Some(inc.clone()),
-                    grid: place(inc),
-                    seq,
-                },
-            );
+            let live = Live {
+                id: inc.id,
+                incident: Some(inc.clone()),
+                grid: place(inc),
+                seq,
+            };
+            d.put(i, live, self.main.incidents.get(i as usize));
         }
         for &id in deletes {
-            let i = added.get(&id).copied().or_else(|| self.main.index(id));
-            if let Some(i) = i {
-                live.insert(
-                    i,
-                    Live {
-                        id,
-                        incident: None,
-                        grid: NO_GRID,
-                        seq,
-                    },
-                );
-            }
+            let Some(i) = d.added_by_id.get(&id).copied().or_else(|| self.main.index(id)) else {
+                continue;
+            };
+            let live = Live {
+                id,
+                incident: None,
+                grid: NO_GRID,
+                seq,
+            };
+            d.put(i, live, self.main.incidents.get(i as usize));
         }
         Self {
             main: Arc::clone(&self.main),
-            delta: Arc::new(IncidentDelta::new(&self.main, live, added)),
+            delta: Arc::new(d),
         }
     }
 
     /// The delta's entries placed again by `place` (the grids changed).
     pub(crate) fn replaced_live(&self, place: &dyn Fn(&Incident) -> u32) -> Self {
-        let mut live = self.delta.live.clone();
-        for l in live.values_mut() {
+        let mut d = (*self.delta).clone();
+        let entries: Vec<(u32, Arc<Live>)> = d.live.iter().map(|(&i, l)| (i, Arc::clone(l))).collect();
+        for (i, l) in entries {
             if let Some(inc) = &l.incident {
-                l.grid = place(inc);
+                let grid = place(inc);
+                if grid != l.grid {
+                    let mut moved = (*l).clone();
+                    moved.grid = grid;
+                    d.live.insert(i, Arc::new(moved));
+                }
             }
         }
         Self {
             main: Arc::clone(&self.main),
-            delta: Arc::new(IncidentDelta::new(
-                &self.main,
-                live,
-                self.delta.added_by_id.clone(),
-            )),
+            delta: Arc::new(d),
         }
     }
 
-    /// Whether the delta has grown enough to be folded into a new built part.
+    /// Whether the delta has grown enough to be folded into a new built part: at
+    /// [`FOLD_AT`], or a 64th of the built part when that is more (a fold costs time in
+    /// proportion to the built part, so a large one folds less often).
     pub(crate) fn wants_fold(&self) -> bool {
-        self.delta.live.len() >= FOLD_AT
+        self.delta.live.len() >= FOLD_AT.max(self.main.incidents.len() / 64)
     }
 
     /// The newest change the delta holds (0 for none).
@@ -430,25 +477,30 @@ impl IncidentPart {
     /// written after change `since` (those the fold did not see).
     pub(crate) fn rebased(&self, main: IncidentMain, since: u64) -> Self {
         let main = Arc::new(main);
-        let mut live = HashMap::new();
-        let mut added = HashMap::new();
+        let mut d = IncidentDelta::default();
         let built = main.incidents.len();
-        let mut later: Vec<&Live> = self.delta.live.values().filter(|l| l.seq > since).collect();
+        let mut later: Vec<&Live> = self
+            .delta
+            .live
+            .values()
+            .filter(|l| l.seq > since)
+            .map(AsRef::as_ref)
+            .collect();
         later.sort_by_key(|l| (l.seq, l.id));
         for l in later {
-            let i = match main.index(l.id).or_else(|| added.get(&l.id).copied()) {
+            let i = match main.index(l.id).or_else(|| d.added_by_id.get(&l.id).copied()) {
                 Some(i) => i,
                 None if l.incident.is_none() => continue,
                 None => {
-                    let i = u32::try_from(built + added.len()).unwrap_or(u32::MAX);
-                    added.insert(l.id, i);
+                    let i = u32::try_from(built + d.added_by_id.len()).unwrap_or(u32::MAX);
+                    d.added_by_id.insert(l.id, i);
                     i
                 }
             };
-            live.insert(i, l.clone());
+            d.put(i, l.clone(), main.incidents.get(i as usize));
         }
         Self {
-            delta: Arc::new(IncidentDelta::new(&main, live, added)),
+            delta: Arc::new(d),
             main,
         }
     }
