@@ -83,7 +83,7 @@ impl Core {
             (Some(a), Some(b)) => Some(a.merged(&b)),
             (a, b) => a.or(b),
         };
-        let polygons = merge(root(&self.admin.tree), root(&self.grids.tree_all));
+        let polygons = merge(root(&self.admin.tree), root(&*self.grids.tree_all));
         let env = polygons.or_else(|| {
             merge(
                 merge(root(&self.incidents.main.tree), root(&self.cameras.tree)),

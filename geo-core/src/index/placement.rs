@@ -155,7 +155,11 @@ impl Core {
         for e in main.tree.locate_in_envelope(&env) {
             let i = e.data as usize;
             if let Some(inc) = main.incidents.get(i) {
-                p.incidents.set(i, self.place_incident(inc));
+                // Set only what changes: a write copies the chunk it lands in.
+                let g = self.place_incident(inc);
+                if p.incidents.get(i) != Some(g) {
+                    p.incidents.set(i, g);
+                }
             }
         }
         for e in self.cameras.tree.locate_in_envelope(&env) {

@@ -7,7 +7,6 @@
 //! copies pointers, prepares the few new polygons, moves their R-tree entries and
 //! recomputes the buckets inside the edit's box, in time proportional to the edit.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use geo::BoundingRect;
@@ -30,13 +29,14 @@ pub(crate) struct GridPart {
     pub(crate) grids: Vec<Arc<Grid>>,
     pub(crate) polys: PolygonSet,
     /// Current revisions only (`valid_to` is `None`): the hot path of `Core::locate`.
-    pub(crate) buckets: PolygonBuckets,
+    pub(crate) buckets: Arc<PolygonBuckets>,
     /// Every revision, for `Core::locate_at` and time-filtered queries.
-    pub(crate) tree_all: RTree<EnvEntry>,
+    pub(crate) tree_all: Arc<RTree<EnvEntry>>,
     pub(crate) answers: Vec<Arc<GridAnswer>>,
-    pub(crate) current: HashMap<GridCode, u32>,
+    /// Persistent maps: an edit copies the few nodes it changes, not 50,000 entries.
+    pub(crate) current: imbl::HashMap<GridCode, u32>,
     /// Every revision of a code, oldest revision first.
-    pub(crate) revisions: HashMap<GridCode, Vec<u32>>,
+    pub(crate) revisions: imbl::HashMap<GridCode, Vec<u32>>,
     /// No revision has ended.
     all_current: bool,
 }
@@ -91,8 +91,8 @@ impl GridPart {
         let tree_all = polys.tree(grids.iter().map(|g| &g.geometry), |_| true);
         let mut part = Self {
             polys,
-            buckets,
-            tree_all,
+            buckets: Arc::new(buckets),
+            tree_all: Arc::new(tree_all),
             ..Self::default()
         };
         part.answers = grids
@@ -185,7 +185,7 @@ impl GridPart {
                 let old = &part.grids[i];
                 grow(old.geometry.bounding_rect());
                 if let Some(e) = envelope_entry(&old.geometry, i as u32) {
-                    part.tree_all.remove(&e);
+                    Arc::make_mut(&mut part.tree_all).remove(&e);
                 }
                 i
             } else {
@@ -201,7 +201,7 @@ impl GridPart {
             part.polys.set(i, &g.geometry);
             if part.polys.is_prepared(i) {
                 if let Some(e) = envelope_entry(&g.geometry, i as u32) {
-                    part.tree_all.insert(e);
+                    Arc::make_mut(&mut part.tree_all).insert(e);
                 }
             }
             let a = Arc::new(answer(i, &g, admin, workers));
@@ -232,7 +232,7 @@ impl GridPart {
                 },
                 &part.polys,
             )?;
-            part.buckets = buckets;
+            part.buckets = Arc::new(buckets);
         }
         Some((part, dirty))
     }
