@@ -3,6 +3,7 @@
 -- the server numbers them), and appends one result line to a file when done.
 --
 --   BENCH_MODE=incidents|positions BENCH_BATCH=100 BENCH_WORKERS=workers.txt \
+--   BENCH_SPREAD=gateway|device (positions: fixes of many workers, or one worker's track) \
 --   BENCH_BBOX="lon0,lat0,lon1,lat1" BENCH_OUT=results.tsv BENCH_TAG='...' \
 --     wrk -t1 -c4 -d20s -s ingest.lua http://127.0.0.1:PORT
 --
@@ -41,11 +42,15 @@ end
 function request()
   local lines = {}
   if mode == "positions" then
-    clock = clock + 1
+    -- gateway: one fix each from many workers; device: one worker's buffered track.
+    local device = os.getenv("BENCH_SPREAD") == "device"
+    local one = workers[math.random(#workers)]
+    clock = clock + (device and batch or 1)
     for k = 1, batch do
-      local w = workers[math.random(#workers)]
+      local w = device and one or workers[math.random(#workers)]
       local x, y = lonlat()
-      lines[k] = string.format('{"worker":"%s","time":%d,"lon":%.6f,"lat":%.6f}', w, clock, x, y)
+      local t = device and (clock - batch + k) or clock
+      lines[k] = string.format('{"worker":"%s","time":%d,"lon":%.6f,"lat":%.6f}', w, t, x, y)
     end
     return wrk.format("POST", "/api/positions", { ["Content-Type"] = "application/x-ndjson" }, table.concat(lines, "\n"))
   end
@@ -59,6 +64,8 @@ function request()
 end
 
 function done(summary, latency, requests)
+  -- done() runs in its own Lua state: read the batch size again.
+  local batch = tonumber(os.getenv("BENCH_BATCH") or "100")
   local secs = summary.duration / 1e6
   local e = summary.errors
   local line = string.format(

@@ -1,6 +1,7 @@
 //! The service's state: one struct behind an `Arc`, shared by every handler, and the one
 //! write path every writer goes through.
 
+use std::any::Any;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -32,6 +33,20 @@ struct Inner {
     write: tokio::sync::Mutex<()>,
     /// An incident fold is running in the background.
     folding: AtomicBool,
+    /// Writes waiting for the write lock: the one that gets it commits them all.
+    queue: std::sync::Mutex<Vec<Pending>>,
+}
+
+/// Most writes committed in one group (one transaction, one sync).
+const MAX_GROUP: usize = 64;
+
+/// The answer a write gets: its change record and what its build returned.
+type WriteAnswer = Result<(Applied, Box<dyn Any + Send>), ApiError>;
+
+/// A write waiting in the queue: how to build its change set, and where to answer.
+struct Pending {
+    build: Box<dyn FnOnce(&Core) -> Result<(ChangeSet, Box<dyn Any + Send>), ApiError> + Send>,
+    reply: tokio::sync::oneshot::Sender<WriteAnswer>,
 }
 
 impl AppState {
@@ -48,6 +63,7 @@ impl AppState {
                 status: RwLock::new("starting".to_owned()),
                 write: tokio::sync::Mutex::new(()),
                 folding: AtomicBool::new(false),
+                queue: std::sync::Mutex::new(Vec::new()),
             }),
         }
     }
@@ -85,28 +101,150 @@ impl AppState {
     /// durably, the new core is published, the tiles it touched are dropped and the live
     /// feed announces it. The reply comes after all of that: the next read sees the write.
     ///
+    /// Writes that arrive while one is being committed are committed together (group
+    /// commit): the first to get the write lock builds every queued change set in order,
+    /// each against the core the previous one made, and the store writes them in one
+    /// transaction with one sync to disk, each all or nothing on its own.
+    ///
     /// A `build` error writes nothing and is returned as is; so is a store error, and the
     /// core stays as it was.
     pub async fn write<T: Send + 'static>(
         &self,
         build: impl FnOnce(&Core) -> Result<(ChangeSet, T), ApiError> + Send + 'static,
     ) -> Result<(Applied, T), ApiError> {
-        let _one_writer = self.inner.write.lock().await;
-        let core = self.core()?;
-        let (changes, next, out) = tokio::task::spawn_blocking(move || {
-            let (changes, out) = build(&core)?;
-            let next = core.apply(&changes);
-            Ok::<_, ApiError>((changes, next, out))
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let pending = Pending {
+            build: Box::new(move |core: &Core| {
+                build(core).map(|(c, out)| (c, Box::new(out) as Box<dyn Any + Send>))
+            }),
+            reply,
+        };
+        self.inner
+            .queue
+            .lock()
+            .map_err(|_| ApiError::Internal("write queue poisoned".into()))?
+            .push(pending);
+        {
+            let _one_writer = self.inner.write.lock().await;
+            // Whatever is queued now (ours may already have been committed by the writer
+            // before us) is this group.
+            let group: Vec<Pending> = match self.inner.queue.lock() {
+                Ok(mut q) => {
+                    let n = q.len().min(MAX_GROUP);
+                    q.drain(..n).collect()
+                }
+                Err(_) => Vec::new(),
+            };
+            if !group.is_empty() {
+                self.commit_group(group).await;
+            }
+        }
+        let (applied, out) = answer
+            .await
+            .map_err(|_| ApiError::Internal("the write was dropped".into()))??;
+        let out = out
+            .downcast::<T>()
+            .map_err(|_| ApiError::Internal("write answer of the wrong type".into()))?;
+        Ok((applied, *out))
+    }
+
+    /// Builds, commits and publishes one group of queued writes (under the write lock),
+    /// answering each.
+    async fn commit_group(&self, group: Vec<Pending>) {
+        let core = match self.core() {
+            Ok(c) => c,
+            Err(e) => {
+                for p in group {
+                    let _ = p.reply.send(Err(ApiError::Unavailable(e.to_string())));
+                }
+                return;
+            }
+        };
+        let started = std::time::Instant::now();
+        let writes = group.len();
+        // Build each against the core the one before made; a refused build answers at once.
+        let built = tokio::task::spawn_blocking(move || {
+            let mut tip = (*core).clone();
+            let mut ok = Vec::new();
+            for p in group {
+                match (p.build)(&tip) {
+                    Ok((changes, out)) => {
+                        tip = tip.apply(&changes);
+                        ok.push((changes, out, p.reply));
+                    }
+                    Err(e) => {
+                        let _ = p.reply.send(Err(e));
+                    }
+                }
+            }
+            (tip, ok)
         })
-        .await
-        .map_err(|e| ApiError::Internal(format!("write stopped: {e}")))??;
-        let applied = self.inner.store.apply(changes).await?;
-        let next = Arc::new(next.at_seq(applied.seq));
-        self.publish(&next, &applied);
+        .await;
+        let Ok((tip, ok)) = built else {
+            tracing::error!("a write's build panicked; the group is dropped");
+            return;
+        };
+        if ok.is_empty() {
+            return;
+        }
+        let (changes, rest): (Vec<ChangeSet>, Vec<_>) =
+            ok.into_iter().map(|(c, out, reply)| (c, (out, reply))).unzip();
+        let built_at = started.elapsed();
+        let results = match self.inner.store.apply_many(changes).await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = ApiError::from(e);
+                for (_, reply) in rest {
+                    let _ = reply.send(Err(ApiError::Unavailable(e.to_string())));
+                }
+                return;
+            }
+        };
+        let stored_at = started.elapsed();
+        let all_written = results.iter().all(Result::is_ok);
+        let next = if all_written {
+            tip
+        } else {
+            // The store refused one after the core had taken it: the core is made again
+            // from what the store holds (rare: the builds check what the store checks).
+            match self.inner.store.load().await {
+                Ok(data) => match tokio::task::spawn_blocking(move || Core::new(data)).await {
+                    Ok(c) => c,
+                    Err(_) => return,
+                },
+                Err(e) => {
+                    tracing::error!("cannot reload the core after a refused write: {e}");
+                    return;
+                }
+            }
+        };
+        let last = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|a| a.seq))
+            .max();
+        let next = Arc::new(match last {
+            Some(seq) => next.at_seq(seq),
+            None => next,
+        });
+        self.inner.core.store(Some(Arc::clone(&next)));
+        for r in results.iter().flatten() {
+            self.inner.tiles.invalidate(r);
+            self.inner.live.announce(&next, r);
+        }
+        for (result, (out, reply)) in results.into_iter().zip(rest) {
+            let _ = reply.send(result.map(|a| (a, out)).map_err(ApiError::from));
+        }
+        tracing::debug!(
+            writes,
+            build_ms = built_at.as_secs_f64() * 1e3,
+            store_ms = (stored_at - built_at).as_secs_f64() * 1e3,
+            publish_ms = (started.elapsed() - stored_at).as_secs_f64() * 1e3,
+            total_ms = started.elapsed().as_secs_f64() * 1e3,
+            "write group committed"
+        );
         if next.wants_fold() {
             self.fold_in_background();
         }
-        Ok((applied, out))
     }
 
     /// Makes the core show a change another server committed to the same store (a replica

@@ -22,7 +22,7 @@ use crate::model::{Category, Incident, IncidentId, Step, UnixTime};
 pub(crate) const NO_GRID: u32 = u32::MAX;
 
 /// Delta size from which the built part is rebuilt with it (in the background).
-pub const FOLD_AT: usize = 32_768;
+pub const FOLD_AT: usize = 65_536;
 
 /// Incident time slices longer than this use the R-tree for a bbox instead of a scan.
 const SCAN_LIMIT: usize = 4096;

@@ -34,9 +34,12 @@ pub(crate) struct PatrolPart {
     pub(crate) main: Arc<PatrolMain>,
     /// Current version of changed tracks (indices below `main.patrols.len()`) and added
     /// ones (indices from it on, contiguous).
-    pub(crate) live: Arc<HashMap<u32, Arc<Patrol>>>,
+    /// Persistent maps: a GPS batch copies the nodes it changes, not the maps.
+    pub(crate) live: imbl::HashMap<u32, Arc<Patrol>>,
     /// Ids of the added tracks.
-    pub(crate) added_by_id: Arc<HashMap<PatrolId, u32>>,
+    pub(crate) added_by_id: imbl::HashMap<PatrolId, u32>,
+    /// The changed or added track of each worker and local day.
+    pub(crate) live_by_worker_day: imbl::HashMap<(WorkerId, i64), u32>,
 }
 
 /// Changed tracks kept beside the built part before it is rebuilt with them.
@@ -76,8 +79,9 @@ impl PatrolPart {
                 patrols,
                 mercator: OnceLock::new(),
             }),
-            live: Arc::default(),
-            added_by_id: Arc::default(),
+            live: imbl::HashMap::new(),
+            added_by_id: imbl::HashMap::new(),
+            live_by_worker_day: imbl::HashMap::new(),
         }
     }
 
@@ -117,8 +121,9 @@ impl PatrolPart {
 
     /// This part with `upserts` written (a known id replaced, a new one added).
     pub(crate) fn with_upserts(&self, upserts: &[Patrol]) -> Self {
-        let mut live = (*self.live).clone();
-        let mut added = (*self.added_by_id).clone();
+        let mut live = self.live.clone();
+        let mut added = self.added_by_id.clone();
+        let mut by_day = self.live_by_worker_day.clone();
         for p in upserts {
             let known = self
                 .index(p.id)
@@ -132,14 +137,18 @@ impl PatrolPart {
             });
             if let Ok(k) = u32::try_from(i) {
                 live.insert(k, Arc::new(p.clone()));
+                if let Some(start) = p.start() {
+                    by_day.entry((p.worker.clone(), local_day(start))).or_insert(k);
+                }
             }
         }
         let part = Self {
             main: Arc::clone(&self.main),
-            live: Arc::new(live),
-            added_by_id: Arc::new(added),
+            live,
+            added_by_id: added,
+            live_by_worker_day: by_day,
         };
-        if part.live.len() >= MIN_REBUILD {
+        if part.live.len() >= MIN_REBUILD.max(self.main.patrols.len() / 4) {
             return Self::new(part.to_vec());
         }
         part
@@ -208,11 +217,10 @@ impl PatrolPart {
         let on_day = |p: &Patrol| &p.worker == worker && p.start().map(local_day) == Some(day);
         // Live tracks first: today's tracks are the ones being extended.
         let live = self
-            .live
-            .iter()
-            .filter(|(_, p)| on_day(p))
-            .map(|(&i, _)| i as usize)
-            .min();
+            .live_by_worker_day
+            .get(&(worker.clone(), day))
+            .map(|&i| i as usize)
+            .filter(|&i| self.get(i).is_some_and(on_day));
         live.or_else(|| {
             let &i = self.main.by_worker_day.get(&(worker.clone(), day))?;
             self.is_built(i as usize).then_some(i as usize)

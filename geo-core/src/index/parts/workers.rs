@@ -25,7 +25,8 @@ pub(crate) struct WorkerMain {
 pub(crate) struct WorkerPart {
     pub(crate) main: Arc<WorkerMain>,
     /// Current version of the workers whose position changed since `main` was built.
-    pub(crate) moved: Arc<HashMap<u32, Arc<Worker>>>,
+    /// A persistent map: a batch of GPS fixes copies the nodes it changes, not the map.
+    pub(crate) moved: imbl::HashMap<u32, Arc<Worker>>,
 }
 
 /// Moves kept beside the roster before it is rebuilt with them.
@@ -41,7 +42,7 @@ impl WorkerPart {
                 by_id: first_index(workers.iter().map(|w| w.id.clone())),
                 workers,
             }),
-            moved: Arc::default(),
+            moved: imbl::HashMap::new(),
         }
     }
 
@@ -73,7 +74,7 @@ impl WorkerPart {
 
     /// This part with workers `moves` (index, new version) at their new positions.
     pub(crate) fn with_moves(&self, moves: Vec<(usize, Worker)>) -> Self {
-        let mut moved = (*self.moved).clone();
+        let mut moved = self.moved.clone();
         for (i, w) in moves {
             if let Ok(i) = u32::try_from(i) {
                 moved.insert(i, Arc::new(w));
@@ -90,7 +91,7 @@ impl WorkerPart {
         }
         Self {
             main: Arc::clone(&self.main),
-            moved: Arc::new(moved),
+            moved,
         }
     }
 

@@ -41,10 +41,12 @@ pub(super) fn write(tx: &Connection, changes: &ChangeSet, seq: u64) -> Result<()
         }
     }
     if !changes.positions.is_empty() {
-        // A fix already stored for that worker and time is a resend: kept once.
+        // A fix already stored for that worker and time is a resend: kept once. Keyed by
+        // time first, so that fixes arriving now append to the table's end instead of
+        // touching one page per worker.
         let mut ins = tx.prepare_cached(
             "INSERT INTO onemap_positions (worker, time, lon, lat, accuracy_m) \
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (worker, time) DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (time, worker) DO NOTHING",
         )?;
         for p in &changes.positions {
             ins.execute(params![p.worker.0, p.time, p.lon, p.lat, p.accuracy_m])?;

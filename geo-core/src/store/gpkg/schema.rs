@@ -34,8 +34,8 @@ const V2_TABLES: &str = "
         author TEXT NOT NULL, worker TEXT, note TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL);
     CREATE INDEX onemap_incident_steps_incident ON onemap_incident_steps (incident, time);
     CREATE TABLE onemap_positions (
-        worker TEXT NOT NULL, time INTEGER NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
-        accuracy_m REAL, PRIMARY KEY (worker, time)) WITHOUT ROWID;
+        time INTEGER NOT NULL, worker TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
+        accuracy_m REAL, PRIMARY KEY (time, worker)) WITHOUT ROWID;
     CREATE TABLE onemap_users (
         name TEXT PRIMARY KEY, role TEXT NOT NULL, unit TEXT, disabled INTEGER NOT NULL,
         created_at INTEGER NOT NULL);
