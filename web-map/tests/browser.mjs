@@ -441,7 +441,7 @@ await check("live map: a report over HTTP appears without reload, the counter co
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ type: "Feature", geometry: { type: "Point", coordinates: [lon + 0.0003, lat] }, properties: { category: "fire_hazard", subcategory: "ebike_charging" } }),
   });
-  assert(r.status === 201, `report: HTTP ${r.status} ${await r.text()}`);
+  if (r.status !== 201) throw new Error(`report: HTTP ${r.status} ${await r.text()}`);
   const { seq, ids } = await r.json();
   await page.waitForFunction((s) => window.onemap.live.events.some((e) => e.seq === s), seq, { timeout: 10_000 });
   await page.waitForFunction(() => window.onemap.map.queryRenderedFeatures({ layers: ["live-fresh"] }).length > 0, null, { timeout: 10_000 });
@@ -451,7 +451,7 @@ await check("live map: a report over HTTP appears without reload, the counter co
     headers: { "content-type": "application/x-ndjson" },
     body: JSON.stringify({ worker: worker.id, time: Math.floor(Date.now() / 1000), lon: lon + 0.0006, lat }),
   });
-  assert(f.status === 200, `positions: HTTP ${f.status} ${await f.text()}`);
+  if (f.status !== 200) throw new Error(`positions: HTTP ${f.status} ${await f.text()}`);
   await page.waitForFunction(() => window.onemap.map.queryRenderedFeatures({ layers: ["live-workers"] }).length > 0, null, { timeout: 10_000 });
   await shot("live");
   // The incident panel shows the lifecycle and the next steps; accepting it moves it on.
