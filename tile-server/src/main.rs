@@ -113,6 +113,13 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Manage users and their access tokens.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Measure locate and nearest-camera throughput on the store's data.
     Bench {
         #[command(flatten)]
@@ -120,6 +127,34 @@ enum Command {
         /// Queries per measurement.
         #[arg(long, default_value_t = 1_000_000)]
         queries: usize,
+    },
+}
+
+/// `onemap user ...`.
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Create a user bound to an admin unit; prints its token once.
+    Add {
+        /// Login name.
+        name: String,
+        /// viewer, operator, planner, gis or admin.
+        #[arg(long)]
+        role: String,
+        /// The admin unit code the user sees (e.g. 433100).
+        #[arg(long)]
+        unit: String,
+    },
+    /// List users: name, role, unit, state.
+    List,
+    /// Disable a user (their tokens stop working).
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Issue a new token for a user and print it once.
+    Token {
+        /// Login name.
+        name: String,
     },
 }
 
@@ -307,6 +342,14 @@ fn main() -> ExitCode {
                 };
                 commands::export::run(&store.store, &layer, format, &output, crs.as_deref()).await
             }
+            Command::User { action, store } => match action {
+                UserAction::Add { name, role, unit } => {
+                    commands::user::add(&store.store, &name, &role, &unit).await
+                }
+                UserAction::List => commands::user::list(&store.store).await,
+                UserAction::Disable { name } => commands::user::disable(&store.store, &name).await,
+                UserAction::Token { name } => commands::user::new_token(&store.store, &name).await,
+            },
             Command::Bench { store, queries } => commands::bench::run(&store.store, queries).await,
         }
     });

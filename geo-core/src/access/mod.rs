@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::codes::{AdminCode, GridCode};
 use crate::model::UnixTime;
 
+pub mod token;
+
 /// What a user may do, from least to most (each role may do what the ones before it may).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod serve;
+pub mod user;
 
 use std::path::Path;
 use std::sync::Arc;
