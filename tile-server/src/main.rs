@@ -117,8 +117,6 @@ enum Command {
     User {
         #[command(subcommand)]
         action: UserAction,
-        #[command(flatten)]
-        store: StoreArgs,
     },
     /// Measure locate and nearest-camera throughput on the store's data.
     Bench {
@@ -143,18 +141,27 @@ enum UserAction {
         /// The admin unit code the user sees (e.g. 433100).
         #[arg(long)]
         unit: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// List users: name, role, unit, state.
-    List,
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Disable a user (their tokens stop working).
     Disable {
         /// Login name.
         name: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Issue a new token for a user and print it once.
     Token {
         /// Login name.
         name: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -342,14 +349,22 @@ fn main() -> ExitCode {
                 };
                 commands::export::run(&store.store, &layer, format, &output, crs.as_deref()).await
             }
-            Command::User { action, store } => match action {
-                UserAction::Add { name, role, unit } => {
-                    commands::user::add(&store.store, &name, &role, &unit).await
+            Command::User { action } => match action {
+                UserAction::Add {
+                    name,
+                    role,
+                    unit,
+                    store,
+                } => commands::user::add(&store.store, &name, &role, &unit).await,
+                UserAction::List { store } => commands::user::list(&store.store).await,
+                UserAction::Disable { name, store } => {
+                    commands::user::disable(&store.store, &name).await
                 }
-                UserAction::List => commands::user::list(&store.store).await,
-                UserAction::Disable { name } => commands::user::disable(&store.store, &name).await,
-                UserAction::Token { name } => commands::user::new_token(&store.store, &name).await,
-            },
+                UserAction::Token { name, store } => {
+                    commands::user::new_token(&store.store, &name).await
+                }
+            }
+            .map(|()| ExitCode::SUCCESS),
             Command::Bench { store, queries } => commands::bench::run(&store.store, queries).await,
         }
     });

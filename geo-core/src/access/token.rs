@@ -35,10 +35,12 @@ pub struct Issued {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Issues a new token for `user`, labelled `label` ("cli", "web login", "gps device 12").
@@ -80,7 +82,8 @@ pub fn issue(user: &str, label: &str, now: UnixTime) -> Result<Issued, TokenErro
 pub fn parse(token: &str) -> Option<(&str, &str)> {
     let rest = token.trim().strip_prefix(PREFIX)?;
     let (id, secret) = rest.split_once('_')?;
-    let hexish = |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let hexish =
+        |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_hexdigit());
     (hexish(id) && hexish(secret)).then_some((id, secret))
 }
 
@@ -107,7 +110,10 @@ mod tests {
         let issued = issue("ana", "cli", 100).expect("issue");
         let (id, secret) = parse(&issued.token).expect("shape");
         assert_eq!(id, issued.record.id);
-        assert!(!issued.record.hash.contains(secret), "secret stored in clear");
+        assert!(
+            !issued.record.hash.contains(secret),
+            "secret stored in clear"
+        );
         assert!(issued.record.hash.starts_with("$argon2id$"));
         assert!(verify(&issued.record, secret, 101));
         assert!(!verify(&issued.record, "00", 101));
@@ -121,7 +127,9 @@ mod tests {
 
     #[test]
     fn malformed_tokens_do_not_parse() {
-        for t in ["", "om_", "om_abc", "xx_ab_cd", "om__cd", "om_ab_", "om_zz_cd"] {
+        for t in [
+            "", "om_", "om_abc", "xx_ab_cd", "om__cd", "om_ab_", "om_zz_cd",
+        ] {
             assert!(parse(t).is_none(), "{t}");
         }
     }

@@ -98,7 +98,12 @@ pub async fn new_token(path: &Path, name: &str) -> anyhow::Result<()> {
     if user.disabled {
         bail!("user {name:?} is disabled");
     }
-    let token = issue(store.as_ref(), cli_change(format!("new token for {name}")), name).await?;
+    let token = issue(
+        store.as_ref(),
+        cli_change(format!("new token for {name}")),
+        name,
+    )
+    .await?;
     println!("{token}");
     Ok(())
 }
