@@ -32,7 +32,10 @@ impl Moves {
     fn add(&mut self, from: Option<GridCode>, to: Option<GridCode>) {
         self.total += 1;
         let name = |c: Option<GridCode>| c.map_or_else(|| "none".to_owned(), |c| c.to_string());
-        *self.by_pair.entry(format!("{}->{}", name(from), name(to))).or_default() += 1;
+        *self
+            .by_pair
+            .entry(format!("{}->{}", name(from), name(to)))
+            .or_default() += 1;
     }
 }
 
@@ -108,16 +111,23 @@ pub struct Impact {
 
 /// Which of `grids` holds `p` (the first, for a point on a shared border).
 fn holder(grids: &[Grid], boxes: &[Option<Rect<f64>>], p: Point<f64>) -> Option<usize> {
-    grids.iter().zip(boxes).position(|(g, b)| {
-        b.is_some_and(|b| b.contains(&p)) && g.geometry.contains(&p)
-    })
+    grids
+        .iter()
+        .zip(boxes)
+        .position(|(g, b)| b.is_some_and(|b| b.contains(&p)) && g.geometry.contains(&p))
 }
 
 fn union_box(boxes: impl Iterator<Item = Option<Rect<f64>>>) -> Option<Rect<f64>> {
     boxes.flatten().reduce(|a, b| {
         Rect::new(
-            Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-            Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            Coord {
+                x: a.min().x.min(b.min().x),
+                y: a.min().y.min(b.min().y),
+            },
+            Coord {
+                x: a.max().x.max(b.max().x),
+                y: a.max().y.max(b.max().y),
+            },
         )
     })
 }
@@ -146,14 +156,20 @@ pub fn impact(core: &Core, edit: &Edit) -> Impact {
         ..Filter::default()
     };
     let geometry_same = before.len() == after.len()
-        && before.iter().zip(after).all(|(b, a)| b.code == a.code && b.geometry == a.geometry);
+        && before
+            .iter()
+            .zip(after)
+            .all(|(b, a)| b.code == a.code && b.geometry == a.geometry);
 
     // Incidents.
     for i in core.query(Layer::Incidents, &filter).unwrap_or_default() {
         let Some(inc) = core.incidents().get(i) else {
             continue;
         };
-        let (kb, ka) = (holder(before, &bb, inc.location), holder(after, &ab, inc.location));
+        let (kb, ka) = (
+            holder(before, &bb, inc.location),
+            holder(after, &ab, inc.location),
+        );
         let open = is_open(inc.status);
         for (f, k) in [(&mut fb, kb), (&mut fa, ka)] {
             if let Some(k) = k {
@@ -164,8 +180,7 @@ pub fn impact(core: &Core, edit: &Edit) -> Impact {
         let (from, to) = (code_b(kb), code_a(ka));
         if from != to && !geometry_same {
             out.incidents.add(from, to);
-            *out
-                .incidents_by_category
+            *out.incidents_by_category
                 .entry(inc.category.as_str().to_owned())
                 .or_default() += 1;
             if open {
@@ -181,7 +196,10 @@ pub fn impact(core: &Core, edit: &Edit) -> Impact {
         let Some(c) = core.cameras().get(i) else {
             continue;
         };
-        let (kb, ka) = (holder(before, &bb, c.location), holder(after, &ab, c.location));
+        let (kb, ka) = (
+            holder(before, &bb, c.location),
+            holder(after, &ab, c.location),
+        );
         if let Some(k) = kb {
             fb[k].cameras += 1;
         }
@@ -225,14 +243,16 @@ pub fn impact(core: &Core, edit: &Edit) -> Impact {
         }
     }
     if !loads.is_empty() {
-        let edited: std::collections::HashSet<GridCode> =
-            before.iter().map(|g| g.code).collect();
+        let edited: std::collections::HashSet<GridCode> = before.iter().map(|g| g.code).collect();
         for g in core.grids().iter().filter(|g| g.valid_to.is_none()) {
             for w in &g.workers {
                 if let Some((b, a)) = loads.get_mut(w) {
-                    for l in [Some(&mut *b), (!edited.contains(&g.code)).then_some(&mut *a)]
-                        .into_iter()
-                        .flatten()
+                    for l in [
+                        Some(&mut *b),
+                        (!edited.contains(&g.code)).then_some(&mut *a),
+                    ]
+                    .into_iter()
+                    .flatten()
                     {
                         l.grids += 1;
                         l.households += u64::from(g.households);
@@ -275,8 +295,14 @@ pub fn impact(core: &Core, edit: &Edit) -> Impact {
         out.workers = workers;
     }
 
-    out.households = [fb.iter().map(|f| f.households).sum(), fa.iter().map(|f| f.households).sum()];
-    out.population = [fb.iter().map(|f| f.population).sum(), fa.iter().map(|f| f.population).sum()];
+    out.households = [
+        fb.iter().map(|f| f.households).sum(),
+        fa.iter().map(|f| f.households).sum(),
+    ];
+    out.population = [
+        fb.iter().map(|f| f.population).sum(),
+        fa.iter().map(|f| f.population).sum(),
+    ];
     out.before = before.iter().map(|g| g.code.to_string()).zip(fb).collect();
     out.after = after.iter().map(|g| g.code.to_string()).zip(fa).collect();
     out

@@ -21,7 +21,10 @@ pub(super) fn plan(core: &Core, grids: &[GridCode]) -> Result<Edit> {
         .map(|&c| current(core, c))
         .collect::<Result<Vec<_>>>()?;
     let first = olds[0];
-    if let Some(g) = olds.iter().find(|g| g.code.village() != first.code.village()) {
+    if let Some(g) = olds
+        .iter()
+        .find(|g| g.code.village() != first.code.village())
+    {
         return Err(Error::Invalid(format!(
             "grid {} is in another village than {}: grids merge within a village",
             g.code, first.code

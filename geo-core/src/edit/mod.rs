@@ -344,10 +344,7 @@ fn worker_changes(core: &Core, edit: &Edit) -> Vec<Worker> {
         .into_iter()
         .filter_map(|(id, grids)| {
             let w = core.workers().get(core.worker_index(&id)?)?;
-            (w.grids != grids).then(|| Worker {
-                grids,
-                ..w.clone()
-            })
+            (w.grids != grids).then(|| Worker { grids, ..w.clone() })
         })
         .collect();
     out.sort_by(|a, b| a.id.0.cmp(&b.id.0));

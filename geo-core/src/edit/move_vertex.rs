@@ -12,7 +12,11 @@ use crate::{Error, Result};
 pub(crate) const SAME_VERTEX_DEG: f64 = 1e-7;
 
 /// `geometry` with every vertex at `from` moved to `to`, and how many moved.
-pub(crate) fn moved(geometry: &MultiPolygon<f64>, from: Coord<f64>, to: Coord<f64>) -> (MultiPolygon<f64>, usize) {
+pub(crate) fn moved(
+    geometry: &MultiPolygon<f64>,
+    from: Coord<f64>,
+    to: Coord<f64>,
+) -> (MultiPolygon<f64>, usize) {
     let mut g = geometry.clone();
     let mut n = 0;
     for poly in &mut g.0 {
@@ -43,14 +47,23 @@ pub(super) fn plan(core: &Core, from: [f64; 2], to: [f64; 2]) -> Result<Edit> {
         return Err(Error::Invalid("vertex coordinates must be finite".into()));
     }
     let (from, to) = (
-        Coord { x: from[0], y: from[1] },
+        Coord {
+            x: from[0],
+            y: from[1],
+        },
         Coord { x: to[0], y: to[1] },
     );
     let d = SAME_VERTEX_DEG;
     let filter = Filter {
         bbox: Some(Rect::new(
-            Coord { x: from.x - d, y: from.y - d },
-            Coord { x: from.x + d, y: from.y + d },
+            Coord {
+                x: from.x - d,
+                y: from.y - d,
+            },
+            Coord {
+                x: from.x + d,
+                y: from.y + d,
+            },
         )),
         ..Filter::default()
     };

@@ -67,7 +67,14 @@ pub fn parse_op(body: Value) -> Result<EditRequest> {
     let b: Body = serde_json::from_value(body).map_err(|e| Error::Invalid(format!("edit: {e}")))?;
     let op = b.op.as_str();
     let grid = || -> Result<GridCode> { Ok(need(b.grid.as_deref(), op, "grid")?.parse()?) };
-    let workers = || b.workers.clone().unwrap_or_default().into_iter().map(WorkerId).collect::<Vec<_>>();
+    let workers = || {
+        b.workers
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(WorkerId)
+            .collect::<Vec<_>>()
+    };
     let edit = match op {
         "reshape" => EditOp::Reshape {
             grid: grid()?,

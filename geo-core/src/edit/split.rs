@@ -45,10 +45,15 @@ pub(super) fn plan(core: &Core, grid: GridCode, line: &[[f64; 2]]) -> Result<Edi
 }
 
 /// The pieces of `area` left and right of `line`; an error unless both are non-empty.
-pub fn cut(area: &MultiPolygon<f64>, line: &[[f64; 2]]) -> Result<(MultiPolygon<f64>, MultiPolygon<f64>)> {
+pub fn cut(
+    area: &MultiPolygon<f64>,
+    line: &[[f64; 2]],
+) -> Result<(MultiPolygon<f64>, MultiPolygon<f64>)> {
     let pts: Vec<Coord<f64>> = line.iter().map(|p| Coord { x: p[0], y: p[1] }).collect();
     if pts.len() < 2 || !pts.iter().all(|c| c.x.is_finite() && c.y.is_finite()) {
-        return Err(Error::Invalid("a split line needs two or more finite points".into()));
+        return Err(Error::Invalid(
+            "a split line needs two or more finite points".into(),
+        ));
     }
     let bbox = area
         .bounding_rect()
@@ -57,13 +62,25 @@ pub fn cut(area: &MultiPolygon<f64>, line: &[[f64; 2]]) -> Result<(MultiPolygon<
         .bounding_rect()
         .ok_or_else(|| Error::Invalid("empty split line".into()))?;
     let (lo, hi) = (
-        Coord { x: bbox.min().x.min(line_box.min().x), y: bbox.min().y.min(line_box.min().y) },
-        Coord { x: bbox.max().x.max(line_box.max().x), y: bbox.max().y.max(line_box.max().y) },
+        Coord {
+            x: bbox.min().x.min(line_box.min().x),
+            y: bbox.min().y.min(line_box.min().y),
+        },
+        Coord {
+            x: bbox.max().x.max(line_box.max().x),
+            y: bbox.max().y.max(line_box.max().y),
+        },
     );
     let margin = ((hi.x - lo.x) + (hi.y - lo.y)).max(1e-6);
     let frame = Rect::new(
-        Coord { x: lo.x - margin, y: lo.y - margin },
-        Coord { x: hi.x + margin, y: hi.y + margin },
+        Coord {
+            x: lo.x - margin,
+            y: lo.y - margin,
+        },
+        Coord {
+            x: hi.x + margin,
+            y: hi.y + margin,
+        },
     );
     let n = pts.len();
     let start = exit(pts[1], pts[0], frame)
@@ -74,7 +91,11 @@ pub fn cut(area: &MultiPolygon<f64>, line: &[[f64; 2]]) -> Result<(MultiPolygon<
     ring.extend(pts.iter().copied());
     ring.push(end);
     // Round the frame counter-clockwise from where the line leaves to where it enters.
-    ring.extend(corners_between(frame, perimeter(frame, end), perimeter(frame, start)));
+    ring.extend(corners_between(
+        frame,
+        perimeter(frame, end),
+        perimeter(frame, start),
+    ));
     ring.push(start);
     let left_side = Polygon::new(LineString::from(ring), vec![]);
     let left = area.intersection(&MultiPolygon(vec![left_side.clone()]));
@@ -90,7 +111,10 @@ pub fn cut(area: &MultiPolygon<f64>, line: &[[f64; 2]]) -> Result<(MultiPolygon<
 
 /// Where the ray from `a` through `b` leaves `frame` (`b` inside it).
 fn exit(a: Coord<f64>, b: Coord<f64>, frame: Rect<f64>) -> Option<Coord<f64>> {
-    let d = Coord { x: b.x - a.x, y: b.y - a.y };
+    let d = Coord {
+        x: b.x - a.x,
+        y: b.y - a.y,
+    };
     if d.x == 0.0 && d.y == 0.0 {
         return None;
     }
@@ -105,7 +129,10 @@ fn exit(a: Coord<f64>, b: Coord<f64>, frame: Rect<f64>) -> Option<Coord<f64>> {
     } else if d.y < 0.0 {
         t = t.min((frame.min().y - b.y) / d.y);
     }
-    Some(Coord { x: b.x + d.x * t, y: b.y + d.y * t })
+    Some(Coord {
+        x: b.x + d.x * t,
+        y: b.y + d.y * t,
+    })
 }
 
 /// Position of boundary point `p` along the frame, counter-clockwise from the lower left

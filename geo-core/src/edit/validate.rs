@@ -167,7 +167,12 @@ fn union_of<'a>(geoms: impl Iterator<Item = &'a MultiPolygon<f64>>) -> MultiPoly
 /// The checks on one grid alone: validity, size, vertices, village.
 fn per_grid(core: &Core, g: &Grid, limits: &Limits, out: &mut Vec<Finding>) {
     if g.geometry.0.is_empty() {
-        out.push(finding(Check::Geometry, Severity::Error, g, format!("grid {} has no boundary", g.code)));
+        out.push(finding(
+            Check::Geometry,
+            Severity::Error,
+            g,
+            format!("grid {} has no boundary", g.code),
+        ));
         return;
     }
     if let Err(e) = g.geometry.check_validation() {
@@ -184,7 +189,10 @@ fn per_grid(core: &Core, g: &Grid, limits: &Limits, out: &mut Vec<Finding>) {
             Check::Geometry,
             Severity::Error,
             g,
-            format!("grid {} has {vertices} vertices, more than {}", g.code, limits.max_vertices),
+            format!(
+                "grid {} has {vertices} vertices, more than {}",
+                g.code, limits.max_vertices
+            ),
         ));
     }
     let a = area_m2(&g.geometry);
@@ -193,7 +201,10 @@ fn per_grid(core: &Core, g: &Grid, limits: &Limits, out: &mut Vec<Finding>) {
             Check::Sliver,
             Severity::Error,
             g,
-            format!("grid {} is {a:.0} m², smaller than {:.0} m²", g.code, limits.min_area_m2),
+            format!(
+                "grid {} is {a:.0} m², smaller than {:.0} m²",
+                g.code, limits.min_area_m2
+            ),
         );
         f.area_m2 = Some(a);
         out.push(f);
@@ -202,7 +213,12 @@ fn per_grid(core: &Core, g: &Grid, limits: &Limits, out: &mut Vec<Finding>) {
             Check::Geometry,
             Severity::Warning,
             g,
-            format!("grid {} is {:.1} km², larger than {:.1} km²", g.code, a / 1e6, limits.max_area_m2 / 1e6),
+            format!(
+                "grid {} is {:.1} km², larger than {:.1} km²",
+                g.code,
+                a / 1e6,
+                limits.max_area_m2 / 1e6
+            ),
         );
         f.area_m2 = Some(a);
         out.push(f);
@@ -215,7 +231,11 @@ fn per_grid(core: &Core, g: &Grid, limits: &Limits, out: &mut Vec<Finding>) {
             Check::CodeVillageMismatch,
             Severity::Warning,
             g,
-            format!("village {} of grid {} has no boundary to check against", g.code.village(), g.code),
+            format!(
+                "village {} of grid {} has no boundary to check against",
+                g.code.village(),
+                g.code
+            ),
         )),
         Some(v) => {
             let outside = g.geometry.difference(&v.geometry);
