@@ -18,6 +18,7 @@ mod reshape;
 mod retire;
 mod revert;
 mod split;
+mod update;
 mod validate;
 
 use std::collections::HashMap;
@@ -26,7 +27,9 @@ use geo_types::MultiPolygon;
 use serde::Serialize;
 
 pub use impact::{Impact, WorkerLoad};
-pub use request::{parse_op, EditRequest};
+pub use request::{parse_area, parse_op, EditRequest};
+pub use split::cut;
+pub use update::Changes;
 pub use validate::{blocking, findings, Limits};
 
 use crate::codes::{GridCode, VillageCode};
@@ -91,6 +94,13 @@ pub enum EditOp {
         /// The grid.
         grid: GridCode,
     },
+    /// Replace any of a grid's boundary and attributes (OGC API Features Part 4).
+    Update {
+        /// The grid.
+        grid: GridCode,
+        /// What changes.
+        changes: Changes,
+    },
     /// Bring back an earlier revision's boundary and attributes as a new revision.
     Revert {
         /// The grid.
@@ -113,6 +123,7 @@ impl EditOp {
             EditOp::Create { .. } => "create",
             EditOp::Retire { .. } => "retire",
             EditOp::Revert { .. } => "revert",
+            EditOp::Update { .. } => "update",
         }
     }
 }
@@ -232,6 +243,7 @@ pub fn plan(core: &Core, op: &EditOp, at: UnixTime) -> Result<Edit> {
         } => create::plan(core, *code, *village, name, geometry, workers)?,
         EditOp::Retire { grid } => retire::plan(core, *grid)?,
         EditOp::Revert { grid, to } => revert::plan(core, *grid, *to)?,
+        EditOp::Update { grid, changes } => update::plan(core, *grid, changes)?,
     };
     edit.op = op.name();
     // A revision starts after the one it replaces (two edits in one second stay ordered).
@@ -266,6 +278,13 @@ pub fn preview(core: &Core, op: &EditOp, at: UnixTime, limits: &Limits) -> Resul
         findings,
         impact,
     })
+}
+
+/// A grid revision as a `GeoJSON` feature (onemap's grid mapping).
+#[must_use]
+pub fn feature(g: &Grid) -> geojson::Feature {
+    use crate::formats::FeatureMapping;
+    g.to_feature(false)
 }
 
 /// The current revision of `code`, or not found.
@@ -349,4 +368,14 @@ fn worker_changes(core: &Core, edit: &Edit) -> Vec<Worker> {
         .collect();
     out.sort_by(|a, b| a.id.0.cmp(&b.id.0));
     out
+}
+
+/// What two revisions' boundaries differ by: (added in `new`, removed from `old`).
+#[must_use]
+pub fn diff(old: &Grid, new: &Grid) -> (MultiPolygon<f64>, MultiPolygon<f64>) {
+    use geo::BooleanOps;
+    (
+        new.geometry.difference(&old.geometry),
+        old.geometry.difference(&new.geometry),
+    )
 }

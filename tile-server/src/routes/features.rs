@@ -283,5 +283,16 @@ pub async fn item(
         {"rel": "self", "type": GEOJSON, "href": format!("{base}/collections/{id}/items/{}", urlencode(&fid))},
         {"rel": "collection", "type": "application/json", "href": format!("{base}/collections/{id}")},
     ]);
-    Ok(geojson_response(feature))
+    let mut r = geojson_response(feature);
+    // Grids are editable (Part 4): the ETag names the revision an If-Match must give.
+    if layer == Layer::Grids {
+        if let Some(v) = core
+            .grids()
+            .get(index)
+            .and_then(|g| axum::http::HeaderValue::from_str(&super::edits::etag(g)).ok())
+        {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+    }
+    Ok(r)
 }
