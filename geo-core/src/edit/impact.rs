@@ -218,7 +218,10 @@ pub fn impact(core: &Core, edit: &Edit) -> Impact {
         };
         for (leg, t) in p.track.0.windows(2).zip(p.times.windows(2)) {
             let minutes = (t[1] - t[0]).max(0) as f64 / 60.0;
-            let mid = Point::new((leg[0].x + leg[1].x) / 2.0, (leg[0].y + leg[1].y) / 2.0);
+            let mid = Point::new(
+                f64::midpoint(leg[0].x, leg[1].x),
+                f64::midpoint(leg[0].y, leg[1].y),
+            );
             if !region.contains(&mid) {
                 continue;
             }

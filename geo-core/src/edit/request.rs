@@ -47,7 +47,7 @@ fn need<T>(v: Option<T>, op: &str, field: &str) -> Result<T> {
     v.ok_or_else(|| Error::Invalid(format!("op {op} needs \"{field}\"")))
 }
 
-/// A GeoJSON Polygon or MultiPolygon geometry as a grid boundary.
+/// A `GeoJSON` `Polygon` or `MultiPolygon` geometry as a grid boundary.
 pub fn parse_area(v: &Value) -> Result<MultiPolygon<f64>> {
     let g = serde_json::from_value::<geojson::Geometry>(v.clone())
         .map_err(|e| Error::Invalid(format!("geometry: {e}")))?;
@@ -55,7 +55,7 @@ pub fn parse_area(v: &Value) -> Result<MultiPolygon<f64>> {
     expect_area(g, Layer::Grids).map_err(|e| Error::Invalid(format!("geometry: {}", e.message)))
 }
 
-/// A GeoJSON LineString (or a bare list of positions) as a cutting line.
+/// A `GeoJSON` `LineString` (or a bare list of positions) as a cutting line.
 fn parse_line(v: &Value) -> Result<Vec<[f64; 2]>> {
     let coords = v.get("coordinates").unwrap_or(v);
     serde_json::from_value::<Vec<[f64; 2]>>(coords.clone())

@@ -39,7 +39,10 @@ pub(super) fn plan(core: &Core, grid: GridCode, changes: &Changes) -> Result<Edi
     }
     let mut new = next_revision(
         old,
-        changes.geometry.clone().unwrap_or_else(|| old.geometry.clone()),
+        changes
+            .geometry
+            .clone()
+            .unwrap_or_else(|| old.geometry.clone()),
     );
     if let Some(n) = &changes.name {
         new.name.clone_from(n);

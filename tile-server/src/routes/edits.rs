@@ -180,7 +180,15 @@ pub async fn commit(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let req = edit::parse_op(body_json(&body)?)?;
-    let (applied, c) = commit_op(&state, &headers, req.op, req.reason, req.base, StaleAs::Conflict).await?;
+    let (applied, c) = commit_op(
+        &state,
+        &headers,
+        req.op,
+        req.reason,
+        req.base,
+        StaleAs::Conflict,
+    )
+    .await?;
     Ok(Json(committed_json(&applied, &c)))
 }
 
@@ -190,11 +198,19 @@ fn grid_code(code: &str) -> ApiResult<GridCode> {
         .map_err(|e| ApiError::BadRequest(format!("grid code {code:?}: {e}")))
 }
 
+/// Query of the revisions list.
+#[derive(Debug, Deserialize)]
+pub struct RevisionsQuery {
+    /// Include each revision's boundary.
+    #[serde(default)]
+    geometry: bool,
+}
+
 /// `GET /api/grids/{code}/revisions`: every revision of a grid, oldest first.
 pub async fn revisions(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<RevisionsQuery>,
 ) -> ApiResult<Json<Value>> {
     let code = grid_code(&code)?;
     let core = state.core()?;
@@ -202,7 +218,7 @@ pub async fn revisions(
     if idx.is_empty() {
         return Err(ApiError::NotFound(format!("grid {code}")));
     }
-    let with_geometry = q.get("geometry").is_some_and(|v| v == "true" || v == "1");
+    let with_geometry = q.geometry;
     let revs: Vec<Value> = idx
         .iter()
         .map(|&i| {
@@ -219,7 +235,8 @@ pub async fn revisions(
                 "area_m2": area_m2(&g.geometry),
             });
             if with_geometry {
-                v["geometry"] = serde_json::to_value(geojson::Geometry::from(&g.geometry)).unwrap_or(Value::Null);
+                v["geometry"] = serde_json::to_value(geojson::Geometry::from(&g.geometry))
+                    .unwrap_or(Value::Null);
             }
             v
         })
@@ -249,7 +266,9 @@ pub async fn diff(
     let core = state.core()?;
     let revs = core.grid_revisions(code);
     let latest = revs.iter().map(|&i| core.grids()[i].revision).max();
-    let to = q.to.or(latest).ok_or_else(|| ApiError::NotFound(format!("grid {code}")))?;
+    let to =
+        q.to.or(latest)
+            .ok_or_else(|| ApiError::NotFound(format!("grid {code}")))?;
     let find = |r: u32| {
         core.grid_revision(code, r)
             .map(|i| core.grids()[i].clone())
@@ -297,19 +316,29 @@ pub async fn revert(
     } else {
         body_json(&body)?
     };
-    let reason = b.get("reason").and_then(Value::as_str).unwrap_or("").to_owned();
+    let reason = b
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     let mut base = HashMap::new();
     if let Some(r) = b.get("base").and_then(Value::as_u64) {
-        base.insert(code, u32::try_from(r).map_err(|_| ApiError::BadRequest("base revision too large".into()))?);
+        base.insert(
+            code,
+            u32::try_from(r).map_err(|_| ApiError::BadRequest("base revision too large".into()))?,
+        );
     }
-    let op = EditOp::Revert { grid: code, to: q.to };
+    let op = EditOp::Revert {
+        grid: code,
+        to: q.to,
+    };
     let (applied, c) = commit_op(&state, &headers, op, reason, base, StaleAs::Conflict).await?;
     Ok(Json(committed_json(&applied, &c)))
 }
 
 // ---- OGC API Features Part 4 on /collections/grids/items ----
 
-/// The ETag of a grid's current revision.
+/// The `ETag` of a grid's current revision.
 #[must_use]
 pub fn etag(g: &Grid) -> String {
     format!("\"{}-r{}\"", g.code, g.revision)
@@ -330,24 +359,32 @@ fn if_match(headers: &HeaderMap, code: GridCode) -> ApiResult<HashMap<GridCode, 
     let v = headers
         .get(header::IF_MATCH)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::PreconditionFailed("If-Match with the item's ETag is required".into()))?;
+        .ok_or_else(|| {
+            ApiError::PreconditionFailed("If-Match with the item's ETag is required".into())
+        })?;
     let tag = v.trim().trim_start_matches("W/").trim_matches('"');
     let rev = tag
         .strip_prefix(&format!("{code}-r"))
         .and_then(|r| r.parse::<u32>().ok())
-        .ok_or_else(|| ApiError::PreconditionFailed(format!("If-Match {v} is not an ETag of grid {code}")))?;
+        .ok_or_else(|| {
+            ApiError::PreconditionFailed(format!("If-Match {v} is not an ETag of grid {code}"))
+        })?;
     Ok(HashMap::from([(code, rev)]))
 }
 
 /// The parts of a feature body Part 4 writes carry.
 fn changes_of(f: &Value, full: bool) -> ApiResult<Changes> {
     if full && f.get("type").and_then(Value::as_str) != Some("Feature") {
-        return Err(ApiError::BadRequest("the body must be a GeoJSON Feature".into()));
+        return Err(ApiError::BadRequest(
+            "the body must be a GeoJSON Feature".into(),
+        ));
     }
     let props = f.get("properties").cloned().unwrap_or(Value::Null);
     let geometry = match f.get("geometry") {
         None | Some(Value::Null) if !full => None,
-        None | Some(Value::Null) => return Err(ApiError::BadRequest("a PUT needs the geometry".into())),
+        None | Some(Value::Null) => {
+            return Err(ApiError::BadRequest("a PUT needs the geometry".into()))
+        }
         Some(g) => Some(edit::parse_area(g)?),
     };
     let text = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -363,7 +400,10 @@ fn changes_of(f: &Value, full: bool) -> ApiResult<Changes> {
             .transpose()
     };
     let kind = text("kind")
-        .map(|k| GridKind::parse(&k).ok_or_else(|| ApiError::BadRequest(format!("kind {k:?} is not a grid kind"))))
+        .map(|k| {
+            GridKind::parse(&k)
+                .ok_or_else(|| ApiError::BadRequest(format!("kind {k:?} is not a grid kind")))
+        })
         .transpose()?;
     let workers = props
         .get("workers")
@@ -389,7 +429,12 @@ fn reason_of(headers: &HeaderMap, f: &Value) -> String {
         .get("x-onemap-reason")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .or_else(|| f.get("properties").and_then(|p| p.get("reason")).and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| {
+            f.get("properties")
+                .and_then(|p| p.get("reason"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .unwrap_or_default()
 }
 
@@ -399,7 +444,12 @@ fn item_response(status: StatusCode, base: &str, c: &Committed) -> ApiResult<Res
         .first()
         .ok_or_else(|| ApiError::Internal("the write made no revision".into()))?;
     let location = format!("{base}/collections/grids/items/{}", g.code);
-    let mut r = (status, [(header::CONTENT_TYPE, GEOJSON)], Json(feature_value(g))).into_response();
+    let mut r = (
+        status,
+        [(header::CONTENT_TYPE, GEOJSON)],
+        Json(feature_value(g)),
+    )
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&etag(g)) {
         r.headers_mut().insert(header::ETAG, v);
     }
@@ -423,14 +473,24 @@ pub async fn create_item(
     let props = f.get("properties").cloned().unwrap_or(Value::Null);
     let code = f
         .get("id")
-        .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())))
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        })
         .or_else(|| props.get("code").and_then(Value::as_str).map(str::to_owned))
         .map(|c| grid_code(&c))
         .transpose()?;
     let village = match (props.get("village").and_then(Value::as_str), code) {
-        (Some(v), _) => v.parse().map_err(|e| ApiError::BadRequest(format!("village {v:?}: {e}")))?,
+        (Some(v), _) => v
+            .parse()
+            .map_err(|e| ApiError::BadRequest(format!("village {v:?}: {e}")))?,
         (None, Some(c)) => c.village(),
-        (None, None) => return Err(ApiError::BadRequest("a new grid needs an id or properties.village".into())),
+        (None, None) => {
+            return Err(ApiError::BadRequest(
+                "a new grid needs an id or properties.village".into(),
+            ))
+        }
     };
     let op = EditOp::Create {
         code,
@@ -443,18 +503,36 @@ pub async fn create_item(
         workers: ch.workers.clone().unwrap_or_default(),
     };
     let reason = reason_of(&headers, &f);
-    let (_, c) = commit_op(&state, &headers, op, reason, HashMap::new(), StaleAs::Precondition).await?;
+    let (_, c) = commit_op(
+        &state,
+        &headers,
+        op,
+        reason,
+        HashMap::new(),
+        StaleAs::Precondition,
+    )
+    .await?;
     item_response(StatusCode::CREATED, &crate::extract::base_url(&headers), &c)
 }
 
-async fn update_item(state: AppState, id: String, fid: String, headers: HeaderMap, body: Bytes, full: bool) -> ApiResult<Response> {
+async fn update_item(
+    state: AppState,
+    id: String,
+    fid: String,
+    headers: HeaderMap,
+    body: Bytes,
+    full: bool,
+) -> ApiResult<Response> {
     only_grids(&id)?;
     let code = grid_code(&fid)?;
     let base = if_match(&headers, code)?;
     let f = body_json(&body)?;
     let changes = changes_of(&f, full)?;
     let reason = reason_of(&headers, &f);
-    let op = EditOp::Update { grid: code, changes };
+    let op = EditOp::Update {
+        grid: code,
+        changes,
+    };
     let (_, c) = commit_op(&state, &headers, op, reason, base, StaleAs::Precondition).await?;
     item_response(StatusCode::OK, &crate::extract::base_url(&headers), &c)
 }
@@ -495,6 +573,14 @@ pub async fn delete_item(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    commit_op(&state, &headers, EditOp::Retire { grid: code }, reason, base, StaleAs::Precondition).await?;
+    commit_op(
+        &state,
+        &headers,
+        EditOp::Retire { grid: code },
+        reason,
+        base,
+        StaleAs::Precondition,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
