@@ -35,6 +35,22 @@ fn coords(g: &Value) -> Vec<[f64; 2]> {
     out
 }
 
+/// Moves every position within 1e-6 degrees of `from` to `to` in nested coordinates.
+fn move_near(v: &mut Value, from: [f64; 2], to: [f64; 2], n: &mut usize) {
+    let Some(a) = v.as_array_mut() else { return };
+    if a.len() == 2 && a.iter().all(Value::is_f64) {
+        let (x, y) = (a[0].as_f64().unwrap(), a[1].as_f64().unwrap());
+        if (x - from[0]).abs() < 1e-6 && (y - from[1]).abs() < 1e-6 {
+            *v = json!(to);
+            *n += 1;
+        }
+        return;
+    }
+    for c in a {
+        move_near(c, from, to, n);
+    }
+}
+
 /// A vertex shared by three or more current grids on the first page, with its holders.
 fn shared_vertex(server: &Server) -> ([f64; 2], Vec<String>) {
     let page = server.get("/collections/grids/items?limit=2000");
@@ -79,7 +95,7 @@ fn edits_preview_commit_history_and_part4() {
         })
         .collect();
     let body =
-        json!({"op": "move_vertex", "from": v, "to": to, "reason": "e2e move", "base": base});
+        json!({"op": "move_vertex", "from": v, "to": to, "reason": "e2e move", "base": &base});
 
     // Preview: every holder moves, no blocking finding, impact present; nothing written.
     let (s, p) = server.post_json("/api/edits/preview", &body);
@@ -102,9 +118,15 @@ fn edits_preview_commit_history_and_part4() {
     assert_eq!(c["revisions"].as_array().unwrap().len(), holders.len());
     let now = server.get(&format!("/collections/grids/items/{}", holders[0]));
     assert_eq!(now["properties"]["revision"].as_u64().unwrap(), rev0 + 1);
+    // Output coordinates are rounded (7 decimals, about 1 cm).
+    let near = |c: &[f64; 2], p: [f64; 2]| (c[0] - p[0]).abs() < 1e-6 && (c[1] - p[1]).abs() < 1e-6;
     assert!(
-        coords(&now["geometry"]).iter().any(|c| c == &to),
+        coords(&now["geometry"]).iter().any(|c| near(c, to)),
         "moved vertex"
+    );
+    assert!(
+        !coords(&now["geometry"]).iter().any(|c| near(c, v)),
+        "no vertex left behind"
     );
     let h = server.get(&format!("/api/grids/{}/revisions", holders[0]));
     assert_eq!(h["revisions"].as_array().unwrap().len() as u64, rev0 + 1);
@@ -139,15 +161,10 @@ fn edits_preview_commit_history_and_part4() {
 
     // A reshape of one holder alone opens a gap -> 422 with the findings.
     let mut g = now["geometry"].clone();
-    let s_geom = g.to_string().replace(
-        &format!("[{},{}]", to[0], to[1]),
-        &format!(
-            "[{},{}]",
-            v[0] + (cx - v[0]) * 0.4,
-            v[1] + (cy - v[1]) * 0.4
-        ),
-    );
-    g = serde_json::from_str(&s_geom).unwrap();
+    let inward = [v[0] + (cx - v[0]) * 0.4, v[1] + (cy - v[1]) * 0.4];
+    let mut moved = 0;
+    move_near(&mut g["coordinates"], to, inward, &mut moved);
+    assert!(moved > 0);
     let (s, e) = server.post_json(
         "/api/edits/commit",
         &json!({"op": "reshape", "grid": holders[0], "geometry": g}),
@@ -155,10 +172,25 @@ fn edits_preview_commit_history_and_part4() {
     assert_eq!(s, 422, "{e}");
     assert!(e["detail"]["findings"].to_string().contains("gap"), "{e}");
 
+    // Reverting one holder alone would overlap the others (they moved too): refused.
+    let (s, e) = server.post_json(
+        &format!("/api/grids/{}/revert?to={rev0}", holders[0]),
+        &json!({"reason": "undo"}),
+    );
+    assert_eq!(s, 422, "{e}");
+    assert!(
+        e["detail"]["findings"].to_string().contains("overlap"),
+        "{e}"
+    );
+    let with: serde_json::Map<String, Value> = base
+        .iter()
+        .filter(|(k, _)| *k != &holders[0])
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     // Revert to the first revision: a new revision with the exact old boundary.
     let (s, r) = server.post_json(
         &format!("/api/grids/{}/revert?to={rev0}", holders[0]),
-        &json!({"reason": "undo"}),
+        &json!({"reason": "undo", "with": with}),
     );
     assert_eq!(s, 200, "{r}");
     let back = server.get(&format!("/collections/grids/items/{}", holders[0]));

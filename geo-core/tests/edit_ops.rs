@@ -340,12 +340,12 @@ fn revisions_stale_bases_revert_and_history() {
         assert_eq!(l.grid.map(|r| (r.code, r.revision)), Some((g.code, 1)));
     }
 
-    // Revert brings back revision 1's exact boundary as revision 3.
+    // Revert brings back revision 1's exact boundary as revision 3 (undoing the split in
+    // full also retires the split-off grid, below).
     let rev = plan(
         &next,
         &EditOp::Revert {
-            grid: g.code,
-            to: 1,
+            to: vec![(g.code, 1)],
         },
         AT + 60,
     )

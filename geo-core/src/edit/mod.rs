@@ -101,12 +101,11 @@ pub enum EditOp {
         /// What changes.
         changes: Changes,
     },
-    /// Bring back an earlier revision's boundary and attributes as a new revision.
+    /// Bring back earlier revisions' boundaries and attributes as new revisions (grids
+    /// edited together are reverted together).
     Revert {
-        /// The grid.
-        grid: GridCode,
-        /// The revision to restore.
-        to: u32,
+        /// Each grid with the revision to restore.
+        to: Vec<(GridCode, u32)>,
     },
 }
 
@@ -242,7 +241,7 @@ pub fn plan(core: &Core, op: &EditOp, at: UnixTime) -> Result<Edit> {
             workers,
         } => create::plan(core, *code, *village, name, geometry, workers)?,
         EditOp::Retire { grid } => retire::plan(core, *grid)?,
-        EditOp::Revert { grid, to } => revert::plan(core, *grid, *to)?,
+        EditOp::Revert { to } => revert::plan(core, to)?,
         EditOp::Update { grid, changes } => update::plan(core, *grid, changes)?,
     };
     edit.op = op.name();

@@ -41,6 +41,7 @@ struct Body {
     village: Option<String>,
     code: Option<String>,
     name: Option<String>,
+    revisions: Option<std::collections::BTreeMap<String, u32>>,
 }
 
 fn need<T>(v: Option<T>, op: &str, field: &str) -> Result<T> {
@@ -115,11 +116,19 @@ pub fn parse_op(body: Value) -> Result<EditRequest> {
             }
         }
         "retire" => EditOp::Retire { grid: grid()? },
-        "revert" => EditOp::Revert {
-            grid: grid()?,
-            to: serde_json::from_value(need(b.to.clone(), op, "to")?)
-                .map_err(|e| Error::Invalid(format!("to: a revision number ({e})")))?,
-        },
+        // `grid` and `to`, or `revisions`: {code: revision} for grids reverted together.
+        "revert" => {
+            let mut to: Vec<(GridCode, u32)> = Vec::new();
+            if let Some(g) = b.grid.as_deref() {
+                let r = serde_json::from_value(need(b.to.clone(), op, "to")?)
+                    .map_err(|e| Error::Invalid(format!("to: a revision number ({e})")))?;
+                to.push((g.parse()?, r));
+            }
+            for (k, &r) in b.revisions.iter().flatten() {
+                to.push((k.parse()?, r));
+            }
+            EditOp::Revert { to }
+        }
         other => {
             return Err(Error::Invalid(format!(
                 "unknown op {other:?}; ops are reshape, move_vertex, split, merge, reassign, create, retire, revert"

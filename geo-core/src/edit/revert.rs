@@ -1,5 +1,7 @@
-//! Revert: an earlier revision's boundary and attributes come back as a new revision (the
-//! history is never rewritten). A retired grid can be brought back the same way.
+//! Revert: earlier revisions' boundaries and attributes come back as new revisions (the
+//! history is never rewritten). Grids edited together (a shared-vertex move, a split) are
+//! reverted together, so that the restored boundaries fit again; a retired grid can be
+//! brought back the same way.
 
 use super::Edit;
 use crate::codes::GridCode;
@@ -7,31 +9,39 @@ use crate::index::Core;
 use crate::model::Grid;
 use crate::{Error, Result};
 
-/// Plans restoring revision `to` of `grid`.
-pub(super) fn plan(core: &Core, grid: GridCode, to: u32) -> Result<Edit> {
-    let revisions = core.grid_revisions(grid);
-    let past = core
-        .grid_revision(grid, to)
-        .map(|i| &core.grids()[i])
-        .ok_or_else(|| Error::NotFound(format!("grid {grid} revision {to}")))?;
-    let latest = revisions
-        .iter()
-        .map(|&i| &core.grids()[i])
-        .max_by_key(|g| g.revision)
-        .ok_or_else(|| Error::NotFound(format!("grid {grid}")))?;
-    let current = core.grid_by_code(grid);
-    if current.is_some_and(|c| c.revision == to) {
-        return Err(Error::Invalid(format!(
-            "revision {to} of grid {grid} is the current one"
-        )));
+/// Plans restoring revision `to` of each grid in `targets`.
+pub(super) fn plan(core: &Core, targets: &[(GridCode, u32)]) -> Result<Edit> {
+    if targets.is_empty() {
+        return Err(Error::Invalid(
+            "a revert names one or more grid revisions".into(),
+        ));
     }
-    let new = Grid {
-        revision: latest.revision + 1,
-        ..(**past).clone()
-    };
-    Ok(Edit {
-        before: current.into_iter().cloned().collect(),
-        after: vec![new],
-        ..Edit::default()
-    })
+    let mut edit = Edit::default();
+    for &(grid, to) in targets {
+        if edit.after.iter().any(|g: &Grid| g.code == grid) {
+            return Err(Error::Invalid(format!("grid {grid} is named twice")));
+        }
+        let past = core
+            .grid_revision(grid, to)
+            .map(|i| &core.grids()[i])
+            .ok_or_else(|| Error::NotFound(format!("grid {grid} revision {to}")))?;
+        let latest = core
+            .grid_revisions(grid)
+            .iter()
+            .map(|&i| core.grids()[i].revision)
+            .max()
+            .unwrap_or(to);
+        let current = core.grid_by_code(grid);
+        if current.is_some_and(|c| c.revision == to) {
+            return Err(Error::Invalid(format!(
+                "revision {to} of grid {grid} is the current one"
+            )));
+        }
+        edit.before.extend(current.cloned());
+        edit.after.push(Grid {
+            revision: latest + 1,
+            ..(**past).clone()
+        });
+    }
+    Ok(edit)
 }

@@ -302,7 +302,8 @@ pub struct RevertQuery {
 }
 
 /// `POST /api/grids/{code}/revert?to=REVISION`: restores a revision as a new one; body
-/// optional `{"reason": ..., "base": revision}`.
+/// optional `{"reason": ..., "base": revision, "with": {code: revision}}` (`with`: grids
+/// edited together, reverted in the same write).
 pub async fn revert(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -328,10 +329,20 @@ pub async fn revert(
             u32::try_from(r).map_err(|_| ApiError::BadRequest("base revision too large".into()))?,
         );
     }
-    let op = EditOp::Revert {
-        grid: code,
-        to: q.to,
-    };
+    // Grids edited together come back together: `{"with": {code: revision}}`.
+    let mut to = vec![(code, q.to)];
+    if let Some(w) = b.get("with").and_then(Value::as_object) {
+        for (k, v) in w {
+            let r = v
+                .as_u64()
+                .and_then(|r| u32::try_from(r).ok())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("with.{k} must be a revision number"))
+                })?;
+            to.push((grid_code(k)?, r));
+        }
+    }
+    let op = EditOp::Revert { to };
     let (applied, c) = commit_op(&state, &headers, op, reason, base, StaleAs::Conflict).await?;
     Ok(Json(committed_json(&applied, &c)))
 }
