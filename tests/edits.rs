@@ -1,10 +1,15 @@
 //! Grid edits through the real binary (issue 11): preview with findings and impact, a
-//! shared-vertex move committed and read back (revisions, diff, tiles and the change feed
+//! shared-vertex move committed and read back (revisions, diff and the change feed
 //! follow), a stale commit refused with 409 and both versions, blocking findings with 422,
-//! revert restoring the exact geometry, and OGC API Features Part 4 with ETag/If-Match
-//! (412 on a stale ETag).
+//! revert restoring the exact geometry, and OGC API Features Part 4 with `ETag`/`If-Match`
+//! (412 on a stale `ETag`).
 
-#![allow(clippy::unwrap_used, clippy::panic, clippy::too_many_lines)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    clippy::many_single_char_names
+)]
 
 use std::collections::HashMap;
 use std::path::Path;

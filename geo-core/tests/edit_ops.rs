@@ -3,7 +3,12 @@
 //! equal a brute-force recount, a stale base is caught, revert restores the exact geometry,
 //! and incidents keep the revision valid when they occurred.
 
-#![allow(clippy::unwrap_used, clippy::panic, clippy::too_many_lines)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    clippy::many_single_char_names
+)]
 
 mod common;
 
