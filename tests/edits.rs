@@ -205,7 +205,12 @@ fn edits_preview_commit_history_and_part4() {
         first["geometry"]["coordinates"]
     );
 
-    // Part 4: ETag on GET, PATCH with a stale ETag -> 412, with the right one -> 200.
+    // Part 4: declared, ETag on GET, PATCH with a stale ETag -> 412, with the right one -> 200.
+    let conf = server.get("/conformance").to_string();
+    assert!(
+        conf.contains("ogcapi-features-4/1.0/conf/create-replace-delete"),
+        "{conf}"
+    );
     let code = &holders[1];
     let (s, etag, item) = server.request(
         "GET",

@@ -19,11 +19,13 @@ const GEOJSON: &str = "application/geo+json";
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
 
-/// Conformance classes this server implements.
-const CONFORMANCE: [&str; 3] = [
+/// Conformance classes this server implements (Part 4 on the grids collection only).
+const CONFORMANCE: [&str; 5] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 ];
 
 fn title(layer: Layer) -> (&'static str, &'static str) {
