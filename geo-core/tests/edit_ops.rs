@@ -390,6 +390,24 @@ fn revisions_stale_bases_revert_and_history() {
             assert!(!x.grids.contains(&g.code));
         }
     }
+    // The core shows the new lists (kept beside the roster, as moves are) like a rebuild.
+    let re_core = gone.apply(&re.change_set("planner", "reassign"));
+    let rebuilt = Core::new(re_core.to_dataset());
+    for x in &re.workers {
+        let i = re_core.worker_index(&x.id).unwrap();
+        assert_eq!(re_core.workers().get(i).unwrap().grids, x.grids);
+        let j = rebuilt.worker_index(&x.id).unwrap();
+        assert_eq!(
+            rebuilt.workers().get(j).unwrap(),
+            re_core.workers().get(i).unwrap()
+        );
+    }
+    let nearest = |c: &Core| {
+        c.nearest_workers(w.location.x(), w.location.y(), 5)
+            .unwrap()
+            .len()
+    };
+    assert_eq!(nearest(&re_core), nearest(&rebuilt));
 
     // Bad input is refused, never a panic.
     assert!(plan(
