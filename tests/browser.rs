@@ -63,7 +63,14 @@ fn web_map_views_in_chromium() {
         "browser checks failed (see the FAIL lines above; screenshots in {})",
         artifacts.display()
     );
-    for view in ["onemap", "heatmap", "incident", "dashboard", "import"] {
+    for view in [
+        "onemap",
+        "heatmap",
+        "incident",
+        "dashboard",
+        "import",
+        "editor",
+    ] {
         let png = artifacts.join(format!("{view}.png"));
         let len = std::fs::metadata(&png).map_or(0, |m| m.len());
         assert!(

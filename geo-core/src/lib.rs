@@ -7,6 +7,7 @@ pub mod access;
 pub mod codes;
 pub mod crs;
 pub mod demo;
+pub mod edit;
 pub mod error;
 pub mod formats;
 pub mod h3;

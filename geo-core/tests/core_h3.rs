@@ -88,17 +88,67 @@ fn core_cells_and_counts_match_recomputation() {
         );
     }
     assert_eq!(core.incidents().count(), ds.incidents.len());
-    for res in [Resolution::Five, Resolution::Seven, Resolution::Nine] {
-        let mut want: HashMap<String, u32> = HashMap::new();
-        for inc in &ds.incidents {
-            let c = cell_at(inc.location.x(), inc.location.y(), 9).unwrap();
-            *want.entry(c.parent(res).unwrap().to_string()).or_default() += 1;
-        }
-        for (cell, n) in &want {
-            let cell: geo_core::h3::CellIndex = cell.parse().unwrap();
-            assert_eq!(core.incident_count(cell, &CellFilter::default()), *n);
-        }
+}
+
+/// Every cell's count, at every resolution the heatmap and clusters use, is the number of
+/// incidents the `h3` package's `latlng_to_cell` puts in it (not the incidents whose
+/// resolution-9 cell descends from it), for the built part and for fresh reports alike.
+#[test]
+fn cell_counts_match_python_h3_at_every_resolution() {
+    let mut ds = fixture::dataset(&Params::small());
+    // Half of the incidents arrive after the core is built: they sit in its delta.
+    let fresh = ds.incidents.split_off(ds.incidents.len() / 2);
+    let core = Core::new(ds.clone());
+    let mut changes = geo_core::store::ChangeSet::new(
+        geo_core::store::ChangeKind::Report,
+        "test",
+        "fresh incidents",
+    );
+    let mut all = ds.incidents.clone();
+    for inc in &fresh {
+        changes.upserts.incidents.push(inc.clone());
+        all.push(inc.clone());
     }
+    let core = core.apply(&changes);
+    let points: Vec<[f64; 2]> = all
+        .iter()
+        .map(|i| [i.location.x(), i.location.y()])
+        .collect();
+    let resolutions: Vec<u8> = (0..=9).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("points.json");
+    std::fs::write(
+        &file,
+        json!({ "points": points, "resolutions": resolutions }).to_string(),
+    )
+    .unwrap();
+    let out = python::run("h3_counts.py", &[&file]);
+    let want: BTreeMap<String, BTreeMap<String, u32>> = serde_json::from_str(&out).unwrap();
+    let mut differ_from_parent = 0;
+    for (res, cells) in &want {
+        let r: u8 = res.parse().unwrap();
+        let mut total = 0;
+        for (cell, n) in cells {
+            let cell: geo_core::h3::CellIndex = cell.parse().unwrap();
+            assert_eq!(
+                core.incident_count(cell, &CellFilter::default()),
+                *n,
+                "{cell} at resolution {r}"
+            );
+            total += n;
+        }
+        assert_eq!(total as usize, all.len());
+        // The reference really differs from counting resolution-9 descendants here.
+        let res = Resolution::try_from(r).unwrap();
+        differ_from_parent += all
+            .iter()
+            .filter(|i| {
+                let (x, y) = (i.location.x(), i.location.y());
+                cell_at(x, y, 9).unwrap().parent(res) != Some(cell_at(x, y, r).unwrap())
+            })
+            .count();
+    }
+    assert!(differ_from_parent > 0);
 }
 
 #[test]

@@ -208,7 +208,7 @@ fn brute_clusters(coord: TileCoord, f: &TileFilter) -> BTreeMap<u64, u64> {
         let Ok(ll) = LatLng::new(inc.location.y(), inc.location.x()) else {
             continue;
         };
-        let cell = ll.to_cell(h3o::Resolution::Nine).parent(res).unwrap();
+        let cell = ll.to_cell(res);
         let c = LatLng::from(cell);
         if in_tile(coord, c.lng(), c.lat()) {
             *out.entry(u64::from(cell)).or_insert(0) += 1;
@@ -438,7 +438,7 @@ fn brute_heatmap(coord: TileCoord, f: &TileFilter) -> BTreeMap<u64, u64> {
         let Ok(ll) = LatLng::new(inc.location.y(), inc.location.x()) else {
             continue;
         };
-        let cell = ll.to_cell(h3o::Resolution::Nine).parent(res).unwrap();
+        let cell = ll.to_cell(res);
         *out.entry(cell).or_insert(0) += 1;
     }
     out.into_iter()

@@ -168,6 +168,55 @@ impl Server {
             .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
+    /// Any request: `method` on a path with extra `headers` and an optional JSON body;
+    /// returns the status, the `ETag` header if any, and the body parsed as JSON (Null if
+    /// not JSON).
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    #[must_use]
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> (u16, Option<String>, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_mins(2)))
+            .build()
+            .into();
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req
+            .body(bytes)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let mut resp = agent
+            .run(req)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        let etag = resp
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        (
+            status,
+            etag,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    }
+
     /// The process id (to read its memory from /proc).
     #[must_use]
     pub fn pid(&self) -> u32 {

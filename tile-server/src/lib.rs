@@ -29,8 +29,17 @@ pub fn app(state: AppState) -> Router {
         .route("/conformance", get(routes::features::conformance))
         .route("/collections", get(routes::features::collections))
         .route("/collections/{id}", get(routes::features::collection))
-        .route("/collections/{id}/items", get(routes::features::items))
-        .route("/collections/{id}/items/{fid}", get(routes::features::item))
+        .route(
+            "/collections/{id}/items",
+            get(routes::features::items).post(routes::edits::create_item),
+        )
+        .route(
+            "/collections/{id}/items/{fid}",
+            get(routes::features::item)
+                .put(routes::edits::replace_item)
+                .patch(routes::edits::patch_item)
+                .delete(routes::edits::delete_item),
+        )
         .route("/api/locate", get(routes::query::locate))
         .route("/api/nearest/cameras", get(routes::query::nearest_cameras))
         .route("/api/nearest/workers", get(routes::query::nearest_workers))
@@ -62,6 +71,13 @@ pub fn app(state: AppState) -> Router {
             "/api/positions",
             post(routes::ingest::positions).layer(DefaultBodyLimit::max(routes::ingest::MAX_BATCH)),
         )
+        // Grid edits: preview, commit, history, revert.
+        .route("/api/edits/preview", post(routes::edits::preview))
+        .route("/api/edits/commit", post(routes::edits::commit))
+        .route("/api/edits", post(routes::edits::commit))
+        .route("/api/grids/{code}/revisions", get(routes::edits::revisions))
+        .route("/api/grids/{code}/diff", get(routes::edits::diff))
+        .route("/api/grids/{code}/revert", post(routes::edits::revert))
         // The import wizard: upload, review, commit or cancel (its own body limit).
         .merge(routes::import::router());
     if let Some(dir) = state.web_dir() {

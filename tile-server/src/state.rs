@@ -43,9 +43,12 @@ const MAX_GROUP: usize = 64;
 /// The answer a write gets: its change record and what its build returned.
 type WriteAnswer = Result<(Applied, Box<dyn Any + Send>), ApiError>;
 
+/// How a queued write builds its change set from the core it is committed against.
+type Build = Box<dyn FnOnce(&Core) -> Result<(ChangeSet, Box<dyn Any + Send>), ApiError> + Send>;
+
 /// A write waiting in the queue: how to build its change set, and where to answer.
 struct Pending {
-    build: Box<dyn FnOnce(&Core) -> Result<(ChangeSet, Box<dyn Any + Send>), ApiError> + Send>,
+    build: Build,
     reply: tokio::sync::oneshot::Sender<WriteAnswer>,
 }
 
@@ -239,8 +242,8 @@ impl AppState {
         tracing::debug!(
             writes,
             build_ms = built_at.as_secs_f64() * 1e3,
-            store_ms = (stored_at - built_at).as_secs_f64() * 1e3,
-            publish_ms = (started.elapsed() - stored_at).as_secs_f64() * 1e3,
+            store_ms = stored_at.saturating_sub(built_at).as_secs_f64() * 1e3,
+            publish_ms = started.elapsed().saturating_sub(stored_at).as_secs_f64() * 1e3,
             total_ms = started.elapsed().as_secs_f64() * 1e3,
             "write group committed"
         );

@@ -13,6 +13,7 @@ import { state, type View } from "./state";
 import "./style.css";
 import { installClicks } from "./ui/clicks";
 import { Dashboard } from "./ui/dashboard";
+import { Editor } from "./ui/editor";
 import { fill, h } from "./ui/dom";
 import { DrillPanel } from "./ui/drill";
 import { installHeatScale } from "./ui/heatscale";
@@ -31,6 +32,7 @@ interface OnemapHandle {
   layers: LayerPanel;
   incident: IncidentPanel;
   live: Live;
+  editor: Editor;
   /** True once the style, the panels and the first counts are in place. */
   ready: boolean;
 }
@@ -122,16 +124,17 @@ async function main(): Promise<void> {
     });
   };
   const live = new Live(map);
-  header.append(search.el, live.el, h("span", { class: "demo" }), importer.button, langBtn);
+  const editor = new Editor(map);
+  header.append(search.el, live.el, h("span", { class: "demo" }), editor.button, importer.button, langBtn);
   const layers = new LayerPanel(map);
   const drill = new DrillPanel(map);
   const filters = new FilterPanel();
   const dashboard = new Dashboard(map);
   const incident = new IncidentPanel(map);
   const timebar = new TimeBar();
-  (body.querySelector(".mapwrap") as HTMLElement).append(timebar.el, incident.el, importer.el);
+  (body.querySelector(".mapwrap") as HTMLElement).append(timebar.el, incident.el, importer.el, editor.el);
 
-  window.onemap = { map, state, layers, incident, live, ready: false };
+  window.onemap = { map, state, layers, incident, live, editor, ready: false };
 
   // Views: the side panel's sections and the layers each view opens with.
   const sections: Record<View, HTMLElement[]> = {

@@ -464,6 +464,76 @@ await check("live map: a report over HTTP appears without reload, the counter co
   await page.getByTestId("incident-close").click();
 });
 
+await check("grid editor: drag a shared vertex, live preview, save with a reason, history, undo", async () => {
+  // An inner node of the coverage near Jishou: a vertex three grids share.
+  const d = 0.03;
+  const page1 = await (await fetch(`${base}/collections/grids/items?bbox=${JISHOU[0] - d},${JISHOU[1] - d},${JISHOU[0] + d},${JISHOU[1] + d}&limit=500`)).json();
+  const by = new Map();
+  for (const f of page1.features.filter((f) => f.properties.valid_to == null)) {
+    const polys = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
+    for (const p of polys) for (const r of p) for (const c of r.slice(0, -1)) {
+      const k = `${c[0]},${c[1]}`;
+      if (!by.has(k)) by.set(k, new Set());
+      by.get(k).add(f.id);
+    }
+  }
+  const node = [...by.entries()].find(([, v]) => v.size >= 3);
+  assert(node, "no inner node near Jishou");
+  const vertex = node[0].split(",").map(Number);
+  const holders = [...node[1]].sort();
+  const before = {};
+  for (const c of holders) before[c] = await api(`/collections/grids/items/${c}`);
+  await page.getByTestId("editor-open").click();
+  await page.evaluate((c) => window.onemap.editor.load(c), holders[0]);
+  await idle();
+  await page.waitForFunction(() => window.onemap.map.queryRenderedFeatures({ layers: ["edit-vertices"] }).length > 0);
+  // A real mouse drag: 5% of the way towards the grid's centre.
+  const g = before[holders[0]].geometry;
+  const ring = (g.type === "Polygon" ? g.coordinates[0] : g.coordinates[0][0]).slice(0, -1);
+  const cx = ring.reduce((a, p) => a + p[0], 0) / ring.length;
+  const cy = ring.reduce((a, p) => a + p[1], 0) / ring.length;
+  const target = [vertex[0] + (cx - vertex[0]) * 0.05, vertex[1] + (cy - vertex[1]) * 0.05];
+  const [from, to] = await page.evaluate(([a, b]) => {
+    const m = window.onemap.map;
+    const r = m.getCanvas().getBoundingClientRect();
+    const pa = m.project(a);
+    const pb = m.project(b);
+    return [[r.left + pa.x, r.top + pa.y], [r.left + pb.x, r.top + pb.y]];
+  }, [vertex, target]);
+  const previews = await page.evaluate(() => window.onemap.editor.previews);
+  await page.mouse.move(from[0], from[1]);
+  await page.mouse.down();
+  for (let k = 1; k <= 8; k++) await page.mouse.move(from[0] + ((to[0] - from[0]) * k) / 8, from[1] + ((to[1] - from[1]) * k) / 8);
+  await page.mouse.up();
+  await page.waitForSelector('[data-testid="edit-preview"]');
+  await page.waitForFunction((n) => window.onemap.editor.previews > n, previews);
+  const moved = await page.evaluate(() => window.onemap.editor.lastPreview?.result.features.length ?? 0);
+  assert(moved === holders.length, `preview moved ${moved} grids, ${holders.length} share the vertex`);
+  assert((await page.getByTestId("edit-valid").count()) === 1, `findings: ${await page.getByTestId("edit-preview").textContent()}`);
+  assert(/\d/.test((await page.getByTestId("edit-impact").textContent()) ?? ""), "impact not shown");
+  await idle();
+  await shot("editor");
+  // Save with a reason: every holder gets a new revision.
+  await page.getByTestId("edit-reason").fill("浏览器测试：调整边界");
+  await page.getByTestId("edit-save").click();
+  await page.waitForFunction(() => /已保存|Saved/.test(document.querySelector('[data-testid="edit-status"]')?.textContent ?? ""), null, { timeout: 30_000 });
+  for (const c of holders) {
+    const now = await api(`/collections/grids/items/${c}`);
+    assert(now.properties.revision === before[c].properties.revision + 1, `grid ${c} revision ${now.properties.revision}`);
+  }
+  const hist = await page.getByTestId("edit-history").textContent();
+  assert(/r2|r\d+ .*✓/.test(hist ?? ""), `history: ${hist}`);
+  // Undo brings back every holder's exact boundary (as new revisions).
+  await page.getByTestId("edit-undo").click();
+  await page.waitForFunction(() => /已恢复|Reverted/.test(document.querySelector('[data-testid="edit-status"]')?.textContent ?? ""), null, { timeout: 30_000 });
+  for (const c of holders) {
+    const now = await api(`/collections/grids/items/${c}`);
+    assert(now.properties.revision === before[c].properties.revision + 2, `grid ${c} revision after undo ${now.properties.revision}`);
+    assert(JSON.stringify(now.geometry.coordinates) === JSON.stringify(before[c].geometry.coordinates), `grid ${c} boundary not restored`);
+  }
+  await page.getByTestId("editor-open").click();
+});
+
 await check("language switch turns the interface English and back", async () => {
   const zh = await page.getByTestId("view-onemap").textContent();
   await page.getByTestId("lang-switch").click();

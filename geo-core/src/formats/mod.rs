@@ -15,7 +15,7 @@
 
 mod csv_rows;
 mod flatgeobuf;
-mod geometry;
+pub(crate) mod geometry;
 mod json;
 mod mapping;
 mod props;

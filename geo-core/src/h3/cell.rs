@@ -41,16 +41,16 @@ impl From<CellError> for crate::Error {
     }
 }
 
-/// The cells a point counts in, at resolutions 0 to 9 (index = resolution), as the
-/// incident cell table counts it: the one definition that the table of built incidents and
-/// the core's delta of fresh ones share. `None` for a point with no cell.
+/// The cells a point lies in at resolutions 0 to 9 (index = resolution), each by
+/// `latlng_to_cell` at that resolution (not the resolution-9 cell's parents, which differ
+/// near cell edges): what the heatmap and clusters count. `None` for a point with no cell.
 #[must_use]
 pub fn counted_cells(lon: f64, lat: f64) -> Option<[u64; 10]> {
-    let nine = cell_at(lon, lat, 9).ok()?;
+    cell_at(lon, lat, 9).ok()?;
+    let ll = LatLng::new(lat, lon).ok()?;
     let mut out = [0u64; 10];
     for (r, slot) in out.iter_mut().enumerate() {
-        let res = Resolution::try_from(r as u8).ok()?;
-        *slot = u64::from(nine.parent(res)?);
+        *slot = u64::from(ll.to_cell(Resolution::try_from(r as u8).ok()?));
     }
     Some(out)
 }

@@ -8,4 +8,4 @@ mod incident_cells;
 pub(crate) use cell::check_lon_lat;
 pub use cell::{cell_at, counted_cells, CellError, BASE_RESOLUTION};
 pub use h3o::{CellIndex, Resolution};
-pub use incident_cells::{CellFilter, IncidentCells};
+pub use incident_cells::{CellFilter, IncidentCells, IncidentRow};

@@ -125,12 +125,13 @@ impl Core {
             )));
         }
 
-        // A GPS update moves workers; anything else rebuilds the roster.
+        // A GPS update moves workers and a grid edit changes their grid lists: both are kept
+        // beside the roster; anything else (a new worker, a new name) rebuilds it.
         let mut roster_changed = !del.workers.is_empty();
         let mut moves = Vec::new();
         for w in &u.workers {
             match self.workers.index(&w.id) {
-                Some(i) if self.workers.only_moved(i, w) => moves.push((i, w.clone())),
+                Some(i) if self.workers.patchable(i, w) => moves.push((i, w.clone())),
                 _ => roster_changed = true,
             }
         }

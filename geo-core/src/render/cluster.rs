@@ -3,9 +3,8 @@
 //!
 //! What a cluster tile promises: a feature for every resolution-`r` cell (`r` from
 //! [`cluster_resolution`]) whose center lies in the buffered tile and that holds at least
-//! one incident matching the filter (by its resolution-9 cell, [`Core::incident_cell`]);
-//! its `count` is the number of matching incidents in the cell (all of them, wherever they
-//! lie). Neighbouring tiles therefore share the cells of their buffers, and summing `count`
+//! one incident matching the filter; its `count` is the number of matching incidents
+//! whose `latlng_to_cell` at resolution `r` is the cell (all of them, wherever they lie). Neighbouring tiles therefore share the cells of their buffers, and summing `count`
 //! over the cells whose center lies inside the unbuffered tiles of a partition counts every
 //! matching incident with a valid cell once.
 

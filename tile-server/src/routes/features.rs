@@ -19,11 +19,13 @@ const GEOJSON: &str = "application/geo+json";
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
 
-/// Conformance classes this server implements.
-const CONFORMANCE: [&str; 3] = [
+/// Conformance classes this server implements (Part 4 on the grids collection only).
+const CONFORMANCE: [&str; 5] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 ];
 
 fn title(layer: Layer) -> (&'static str, &'static str) {
@@ -283,5 +285,16 @@ pub async fn item(
         {"rel": "self", "type": GEOJSON, "href": format!("{base}/collections/{id}/items/{}", urlencode(&fid))},
         {"rel": "collection", "type": "application/json", "href": format!("{base}/collections/{id}")},
     ]);
-    Ok(geojson_response(feature))
+    let mut r = geojson_response(feature);
+    // Grids are editable (Part 4): the ETag names the revision an If-Match must give.
+    if layer == Layer::Grids {
+        if let Some(v) = core
+            .grids()
+            .get(index)
+            .and_then(|g| axum::http::HeaderValue::from_str(&super::edits::etag(g)).ok())
+        {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+    }
+    Ok(r)
 }

@@ -29,12 +29,12 @@ pub const MAX_BATCH: usize = 32 * 1024 * 1024;
 /// How far in the future a client clock may be, seconds.
 const CLOCK_SKEW: i64 = 300;
 
-fn now() -> UnixTime {
+pub(crate) fn now() -> UnixTime {
     chrono::Utc::now().timestamp()
 }
 
 /// Who the change log names: the signed-in user once auth is on; the API otherwise.
-fn author(headers: &HeaderMap) -> String {
+pub(crate) fn author(headers: &HeaderMap) -> String {
     headers
         .get("x-onemap-user")
         .and_then(|v| v.to_str().ok())

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per API family.
 
 pub mod admin;
+pub mod edits;
 pub mod features;
 pub mod import;
 pub mod incident;

@@ -17,8 +17,8 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 use super::sphere::valid_lon_lat;
-use crate::h3::{cell_at, BASE_RESOLUTION};
-use crate::model::{Category, Incident, IncidentStatus, UnixTime};
+use crate::h3::{cell_at, IncidentRow, BASE_RESOLUTION};
+use crate::model::Incident;
 
 /// An R-tree entry for a point feature.
 pub(crate) type PointEntry = GeomWithData<[f64; 2], u32>;
@@ -55,14 +55,13 @@ pub(crate) fn base_cell(p: Point<f64>) -> Option<CellIndex> {
 /// left out): the one place that knows the table's row shape.
 pub(crate) fn cell_rows<'a, I: Iterator<Item = &'a Incident> + 'a>(
     incidents: I,
-) -> impl Iterator<Item = (CellIndex, UnixTime, Category, IncidentStatus)> + 'a {
-    incidents.filter_map(|inc| {
-        Some((
-            base_cell(inc.location)?,
-            inc.occurred_at(),
-            inc.category,
-            inc.status,
-        ))
+) -> impl Iterator<Item = IncidentRow> + 'a {
+    incidents.map(|inc| IncidentRow {
+        lon: inc.location.x(),
+        lat: inc.location.y(),
+        at: inc.occurred_at(),
+        category: inc.category,
+        status: inc.status,
     })
 }
 

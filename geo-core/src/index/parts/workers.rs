@@ -65,11 +65,12 @@ impl WorkerPart {
         self.main.by_id.get(id).map(|&i| i as usize)
     }
 
-    /// Whether `w` differs from worker `i` only in its position and time (a GPS update).
-    pub(crate) fn only_moved(&self, i: usize, w: &Worker) -> bool {
-        self.get(i).is_some_and(|old| {
-            old.id == w.id && old.name == w.name && old.phone == w.phone && old.grids == w.grids
-        })
+    /// Whether `w` can replace worker `i` beside the roster (as a move does): same id, name
+    /// and phone, so grid answers naming the worker stay right; position and grid list may
+    /// differ (GPS fixes, a grid edit reassigning grids).
+    pub(crate) fn patchable(&self, i: usize, w: &Worker) -> bool {
+        self.get(i)
+            .is_some_and(|old| old.id == w.id && old.name == w.name && old.phone == w.phone)
     }
 
     /// This part with workers `moves` (index, new version) at their new positions.
