@@ -187,8 +187,10 @@ impl AppState {
         if ok.is_empty() {
             return;
         }
-        let (changes, rest): (Vec<ChangeSet>, Vec<_>) =
-            ok.into_iter().map(|(c, out, reply)| (c, (out, reply))).unzip();
+        let (changes, rest): (Vec<ChangeSet>, Vec<_>) = ok
+            .into_iter()
+            .map(|(c, out, reply)| (c, (out, reply)))
+            .unzip();
         let built_at = started.elapsed();
         let results = match self.inner.store.apply_many(changes).await {
             Ok(r) => r,

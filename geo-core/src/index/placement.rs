@@ -29,7 +29,10 @@ impl Chunked {
     /// The values of `v`, in chunks.
     pub(crate) fn from_vec(v: &[u32]) -> Self {
         Self {
-            chunks: v.chunks(CHUNK).map(|c| std::sync::Arc::new(c.to_vec())).collect(),
+            chunks: v
+                .chunks(CHUNK)
+                .map(|c| std::sync::Arc::new(c.to_vec()))
+                .collect(),
             len: v.len(),
         }
     }

@@ -271,11 +271,8 @@ impl Core {
     #[must_use]
     pub fn fold_incidents(&self) -> Folded {
         let built = self.placement.get();
-        let grid_of = built.map(|p| {
-            move |i: usize| {
-                p.incidents.get(i).unwrap_or(super::placement::NO_GRID)
-            }
-        });
+        let grid_of =
+            built.map(|p| move |i: usize| p.incidents.get(i).unwrap_or(super::placement::NO_GRID));
         let (main, placement) = match &grid_of {
             Some(g) => self.incidents.fold(Some(g)),
             None => self.incidents.fold(None),

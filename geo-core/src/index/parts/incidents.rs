@@ -118,7 +118,8 @@ impl SharedBits {
     fn set(&mut self, i: usize) {
         let (c, w) = (i / BITS_CHUNK, i % BITS_CHUNK / 64);
         if self.chunks.len() <= c {
-            self.chunks.resize_with(c + 1, || Arc::new(vec![0; BITS_CHUNK / 64]));
+            self.chunks
+                .resize_with(c + 1, || Arc::new(vec![0; BITS_CHUNK / 64]));
         }
         if let Some(word) = Arc::make_mut(&mut self.chunks[c]).get_mut(w) {
             *word |= 1 << (i % 64);
@@ -324,7 +325,8 @@ impl IncidentPart {
         if d.live.is_empty() {
             return built;
         }
-        (built + count_rows(&d.plus, cell, filter)).saturating_sub(count_rows(&d.minus, cell, filter))
+        (built + count_rows(&d.plus, cell, filter))
+            .saturating_sub(count_rows(&d.minus, cell, filter))
     }
 
     /// Indices of the incidents `filter` selects (time, classes, box), ascending.
@@ -399,7 +401,12 @@ impl IncidentPart {
             d.put(i, live, self.main.incidents.get(i as usize));
         }
         for &id in deletes {
-            let Some(i) = d.added_by_id.get(&id).copied().or_else(|| self.main.index(id)) else {
+            let Some(i) = d
+                .added_by_id
+                .get(&id)
+                .copied()
+                .or_else(|| self.main.index(id))
+            else {
                 continue;
             };
             let live = Live {
@@ -419,7 +426,8 @@ impl IncidentPart {
     /// The delta's entries placed again by `place` (the grids changed).
     pub(crate) fn replaced_live(&self, place: &dyn Fn(&Incident) -> u32) -> Self {
         let mut d = (*self.delta).clone();
-        let entries: Vec<(u32, Arc<Live>)> = d.live.iter().map(|(&i, l)| (i, Arc::clone(l))).collect();
+        let entries: Vec<(u32, Arc<Live>)> =
+            d.live.iter().map(|(&i, l)| (i, Arc::clone(l))).collect();
         for (i, l) in entries {
             if let Some(inc) = &l.incident {
                 let grid = place(inc);
@@ -488,7 +496,10 @@ impl IncidentPart {
             .collect();
         later.sort_by_key(|l| (l.seq, l.id));
         for l in later {
-            let i = match main.index(l.id).or_else(|| d.added_by_id.get(&l.id).copied()) {
+            let i = match main
+                .index(l.id)
+                .or_else(|| d.added_by_id.get(&l.id).copied())
+            {
                 Some(i) => i,
                 None if l.incident.is_none() => continue,
                 None => {

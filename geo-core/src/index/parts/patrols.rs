@@ -138,7 +138,9 @@ impl PatrolPart {
             if let Ok(k) = u32::try_from(i) {
                 live.insert(k, Arc::new(p.clone()));
                 if let Some(start) = p.start() {
-                    by_day.entry((p.worker.clone(), local_day(start))).or_insert(k);
+                    by_day
+                        .entry((p.worker.clone(), local_day(start)))
+                        .or_insert(k);
                 }
             }
         }
