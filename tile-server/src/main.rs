@@ -27,6 +27,19 @@ struct StoreArgs {
     /// The embedded store: a GeoPackage file (created if missing).
     #[arg(long, default_value = "onemap.gpkg")]
     store: PathBuf,
+    /// The PostGIS store instead: a PostgreSQL URL (`postgres://user@host:5432/db`); several
+    /// `onemap serve` on one database follow each other's writes.
+    #[arg(long, env = "ONEMAP_POSTGRES")]
+    postgres: Option<String>,
+}
+
+impl StoreArgs {
+    fn loc(&self) -> commands::StoreLoc {
+        match &self.postgres {
+            Some(url) => commands::StoreLoc::Postgres(url.clone()),
+            None => commands::StoreLoc::File(self.store.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,7 +271,7 @@ fn main() -> ExitCode {
                     basemap_url: basemap,
                     deadlines,
                 };
-                commands::serve::run(&store.store, &bind, config).await
+                commands::serve::run(&store.loc(), &bind, config).await
             }
             Command::Demo {
                 store,
@@ -268,7 +281,7 @@ fn main() -> ExitCode {
                 force,
             } => {
                 commands::demo::run(
-                    &store.store,
+                    &store.loc(),
                     matches!(scale, Scale::Province),
                     seed,
                     counties,
@@ -283,11 +296,11 @@ fn main() -> ExitCode {
                 dry_run,
                 skip_invalid,
             } => {
-                commands::import::run(&store.store, &layer, &load.into_args(skip_invalid), dry_run)
+                commands::import::run(&store.loc(), &layer, &load.into_args(skip_invalid), dry_run)
                     .await
             }
             Command::Validate { load, layer, store } => {
-                commands::import::validate(&store.store, layer.as_deref(), &load.into_args(false))
+                commands::import::validate(&store.loc(), layer.as_deref(), &load.into_args(false))
                     .await
             }
             Command::Export {
@@ -305,9 +318,9 @@ fn main() -> ExitCode {
                     ExportFormat::Shp => commands::export::Format::Shp,
                     ExportFormat::Fgb => commands::export::Format::Fgb,
                 };
-                commands::export::run(&store.store, &layer, format, &output, crs.as_deref()).await
+                commands::export::run(&store.loc(), &layer, format, &output, crs.as_deref()).await
             }
-            Command::Bench { store, queries } => commands::bench::run(&store.store, queries).await,
+            Command::Bench { store, queries } => commands::bench::run(&store.loc(), queries).await,
         }
     });
     match result {
