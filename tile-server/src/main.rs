@@ -126,6 +126,22 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Copy a store into an empty one, GeoPackage to PostGIS (`--from FILE --postgres URL`)
+    /// or back (`--from-postgres URL --to FILE`); counts are checked per layer.
+    Migrate {
+        /// The GeoPackage to copy from.
+        #[arg(long, conflicts_with = "from_postgres", requires = "postgres")]
+        from: Option<PathBuf>,
+        /// The PostgreSQL database to copy into.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// The PostgreSQL database to copy from.
+        #[arg(long, requires = "to", conflicts_with = "postgres")]
+        from_postgres: Option<String>,
+        /// The GeoPackage to copy into (created).
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
     /// Measure locate and nearest-camera throughput on the store's data.
     Bench {
         #[command(flatten)]
@@ -319,6 +335,25 @@ fn main() -> ExitCode {
                     ExportFormat::Fgb => commands::export::Format::Fgb,
                 };
                 commands::export::run(&store.loc(), &layer, format, &output, crs.as_deref()).await
+            }
+            Command::Migrate {
+                from,
+                postgres,
+                from_postgres,
+                to,
+            } => {
+                let (src, dst) = match (from, postgres, from_postgres, to) {
+                    (Some(f), Some(url), None, None) => {
+                        (commands::StoreLoc::File(f), commands::StoreLoc::Postgres(url))
+                    }
+                    (None, None, Some(url), Some(t)) => {
+                        (commands::StoreLoc::Postgres(url), commands::StoreLoc::File(t))
+                    }
+                    _ => anyhow::bail!(
+                        "say `--from FILE.gpkg --postgres URL` or `--from-postgres URL --to FILE.gpkg`"
+                    ),
+                };
+                commands::migrate::run(&src, &dst).await
             }
             Command::Bench { store, queries } => commands::bench::run(&store.loc(), queries).await,
         }

@@ -372,10 +372,9 @@ impl AppState {
                         continue;
                     }
                 }
-                Err(e) => {
-                    tracing::warn!("cannot read the change table: {e}");
-                    self.inner.catching_up.store(true, Ordering::Release);
-                }
+                // The store is down: reads go on from memory, and the next pass after it is
+                // back catches up (a full batch then marks the server as catching up).
+                Err(e) => tracing::warn!("cannot read the change table: {e}"),
             }
             tokio::select! {
                 changed = notices.changed() => {

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod migrate;
 pub mod serve;
 
 use std::path::PathBuf;
