@@ -82,7 +82,7 @@ fn postgres_restart_under_load_loses_no_acknowledged_write() {
                 .build()
                 .into();
             while !stop.load(Ordering::Acquire) {
-                for path in ["/collections/incidents/items?limit=5", "/tiles/grids/8/206/107", "/api/counters"] {
+                for path in ["/collections/incidents/items?limit=5", "/tiles/grids/8/206/107.mvt", "/api/counters"] {
                     let status = agent.get(format!("{base}{path}")).call().unwrap().status().as_u16();
                     let mut r = reads_ok.lock().unwrap();
                     r.0 += 1;

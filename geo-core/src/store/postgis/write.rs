@@ -255,12 +255,13 @@ async fn upsert_layer(tx: &Tx<'_>, d: &Dataset, layer: Layer) -> Result<(u64, Op
         .map(|c| format!("{c} = EXCLUDED.{c}"))
         .chain(std::iter::once("geom = EXCLUDED.geom".to_owned()))
         .collect();
-    // The last of several rows with one key wins, as if written one after the other.
+    // The last of several rows with one key wins, as if written one after the other; new
+    // rows take their fids in the change set's order (loads read back in that order).
     tx.execute(
         &format!(
             "INSERT INTO onemap.{layer} (geom, {cols}) \
              SELECT ST_GeomFromWKB(geom, 4490), {cols} FROM \
-             (SELECT DISTINCT ON ({keys}) * FROM {stage} ORDER BY {keys}, n DESC) s \
+             (SELECT DISTINCT ON ({keys}) * FROM {stage} ORDER BY {keys}, n DESC) s ORDER BY n \
              ON CONFLICT ({keys}) DO UPDATE SET {sets}",
             cols = names.join(", "),
             keys = keys.join(", "),
