@@ -5,7 +5,13 @@
 //! Each test makes its own database on `$ONEMAP_TEST_POSTGRES_HOST` (default the local
 //! server `scripts/setup test` starts) and drops it after.
 
-#![allow(clippy::unwrap_used, clippy::panic, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::print_stderr,
+    clippy::many_single_char_names,
+    clippy::too_many_lines
+)]
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
@@ -30,7 +36,7 @@ impl Db {
     fn create(tag: &str) -> Self {
         let name = format!("onemap_e2e_{tag}_{}", std::process::id());
         let admin = format!("{}/postgres", server_url());
-        run(
+        let _ = run(
             "psql",
             &[
                 &admin,
@@ -38,7 +44,7 @@ impl Db {
                 &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
             ],
         );
-        run("psql", &[&admin, "-qc", &format!("CREATE DATABASE {name}")]);
+        let _ = run("psql", &[&admin, "-qc", &format!("CREATE DATABASE {name}")]);
         Self { name }
     }
 
@@ -94,7 +100,7 @@ fn sse_text(base: &str) -> Arc<Mutex<String>> {
 fn postgis_serves_like_gpkg_and_replicas_follow() {
     let db = Db::create("replica");
     let bin = onemap_bin();
-    run(
+    let _ = run(
         bin.to_str().unwrap(),
         &["demo", "--counties", "1", "--postgres", &db.url()],
     );
@@ -131,7 +137,8 @@ fn postgis_serves_like_gpkg_and_replicas_follow() {
             let n = f64::from(1u32 << z);
             let x = ((clon + 180.0) / 360.0 * n) as u32;
             let r = clat.to_radians();
-            let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
+            let y =
+                ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
             (z, x, y)
         })
         .collect();

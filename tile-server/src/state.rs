@@ -57,9 +57,12 @@ const MAX_GROUP: usize = 64;
 /// The answer a write gets: its change record and what its build returned.
 type WriteAnswer = Result<(Applied, Box<dyn Any + Send>), ApiError>;
 
+/// How a queued write makes its change set (and its answer) from the current core.
+type Build = Box<dyn FnOnce(&Core) -> Result<(ChangeSet, Box<dyn Any + Send>), ApiError> + Send>;
+
 /// A write waiting in the queue: how to build its change set, and where to answer.
 struct Pending {
-    build: Box<dyn FnOnce(&Core) -> Result<(ChangeSet, Box<dyn Any + Send>), ApiError> + Send>,
+    build: Build,
     reply: tokio::sync::oneshot::Sender<WriteAnswer>,
 }
 
@@ -261,8 +264,8 @@ impl AppState {
         tracing::debug!(
             writes,
             build_ms = built_at.as_secs_f64() * 1e3,
-            store_ms = (stored_at - built_at).as_secs_f64() * 1e3,
-            publish_ms = (started.elapsed() - stored_at).as_secs_f64() * 1e3,
+            store_ms = stored_at.saturating_sub(built_at).as_secs_f64() * 1e3,
+            publish_ms = started.elapsed().saturating_sub(stored_at).as_secs_f64() * 1e3,
             total_ms = started.elapsed().as_secs_f64() * 1e3,
             "write group committed"
         );
@@ -286,17 +289,12 @@ impl AppState {
         let _one_writer = self.inner.write.lock().await;
         let core = self.core()?;
         if self.inner.following.load(Ordering::Acquire) {
-            let mine = self
-                .inner
-                .own
-                .lock()
-                .map(|mut own| {
-                    // Numbers below this one were passed: forget them too.
-                    let mine = own.remove(&record.seq);
-                    *own = own.split_off(&record.seq);
-                    mine
-                })
-                .unwrap_or(false);
+            let mine = self.inner.own.lock().is_ok_and(|mut own| {
+                // Numbers below this one were passed: forget them too.
+                let mine = own.remove(&record.seq);
+                *own = own.split_off(&record.seq);
+                mine
+            });
             if mine {
                 return Ok(());
             }

@@ -62,6 +62,6 @@ pub async fn run(
     for layer in geo_core::model::Layer::ALL {
         println!("{:<10} {:>10}", layer.as_str(), store.count(layer).await?);
     }
-    println!("demo written to {}", store_path);
+    println!("demo written to {store_path}");
     Ok(ExitCode::SUCCESS)
 }

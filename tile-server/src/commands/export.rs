@@ -42,7 +42,7 @@ pub async fn run(
     let layer: Layer = layer.parse()?;
     let crs = crs.map(str::parse::<Crs>).transpose()?;
     if !store_path.exists() {
-        bail!("store {} does not exist", store_path);
+        bail!("store {store_path} does not exist");
     }
     let store = super::open_store(store_path).await?;
     let mut data = store.load_layer(layer).await?;

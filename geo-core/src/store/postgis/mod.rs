@@ -45,9 +45,12 @@ const WAIT: Duration = Duration::from_secs(3);
 /// Classifies a tokio-postgres error where it is made: connection lost, refused or the
 /// server shutting down is `Unavailable`; a constraint violation is `Invalid`; anything
 /// else is a `Postgres` error.
+#[must_use]
+#[allow(clippy::needless_pass_by_value)] // used as `.map_err(pg_error)`
 pub fn pg_error(e: tokio_postgres::Error) -> Error {
     use tokio_postgres::error::SqlState;
-    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    let io =
+        std::error::Error::source(&e).is_some_and(<dyn std::error::Error>::is::<std::io::Error>);
     if let Some(code) = e.code() {
         let c = code.code();
         if c.starts_with("08")

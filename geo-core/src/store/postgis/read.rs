@@ -89,7 +89,7 @@ fn select(layer: Layer, by_key: Option<&str>) -> String {
 }
 
 /// Decodes one row of `layer` into `data`.
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_lines, clippy::many_single_char_names)]
 fn push(data: &mut Dataset, layer: Layer, r: &Row) -> Result<()> {
     let fid: i64 = get(r, 0)?;
     let wkb: Vec<u8> = get(r, 1)?;

@@ -1,4 +1,4 @@
-//! Schema `onemap` in PostgreSQL: one table per layer (geometry in EPSG:4490 with a GiST
+//! Schema `onemap` in PostgreSQL: one table per layer (geometry in EPSG:4490 with a `GiST`
 //! index, attributes in plain columns that QGIS reads), `changes` (the gapless change
 //! sequence and audit log, its counter in `seq`), `incident_steps`, `positions`, `users`,
 //! `tokens`, and `migrations` (the versions applied).
@@ -7,6 +7,8 @@
 //! and ids TEXT, enumerations their API names or GB/T 28181 numbers, lists comma-separated
 //! TEXT. Migrations are numbered and applied in order at open, each in the same
 //! transaction as its row in `migrations`, under an advisory lock.
+
+use std::fmt::Write as _;
 
 use crate::model::{Layer, Step};
 use crate::{Error, Result};
@@ -177,12 +179,13 @@ fn v1() -> String {
         } else {
             format!(", UNIQUE ({})", key(layer).join(", "))
         };
-        sql.push_str(&format!(
+        let _ = write!(
+            sql,
             "CREATE TABLE onemap.{layer} ({fid}, geom geometry({}, 4490) NOT NULL, {}{unique});
              CREATE INDEX {layer}_geom ON onemap.{layer} USING gist (geom);\n",
             geometry_type(layer),
             cols.join(", ")
-        ));
+        );
     }
     sql
 }

@@ -74,6 +74,7 @@ fn len(d: &Dataset, layer: Layer) -> usize {
 
 /// The staging row of feature `i` of `layer`: geometry WKB, then the attribute columns in
 /// [`columns`] order.
+#[allow(clippy::many_single_char_names)]
 fn row(d: &Dataset, layer: Layer, i: usize, blob: &mut Vec<u8>) -> Result<Vec<Value>> {
     blob.clear();
     let mut v: Vec<Value> = Vec::with_capacity(24);
@@ -173,10 +174,10 @@ fn row(d: &Dataset, layer: Layer, i: usize, blob: &mut Vec<u8>) -> Result<Vec<Va
 }
 
 /// min x, min y, max x, max y of a result row's first four columns, if all are set.
-fn rect_at(r: &tokio_postgres::Row, at: usize) -> Option<Rect<f64>> {
-    let v: [Option<f64>; 4] = [r.get(at), r.get(at + 1), r.get(at + 2), r.get(at + 3)];
-    match v {
-        [Some(a), Some(b), Some(c), Some(d)] => Some(Rect::new((a, b), (c, d))),
+fn rect_at(row: &tokio_postgres::Row, at: usize) -> Option<Rect<f64>> {
+    let get = |i: usize| row.try_get::<_, Option<f64>>(at + i).ok().flatten();
+    match [get(0), get(1), get(2), get(3)] {
+        [Some(x0), Some(y0), Some(x1), Some(y1)] => Some(Rect::new((x0, y0), (x1, y1))),
         _ => None,
     }
 }
@@ -478,7 +479,7 @@ pub async fn apply_many(
             continue;
         }
         let sp = tx.savepoint("onemap_change").await.map_err(pg_error)?;
-        match write_one(&*sp, c).await {
+        match write_one(&sp, c).await {
             Ok(a) => {
                 sp.commit().await.map_err(pg_error)?;
                 last = Some(a.seq);
