@@ -27,6 +27,10 @@ pub enum Error {
     /// SQLite (embedded GeoPackage store).
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL (PostGIS store), other than a lost connection (`Unavailable`) or a
+    /// refused constraint (`Invalid`).
+    #[error("postgres: {0}")]
+    Postgres(String),
     /// File system.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -27,6 +27,19 @@ struct StoreArgs {
     /// The embedded store: a GeoPackage file (created if missing).
     #[arg(long, default_value = "onemap.gpkg")]
     store: PathBuf,
+    /// The PostGIS store instead: a PostgreSQL URL (`postgres://user@host:5432/db`); several
+    /// `onemap serve` on one database follow each other's writes.
+    #[arg(long, env = "ONEMAP_POSTGRES")]
+    postgres: Option<String>,
+}
+
+impl StoreArgs {
+    fn loc(&self) -> commands::StoreLoc {
+        match &self.postgres {
+            Some(url) => commands::StoreLoc::Postgres(url.clone()),
+            None => commands::StoreLoc::File(self.store.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +130,22 @@ enum Command {
     User {
         #[command(subcommand)]
         action: UserAction,
+    },
+    /// Copy a store into an empty one, GeoPackage to PostGIS (`--from FILE --postgres URL`)
+    /// or back (`--from-postgres URL --to FILE`); counts are checked per layer.
+    Migrate {
+        /// The GeoPackage to copy from.
+        #[arg(long, conflicts_with = "from_postgres", requires = "postgres")]
+        from: Option<PathBuf>,
+        /// The PostgreSQL database to copy into.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// The PostgreSQL database to copy from.
+        #[arg(long, requires = "to", conflicts_with = "postgres")]
+        from_postgres: Option<String>,
+        /// The GeoPackage to copy into (created).
+        #[arg(long)]
+        to: Option<PathBuf>,
     },
     /// Measure locate and nearest-camera throughput on the store's data.
     Bench {
@@ -264,11 +293,12 @@ fn deadline_policy(
         .with_context(|| format!("deadline policy {}", path.display()))
 }
 
+#[allow(clippy::too_many_lines)] // one match arm per command
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+                .unwrap_or_else(|_| "info,tower_http=warn,tokio_postgres=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -300,7 +330,7 @@ fn main() -> ExitCode {
                     basemap_url: basemap,
                     deadlines,
                 };
-                commands::serve::run(&store.store, &bind, config).await
+                commands::serve::run(&store.loc(), &bind, config).await
             }
             Command::Demo {
                 store,
@@ -310,7 +340,7 @@ fn main() -> ExitCode {
                 force,
             } => {
                 commands::demo::run(
-                    &store.store,
+                    &store.loc(),
                     matches!(scale, Scale::Province),
                     seed,
                     counties,
@@ -325,11 +355,11 @@ fn main() -> ExitCode {
                 dry_run,
                 skip_invalid,
             } => {
-                commands::import::run(&store.store, &layer, &load.into_args(skip_invalid), dry_run)
+                commands::import::run(&store.loc(), &layer, &load.into_args(skip_invalid), dry_run)
                     .await
             }
             Command::Validate { load, layer, store } => {
-                commands::import::validate(&store.store, layer.as_deref(), &load.into_args(false))
+                commands::import::validate(&store.loc(), layer.as_deref(), &load.into_args(false))
                     .await
             }
             Command::Export {
@@ -347,7 +377,7 @@ fn main() -> ExitCode {
                     ExportFormat::Shp => commands::export::Format::Shp,
                     ExportFormat::Fgb => commands::export::Format::Fgb,
                 };
-                commands::export::run(&store.store, &layer, format, &output, crs.as_deref()).await
+                commands::export::run(&store.loc(), &layer, format, &output, crs.as_deref()).await
             }
             Command::User { action } => match action {
                 UserAction::Add {
@@ -355,17 +385,36 @@ fn main() -> ExitCode {
                     role,
                     unit,
                     store,
-                } => commands::user::add(&store.store, &name, &role, &unit).await,
-                UserAction::List { store } => commands::user::list(&store.store).await,
+                } => commands::user::add(&store.loc(), &name, &role, &unit).await,
+                UserAction::List { store } => commands::user::list(&store.loc()).await,
                 UserAction::Disable { name, store } => {
-                    commands::user::disable(&store.store, &name).await
+                    commands::user::disable(&store.loc(), &name).await
                 }
                 UserAction::Token { name, store } => {
-                    commands::user::new_token(&store.store, &name).await
+                    commands::user::new_token(&store.loc(), &name).await
                 }
             }
             .map(|()| ExitCode::SUCCESS),
-            Command::Bench { store, queries } => commands::bench::run(&store.store, queries).await,
+            Command::Migrate {
+                from,
+                postgres,
+                from_postgres,
+                to,
+            } => {
+                let (src, dst) = match (from, postgres, from_postgres, to) {
+                    (Some(f), Some(url), None, None) => {
+                        (commands::StoreLoc::File(f), commands::StoreLoc::Postgres(url))
+                    }
+                    (None, None, Some(url), Some(t)) => {
+                        (commands::StoreLoc::Postgres(url), commands::StoreLoc::File(t))
+                    }
+                    _ => anyhow::bail!(
+                        "say `--from FILE.gpkg --postgres URL` or `--from-postgres URL --to FILE.gpkg`"
+                    ),
+                };
+                commands::migrate::run(&src, &dst).await
+            }
+            Command::Bench { store, queries } => commands::bench::run(&store.loc(), queries).await,
         }
     });
     match result {

@@ -35,7 +35,21 @@ struct Inner {
     folding: AtomicBool,
     /// Writes waiting for the write lock: the one that gets it commits them all.
     queue: std::sync::Mutex<Vec<Pending>>,
+    /// Sequence numbers this server committed that its follower has not passed yet (only
+    /// kept while a follower runs): the follower skips them.
+    own: std::sync::Mutex<std::collections::BTreeSet<u64>>,
+    /// A follower runs (the store is shared with other servers).
+    following: AtomicBool,
+    /// The follower is behind the store (start, or after losing it): `/ready` says 503.
+    catching_up: AtomicBool,
 }
+
+/// How often a follower reads the change table without a notice (catch-up after missed
+/// notices or a reconnection).
+pub const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Change records a follower reads at a time.
+const FOLLOW_BATCH: usize = 1_000;
 
 /// Most writes committed in one group (one transaction, one sync).
 const MAX_GROUP: usize = 64;
@@ -43,7 +57,7 @@ const MAX_GROUP: usize = 64;
 /// The answer a write gets: its change record and what its build returned.
 type WriteAnswer = Result<(Applied, Box<dyn Any + Send>), ApiError>;
 
-/// How a queued write builds its change set from the core it is committed against.
+/// How a queued write makes its change set (and its answer) from the current core.
 type Build = Box<dyn FnOnce(&Core) -> Result<(ChangeSet, Box<dyn Any + Send>), ApiError> + Send>;
 
 /// A write waiting in the queue: how to build its change set, and where to answer.
@@ -67,6 +81,9 @@ impl AppState {
                 write: tokio::sync::Mutex::new(()),
                 folding: AtomicBool::new(false),
                 queue: std::sync::Mutex::new(Vec::new()),
+                own: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+                following: AtomicBool::new(false),
+                catching_up: AtomicBool::new(false),
             }),
         }
     }
@@ -232,6 +249,11 @@ impl AppState {
             None => next,
         });
         self.inner.core.store(Some(Arc::clone(&next)));
+        if self.inner.following.load(Ordering::Acquire) {
+            if let Ok(mut own) = self.inner.own.lock() {
+                own.extend(results.iter().flatten().map(|a| a.seq));
+            }
+        }
         for r in results.iter().flatten() {
             self.inner.tiles.invalidate(r);
             self.inner.live.announce(&next, r);
@@ -255,14 +277,31 @@ impl AppState {
     /// Makes the core show a change another server committed to the same store (a replica
     /// following the change table): reads the features the record names and applies them
     /// through the same core update, tile invalidation and live feed as a local write. A
-    /// record the core already shows is skipped; one without keys (a bulk import) reloads
-    /// the whole core. Records must come in sequence order.
+    /// record this server wrote itself is skipped (while a follower runs, see
+    /// [`AppState::run_follower`]; otherwise one the core's sequence already covers); one
+    /// without keys (a bulk import) reloads the whole core. Records must come in sequence
+    /// order.
+    ///
+    /// With several servers, a local write may commit after another server's and so take a
+    /// later number than one this server has not followed yet: the core's sequence then
+    /// jumps past it, which is why a running follower tracks its own writes instead.
     pub async fn follow(&self, record: Applied) -> Result<(), ApiError> {
         let _one_writer = self.inner.write.lock().await;
         let core = self.core()?;
-        if record.seq <= core.seq() {
+        if self.inner.following.load(Ordering::Acquire) {
+            let mine = self.inner.own.lock().is_ok_and(|mut own| {
+                // Numbers below this one were passed: forget them too.
+                let mine = own.remove(&record.seq);
+                *own = own.split_off(&record.seq);
+                mine
+            });
+            if mine {
+                return Ok(());
+            }
+        } else if record.seq <= core.seq() {
             return Ok(());
         }
+        let seq = record.seq.max(core.seq());
         let next = if let Some(keys) = &record.keys {
             {
                 let data = self.inner.store.load_keys(keys.clone()).await?;
@@ -286,9 +325,70 @@ impl AppState {
                 .await
                 .map_err(|e| ApiError::Internal(format!("reload stopped: {e}")))?
         };
-        let next = Arc::new(next.at_seq(record.seq));
+        let next = Arc::new(next.at_seq(seq));
         self.publish(&next, &record);
         Ok(())
+    }
+
+    /// Follows the other servers writing to the same store, forever: on each notice (and
+    /// every [`FOLLOW_POLL`] as a catch-up after missed notices) reads the change records
+    /// after the last one followed and applies each with [`AppState::follow`]. Returns at
+    /// once for a store no other process writes. Start it once the core is loaded.
+    pub async fn run_follower(&self) {
+        let Some(mut notices) = self.inner.store.change_notices() else {
+            return;
+        };
+        let Ok(core) = self.core() else {
+            return;
+        };
+        self.inner.following.store(true, Ordering::Release);
+        let mut cursor = core.seq();
+        drop(core);
+        loop {
+            let query = geo_core::store::ChangeQuery {
+                since: cursor,
+                limit: FOLLOW_BATCH,
+                ..Default::default()
+            };
+            match self.inner.store.changes(query).await {
+                Ok(records) => {
+                    let full = records.len() == FOLLOW_BATCH;
+                    let mut failed = false;
+                    for r in records {
+                        let seq = r.seq;
+                        if let Err(e) = self.follow(r).await {
+                            tracing::warn!("cannot follow change {seq}: {e}");
+                            failed = true;
+                            break;
+                        }
+                        cursor = seq;
+                    }
+                    self.inner
+                        .catching_up
+                        .store(failed || full, Ordering::Release);
+                    if full && !failed {
+                        continue;
+                    }
+                }
+                // The store is down: reads go on from memory, and the next pass after it is
+                // back catches up (a full batch then marks the server as catching up).
+                Err(e) => tracing::warn!("cannot read the change table: {e}"),
+            }
+            tokio::select! {
+                changed = notices.changed() => {
+                    if changed.is_err() {
+                        tokio::time::sleep(FOLLOW_POLL).await;
+                    }
+                }
+                () = tokio::time::sleep(FOLLOW_POLL) => {}
+            }
+        }
+    }
+
+    /// Whether the follower is behind the shared store (`/ready` answers 503 meanwhile).
+    #[must_use]
+    pub fn catching_up(&self) -> bool {
+        self.inner.catching_up.load(Ordering::Acquire)
     }
 
     /// Installs a core that shows `applied`, then drops the tiles it touched and announces

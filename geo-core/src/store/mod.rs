@@ -8,8 +8,10 @@
 //! cursor and what replicas catch up from.
 
 pub mod gpkg;
+pub mod postgis;
 
 pub use gpkg::GpkgStore;
+pub use postgis::PostgisStore;
 
 use async_trait::async_trait;
 use geo_types::Rect;
@@ -380,4 +382,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Runs the store's own integrity check; `Err(Corrupt)` if it fails.
     async fn check_integrity(&self) -> Result<()>;
+
+    /// Notices of changes other processes commit to the same store: the value changes
+    /// (its number means nothing) whenever there may be new change records to read, also
+    /// after a reconnection that may have missed some. `None` for a store no other
+    /// process writes (the GeoPackage file). Each call starts its own listener.
+    fn change_notices(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }

@@ -2,7 +2,6 @@
 //! (criterion benches in geo-core/benches are the reference figures).
 
 use std::hint::black_box;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -10,8 +9,8 @@ use rand::{Rng, SeedableRng};
 
 /// Measures locate and 10-nearest-camera throughput on one core.
 #[allow(clippy::print_stdout)]
-pub async fn run(store_path: &Path, queries: usize) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(store_path)?;
+pub async fn run(store_path: &super::StoreLoc, queries: usize) -> anyhow::Result<ExitCode> {
+    let store = super::open_store(store_path).await?;
     let core = super::load_core(store.as_ref()).await?;
     let Some(extent) = core.extent(geo_core::model::Layer::Grids) else {
         anyhow::bail!("the store has no grids to measure against");

@@ -1,6 +1,5 @@
 //! `onemap demo`: write the demo dataset into a fresh store.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -9,26 +8,28 @@ use geo_core::demo::DemoConfig;
 /// Generates the prefecture or province demo (or its first `counties`) into `store_path`.
 #[allow(clippy::print_stdout)]
 pub async fn run(
-    store_path: &Path,
+    store_path: &super::StoreLoc,
     province: bool,
     seed: u64,
     counties: Option<usize>,
     force: bool,
 ) -> anyhow::Result<ExitCode> {
-    if store_path.exists() {
-        if !force {
-            bail!(
-                "{} exists; pass --force to replace it",
-                store_path.display()
-            );
-        }
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = store_path.as_os_str().to_owned();
-            p.push(suffix);
-            match std::fs::remove_file(&p) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e.into()),
+    if let super::StoreLoc::File(store_path) = store_path {
+        if store_path.exists() {
+            if !force {
+                bail!(
+                    "{} exists; pass --force to replace it",
+                    store_path.display()
+                );
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = store_path.as_os_str().to_owned();
+                p.push(suffix);
+                match std::fs::remove_file(&p) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
     }
@@ -53,11 +54,14 @@ pub async fn run(
         }
         .with_counties(n);
     }
-    let store = super::open_store(store_path)?;
+    let store = super::open_store(store_path).await?;
+    if !store.is_empty().await? {
+        bail!("{store_path} already holds data; the demo goes into an empty store");
+    }
     super::load_demo(store.as_ref(), &config).await?;
     for layer in geo_core::model::Layer::ALL {
         println!("{:<10} {:>10}", layer.as_str(), store.count(layer).await?);
     }
-    println!("demo written to {}", store_path.display());
+    println!("demo written to {store_path}");
     Ok(ExitCode::SUCCESS)
 }

@@ -33,7 +33,7 @@ pub enum Format {
 /// when asked (text formats only: the others record EPSG:4490 in their metadata).
 #[allow(clippy::print_stdout)]
 pub async fn run(
-    store_path: &Path,
+    store_path: &super::StoreLoc,
     layer: &str,
     format: Format,
     output: &Path,
@@ -42,9 +42,9 @@ pub async fn run(
     let layer: Layer = layer.parse()?;
     let crs = crs.map(str::parse::<Crs>).transpose()?;
     if !store_path.exists() {
-        bail!("store {} does not exist", store_path.display());
+        bail!("store {store_path} does not exist");
     }
-    let store = super::open_store(store_path)?;
+    let store = super::open_store(store_path).await?;
     let mut data = store.load_layer(layer).await?;
     match crs {
         None | Some(Crs::LonLat { .. }) => {}

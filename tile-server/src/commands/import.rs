@@ -164,7 +164,7 @@ async fn context(store: &dyn geo_core::store::Store, layer: Layer) -> anyhow::Re
 /// `onemap validate FILE`: the report alone; exit code 1 when it has errors.
 #[allow(clippy::print_stdout)]
 pub async fn validate(
-    store_path: &Path,
+    store_path: &super::StoreLoc,
     layer: Option<&str>,
     args: &LoadArgs,
 ) -> anyhow::Result<ExitCode> {
@@ -184,7 +184,7 @@ pub async fn validate(
     };
     // The store gives villages and parents to check against, when there is one.
     let context = if store_path.exists() {
-        let store = super::open_store(store_path)?;
+        let store = super::open_store(store_path).await?;
         context(store.as_ref(), layer).await?
     } else {
         Dataset::default()
@@ -208,13 +208,13 @@ pub async fn validate(
 /// `onemap import LAYER FILE`: exit code 1 when nothing could be written.
 #[allow(clippy::print_stdout)]
 pub async fn run(
-    store_path: &Path,
+    store_path: &super::StoreLoc,
     layer: &str,
     args: &LoadArgs,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
     let layer: Layer = layer.parse()?;
-    let store = super::open_store(store_path)?;
+    let store = super::open_store(store_path).await?;
     let context = context(store.as_ref(), layer).await?;
     let owned = args.clone();
     let mut prepared = tokio::task::spawn_blocking(move || prepare(&owned, layer, &context))
@@ -262,8 +262,7 @@ pub async fn run(
     }
     println!(
         "imported {n} {layer} features into {} (change {})",
-        store_path.display(),
-        applied.seq
+        store_path, applied.seq
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -4,10 +4,11 @@ pub mod bench;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod migrate;
 pub mod serve;
 pub mod user;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,11 +18,51 @@ use geo_core::index::Core;
 use geo_core::store::gpkg::GpkgStore;
 use geo_core::store::{ChangeSet, Store};
 
-/// Opens (or creates) the embedded store.
-pub fn open_store(path: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    let store =
-        GpkgStore::open(path).with_context(|| format!("cannot open store {}", path.display()))?;
-    Ok(Arc::new(store))
+/// Where the data lives: a GeoPackage file or a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub enum StoreLoc {
+    /// The embedded store.
+    File(PathBuf),
+    /// The PostGIS store at this URL.
+    Postgres(String),
+}
+
+impl StoreLoc {
+    /// Whether there is a store to read (a database always is: it is created on open).
+    pub fn exists(&self) -> bool {
+        match self {
+            StoreLoc::File(p) => p.exists(),
+            StoreLoc::Postgres(_) => true,
+        }
+    }
+}
+
+impl std::fmt::Display for StoreLoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLoc::File(p) => write!(f, "{}", p.display()),
+            // The URL may hold a password: shown without it.
+            StoreLoc::Postgres(url) => {
+                let shown = url.rsplit_once('@').map_or(url.as_str(), |(_, host)| host);
+                write!(f, "PostgreSQL {shown}")
+            }
+        }
+    }
+}
+
+/// Opens (or creates) the store.
+pub async fn open_store(loc: &StoreLoc) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match loc {
+        StoreLoc::File(path) => Arc::new(
+            GpkgStore::open(path)
+                .with_context(|| format!("cannot open store {}", path.display()))?,
+        ),
+        StoreLoc::Postgres(url) => Arc::new(
+            geo_core::store::PostgisStore::open(url)
+                .await
+                .with_context(|| format!("cannot open store {loc}"))?,
+        ),
+    })
 }
 
 /// Generates the demo dataset and writes it to the store in one transaction.

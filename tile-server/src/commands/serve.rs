@@ -1,6 +1,5 @@
 //! `onemap serve`: bind first, then load (demo data on an empty store), then answer.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -9,8 +8,12 @@ use tile_server::{app, AppState, Config};
 
 /// Runs the service until Ctrl-C.
 #[allow(clippy::print_stdout)]
-pub async fn run(store_path: &Path, bind: &str, config: Config) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(store_path)?;
+pub async fn run(
+    store_path: &super::StoreLoc,
+    bind: &str,
+    config: Config,
+) -> anyhow::Result<ExitCode> {
+    let store = super::open_store(store_path).await?;
     let state = AppState::new(store.clone(), config);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -54,5 +57,8 @@ async fn prepare(state: &AppState) -> anyhow::Result<()> {
     if let Ok(core) = state.core() {
         drop(tokio::task::spawn_blocking(move || core.warm_placement()));
     }
+    // Other servers on the same database: follow their writes.
+    let follower = state.clone();
+    tokio::spawn(async move { follower.run_follower().await });
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! `onemap user add|list|disable|token`: accounts and their tokens, written to the store
 //! as `users` changes (so they are in the audit log like every other write).
 
-use std::path::Path;
 
 use anyhow::{bail, Context};
 use geo_core::access::token;
@@ -40,7 +39,7 @@ fn cli_change(summary: String) -> ChangeSet {
 }
 
 /// `user add NAME --role R --unit CODE`: creates the user and prints its first token.
-pub async fn add(path: &Path, name: &str, role: &str, unit: &str) -> anyhow::Result<()> {
+pub async fn add(loc: &super::StoreLoc, name: &str, role: &str, unit: &str) -> anyhow::Result<()> {
     let role = Role::parse(role).with_context(|| {
         format!("unknown role {role:?} (viewer, operator, planner, gis or admin)")
     })?;
@@ -50,7 +49,7 @@ pub async fn add(path: &Path, name: &str, role: &str, unit: &str) -> anyhow::Res
     if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
         bail!("a user name is 1 to 64 printable characters");
     }
-    let store = open_store(path)?;
+    let store = open_store(loc).await?;
     if store.users().await?.iter().any(|u| u.name == name) {
         bail!("user {name:?} exists (use `onemap user token {name}` for a new token)");
     }
@@ -69,8 +68,8 @@ pub async fn add(path: &Path, name: &str, role: &str, unit: &str) -> anyhow::Res
 }
 
 /// `user list`: one line per user.
-pub async fn list(path: &Path) -> anyhow::Result<()> {
-    let store = open_store(path)?;
+pub async fn list(loc: &super::StoreLoc) -> anyhow::Result<()> {
+    let store = open_store(loc).await?;
     for u in store.users().await? {
         let unit = u.unit.map(|c| c.to_string()).unwrap_or_default();
         let state = if u.disabled { "disabled" } else { "active" };
@@ -80,8 +79,8 @@ pub async fn list(path: &Path) -> anyhow::Result<()> {
 }
 
 /// `user disable NAME`: the user's tokens stop working.
-pub async fn disable(path: &Path, name: &str) -> anyhow::Result<()> {
-    let store = open_store(path)?;
+pub async fn disable(loc: &super::StoreLoc, name: &str) -> anyhow::Result<()> {
+    let store = open_store(loc).await?;
     let mut user = find(store.as_ref(), name).await?;
     user.disabled = true;
     let mut changes = cli_change(format!("disable user {name}"));
@@ -92,8 +91,8 @@ pub async fn disable(path: &Path, name: &str) -> anyhow::Result<()> {
 }
 
 /// `user token NAME`: issues a new token and prints it once.
-pub async fn new_token(path: &Path, name: &str) -> anyhow::Result<()> {
-    let store = open_store(path)?;
+pub async fn new_token(loc: &super::StoreLoc, name: &str) -> anyhow::Result<()> {
+    let store = open_store(loc).await?;
     let user = find(store.as_ref(), name).await?;
     if user.disabled {
         bail!("user {name:?} is disabled");

@@ -17,6 +17,11 @@ pub async fn health() -> Json<serde_json::Value> {
 /// `GET /ready`: 200 once the data is loaded and queries can be answered, 503 before.
 pub async fn ready(State(state): State<AppState>) -> Response {
     match state.core() {
+        Ok(_) if state.catching_up() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "catching up with the shared store" })),
+        )
+            .into_response(),
         Ok(core) => Json(json!({ "status": "ready", "counts": core.counts() })).into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -13,6 +13,8 @@ mod records;
 pub mod schema;
 mod threads;
 mod validate;
+
+pub(crate) use validate::validate;
 mod write;
 
 use std::path::{Path, PathBuf};
