@@ -171,7 +171,7 @@ impl IncidentCells {
                 ))
             })
             .collect();
-        rows.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        rows.sort_unstable_by_key(|r| (r.0, r.1, r.2));
         let points: Vec<(u64, f64, f64)> = rows.iter().map(|r| (r.0, r.3, r.4)).collect();
         let displaced = displaced_rows(&points);
         Self {

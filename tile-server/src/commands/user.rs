@@ -1,7 +1,6 @@
 //! `onemap user add|list|disable|token`: accounts and their tokens, written to the store
 //! as `users` changes (so they are in the audit log like every other write).
 
-
 use anyhow::{bail, Context};
 use geo_core::access::token;
 use geo_core::access::{Role, User};
@@ -39,6 +38,7 @@ fn cli_change(summary: String) -> ChangeSet {
 }
 
 /// `user add NAME --role R --unit CODE`: creates the user and prints its first token.
+#[allow(clippy::print_stdout)] // the token and the list are the command's output
 pub async fn add(loc: &super::StoreLoc, name: &str, role: &str, unit: &str) -> anyhow::Result<()> {
     let role = Role::parse(role).with_context(|| {
         format!("unknown role {role:?} (viewer, operator, planner, gis or admin)")
@@ -68,6 +68,7 @@ pub async fn add(loc: &super::StoreLoc, name: &str, role: &str, unit: &str) -> a
 }
 
 /// `user list`: one line per user.
+#[allow(clippy::print_stdout)] // the token and the list are the command's output
 pub async fn list(loc: &super::StoreLoc) -> anyhow::Result<()> {
     let store = open_store(loc).await?;
     for u in store.users().await? {
@@ -91,6 +92,7 @@ pub async fn disable(loc: &super::StoreLoc, name: &str) -> anyhow::Result<()> {
 }
 
 /// `user token NAME`: issues a new token and prints it once.
+#[allow(clippy::print_stdout)] // the token and the list are the command's output
 pub async fn new_token(loc: &super::StoreLoc, name: &str) -> anyhow::Result<()> {
     let store = open_store(loc).await?;
     let user = find(store.as_ref(), name).await?;
