@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use geo::{Area, BooleanOps, Intersects};
+use geo_core::access::Scope;
 use geo_core::demo::{generate, DemoConfig, WINDOW_END, WINDOW_START};
 use geo_core::index::Core;
 use geo_core::model::{Category, Incident, Layer};
@@ -103,7 +104,7 @@ fn prop_str<'a>(f: &'a Json, key: &str) -> &'a str {
 fn render_all(layer: Layer, coords: &[TileCoord], filter: &TileFilter) -> Vec<Vec<u8>> {
     coords
         .iter()
-        .map(|&c| render_tile(core(), layer, c, filter).unwrap())
+        .map(|&c| render_tile(core(), layer, c, filter, &Scope::ALL).unwrap())
         .collect()
 }
 
@@ -271,7 +272,8 @@ fn clusters_count_every_matching_incident_of_their_cells() {
     total.from = Some(mid);
     for coord in tiles_at(11) {
         let all = cluster_counts(
-            &decoded(&[render_tile(core(), Layer::Incidents, coord, &total).unwrap()])[0],
+            &decoded(&[render_tile(core(), Layer::Incidents, coord, &total, &Scope::ALL).unwrap()])
+                [0],
         );
         let mut sum: BTreeMap<u64, u64> = BTreeMap::new();
         let per_cat: Vec<Vec<u8>> = Category::ALL
@@ -281,7 +283,7 @@ fn clusters_count_every_matching_incident_of_their_cells() {
                     categories: vec![c],
                     ..total.clone()
                 };
-                render_tile(core(), Layer::Incidents, coord, &f).unwrap()
+                render_tile(core(), Layer::Incidents, coord, &f, &Scope::ALL).unwrap()
             })
             .collect();
         for t in decoded(&per_cat) {
@@ -411,18 +413,22 @@ fn empty_tiles_are_empty_bytes() {
     let coord = TileCoord::containing(-20.0, -40.0, 12).unwrap();
     for layer in Layer::ALL {
         assert!(
-            render_tile(core(), layer, coord, &TileFilter::default())
+            render_tile(core(), layer, coord, &TileFilter::default(), &Scope::ALL)
                 .unwrap()
                 .is_empty(),
             "{layer}"
         );
     }
     let z0 = TileCoord::new(0, 0, 0).unwrap();
-    assert!(
-        !render_tile(core(), Layer::Incidents, z0, &TileFilter::default())
-            .unwrap()
-            .is_empty()
-    );
+    assert!(!render_tile(
+        core(),
+        Layer::Incidents,
+        z0,
+        &TileFilter::default(),
+        &Scope::ALL
+    )
+    .unwrap()
+    .is_empty());
 }
 
 /// Brute-force heatmap of `coord`: matching incidents per resolution-`r` cell, for every
@@ -476,7 +482,7 @@ fn heatmap_hexagons_count_every_matching_incident() {
     for f in &filters {
         let tiles: Vec<Vec<u8>> = coords
             .iter()
-            .map(|&c| render_tile(core(), TileLayer::Heatmap, c, f).unwrap())
+            .map(|&c| render_tile(core(), TileLayer::Heatmap, c, f, &Scope::ALL).unwrap())
             .collect();
         for (coord, tile) in coords.iter().zip(decoded(&tiles)) {
             let got = heat_counts(&tile);
@@ -531,7 +537,7 @@ fn heatmap_counts_over_a_tile_equal_the_incidents_in_the_window() {
     ] {
         let tiles: Vec<Vec<u8>> = coords
             .iter()
-            .map(|&c| render_tile(core(), TileLayer::Heatmap, c, &f).unwrap())
+            .map(|&c| render_tile(core(), TileLayer::Heatmap, c, &f, &Scope::ALL).unwrap())
             .collect();
         let mut sum = 0;
         for (coord, tile) in coords.iter().zip(decoded(&tiles)) {
@@ -560,7 +566,7 @@ fn tiles_carry_only_the_fields_their_schema_lists() {
     for layer in TileLayer::ALL {
         let tiles: Vec<Vec<u8>> = coords
             .iter()
-            .map(|&c| render_tile(core(), layer, c, &TileFilter::default()).unwrap())
+            .map(|&c| render_tile(core(), layer, c, &TileFilter::default(), &Scope::ALL).unwrap())
             .collect();
         let fields = geo_core::render::schema::fields(layer);
         for tile in decoded(&tiles) {

@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use geo_core::access::Scope;
 use geo_core::demo::{generate, DemoConfig};
 use geo_core::demo::{WINDOW_END, WINDOW_START};
 use geo_core::index::Core;
@@ -95,7 +96,7 @@ fn render_time_per_layer_and_zoom() {
             for _ in 0..3 {
                 for &c in &coords {
                     let t = Instant::now();
-                    let tile = render_tile(&core, layer, c, &filter).unwrap();
+                    let tile = render_tile(&core, layer, c, &filter, &Scope::ALL).unwrap();
                     ms.push(t.elapsed().as_secs_f64() * 1e3);
                     bytes += tile.len();
                 }

@@ -1,5 +1,6 @@
-//! The tile cache: encoded tiles (plain and gzipped) by layer, address and filter, bounded
-//! in bytes, with invalidation by the region a write touched.
+//! The tile cache: encoded tiles (plain and gzipped) by layer, address, filter and scope,
+//! bounded in bytes, with invalidation by the region a write touched. The scope is part of
+//! the key: a township user never gets the tile cut for the county.
 //!
 //! Eviction is `quick_cache`'s (S3-FIFO, weighted by bytes). A write calls
 //! [`TileCache::invalidate`] with the store's [`Applied`]: every cached tile of a touched
@@ -14,6 +15,7 @@ use axum::body::Bytes;
 use axum::http::HeaderValue;
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use geo_core::access::Scope;
 use geo_core::model::Layer;
 use geo_core::render::bounds::buffered_bounds;
 use geo_core::render::cover::grow_km;
@@ -26,7 +28,7 @@ use geo_types::Rect;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
-/// What identifies a tile: layer, address and (normalized) filter.
+/// What identifies a tile: layer, address, (normalized) filter and the scope it is cut to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
     /// The tile layer.
@@ -35,16 +37,19 @@ pub struct TileKey {
     pub coord: TileCoord,
     /// The filter, lists sorted and deduplicated.
     pub filter: TileFilter,
+    /// The region the tile is cut to.
+    pub scope: Scope,
 }
 
 impl TileKey {
-    /// The key of `layer`'s tile `coord` under `filter`.
+    /// The key of `layer`'s tile `coord` under `filter`, cut to `scope`.
     #[must_use]
-    pub fn new(layer: TileLayer, coord: TileCoord, filter: TileFilter) -> Self {
+    pub fn new(layer: TileLayer, coord: TileCoord, filter: TileFilter, scope: Scope) -> Self {
         Self {
             layer,
             coord,
             filter: filter.normalized(),
+            scope,
         }
     }
 
@@ -218,6 +223,7 @@ mod tests {
             layer,
             TileCoord::containing(lon, lat, z).unwrap(),
             TileFilter::default(),
+            Scope::ALL,
         )
     }
 
@@ -274,6 +280,7 @@ mod tests {
                 TileLayer::Heatmap,
                 TileCoord::new(12, x, 1).unwrap(),
                 TileFilter::default(),
+                Scope::ALL,
             );
             cache.insert(k, CachedTile::new(vec![7; 2_000], true), cache.generation());
         }
@@ -298,9 +305,24 @@ mod tests {
             ..TileFilter::default()
         };
         assert_eq!(
-            TileKey::new(TileLayer::Heatmap, c, a),
-            TileKey::new(TileLayer::Heatmap, c, b)
+            TileKey::new(TileLayer::Heatmap, c, a.clone(), Scope::ALL),
+            TileKey::new(TileLayer::Heatmap, c, b, Scope::ALL)
         );
+        // A township's tile is not the county's, nor another township's.
+        let t = |code: &str| Scope::unit(code.parse().unwrap());
+        let key = |scope| TileKey::new(TileLayer::Heatmap, c, a.clone(), scope);
+        assert_ne!(key(t("433101001")), key(Scope::ALL));
+        assert_ne!(key(t("433101001")), key(t("433101")));
+        assert_ne!(key(t("433101001")), key(t("433101002")));
+        let cache = TileCache::new(1 << 20);
+        cache.insert(
+            key(t("433101")),
+            CachedTile::new(vec![1, 2, 3], true),
+            cache.generation(),
+        );
+        assert!(cache.get(&key(t("433101"))).is_some());
+        assert!(cache.get(&key(t("433101001"))).is_none());
+        assert!(cache.get(&key(Scope::ALL)).is_none());
     }
 
     #[test]

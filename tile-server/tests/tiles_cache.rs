@@ -9,6 +9,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use geo_core::access::Scope;
 use geo_core::demo::{generate, DemoConfig};
 use geo_core::index::Core;
 use geo_core::model::{Dataset, Layer};
@@ -95,7 +96,7 @@ async fn a_store_write_refreshes_the_tiles_it_touches_and_keeps_the_others() {
     assert_eq!(s, StatusCode::OK);
     let (_, _, before_far) = get(&router, &url("cameras", far), &[]).await;
     let (_, _, before_heat) = get(&router, &url("heatmap", heat), &[]).await;
-    let key = |layer: TileLayer, c| TileKey::new(layer, c, TileFilter::default());
+    let key = |layer: TileLayer, c| TileKey::new(layer, c, TileFilter::default(), Scope::ALL);
     let cams = TileLayer::Data(Layer::Cameras);
     assert!(state.tiles().get(&key(cams, here)).is_some());
     assert!(state.tiles().get(&key(cams, far)).is_some());
@@ -130,7 +131,14 @@ async fn a_store_write_refreshes_the_tiles_it_touches_and_keeps_the_others() {
     let new_core = state.core().unwrap();
     assert_eq!(
         after_here,
-        render_tile(&new_core, Layer::Cameras, here, &TileFilter::default()).unwrap()
+        render_tile(
+            &new_core,
+            Layer::Cameras,
+            here,
+            &TileFilter::default(),
+            &Scope::ALL
+        )
+        .unwrap()
     );
     assert!(new_core.to_dataset().cameras.len() == core.to_dataset().cameras.len() + 1);
     let (_, _, after_heat) = get(&router, &url("heatmap", heat), &[]).await;

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use geo_core::access::Scope;
 use geo_core::demo::{generate, DemoConfig};
 use geo_core::index::Core;
 use geo_core::model::{Category, Layer};
@@ -111,7 +112,7 @@ async fn tiles_equal_render_tile_under_the_query_filter() {
         ),
     ];
     for (layer, coord, query, filter) in cases {
-        let want = render_tile(&core, layer, coord, &filter).unwrap();
+        let want = render_tile(&core, layer, coord, &filter, &Scope::ALL).unwrap();
         assert!(!want.is_empty(), "{layer} {coord} {query}");
         let uri = format!("/tiles/{layer}/{coord}.mvt{query}");
         let r = get(&router, &uri, None).await;

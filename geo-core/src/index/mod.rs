@@ -14,6 +14,7 @@ mod pip;
 mod placement;
 mod polygons;
 pub(crate) mod query;
+mod scope;
 mod search;
 mod sphere;
 mod stats;

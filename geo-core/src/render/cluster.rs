@@ -6,13 +6,15 @@
 //! one incident matching the filter; its `count` is the number of matching incidents
 //! whose `latlng_to_cell` at resolution `r` is the cell (all of them, wherever they lie). Neighbouring tiles therefore share the cells of their buffers, and summing `count`
 //! over the cells whose center lies inside the unbuffered tiles of a partition counts every
-//! matching incident with a valid cell once.
+//! matching incident with a valid cell once. Under a [`Scope`], the same with "matching"
+//! including "in the scope".
 
 use h3o::{LatLng, Resolution};
 
 use super::bounds::buffered_bounds;
 use super::cover::counted_cells;
 use super::TileFilter;
+use crate::access::Scope;
 use crate::index::Core;
 use crate::mvt::{TileBuilder, Value};
 
@@ -35,12 +37,18 @@ pub fn cluster_resolution(z: u8) -> Resolution {
 }
 
 /// Writes the cluster layer `name` of `tile`.
-pub(super) fn write_clusters(core: &Core, tile: &mut TileBuilder, name: &str, filter: &TileFilter) {
+pub(super) fn write_clusters(
+    core: &Core,
+    tile: &mut TileBuilder,
+    name: &str,
+    filter: &TileFilter,
+    scope: &Scope,
+) {
     let proj = *tile.projection();
     let res = cluster_resolution(proj.coord().z());
     let bbox = buffered_bounds(proj.coord(), proj.options());
     let out = tile.layer(name);
-    for (cell, n) in counted_cells(core, bbox, res, filter) {
+    for (cell, n) in counted_cells(core, bbox, res, filter, scope) {
         let center = LatLng::from(cell);
         out.add_point(
             Some(u64::from(cell)),

@@ -6,7 +6,9 @@ use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
 
 use super::TileFilter;
+use crate::access::Scope;
 use crate::index::Core;
+use crate::model::Layer;
 use crate::tile::MAX_LATITUDE;
 
 /// Every resolution-`res` cell whose center lies in `r` (latitudes clamped to Web Mercator's
@@ -39,22 +41,90 @@ pub fn cells_centered_in(r: Rect<f64>, res: Resolution) -> Vec<CellIndex> {
 }
 
 /// The resolution-`res` cells centered in `r` that hold at least one incident `filter`
-/// keeps, with that count, in cell order: what clusters and the heatmap draw.
+/// keeps inside `scope`, with that count, in cell order: what clusters and the heatmap draw.
+///
+/// Unscoped, each count comes from the cell table ([`Core::incident_count`]). Scoped, the
+/// table cannot tell the unit's incidents apart, so the counts are made from the incidents
+/// themselves: those matching the filter within a cell's reach of `r` (cut to the unit's
+/// extent) that lie in the scope, each counted in its `latlng_to_cell` at `res` (the
+/// table's definition) when that cell is centered in `r`.
 #[must_use]
 pub fn counted_cells(
     core: &Core,
     r: Rect<f64>,
     res: Resolution,
     filter: &TileFilter,
+    scope: &Scope,
 ) -> Vec<(CellIndex, u32)> {
-    let cells_filter = filter.cell_filter();
     let mut cells = cells_centered_in(r, res);
     cells.sort_unstable();
+    if !scope.is_all() {
+        return scoped_counts(core, &cells, r, res, filter, scope);
+    }
+    let cells_filter = filter.cell_filter();
     cells
         .into_iter()
         .map(|cell| (cell, core.incident_count(cell, &cells_filter)))
         .filter(|&(_, n)| n > 0)
         .collect()
+}
+
+/// [`counted_cells`] under a scope: a count per cell of `cells` (sorted) from the scoped
+/// incidents around `r`.
+fn scoped_counts(
+    core: &Core,
+    cells: &[CellIndex],
+    r: Rect<f64>,
+    res: Resolution,
+    filter: &TileFilter,
+    scope: &Scope,
+) -> Vec<(CellIndex, u32)> {
+    if cells.is_empty() {
+        return Vec::new();
+    }
+    // An incident of a cell centered in `r` lies within the cell's circumradius of `r`:
+    // about its edge length, which varies about 2x over the globe.
+    let mut around = grow_km(r, 2.0 * res.edge_length_km());
+    if let Some(extent) = core.scope_extent(scope) {
+        match overlap(around, extent) {
+            Some(cut) => around = cut,
+            None => return Vec::new(),
+        }
+    }
+    let Ok(hits) = core.query(
+        Layer::Incidents,
+        &filter.core_filter(Layer::Incidents, around),
+    ) else {
+        return Vec::new();
+    };
+    let mut counts = vec![0u32; cells.len()];
+    for i in hits {
+        let Some(inc) = core.incidents().get(i) else {
+            continue;
+        };
+        if !core.incident_in_scope(scope, i) {
+            continue;
+        }
+        let Ok(ll) = LatLng::new(inc.location.y(), inc.location.x()) else {
+            continue;
+        };
+        if let Ok(k) = cells.binary_search(&ll.to_cell(res)) {
+            counts[k] += 1;
+        }
+    }
+    cells
+        .iter()
+        .zip(counts)
+        .filter(|&(_, n)| n > 0)
+        .map(|(&c, n)| (c, n))
+        .collect()
+}
+
+/// The overlap of two boxes, `None` when they do not meet (touching edges meet).
+pub(super) fn overlap(a: Rect<f64>, b: Rect<f64>) -> Option<Rect<f64>> {
+    let (x0, y0) = (a.min().x.max(b.min().x), a.min().y.max(b.min().y));
+    let (x1, y1) = (a.max().x.min(b.max().x), a.max().y.min(b.max().y));
+    (x0 <= x1 && y0 <= y1).then(|| Rect::new(coord! { x: x0, y: y0 }, coord! { x: x1, y: y1 }))
 }
 
 /// Up to this resolution (41,162 cells worldwide) the cells are simply enumerated: the

@@ -7,7 +7,8 @@
 //! `resolution` and `per_km2` (count over the cell's area, one colour ramp for every
 //! zoom). Counts come from [`Core::incident_cells`]: a cell's `count` is every matching
 //! incident in the cell, so the counts of the cells whose center lies in a tile sum, over a
-//! partition of tiles, to the number of matching incidents.
+//! partition of tiles, to the number of matching incidents. Under a [`Scope`] only the
+//! unit's incidents are counted.
 
 use geo_types::{LineString, Polygon};
 use h3o::{CellIndex, LatLng, Resolution};
@@ -15,6 +16,7 @@ use h3o::{CellIndex, LatLng, Resolution};
 use super::bounds::buffered_bounds;
 use super::cover::{counted_cells, grow_km};
 use super::TileFilter;
+use crate::access::Scope;
 use crate::index::Core;
 use crate::mvt::{TileBuilder, Value};
 
@@ -45,7 +47,13 @@ fn hexagon(cell: CellIndex) -> Polygon<f64> {
 }
 
 /// Writes the heatmap layer `name` of `tile`.
-pub(super) fn write_heatmap(core: &Core, tile: &mut TileBuilder, name: &str, filter: &TileFilter) {
+pub(super) fn write_heatmap(
+    core: &Core,
+    tile: &mut TileBuilder,
+    name: &str,
+    filter: &TileFilter,
+    scope: &Scope,
+) {
     let proj = *tile.projection();
     let res = heatmap_resolution(proj.coord().z());
     // A hexagon whose center lies outside the buffer can still reach into it: its
@@ -55,7 +63,7 @@ pub(super) fn write_heatmap(core: &Core, tile: &mut TileBuilder, name: &str, fil
     let out = tile.layer(name);
     // Hexagons are a few tile units across at their coarsest zoom: keep every vertex.
     out.set_tolerance(0.0);
-    for (cell, n) in counted_cells(core, bbox, res, filter) {
+    for (cell, n) in counted_cells(core, bbox, res, filter, scope) {
         let per_km2 = f64::from(n) / cell.area_km2();
         out.add_feature(
             Some(u64::from(cell)),

@@ -1,13 +1,15 @@
 //! Rendering the core's layers into Mapbox Vector Tiles: one tile of one layer, filtered.
 //!
 //! ```no_run
+//! use geo_core::access::Scope;
 //! use geo_core::demo::{generate, DemoConfig};
 //! use geo_core::index::Core;
 //! use geo_core::render::{render_tile, TileFilter, TileLayer};
 //! use geo_core::tile::TileCoord;
 //! let core = Core::new(generate(&DemoConfig::prefecture().with_counties(1)).unwrap());
 //! let coord = TileCoord::containing(109.74, 28.31, 12).unwrap();
-//! let bytes = render_tile(&core, TileLayer::Incidents, coord, &TileFilter::default()).unwrap();
+//! let bytes = render_tile(&core, TileLayer::Incidents, coord, &TileFilter::default(), &Scope::ALL)
+//!     .unwrap();
 //! // An empty Vec means an empty tile (no feature in any layer).
 //! # let _ = bytes;
 //! ```
@@ -16,6 +18,12 @@
 //! the buffer ([`bounds::buffered_bounds`]); the MVT layer carries the layer's name.
 //! Incidents below [`RAW_MIN_ZOOM`] are aggregated into H3 cells ([`cluster`]); the
 //! `heatmap` layer is H3 hexagons with filtered counts ([`heatmap`]).
+//!
+//! Every layer is cut to the caller's [`Scope`] (SPEC 11): features of other units are left
+//! out ([`Core::in_scope`]: polygons by code, points by their grid, tracks by the grid of
+//! their first vertex) and clusters and hexagons count only the unit's incidents
+//! ([`cover::counted_cells`]). A tile that cannot meet the unit is empty without a query.
+//! [`Scope::ALL`] takes the unscoped path unchanged.
 
 pub mod bounds;
 pub mod cluster;
@@ -25,6 +33,7 @@ pub mod heatmap;
 mod layer;
 pub mod schema;
 
+use crate::access::Scope;
 use crate::codes::AdminLevel;
 use crate::h3::CellFilter;
 use crate::index::{Core, Filter};
@@ -116,12 +125,14 @@ pub fn tile_options() -> TileOptions {
     TileOptions::default()
 }
 
-/// Encodes `layer` in tile `coord` under `filter`; an empty `Vec` is an empty tile.
+/// Encodes `layer` in tile `coord` under `filter`, cut to `scope`; an empty `Vec` is an
+/// empty tile.
 pub fn render_tile(
     core: &Core,
     layer: impl Into<TileLayer>,
     coord: TileCoord,
     filter: &TileFilter,
+    scope: &Scope,
 ) -> Result<Vec<u8>> {
     let layer = layer.into();
     let options = tile_options();
@@ -129,21 +140,31 @@ pub fn render_tile(
     let name = layer.as_str();
     let layer = match layer {
         TileLayer::Heatmap => {
-            heatmap::write_heatmap(core, &mut tile, name, filter);
+            heatmap::write_heatmap(core, &mut tile, name, filter, scope);
             return Ok(tile.finish());
         }
         TileLayer::Data(Layer::Incidents) if !filter.raw && coord.z() < RAW_MIN_ZOOM => {
-            cluster::write_clusters(core, &mut tile, name, filter);
+            cluster::write_clusters(core, &mut tile, name, filter, scope);
             return Ok(tile.finish());
         }
         TileLayer::Data(layer) => layer,
     };
-    let bbox = bounds::buffered_bounds(coord, options);
+    let mut bbox = bounds::buffered_bounds(coord, options);
+    if !scope.is_all() && layer != Layer::Patrols {
+        // Everything the scope sees lies in its extent (a track may leave it: tracks are
+        // placed by their first vertex, so they are queried over the whole tile).
+        match core.scope_extent(scope).map(|e| cover::overlap(bbox, e)) {
+            Some(None) => return Ok(tile.finish()),
+            Some(Some(cut)) => bbox = cut,
+            None => {}
+        }
+    }
     let mut hits = core.query(layer, &filter.core_filter(layer, bbox))?;
     if layer == Layer::Admin {
         let deepest = deepest_admin_level(coord.z());
         hits.retain(|&i| core.admin().get(i).is_some_and(|a| a.level() <= deepest));
     }
+    core.retain_in_scope(layer, scope, &mut hits);
     let out = tile.layer(name);
     match layer {
         Layer::Admin => features::admin(out, core, &hits),

@@ -18,6 +18,7 @@ use axum::body::Body;
 use axum::extract::{RawPathParams, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use geo_core::access::Scope;
 use geo_core::render::{render_tile, TileFilter, TileLayer};
 use geo_core::tile::TileCoord;
 
@@ -69,6 +70,12 @@ pub fn tile_filter(query: Option<&str>) -> ApiResult<TileFilter> {
         statuses: w.statuses,
         raw,
     })
+}
+
+/// The region the caller sees. Everything until the `Caller` extractor (tile-server's
+/// `auth`) names the caller's unit.
+pub(crate) fn scope_of(_headers: &HeaderMap) -> Scope {
+    Scope::ALL
 }
 
 /// Layer and tile address from the path (`{y}` carries the `.mvt` suffix).
@@ -136,7 +143,7 @@ async fn cached_or_rendered(state: &AppState, key: TileKey, gzip: bool) -> ApiRe
     // A cached tile is gzipped once for every later client; uncached, only when asked.
     let gzip = gzip || cache.is_enabled();
     let tile = tokio::task::spawn_blocking(move || {
-        render_tile(&core, k.layer, k.coord, &k.filter).map(|b| CachedTile::new(b, gzip))
+        render_tile(&core, k.layer, k.coord, &k.filter, &k.scope).map(|b| CachedTile::new(b, gzip))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("tile rendering stopped: {e}")))??;
@@ -160,7 +167,12 @@ pub async fn tile(
         ));
     };
     let (layer, coord) = parse_path(layer, z, x, y)?;
-    let key = TileKey::new(layer, coord, tile_filter(query.as_deref())?);
+    let key = TileKey::new(
+        layer,
+        coord,
+        tile_filter(query.as_deref())?,
+        scope_of(&headers),
+    );
     let gzip = accepts_gzip(&headers);
     let tile = cached_or_rendered(&state, key, gzip).await?;
     let cache = (

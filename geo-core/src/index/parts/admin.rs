@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use geo::MapCoords;
+use geo::{BoundingRect, MapCoords};
 use rstar::RTree;
 
 use super::super::buckets::PolygonBuckets;
@@ -28,6 +28,8 @@ pub(crate) struct AdminPart {
     pub(crate) chains: Vec<Chain>,
     /// Outlines in Web Mercator metres, built on the first admin tile.
     pub(crate) mercator: OnceLock<Vec<geo_types::MultiPolygon<f64>>>,
+    /// Each unit's bounding box (`None`: empty outline): what a scoped tile is cut to.
+    pub(crate) extents: Vec<Option<geo_types::Rect<f64>>>,
 }
 
 impl AdminPart {
@@ -51,7 +53,9 @@ impl AdminPart {
                 &polys,
             )
         });
+        let extents = units.iter().map(|a| a.geometry.bounding_rect()).collect();
         let mut part = Self {
+            extents,
             units,
             by_code,
             polys,
