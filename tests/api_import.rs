@@ -24,10 +24,17 @@ fn call(server: &Server, method: &str, path: &str, body: Option<&[u8]>) -> (u16,
         ("POST", Some(b)) => agent
             .post(&url)
             .header("Content-Type", "application/octet-stream")
+            .header("authorization", server.auth())
             .send(b),
-        ("POST", None) => agent.post(&url).send_empty(),
-        ("DELETE", _) => agent.delete(&url).call(),
-        _ => agent.get(&url).call(),
+        ("POST", None) => agent
+            .post(&url)
+            .header("authorization", server.auth())
+            .send_empty(),
+        ("DELETE", _) => agent
+            .delete(&url)
+            .header("authorization", server.auth())
+            .call(),
+        _ => agent.get(&url).header("authorization", server.auth()).call(),
     };
     let mut resp = resp.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     let status = resp.status().as_u16();

@@ -54,6 +54,7 @@ fn web_map_views_in_chromium() {
         .arg("tests/browser.mjs")
         .current_dir(&web)
         .env("ONEMAP_URL", &server.base)
+        .env("ONEMAP_TOKEN", &server.token)
         .env("ARTIFACTS", &artifacts)
         .env("CHROMIUM", &chromium)
         .status()

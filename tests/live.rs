@@ -631,17 +631,19 @@ fn kill_9_during_ingest_keeps_every_acknowledged_write() {
     let server = start(&store);
     let (worker, lon, lat, _) = a_worker(&server, 1);
     let base = server.base.clone();
+    let auth = server.auth();
     let acked: Arc<Mutex<Vec<Vec<u64>>>> = Arc::default();
     let sent: Arc<Mutex<Vec<Vec<u64>>>> = Arc::default();
     let fixes: Arc<Mutex<Vec<i64>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
     for t in 0..3u64 {
-        let (base, acked, sent, stop) = (
+        let (base, acked, sent, stop, auth) = (
             base.clone(),
             Arc::clone(&acked),
             Arc::clone(&sent),
             Arc::clone(&stop),
+            auth.clone(),
         );
         threads.push(std::thread::spawn(move || {
             let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -666,6 +668,7 @@ fn kill_9_during_ingest_keeps_every_acknowledged_write() {
                 let r = agent
                     .post(format!("{base}/api/incidents"))
                     .header("content-type", "application/x-ndjson")
+                    .header("authorization", &auth)
                     .send(body.as_bytes());
                 match r {
                     Ok(resp) if resp.status().as_u16() == 201 => acked.lock().unwrap().push(ids),
@@ -675,11 +678,12 @@ fn kill_9_during_ingest_keeps_every_acknowledged_write() {
         }));
     }
     {
-        let (base, fixes, stop, worker) = (
+        let (base, fixes, stop, worker, auth) = (
             base.clone(),
             Arc::clone(&fixes),
             Arc::clone(&stop),
             worker.clone(),
+            auth.clone(),
         );
         threads.push(std::thread::spawn(move || {
             let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -701,6 +705,7 @@ fn kill_9_during_ingest_keeps_every_acknowledged_write() {
                 match agent
                     .post(format!("{base}/api/positions"))
                     .header("content-type", "application/x-ndjson")
+                    .header("authorization", &auth)
                     .send(body.as_bytes())
                 {
                     Ok(resp) if resp.status().as_u16() == 200 => {

@@ -57,11 +57,12 @@ fn postgres_restart_under_load_loses_no_acknowledged_write() {
     let acked = Arc::new(Mutex::new(Vec::<u64>::new()));
     let refused = Arc::new(Mutex::new(Vec::<String>::new()));
     let writer = {
-        let (stop, acked, refused, base) = (
+        let (stop, acked, refused, base, auth) = (
             stop.clone(),
             acked.clone(),
             refused.clone(),
             server.base.clone(),
+            server.auth(),
         );
         std::thread::spawn(move || {
             let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -77,6 +78,7 @@ fn postgres_restart_under_load_loses_no_acknowledged_write() {
                     "properties": { "category": "dispute" } });
                 let mut resp = agent
                     .post(format!("{base}/api/incidents"))
+                    .header("authorization", &auth)
                     .send_json(&body)
                     .unwrap();
                 let status = resp.status().as_u16();

@@ -24,6 +24,49 @@ pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`
     pub base: String,
+    /// A token of an admin user (unit: Hunan, which holds the demo data) made for this
+    /// server; every request of these helpers carries it unless it names its own
+    /// `authorization` header.
+    pub token: String,
+}
+
+/// The unit test users are bound to: the province of the demo prefecture.
+pub const TEST_UNIT: &str = "430000";
+
+/// Adds a user to the store the `serve` arguments name (`--postgres URL` in `args`, else
+/// `--store STORE`) and returns its token.
+///
+/// # Panics
+/// When `onemap user add` fails.
+#[must_use]
+pub fn add_user(store: &Path, args: &[&std::ffi::OsStr], name: &str, role: &str, unit: &str) -> String {
+    let mut cmd = Command::new(onemap_bin());
+    cmd.args(["user", "add", name, "--role", role, "--unit", unit]);
+    match args.iter().position(|a| *a == "--postgres") {
+        Some(i) => cmd.arg("--postgres").arg(args[i + 1]),
+        None => cmd.arg("--store").arg(store),
+    };
+    let out = cmd.output().expect("run onemap user add");
+    assert!(
+        out.status.success(),
+        "onemap user add {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A user name not used before in this store (servers restart on the same store).
+fn fresh_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl Server {
@@ -48,6 +91,7 @@ impl Server {
             "{} missing: build it with `cargo build --release -p tile-server`",
             bin.display()
         );
+        let token = add_user(store, args, &fresh_name("test-admin"), "admin", TEST_UNIT);
         let mut child = Command::new(&bin)
             .args(["serve", "--bind", "127.0.0.1:0", "--store"])
             .arg(store)
@@ -69,7 +113,7 @@ impl Server {
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        let server = Self { child, base };
+        let server = Self { child, base, token };
         let started = Instant::now();
         loop {
             if let Ok((200, _)) = server.try_get("/ready") {
@@ -83,6 +127,12 @@ impl Server {
         }
     }
 
+    /// The `Authorization` header value of the server's admin token.
+    #[must_use]
+    pub fn auth(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
     /// GET a path; returns the status and the body parsed as JSON (Null if not JSON).
     pub fn try_get(&self, path: &str) -> Result<(u16, Value), ureq::Error> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -90,7 +140,10 @@ impl Server {
             .timeout_global(Some(Duration::from_mins(1)))
             .build()
             .into();
-        let mut resp = agent.get(format!("{}{path}", self.base)).call()?;
+        let mut resp = agent
+            .get(format!("{}{path}", self.base))
+            .header("authorization", self.auth())
+            .call()?;
         let status = resp.status().as_u16();
         let text = resp.body_mut().read_to_string()?;
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
@@ -109,6 +162,7 @@ impl Server {
             .into();
         let mut resp = agent
             .get(format!("{}{path}", self.base))
+            .header("authorization", self.auth())
             .call()
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         let status = resp.status().as_u16();
@@ -137,6 +191,7 @@ impl Server {
         let mut resp = agent
             .post(format!("{}{path}", self.base))
             .header("content-type", content_type)
+            .header("authorization", self.auth())
             .send(body)?;
         let status = resp.status().as_u16();
         let text = resp.body_mut().read_to_string()?;
@@ -190,6 +245,12 @@ impl Server {
         let mut req = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            req = req.header("authorization", self.auth());
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }

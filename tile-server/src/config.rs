@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use geo_core::model::DeadlinePolicy;
 
+use crate::auth::AccessMode;
+
 /// Default tile cache size: 256 MiB holds the demo prefecture's z10-z16 working set.
 pub const DEFAULT_TILE_CACHE_MB: u64 = 256;
 
@@ -19,6 +21,8 @@ pub struct Config {
     pub basemap_url: Option<String>,
     /// Days to closure per incident category: the deadline of a report that states none.
     pub deadlines: DeadlinePolicy,
+    /// Whether anonymous callers may read (the local demo) or everyone signs in.
+    pub access: AccessMode,
 }
 
 impl Default for Config {
@@ -28,6 +32,7 @@ impl Default for Config {
             tile_cache_bytes: DEFAULT_TILE_CACHE_MB << 20,
             basemap_url: None,
             deadlines: DeadlinePolicy::default(),
+            access: AccessMode::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! onemap's HTTP service: routing, extraction and serialisation over `geo-core`.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -11,6 +12,7 @@ pub mod state;
 pub mod tile_cache;
 
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
@@ -78,16 +80,24 @@ pub fn app(state: AppState) -> Router {
         .route("/api/grids/{code}/revisions", get(routes::edits::revisions))
         .route("/api/grids/{code}/diff", get(routes::edits::diff))
         .route("/api/grids/{code}/revert", post(routes::edits::revert))
+        // Who is calling: sign in and out, users, the audit log.
+        .route("/api/me", get(routes::session::me))
+        .route("/api/login", post(routes::session::login))
+        .route("/api/logout", post(routes::session::logout))
+        .route("/api/users", get(routes::session::users))
+        .route("/api/audit", get(routes::audit::audit))
         // The import wizard: upload, review, commit or cancel (its own body limit).
         .merge(routes::import::router());
     if let Some(dir) = state.web_dir() {
         router = router.fallback_service(ServeDir::new(dir));
     }
-    // The tile hot path has no middleware: tiles come gzipped from the tile cache, and a
+    // The tile hot path has no middleware (its handler takes the `Caller` itself): tiles
+    // come gzipped from the tile cache, and a
     // tile GET is a CORS simple request, answered with `Access-Control-Allow-Origin: *`
     // by the handler itself (no preflight to serve).
     let tiles = Router::new().route("/tiles/{layer}/{z}/{x}/{y}", get(routes::tiles::tile));
     router
+        .layer(middleware::from_fn_with_state(state.clone(), auth::gate))
         .layer(CompressionLayer::new())
         .layer(CorsLayer::permissive())
         .merge(tiles)

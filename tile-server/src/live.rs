@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use geo_core::access::Scope;
 use geo_core::codes::GridCode;
 use geo_core::index::Core;
 use geo_core::model::Layer;
@@ -148,6 +149,54 @@ impl LiveEvent {
             grids,
             json: OnceLock::new(),
         }
+    }
+
+    /// The event as a caller of `scope` may see it: incidents by their grid, workers by
+    /// the grids they serve, grids by code; keys of what was cut are left out (the dirty
+    /// box stays: it says where to reload, not what). Unscoped callers share [`Self::json`].
+    #[must_use]
+    pub fn json_for(&self, scope: &Scope) -> Arc<str> {
+        if scope.is_all() {
+            return self.json();
+        }
+        let grid_in = |v: &Value| {
+            v.get("properties")
+                .and_then(|p| p.get("grid"))
+                .and_then(Value::as_str)
+                .is_some_and(|g| scope.contains_code(g))
+        };
+        let incidents: Vec<Value> = self.incidents.iter().filter(|v| grid_in(v)).cloned().collect();
+        let workers: Vec<WorkerMove> = self
+            .workers
+            .iter()
+            .filter(|w| w.grids.iter().any(|g| scope.contains_grid(*g)))
+            .cloned()
+            .collect();
+        let grids: Vec<GridCode> = self.grids.iter().copied().filter(|g| scope.contains_grid(*g)).collect();
+        let mut keys: Vec<String> = incidents
+            .iter()
+            .filter_map(|v| v.get("id").and_then(Value::as_u64))
+            .map(|id| format!("incidents/{id}"))
+            .collect();
+        keys.extend(workers.iter().map(|w| format!("workers/{}", w.id)));
+        keys.extend(grids.iter().map(|g| format!("grids/{g}")));
+        let cut = Self {
+            seq: self.seq,
+            kind: self.kind,
+            time: self.time.clone(),
+            author: self.author.clone(),
+            summary: self.summary.clone(),
+            layers: self.layers.clone(),
+            rows: self.rows,
+            dirty: self.dirty,
+            keys,
+            truncated: self.truncated,
+            incidents,
+            workers,
+            grids,
+            json: OnceLock::new(),
+        };
+        cut.json()
     }
 
     /// The event as JSON.

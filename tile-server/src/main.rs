@@ -65,6 +65,10 @@ enum Command {
         /// the deadline of a report that states none. Unnamed categories keep the defaults.
         #[arg(long)]
         deadlines: Option<PathBuf>,
+        /// Require login even for the local demo (a loopback bind over demo data is
+        /// otherwise open to read without one).
+        #[arg(long)]
+        login: bool,
     },
     /// Generate the demo dataset into a fresh store.
     Demo {
@@ -322,6 +326,7 @@ fn main() -> ExitCode {
                 tile_cache_mb,
                 basemap,
                 deadlines,
+                login,
             } => {
                 let deadlines = deadline_policy(deadlines.as_deref())?;
                 let config = tile_server::Config {
@@ -329,8 +334,9 @@ fn main() -> ExitCode {
                     tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
                     basemap_url: basemap,
                     deadlines,
+                    ..tile_server::Config::default()
                 };
-                commands::serve::run(&store.loc(), &bind, config).await
+                commands::serve::run(&store.loc(), &bind, config, login).await
             }
             Command::Demo {
                 store,

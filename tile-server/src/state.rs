@@ -10,6 +10,7 @@ use arc_swap::ArcSwapOption;
 use geo_core::index::Core;
 use geo_core::store::{Applied, ChangeSet, Store};
 
+use crate::auth::Sessions;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::live::LiveFeed;
@@ -28,6 +29,7 @@ struct Inner {
     config: Config,
     tiles: TileCache,
     live: LiveFeed,
+    sessions: Sessions,
     status: RwLock<String>,
     /// Serialises writes: store, core and cache change in one order.
     write: tokio::sync::Mutex<()>,
@@ -76,6 +78,7 @@ impl AppState {
                 core: ArcSwapOption::empty(),
                 tiles: TileCache::new(config.tile_cache_bytes),
                 live: LiveFeed::new(),
+                sessions: Sessions::default(),
                 config,
                 status: RwLock::new("starting".to_owned()),
                 write: tokio::sync::Mutex::new(()),
@@ -98,6 +101,12 @@ impl AppState {
     #[must_use]
     pub fn tiles(&self) -> &TileCache {
         &self.inner.tiles
+    }
+
+    /// Tokens verified lately.
+    #[must_use]
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
     }
 
     /// The live feed (Server-Sent Events and the change pages).

@@ -36,6 +36,14 @@ fn small() -> Dataset {
 }
 
 /// A ready service over a store holding the small demo.
+/// The open local demo's configuration: tiles read anonymously.
+fn open() -> Config {
+    Config {
+        access: tile_server::auth::AccessMode::Open,
+        ..Config::default()
+    }
+}
+
 async fn service(config: Config) -> (AppState, Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
@@ -78,7 +86,7 @@ fn url(layer: &str, c: TileCoord) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_write_refreshes_the_tiles_it_touches_and_keeps_the_others() {
-    let (state, router, _dir) = service(Config::default()).await;
+    let (state, router, _dir) = service(open()).await;
     let core = state.core().unwrap();
     let cam = core.cameras()[0].clone();
     let (lon, lat) = (cam.location.x(), cam.location.y());
@@ -154,7 +162,7 @@ async fn gzip_is_served_when_asked_and_the_cache_can_be_off() {
     for cache_bytes in [0u64, 64 << 20] {
         let config = Config {
             tile_cache_bytes: cache_bytes,
-            ..Config::default()
+            ..open()
         };
         let (state, router, _dir) = service(config).await;
         let c = TileCoord::containing(109.74, 28.31, 12).unwrap();
@@ -182,7 +190,7 @@ async fn gzip_is_served_when_asked_and_the_cache_can_be_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tilejson_and_style_point_only_at_this_server() {
-    let (state, router, _dir) = service(Config::default()).await;
+    let (state, router, _dir) = service(open()).await;
     let host = [("host", "onemap.example:8080")];
     let origin = "http://onemap.example:8080/";
     for layer in TileLayer::ALL {
@@ -253,7 +261,7 @@ async fn tilejson_and_style_point_only_at_this_server() {
     // A configured basemap is the one outside URL, drawn first after the background.
     let config = Config {
         basemap_url: Some("http://t0.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}".into()),
-        ..Config::default()
+        ..open()
     };
     let (_, router, _dir2) = service(config).await;
     let (_, _, body) = get(&router, "/style.json", &host).await;

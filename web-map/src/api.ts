@@ -284,3 +284,28 @@ export async function webConfig(): Promise<WebConfig> {
   }
   return config;
 }
+
+/** Who the server says the page's user is, and what the page may offer them. */
+export interface Me {
+  mode: "open" | "login";
+  user: { name: string; role: string; unit: string | null } | null;
+  may: { personal: boolean; report: boolean; workflow: boolean; positions: boolean; edit: boolean; import: boolean; users: boolean; audit: boolean };
+}
+
+/** The signed-in user (`user: null` when anonymous). */
+export function me(): Promise<Me> {
+  return getJson<Me>("/api/me");
+}
+
+/** Signs in with a token: the server keeps it in an HTTP-only cookie. */
+export async function login(token: string): Promise<{ ok: boolean; message: string }> {
+  const r = await fetch("/api/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token }) });
+  if (r.ok) return { ok: true, message: "" };
+  const body = (await r.json().catch(() => ({}))) as { description?: string };
+  return { ok: false, message: body.description ?? `HTTP ${r.status}` };
+}
+
+/** Signs out (drops the cookie). */
+export async function logout(): Promise<void> {
+  await fetch("/api/logout", { method: "POST" });
+}

@@ -6,11 +6,12 @@ import * as maplibregl from "maplibre-gl";
 import type { Map, VectorTileSource } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
-import { HttpError, incidentCount, summary, webConfig } from "./api";
+import { HttpError, incidentCount, me, summary, webConfig } from "./api";
 import { currentLang, learnClasses, onLang, setLang, t } from "./i18n";
 import { buildStyle, FILTERED, tileUrl, type Toggle } from "./mapstyle";
 import { state, type View } from "./state";
 import "./style.css";
+import { accountControl, loginForm } from "./ui/account";
 import { installClicks } from "./ui/clicks";
 import { Dashboard } from "./ui/dashboard";
 import { Editor } from "./ui/editor";
@@ -73,6 +74,14 @@ async function main(): Promise<void> {
   const status = h("p", { class: "boot" }, t("loading"));
   app.append(status);
   await waitReady(status);
+  const who = await me();
+  state.me = who;
+  if (who.mode === "login" && !who.user) {
+    // Nothing but the login until someone signs in: every layer needs a user.
+    status.remove();
+    app.append(loginForm(true));
+    return;
+  }
   const [sum, config] = await Promise.all([summary(), webConfig()]);
   learnClasses([...sum.categories, ...sum.statuses].filter((c) => c.zh && c.en));
   state.init(sum);
@@ -125,7 +134,16 @@ async function main(): Promise<void> {
   };
   const live = new Live(map);
   const editor = new Editor(map);
-  header.append(search.el, live.el, h("span", { class: "demo" }), editor.button, importer.button, langBtn);
+  // Tools the user's role may not use are not offered (the server refuses them anyway).
+  header.append(
+    search.el,
+    live.el,
+    h("span", { class: "demo" }),
+    ...(who.may.edit ? [editor.button] : []),
+    ...(who.may.import ? [importer.button] : []),
+    accountControl(who),
+    langBtn,
+  );
   const layers = new LayerPanel(map);
   const drill = new DrillPanel(map);
   const filters = new FilterPanel();
@@ -151,7 +169,9 @@ async function main(): Promise<void> {
   const renderHeader = () => {
     fill(titleEl, "onemap ", h("span", {}, t("title")), h("small", {}, t("subtitle")));
     langBtn.textContent = t("langSwitch");
-    (header.querySelector(".demo") as HTMLElement).textContent = location.hostname === "127.0.0.1" || location.hostname === "localhost" ? t("localDemo") : "";
+    (header.querySelector(".demo") as HTMLElement).textContent = who.mode === "open" ? t("localDemo") : "";
+    const account = header.querySelector('[data-testid="account"]');
+    if (account) account.replaceWith(accountControl(who));
     const views: Array<[View, "viewOnemap" | "viewHeatmap" | "viewDashboard"]> = [
       ["onemap", "viewOnemap"],
       ["heatmap", "viewHeatmap"],

@@ -1,7 +1,7 @@
 // The page's shared state: current view, the incident filter (time window, categories,
 // statuses) and the selected unit. Parts subscribe to the events they draw from.
 
-import type { IncidentFilter, Summary, Unit } from "./api";
+import type { IncidentFilter, Me, Summary, Unit } from "./api";
 
 export type View = "onemap" | "heatmap" | "dashboard";
 export type Step = "day" | "week" | "month";
@@ -14,6 +14,8 @@ const DAY = 86_400_000;
 class State {
   view: View = "onemap";
   summary!: Summary;
+  /** Who is signed in, and what the page may offer them. */
+  me!: Me;
   /** First day of the data, UTC midnight (ms). */
   dataStart = 0;
   /** Last instant of the data (ms). */

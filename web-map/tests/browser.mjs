@@ -11,6 +11,10 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const base = (process.env.ONEMAP_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
+// An admin's token (tests/browser.rs makes the user): the page signs in with it through
+// its login form, and the writes this script makes itself carry it.
+const token = process.env.ONEMAP_TOKEN ?? "";
+const auth = { authorization: `Bearer ${token}` };
 const artifacts = process.env.ARTIFACTS ?? "browser-artifacts";
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 mkdirSync(artifacts, { recursive: true });
@@ -106,6 +110,33 @@ await check("page loads with the map and its panels", async () => {
   for (const id of ["layer-toggle-admin", "layer-toggle-incidents", "time-range", "search", "lang-switch"]) {
     assert((await page.getByTestId(id).count()) === 1, `no control data-testid=${id}`);
   }
+});
+
+await check("open demo: read-only without login, writes refused, sign-in with a token through the form", async () => {
+  const mode = await page.getByTestId("access-mode").textContent();
+  assert(/只读|read-only/.test(mode ?? ""), `mode shown: ${mode}`);
+  assert((await page.getByTestId("import-open").count()) === 0, "the import wizard is offered to an anonymous reader");
+  assert((await page.getByTestId("editor-open").count()) === 0, "the grid editor is offered to an anonymous reader");
+  // The page itself may try: the server refuses.
+  const refused = await page.evaluate(async () => {
+    const r = await fetch("/api/incidents", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "Feature", geometry: { type: "Point", coordinates: [109.7, 28.3] }, properties: { category: "dispute" } }) });
+    return r.status;
+  });
+  assert(refused === 401, `anonymous report answered ${refused}`);
+  // A wrong token is refused with a message; the right one signs in and reloads the page.
+  await page.getByTestId("login-open").click();
+  await page.getByTestId("login-token").fill("om_0000_1111");
+  await page.getByTestId("login-submit").click();
+  await page.waitForFunction(() => /\S/.test(document.querySelector('[data-testid="login-error"]')?.textContent ?? ""));
+  await page.getByTestId("login-token").fill(token);
+  await Promise.all([page.waitForNavigation(), page.getByTestId("login-submit").click()]);
+  await idle();
+  const who = await page.getByTestId("account-user").textContent();
+  assert(/test-admin/.test(who ?? ""), `signed in as: ${who}`);
+  assert((await page.getByTestId("import-open").count()) === 1, "no import wizard for an admin");
+  const cookies = await context.cookies();
+  const c = cookies.find((k) => k.name === "onemap_token");
+  assert(c && c.httpOnly, `login cookie: ${JSON.stringify(c)}`);
 });
 
 await check("one map: county outlines and incident clusters render over the prefecture", async () => {
@@ -438,7 +469,7 @@ await check("live map: a report over HTTP appears without reload, the counter co
   const today = await page.getByTestId("count-today").textContent();
   const r = await fetch(`${base}/api/incidents`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...auth },
     body: JSON.stringify({ type: "Feature", geometry: { type: "Point", coordinates: [lon + 0.0003, lat] }, properties: { category: "fire_hazard", subcategory: "ebike_charging" } }),
   });
   if (r.status !== 201) throw new Error(`report: HTTP ${r.status} ${await r.text()}`);
@@ -448,7 +479,7 @@ await check("live map: a report over HTTP appears without reload, the counter co
   await page.waitForFunction((t) => document.querySelector('[data-testid="count-today"]').textContent !== t, today, { timeout: 10_000 });
   const f = await fetch(`${base}/api/positions`, {
     method: "POST",
-    headers: { "content-type": "application/x-ndjson" },
+    headers: { "content-type": "application/x-ndjson", ...auth },
     body: JSON.stringify({ worker: worker.id, time: Math.floor(Date.now() / 1000), lon: lon + 0.0006, lat }),
   });
   if (f.status !== 200) throw new Error(`positions: HTTP ${f.status} ${await f.text()}`);
@@ -493,14 +524,15 @@ await check("grid editor: drag a shared vertex, live preview, save with a reason
   const cx = ring.reduce((a, p) => a + p[0], 0) / ring.length;
   const cy = ring.reduce((a, p) => a + p[1], 0) / ring.length;
   const target = [vertex[0] + (cx - vertex[0]) * 0.05, vertex[1] + (cy - vertex[1]) * 0.05];
-  // The drag is retried (positions taken again once the map is idle): on a loaded machine
-  // the first mousedown can land before the vertex layer has drawn under the pointer.
+  // The drag is retried only when its mousedown missed the vertex (on a loaded machine it
+  // can land before the vertex layer has drawn under the pointer); a drag that started
+  // and got no preview fails with what the editor says.
   let previews = 0;
-  let dragged = false;
-  for (let attempt = 1; attempt <= 3 && !dragged; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     // The vertex in the middle of the map, clear of the panels around it.
     await page.evaluate((v) => window.onemap.map.jumpTo({ center: v }), vertex);
     await idle();
+    await page.waitForFunction(() => window.onemap.map.queryRenderedFeatures({ layers: ["edit-vertices"] }).length > 0);
     const [from, to, hit] = await page.evaluate(([a, b]) => {
       const m = window.onemap.map;
       const r = m.getCanvas().getBoundingClientRect();
@@ -510,19 +542,28 @@ await check("grid editor: drag a shared vertex, live preview, save with a reason
       return [[r.left + pa.x, r.top + pa.y], [r.left + pb.x, r.top + pb.y], at === m.getCanvas()];
     }, [vertex, target]);
     assert(hit, `the vertex at ${from} is covered by another element`);
-    previews = await page.evaluate(() => window.onemap.editor.previews);
+    const [drags, p0] = await page.evaluate(() => [window.onemap.editor.drags, window.onemap.editor.previews]);
+    previews = p0;
     await page.mouse.move(from[0], from[1]);
+    await page.waitForTimeout(50);
     await page.mouse.down();
     for (let k = 1; k <= 8; k++) await page.mouse.move(from[0] + ((to[0] - from[0]) * k) / 8, from[1] + ((to[1] - from[1]) * k) / 8);
     await page.mouse.up();
-    dragged = await page
-      .waitForSelector('[data-testid="edit-preview"]', { timeout: attempt < 3 ? 8_000 : 30_000 })
-      .then(() => true)
-      .catch((e) => {
-        if (attempt === 3) throw e;
-        return false;
-      });
+    const started = await page.evaluate((n) => window.onemap.editor.drags > n, drags);
+    if (started) break;
+    const near = await page.evaluate(([x, y]) => {
+      const m = window.onemap.map;
+      const r = m.getCanvas().getBoundingClientRect();
+      return m.queryRenderedFeatures([[x - r.left - 8, y - r.top - 8], [x - r.left + 8, y - r.top + 8]], { layers: ["edit-vertices"] }).length;
+    }, from);
+    assert(attempt < 3, `no drag started after ${attempt} mousedowns on the vertex (${near} vertex markers within 8 px)`);
   }
+  await page
+    .waitForSelector('[data-testid="edit-preview"]', { timeout: 30_000 })
+    .catch(async () => {
+      const e = await page.evaluate(() => ({ status: window.onemap.editor.status, previews: window.onemap.editor.previews, drags: window.onemap.editor.drags }));
+      throw new Error(`no preview shown after the drag: ${JSON.stringify(e)}`);
+    });
   await page.waitForFunction((n) => window.onemap.editor.previews > n, previews);
   const moved = await page.evaluate(() => window.onemap.editor.lastPreview?.result.features.length ?? 0);
   assert(moved === holders.length, `preview moved ${moved} grids, ${holders.length} share the vertex`);

@@ -138,11 +138,14 @@ pub enum ChangeKind {
     Users,
     /// A store copied from another (`onemap migrate`).
     Migrate,
+    /// The generated demo dataset (a store whose first change is this one holds demo data,
+    /// which a local server may show without login).
+    Demo,
 }
 
 impl ChangeKind {
     /// Every kind.
-    pub const ALL: [ChangeKind; 8] = [
+    pub const ALL: [ChangeKind; 9] = [
         ChangeKind::Import,
         ChangeKind::Report,
         ChangeKind::Step,
@@ -151,6 +154,7 @@ impl ChangeKind {
         ChangeKind::Revert,
         ChangeKind::Users,
         ChangeKind::Migrate,
+        ChangeKind::Demo,
     ];
 
     /// The kind's name in the change table, the API and the live feed.
@@ -165,6 +169,7 @@ impl ChangeKind {
             ChangeKind::Revert => "revert",
             ChangeKind::Users => "users",
             ChangeKind::Migrate => "migrate",
+            ChangeKind::Demo => "demo",
         }
     }
 

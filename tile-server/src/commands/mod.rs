@@ -83,6 +83,7 @@ pub async fn load_demo(store: &dyn Store, config: &DemoConfig) -> anyhow::Result
     let applied = store
         .apply(ChangeSet {
             upserts: data,
+            kind: geo_core::store::ChangeKind::Demo,
             author: "onemap demo".into(),
             summary: "load the demo dataset".into(),
             ..ChangeSet::default()
@@ -94,6 +95,19 @@ pub async fn load_demo(store: &dyn Store, config: &DemoConfig) -> anyhow::Result
         "demo data written to the store"
     );
     Ok(())
+}
+
+/// Whether the store holds the generated demo data: its first change loaded it.
+pub async fn holds_demo(store: &dyn Store) -> anyhow::Result<bool> {
+    let first = store
+        .changes(geo_core::store::ChangeQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .await?;
+    Ok(first
+        .first()
+        .is_some_and(|c| c.kind == geo_core::store::ChangeKind::Demo))
 }
 
 /// Reads every layer from the store and builds the in-memory core.

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use geo_core::demo::DemoConfig;
+use tile_server::auth::AccessMode;
 use tile_server::{app, AppState, Config};
 
 /// Runs the service until Ctrl-C.
@@ -11,17 +12,30 @@ use tile_server::{app, AppState, Config};
 pub async fn run(
     store_path: &super::StoreLoc,
     bind: &str,
-    config: Config,
+    mut config: Config,
+    force_login: bool,
 ) -> anyhow::Result<ExitCode> {
     let store = super::open_store(store_path).await?;
-    let state = AppState::new(store.clone(), config);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
+    // Open to read without login only where nothing real can leak: a loopback bind over
+    // the demo data (or an empty store, which gets it).
+    let demo = store.is_empty().await? || super::holds_demo(store.as_ref()).await?;
+    config.access = if addr.ip().is_loopback() && demo && !force_login {
+        AccessMode::Open
+    } else {
+        AccessMode::Login
+    };
+    let state = AppState::new(store.clone(), config);
     println!("onemap listening on http://{addr}/");
-    if addr.ip().is_loopback() {
-        println!("local demo: read-only, no login (本地演示：只读，无需登录)");
+    match state.config().access {
+        AccessMode::Open => println!(
+            "local demo: open to read without login; every write needs a signed-in user \
+             (本地演示：无需登录即可浏览，写入需登录)"
+        ),
+        AccessMode::Login => println!("login required: every request needs a token (需要登录)"),
     }
 
     let loader = state.clone();
@@ -32,7 +46,10 @@ pub async fn run(
         }
     });
 
-    axum::serve(listener, app(state))
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

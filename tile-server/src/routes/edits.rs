@@ -20,7 +20,8 @@ use geo_core::validate::area_m2;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::ingest::{author, now};
+use super::ingest::now;
+use crate::auth::{need, Authorized, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -54,7 +55,11 @@ fn findings_json(findings: &[geo_core::validate::Finding]) -> (Value, Value) {
 
 /// `POST /api/edits/preview`: the edit planned on the current core, with its findings,
 /// impact and resulting grids; nothing is written.
-pub async fn preview(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
+pub async fn preview(
+    State(state): State<AppState>,
+    _caller: Authorized<need::Planner>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
     let req = edit::parse_op(body_json(&body)?)?;
     let core = state.core()?;
     let started = std::time::Instant::now();
@@ -96,13 +101,13 @@ enum StaleAs {
 /// with both versions) or a finding blocks it (422 with the findings).
 async fn commit_op(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: &Caller,
     op: EditOp,
     reason: String,
     base: HashMap<GridCode, u32>,
     stale_as: StaleAs,
 ) -> ApiResult<(Applied, Committed)> {
-    let who = author(headers);
+    let caller = caller.clone();
     let at = now();
     state
         .write(move |core: &Core| {
@@ -111,6 +116,9 @@ async fn commit_op(
                 return Err(stale_error(core, &stale, stale_as));
             }
             let e = edit::plan(core, &op, at)?;
+            for g in e.before.iter().chain(&e.after) {
+                caller.require_in_scope(&g.code.to_string())?;
+            }
             let findings = edit::findings(core, &e, &Limits::default());
             let (list, _) = findings_json(&findings);
             if edit::blocking(&findings) {
@@ -119,7 +127,8 @@ async fn commit_op(
                     detail: json!({"findings": list}),
                 });
             }
-            let changes = e.change_set(&who, &reason);
+            let mut changes = e.change_set(&caller.author(), &reason);
+            changes.origin = caller.origin().to_owned();
             Ok((
                 changes,
                 Committed {
@@ -176,13 +185,13 @@ fn committed_json(applied: &Applied, c: &Committed) -> Value {
 /// `POST /api/edits/commit` (also `POST /api/edits`): commits the edit.
 pub async fn commit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Authorized<need::Planner>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let req = edit::parse_op(body_json(&body)?)?;
     let (applied, c) = commit_op(
         &state,
-        &headers,
+        &caller,
         req.op,
         req.reason,
         req.base,
@@ -306,9 +315,9 @@ pub struct RevertQuery {
 /// edited together, reverted in the same write).
 pub async fn revert(
     State(state): State<AppState>,
+    caller: Authorized<need::Planner>,
     Path(code): Path<String>,
     Query(q): Query<RevertQuery>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let code = grid_code(&code)?;
@@ -343,7 +352,7 @@ pub async fn revert(
         }
     }
     let op = EditOp::Revert { to };
-    let (applied, c) = commit_op(&state, &headers, op, reason, base, StaleAs::Conflict).await?;
+    let (applied, c) = commit_op(&state, &caller, op, reason, base, StaleAs::Conflict).await?;
     Ok(Json(committed_json(&applied, &c)))
 }
 
@@ -474,6 +483,7 @@ fn item_response(status: StatusCode, base: &str, c: &Committed) -> ApiResult<Res
 /// the next free code of `properties.village`).
 pub async fn create_item(
     State(state): State<AppState>,
+    caller: Authorized<need::Planner>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -516,7 +526,7 @@ pub async fn create_item(
     let reason = reason_of(&headers, &f);
     let (_, c) = commit_op(
         &state,
-        &headers,
+        &caller,
         op,
         reason,
         HashMap::new(),
@@ -528,6 +538,7 @@ pub async fn create_item(
 
 async fn update_item(
     state: AppState,
+    caller: Authorized<need::Planner>,
     id: String,
     fid: String,
     headers: HeaderMap,
@@ -544,7 +555,7 @@ async fn update_item(
         grid: code,
         changes,
     };
-    let (_, c) = commit_op(&state, &headers, op, reason, base, StaleAs::Precondition).await?;
+    let (_, c) = commit_op(&state, &caller, op, reason, base, StaleAs::Precondition).await?;
     item_response(StatusCode::OK, &crate::extract::base_url(&headers), &c)
 }
 
@@ -552,27 +563,30 @@ async fn update_item(
 /// with a new revision; `If-Match` required.
 pub async fn replace_item(
     State(state): State<AppState>,
+    caller: Authorized<need::Planner>,
     Path((id, fid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    update_item(state, id, fid, headers, body, true).await
+    update_item(state, caller, id, fid, headers, body, true).await
 }
 
 /// `PATCH /collections/grids/items/{id}`: changes what the body gives; `If-Match` required.
 pub async fn patch_item(
     State(state): State<AppState>,
+    caller: Authorized<need::Planner>,
     Path((id, fid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    update_item(state, id, fid, headers, body, false).await
+    update_item(state, caller, id, fid, headers, body, false).await
 }
 
 /// `DELETE /collections/grids/items/{id}`: retires the grid (its history stays);
 /// `If-Match` required.
 pub async fn delete_item(
     State(state): State<AppState>,
+    caller: Authorized<need::Planner>,
     Path((id, fid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
@@ -586,7 +600,7 @@ pub async fn delete_item(
         .to_owned();
     commit_op(
         &state,
-        &headers,
+        &caller,
         EditOp::Retire { grid: code },
         reason,
         base,

@@ -11,6 +11,7 @@ use geo_core::model::Layer;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::state::AppState;
@@ -218,6 +219,7 @@ fn geojson_response(body: Value) -> Response {
 /// `GET /collections/{id}/items`
 pub async fn items(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ItemsQuery>,
     headers: HeaderMap,
@@ -230,7 +232,7 @@ pub async fn items(
     let page: Vec<usize> = matched.iter().copied().skip(offset).take(limit).collect();
     let features: Vec<_> = page
         .iter()
-        .filter_map(|&i| core.to_feature(layer, i, false))
+        .filter_map(|&i| core.to_feature(layer, i, caller.sees_personal()))
         .collect();
     let base = base_url(&headers);
     let mut links = vec![page_link(&base, &id, &q, limit, offset, "self")];
@@ -267,6 +269,7 @@ pub async fn items(
 /// `GET /collections/{id}/items/{fid}`
 pub async fn item(
     State(state): State<AppState>,
+    caller: Caller,
     Path((id, fid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -276,7 +279,7 @@ pub async fn item(
         .find(layer, &fid)
         .ok_or_else(|| ApiError::NotFound(format!("{id} has no feature {fid:?}")))?;
     let mut feature = serde_json::to_value(
-        core.to_feature(layer, index, false)
+        core.to_feature(layer, index, caller.sees_personal())
             .ok_or_else(|| ApiError::Internal("feature vanished".into()))?,
     )
     .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -39,6 +39,7 @@ use geo_core::validate::Finding;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::auth::{need, Authorized, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::import_sessions::{ImportSessions, PendingImport};
@@ -46,9 +47,6 @@ use crate::state::AppState;
 
 /// Largest upload accepted, bytes.
 pub const MAX_UPLOAD: usize = 256 * 1024 * 1024;
-
-/// Who the change log names for a web import (there is no auth yet).
-const AUTHOR: &str = "web import";
 
 const GEOJSON: &str = "application/geo+json";
 
@@ -135,6 +133,7 @@ fn required(what: &str, v: Option<String>) -> ApiResult<String> {
 
 /// `POST /api/imports`: reads and checks the body, keeps it pending -> 201.
 pub async fn upload(
+    _caller: Authorized<need::Gis>,
     State(state): State<AppState>,
     Extension(sessions): Extension<ImportSessions>,
     ApiQuery(q): ApiQuery<UploadQuery>,
@@ -192,6 +191,7 @@ fn not_found(id: &str) -> ApiError {
 
 /// `GET /api/imports/{id}`
 pub async fn pending(
+    _caller: Authorized<need::Gis>,
     Extension(sessions): Extension<ImportSessions>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -203,6 +203,7 @@ pub async fn pending(
 /// those that would be written (onemap's properties, plus `import: "accepted"`), then those
 /// left out for their errors (`import: "skipped"`, `index`, `id`).
 pub async fn features(
+    _caller: Authorized<need::Gis>,
     Extension(sessions): Extension<ImportSessions>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
@@ -245,6 +246,7 @@ fn append_feature(out: &mut Vec<u8>, f: &impl serde::Serialize) -> ApiResult<()>
 
 /// `GET /api/imports/{id}/findings.geojson`: the findings where they are.
 pub async fn findings(
+    _caller: Authorized<need::Gis>,
     Extension(sessions): Extension<ImportSessions>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
@@ -296,6 +298,7 @@ pub struct CommitBody {
 
 /// `POST /api/imports/{id}/commit`: writes the import in one change set.
 pub async fn commit(
+    caller: Authorized<need::Gis>,
     State(state): State<AppState>,
     Extension(sessions): Extension<ImportSessions>,
     Path(id): Path<String>,
@@ -327,6 +330,10 @@ pub async fn commit(
         sessions.put(p);
         return Ok((StatusCode::CONFLICT, Json(answer)).into_response());
     }
+    if let Err(e) = in_scope(&caller, &state, &p.prepared.data) {
+        sessions.put(p);
+        return Err(e);
+    }
     let written = formats::layer_len(&p.prepared.data, p.layer);
     if written == 0 {
         return Ok(Json(json!({ "written": 0, "seq": null })).into_response());
@@ -334,7 +341,8 @@ pub async fn commit(
     let changes = ChangeSet {
         // A copy, so that the import can be put back if the store refuses the write.
         upserts: p.prepared.data.clone(),
-        author: AUTHOR.to_owned(),
+        author: caller.author(),
+        origin: caller.origin().to_owned(),
         summary: format!(
             "import {} into {} ({written} features{})",
             p.file,
@@ -362,8 +370,40 @@ pub async fn commit(
     }
 }
 
+/// Ok if every feature of the import lies in the caller's unit: admin units and grids by
+/// code, points by the grid they fall in, workers by their grids.
+fn in_scope(caller: &Caller, state: &AppState, data: &geo_core::model::Dataset) -> ApiResult<()> {
+    let scope = caller.scope();
+    if scope.is_all() {
+        return Ok(());
+    }
+    for a in &data.admin {
+        caller.require_in_scope(&a.code.to_string())?;
+    }
+    for g in &data.grids {
+        caller.require_in_scope(&g.code.to_string())?;
+    }
+    for w in &data.workers {
+        if !w.grids.iter().any(|g| scope.contains_grid(*g)) {
+            return Err(ApiError::Forbidden(format!("worker {} works outside {}'s unit", w.id, caller.author())));
+        }
+    }
+    let core = state.core()?;
+    let points = data
+        .cameras
+        .iter()
+        .map(|c| c.location)
+        .chain(data.incidents.iter().map(|i| i.location))
+        .chain(data.centers.iter().map(|c| c.location));
+    for p in points {
+        caller.require_point_in_scope(&core, p.x(), p.y())?;
+    }
+    Ok(())
+}
+
 /// `DELETE /api/imports/{id}`: forgets the import -> 204.
 pub async fn cancel(
+    _caller: Authorized<need::Gis>,
     Extension(sessions): Extension<ImportSessions>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {

@@ -1,6 +1,7 @@
 //! `GET /api/incidents/{id}`: one incident for the incident panel: its lifecycle, the grid
 //! it occurred in and that grid's workers, the nearest cameras with their view sectors,
-//! and the nearest worker. No personal fields: the anonymous user is a viewer (SPEC 11).
+//! and the nearest worker. Personal fields (description, reporter, worker names, step
+//! notes and authors) only for operator and above (SPEC 11).
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -11,6 +12,7 @@ use geo_core::index::ViewSector;
 use geo_core::model::IncidentId;
 
 use super::summary::rfc3339;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -33,6 +35,7 @@ fn tenth(v: f64) -> f64 {
 #[allow(clippy::too_many_lines)] // one document, field by field
 pub async fn incident(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<IncidentQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -55,6 +58,12 @@ pub async fn incident(
         .and_then(|i| core.incidents().get(i))
         .ok_or_else(|| ApiError::NotFound(format!("incident {id} not found")))?;
     let (lon, lat) = (inc.location.x(), inc.location.y());
+    // Outside the caller's unit it does not exist for them.
+    caller
+        .require_point_in_scope(&core, lon, lat)
+        .map_err(|_| ApiError::NotFound(format!("incident {id} not found")))?;
+    let personal = caller.sees_personal();
+    let name = |n: &str| if personal { json!(n) } else { Value::Null };
     // The grid revision in force when it occurred; a location outside the world has none.
     let place = core.locate_at(lon, lat, inc.occurred_at()).ok();
     let grid = place
@@ -64,7 +73,7 @@ pub async fn incident(
         .map(|p| p.workers)
         .unwrap_or_default()
         .iter()
-        .map(|w| json!({ "id": w.id, "name": w.name }))
+        .map(|w| json!({ "id": w.id, "name": name(&w.name) }))
         .collect();
     let cameras: Vec<Value> = core
         .nearest_cameras(lon, lat, k)
@@ -100,7 +109,7 @@ pub async fn incident(
             let w = core.workers().get(n.index)?;
             Some(json!({
                 "id": w.id,
-                "name": w.name,
+                "name": name(&w.name),
                 "lon": w.location.x(),
                 "lat": w.location.y(),
                 "distance_m": tenth(n.distance_m),
@@ -122,14 +131,21 @@ pub async fn incident(
             json!({
                 "step": s.step.as_str(),
                 "at": rfc3339(s.time),
-                "author": s.author,
+                "author": name(&s.author),
                 "worker": s.worker,
-                "note": s.note,
+                "note": name(&s.note),
             })
         })
         .collect();
+    let details = if personal {
+        state.store().incident_details(inc.id).await?
+    } else {
+        None
+    };
     let now = chrono::Utc::now().timestamp();
     Ok(Json(json!({
+        "description": details.as_ref().map(|d| d.description.clone()),
+        "reporter": details.as_ref().map(|d| d.reporter.clone()),
         "id": inc.id,
         "category": inc.category.as_str(),
         "subcategory": subcategory,

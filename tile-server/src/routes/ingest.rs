@@ -16,10 +16,11 @@ use geo_core::model::{
     local_day, workflow, Category, Incident, IncidentDetails, IncidentId, Lifecycle, Patrol,
     PatrolId, Source, Step, Supervision, UnixTime, WorkerId,
 };
-use geo_core::store::{ChangeKind, ChangeSet, Position, StepRecord};
+use geo_core::store::{ChangeKind, Position, StepRecord};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::auth::{need, Authorized};
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::state::AppState;
@@ -31,16 +32,6 @@ const CLOCK_SKEW: i64 = 300;
 
 pub(crate) fn now() -> UnixTime {
     chrono::Utc::now().timestamp()
-}
-
-/// Who the change log names: the signed-in user once auth is on; the API otherwise.
-pub(crate) fn author(headers: &HeaderMap) -> String {
-    headers
-        .get("x-onemap-user")
-        .and_then(|v| v.to_str().ok())
-        .filter(|s| !s.is_empty())
-        .unwrap_or("api")
-        .to_owned()
 }
 
 /// A time given as RFC 3339 text or Unix seconds.
@@ -244,6 +235,7 @@ fn documents(headers: &HeaderMap, body: &[u8]) -> ApiResult<Vec<Value>> {
 /// not written again) -> 201 `{ids, created, existing, seq}`.
 pub async fn report_incidents(
     State(state): State<AppState>,
+    caller: Authorized<need::Operator>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -257,11 +249,10 @@ pub async fn report_incidents(
         .enumerate()
         .map(|(n, f)| report(f, n, &policy))
         .collect::<ApiResult<Vec<_>>>()?;
-    let who = author(&headers);
     let (applied, (ids, existing)) = state
         .write(move |core| {
             let mut next_id = core.incidents().max_id().map_or(1, |m| m + 1);
-            let mut c = ChangeSet::new(ChangeKind::Report, who, String::new());
+            let mut c = caller.change_set(ChangeKind::Report, String::new());
             let mut ids = Vec::with_capacity(reports.len());
             let mut existing = 0usize;
             let mut seen = std::collections::HashSet::new();
@@ -287,6 +278,8 @@ pub async fn report_incidents(
                     }
                 };
                 seen.insert(id);
+                let at = r.incident.location;
+                caller.require_point_in_scope(core, at.x(), at.y())?;
                 r.incident.id = IncidentId(id);
                 ids.push(id);
                 c.upserts.incidents.push(r.incident);
@@ -366,8 +359,8 @@ fn responsible_worker(core: &Core, inc: &Incident) -> Option<WorkerId> {
 /// the current status; 404 for an unknown incident or step.
 pub async fn take_step(
     State(state): State<AppState>,
+    caller: Authorized<need::Operator>,
     Path((id, step)): Path<(String, String)>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let id: u64 = id
@@ -389,7 +382,7 @@ pub async fn take_step(
         .as_deref()
         .map(|s| one_of("supervision", s, &Supervision::ALL, Supervision::as_str))
         .transpose()?;
-    let who = author(&headers);
+    let who = caller.author();
     let (applied, (inc, worker)) = state
         .write(move |core| {
             let i = core
@@ -399,6 +392,7 @@ pub async fn take_step(
                 .incidents()
                 .get(i)
                 .ok_or_else(|| ApiError::NotFound(format!("incident {id} not found")))?;
+            caller.require_point_in_scope(core, old.location.x(), old.location.y())?;
             let mut next = workflow::take(old, step, time).map_err(|e| ApiError::Conflict {
                 message: e.to_string(),
                 detail: json!({
@@ -426,7 +420,7 @@ pub async fn take_step(
                 })?),
                 (_, w) => w.map(WorkerId),
             };
-            let mut c = ChangeSet::new(ChangeKind::Step, who.clone(), format!("{} incident {id}", step_name(step)));
+            let mut c = caller.change_set(ChangeKind::Step, format!("{} incident {id}", step_name(step)));
             c.steps.push(StepRecord {
                 incident: IncidentId(id),
                 step,
@@ -491,7 +485,7 @@ fn merge_into(p: &mut Patrol, fixes: &[Position]) -> bool {
 /// fixes handled); an unknown worker refuses the batch.
 pub async fn positions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Authorized<need::Operator>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let text = std::str::from_utf8(&body)
@@ -518,8 +512,8 @@ pub async fn positions(
     if fixes.is_empty() {
         return Err(ApiError::BadRequest("no position in the body".into()));
     }
-    let who = author(&headers);
     let accepted = fixes.len();
+    let scope = caller.scope();
     let (applied, (workers, tracks)) = state
         .write(move |core| {
             let mut by_worker: HashMap<WorkerId, Vec<Position>> = HashMap::new();
@@ -542,7 +536,18 @@ pub async fn positions(
                     detail: json!({ "unknown_workers": list }),
                 });
             }
-            let mut c = ChangeSet::new(ChangeKind::Positions, who, String::new());
+            // A worker of another unit is not this caller's to move.
+            if let Some(w) = by_worker.keys().find(|w| {
+                core.worker_index(w)
+                    .and_then(|i| core.workers().get(i))
+                    .is_some_and(|w| !w.grids.iter().any(|g| scope.contains_grid(*g)))
+            }) {
+                return Err(ApiError::Forbidden(format!(
+                    "worker {w} works outside {}'s unit",
+                    caller.author()
+                )));
+            }
+            let mut c = caller.change_set(ChangeKind::Positions, String::new());
             let mut next_patrol = core.patrols().max_id().map_or(1, |m| m + 1);
             let mut workers = 0usize;
             for (id, mut fixes) in by_worker {

@@ -15,7 +15,9 @@ use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
+use geo_core::access::Scope;
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::live::{events_since, LiveEvent};
@@ -37,6 +39,7 @@ pub struct SinceQuery {
 /// feed's events, with `next` (the `since` of the next page) and the store's last sequence.
 pub async fn changes(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> ApiResult<Json<Value>> {
     let limit = match q.limit {
@@ -49,12 +52,13 @@ pub async fn changes(
         }
     };
     let since = q.since.unwrap_or(0);
+    let scope = caller.scope();
     let events = events_since(&state, since, limit).await?;
     let last = state.store().seq().await?;
     let next = events.last().map_or(since, |e| e.seq);
     let changes: Vec<Value> = events
         .iter()
-        .filter_map(|e| serde_json::from_str(&e.json()).ok())
+        .filter_map(|e| serde_json::from_str(&e.json_for(&scope)).ok())
         .collect();
     Ok(Json(json!({
         "since": since,
@@ -78,11 +82,11 @@ fn resume_from(headers: &HeaderMap, q: &SinceQuery) -> ApiResult<Option<u64>> {
 }
 
 /// The SSE event of a live event.
-fn sse_event(e: &LiveEvent) -> Event {
+fn sse_event(e: &LiveEvent, scope: &Scope) -> Event {
     Event::default()
         .id(e.seq.to_string())
         .event(e.kind.as_str())
-        .data(&*e.json())
+        .data(&*e.json_for(scope))
 }
 
 /// Where a stream is: events queued to send, the last sequence sent, the subscription.
@@ -131,6 +135,7 @@ impl Cursor {
 /// `GET /api/live`: the live feed as Server-Sent Events.
 pub async fn live(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
@@ -163,9 +168,10 @@ pub async fn live(
         last,
         rx,
     };
-    let events = stream::unfold(cursor, |mut c| async move {
+    let scope = caller.scope();
+    let events = stream::unfold(cursor, move |mut c| async move {
         let e = c.next().await?;
-        Some((Ok(sse_event(&e)), c))
+        Some((Ok(sse_event(&e, &scope)), c))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -22,6 +22,7 @@ use geo_core::access::Scope;
 use geo_core::render::{render_tile, TileFilter, TileLayer};
 use geo_core::tile::TileCoord;
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::state::AppState;
@@ -31,6 +32,9 @@ use crate::tile_cache::{CachedTile, TileKey};
 pub const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// How long clients may reuse a tile before revalidating it.
 const CACHE_CONTROL: &str = "public, max-age=60";
+/// The same for a signed-in caller: their tiles are cut to their unit, so no shared cache
+/// may hand them to someone else.
+const CACHE_CONTROL_PRIVATE: &str = "private, max-age=60";
 
 /// The render filter of a tile request's query string: `from`, `to` (RFC 3339),
 /// `category`, `status` (comma lists) and `raw` (`1`/`true`: incident points at every zoom).
@@ -154,6 +158,7 @@ async fn cached_or_rendered(state: &AppState, key: TileKey, gzip: bool) -> ApiRe
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`.
 pub async fn tile(
     State(state): State<AppState>,
+    caller: Caller,
     path: RawPathParams,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -177,7 +182,11 @@ pub async fn tile(
     let tile = cached_or_rendered(&state, key, gzip).await?;
     let cache = (
         header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_CONTROL),
+        HeaderValue::from_static(if caller.user().is_some() {
+            CACHE_CONTROL_PRIVATE
+        } else {
+            CACHE_CONTROL
+        }),
     );
     let cors = (
         header::ACCESS_CONTROL_ALLOW_ORIGIN,

@@ -55,6 +55,8 @@ export class Editor {
   private lastSaved: Array<{ code: string; revision: number }> = [];
   /** Set by tests: the last preview's answer and how many previews ran. */
   previews = 0;
+  /** Drags started on a vertex (tests tell a missed mousedown from a failed preview). */
+  drags = 0;
 
   constructor(private map: Map) {
     this.el = h("section", { class: "importer editor", hidden: true, testid: "editor" });
@@ -147,6 +149,7 @@ export class Editor {
     const f = e.features?.[0];
     if (!f) return;
     e.preventDefault();
+    this.drags += 1;
     const from = f.geometry.coordinates as Pos;
     // The vertex as the grid has it (rendered features are rounded).
     const exact = positions(this.grid!.geometry).reduce((best, p) =>

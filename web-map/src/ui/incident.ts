@@ -7,6 +7,7 @@ import { incident as fetchIncident, takeStep, type Incident, type NearCamera } f
 import { className, currentLang, dist, onLang, t, when, type Key } from "../i18n";
 import { CATEGORY_COLORS } from "../mapstyle";
 import { fill, h } from "./dom";
+import { state } from "../state";
 
 type Feature = GeoJSON.Feature<GeoJSON.Geometry, Record<string, unknown>>;
 
@@ -181,8 +182,8 @@ export class IncidentPanel {
           ),
         ),
       ),
-      inc.next && inc.next.length > 0 ? h("h3", {}, t("workflow")) : null,
-      inc.next && inc.next.length > 0
+      inc.next && inc.next.length > 0 && state.me?.may.workflow ? h("h3", {}, t("workflow")) : null,
+      inc.next && inc.next.length > 0 && state.me?.may.workflow
         ? h(
             "div",
             { class: "actions", testid: "incident-actions" },
