@@ -34,7 +34,10 @@ fn call(server: &Server, method: &str, path: &str, body: Option<&[u8]>) -> (u16,
             .delete(&url)
             .header("authorization", server.auth())
             .call(),
-        _ => agent.get(&url).header("authorization", server.auth()).call(),
+        _ => agent
+            .get(&url)
+            .header("authorization", server.auth())
+            .call(),
     };
     let mut resp = resp.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     let status = resp.status().as_u16();

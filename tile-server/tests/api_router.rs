@@ -42,11 +42,14 @@ fn core() -> &'static Core {
 fn router(ready: bool) -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = geo_core::store::gpkg::GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
-    let state = AppState::new(Arc::new(store), tile_server::Config {
-        // Reads as the open local demo's anonymous caller.
-        access: tile_server::auth::AccessMode::Open,
-        ..tile_server::Config::default()
-    });
+    let state = AppState::new(
+        Arc::new(store),
+        tile_server::Config {
+            // Reads as the open local demo's anonymous caller.
+            access: tile_server::auth::AccessMode::Open,
+            ..tile_server::Config::default()
+        },
+    );
     if ready {
         state.set_core(Core::new(dataset().clone()));
     }

@@ -269,3 +269,72 @@ async fn tilejson_and_style_point_only_at_this_server() {
     assert_eq!(style["layers"][1]["id"], "basemap");
     assert_eq!(style["sources"]["basemap"]["type"], "raster");
 }
+
+/// A user bound to `unit` and a token for them, written to the store.
+async fn user_token(state: &AppState, name: &str, unit: geo_core::codes::AdminCode) -> String {
+    use geo_core::access::{token, Role, User};
+    let issued = token::issue(name, "test", 0).unwrap();
+    state
+        .apply(ChangeSet {
+            users: vec![User {
+                name: name.into(),
+                role: Role::Viewer,
+                unit: Some(unit),
+                disabled: false,
+                created_at: 0,
+            }],
+            tokens: vec![issued.record],
+            kind: geo_core::store::ChangeKind::Users,
+            author: "test".into(),
+            summary: format!("user {name}"),
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+    issued.token
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiles_are_cut_to_the_callers_unit_and_cached_per_scope() {
+    let (state, router, _dir) = service(open()).await;
+    let core = state.core().unwrap();
+    let jishou = core.locate(109.74, 28.31).unwrap();
+    let (county, township) = (jishou.county.unwrap().code, jishou.township.unwrap().code);
+    let county_token = user_token(&state, "county-viewer", county).await;
+    let township_token = user_token(&state, "township-viewer", township).await;
+    let c = TileCoord::containing(109.74, 28.31, 11).unwrap();
+    for layer in ["grids", "cameras", "incidents", "heatmap"] {
+        // The county user first: their tile goes into the cache...
+        let mut bodies = Vec::new();
+        for (token, scope) in [
+            (Some(&county_token), Scope::unit(county)),
+            (Some(&township_token), Scope::unit(township)),
+            (None, Scope::ALL),
+        ] {
+            let auth = token.map(|t| format!("Bearer {t}"));
+            let headers: Vec<(&str, &str)> =
+                auth.iter().map(|a| ("authorization", a.as_str())).collect();
+            let (s, h, body) = get(&router, &url(layer, c), &headers).await;
+            assert_eq!(s, StatusCode::OK, "{layer} {scope:?}");
+            // ...and the township user gets their own cut, not the county's cached tile.
+            let l: TileLayer = layer.parse().unwrap();
+            let want = render_tile(&core, l, c, &TileFilter::default(), &scope).unwrap();
+            assert_eq!(body, want, "{layer} {scope:?}");
+            let key = TileKey::new(l, c, TileFilter::default(), scope);
+            assert!(state.tiles().get(&key).is_some(), "{layer} {scope:?}");
+            let private = token.is_some();
+            assert_eq!(
+                h[header::CACHE_CONTROL]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("private"),
+                private
+            );
+            bodies.push(body);
+        }
+        assert_ne!(
+            bodies[0], bodies[1],
+            "{layer}: the township's tile is the county's"
+        );
+    }
+}

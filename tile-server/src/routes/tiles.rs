@@ -18,7 +18,6 @@ use axum::body::Body;
 use axum::extract::{RawPathParams, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use geo_core::access::Scope;
 use geo_core::render::{render_tile, TileFilter, TileLayer};
 use geo_core::tile::TileCoord;
 
@@ -74,12 +73,6 @@ pub fn tile_filter(query: Option<&str>) -> ApiResult<TileFilter> {
         statuses: w.statuses,
         raw,
     })
-}
-
-/// The region the caller sees. Everything until the `Caller` extractor (tile-server's
-/// `auth`) names the caller's unit.
-pub(crate) fn scope_of(_headers: &HeaderMap) -> Scope {
-    Scope::ALL
 }
 
 /// Layer and tile address from the path (`{y}` carries the `.mvt` suffix).
@@ -172,12 +165,7 @@ pub async fn tile(
         ));
     };
     let (layer, coord) = parse_path(layer, z, x, y)?;
-    let key = TileKey::new(
-        layer,
-        coord,
-        tile_filter(query.as_deref())?,
-        scope_of(&headers),
-    );
+    let key = TileKey::new(layer, coord, tile_filter(query.as_deref())?, caller.scope());
     let gzip = accepts_gzip(&headers);
     let tile = cached_or_rendered(&state, key, gzip).await?;
     let cache = (
