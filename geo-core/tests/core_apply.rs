@@ -207,10 +207,20 @@ fn same(inc: &Core, truth: &Dataset, rng: &mut ChaCha8Rng, what: &str) {
     let codes: BTreeSet<_> = truth.grids.iter().map(|g| g.code).collect();
     for code in codes.iter().step_by(7) {
         let a = inc
-            .area_stats(Area::Grid(*code), &StatsFilter::default(), t1)
+            .area_stats(
+                Area::Grid(*code),
+                &StatsFilter::default(),
+                t1,
+                &geo_core::access::Scope::ALL,
+            )
             .unwrap();
         let b = fresh
-            .area_stats(Area::Grid(*code), &StatsFilter::default(), t1)
+            .area_stats(
+                Area::Grid(*code),
+                &StatsFilter::default(),
+                t1,
+                &geo_core::access::Scope::ALL,
+            )
             .unwrap();
         assert_eq!(a.incidents, b.incidents, "{what}: stats {code}");
         assert_eq!(

@@ -20,8 +20,8 @@ use geo_core::index::Core;
 use geo_core::model::{Category, Dataset, Incident, IncidentStatus, Layer};
 use geo_core::render::bounds::buffered_bounds;
 use geo_core::render::{
-    cluster_resolution, deepest_admin_level, heatmap_resolution, render_tile, tile_options,
-    TileFilter, TileLayer, RAW_MIN_ZOOM,
+    cluster_resolution, heatmap_resolution, render_tile, tile_options, TileFilter, TileLayer,
+    RAW_MIN_ZOOM,
 };
 use geo_core::tile::{TileCoord, TileProjection};
 use geo_types::{MultiPolygon, Rect};

@@ -5,6 +5,7 @@ use geo::BoundingRect;
 use geo_types::Rect;
 
 use super::engine::Core;
+use crate::access::Scope;
 use crate::codes::{AdminCode, VillageCode};
 use crate::{Error, Result};
 
@@ -24,17 +25,26 @@ impl Core {
     }
 
     /// Indices into `data().admin` of the units with no ancestor in the layer (the highest
-    /// level present), by code.
+    /// level present), by code: where the drill-down starts. Under a scope, the drill-down
+    /// starts at the scope's unit (its units with no ancestor inside the scope).
     #[must_use]
-    pub fn admin_roots(&self) -> Vec<usize> {
-        self.admin_where(|a| self.admin_ancestor(a).is_none())
+    pub fn admin_roots(&self, scope: &Scope) -> Vec<usize> {
+        self.admin_where(|a| {
+            scope.contains_admin(a)
+                && self
+                    .admin_ancestor(a)
+                    .is_none_or(|p| !self.admin_in_scope(scope, p))
+        })
     }
 
     /// Indices into `data().admin` of the units directly under `code` (whose nearest
     /// ancestor in the layer is it), by code; `NotFound` for an unknown unit.
-    pub fn admin_children(&self, code: AdminCode) -> Result<Vec<usize>> {
+    ///
+    /// A unit outside `scope` does not exist for the caller: `NotFound` too.
+    pub fn admin_children(&self, code: AdminCode, scope: &Scope) -> Result<Vec<usize>> {
         let me = self
             .admin_index(code)
+            .filter(|_| scope.contains_admin(code))
             .ok_or_else(|| Error::NotFound(format!("admin unit {code}")))?;
         Ok(self.admin_where(|a| a.level() > code.level() && self.admin_ancestor(a) == Some(me)))
     }

@@ -8,11 +8,15 @@
 //! ([`Scope::contains_number`]): a scoped tile adds a few nanoseconds per feature, an
 //! unscoped one nothing (callers test [`Scope::is_all`] first).
 
+use std::collections::BTreeMap;
+
 use geo_types::{coord, Coord, Rect};
 
 use super::engine::Core;
+use super::sphere::Nearest;
 use crate::access::Scope;
 use crate::model::Layer;
+use crate::{Error, Result};
 
 /// Degrees the unit's bounding box is grown by in [`Core::scope_extent`]: grids may
 /// overhang their village by the import tolerance (0.5 m); a hundred metres is far more.
@@ -147,6 +151,125 @@ impl Core {
     }
 }
 
+impl Core {
+    /// The `k` cameras inside `scope` nearest to a point, nearest first: the unscoped
+    /// search, widened until `k` of its answers are inside (or every camera was seen).
+    pub fn nearest_cameras_in(
+        &self,
+        lon: f64,
+        lat: f64,
+        k: usize,
+        scope: &Scope,
+    ) -> Result<Vec<Nearest>> {
+        if scope.is_all() {
+            return self.nearest_cameras(lon, lat, k);
+        }
+        let total = self.cameras().len();
+        widened(k, total, |n| {
+            Ok(self
+                .nearest_cameras(lon, lat, n)?
+                .into_iter()
+                .filter(|c| self.camera_in_scope(scope, c.index))
+                .collect())
+        })
+    }
+
+    /// The `k` workers inside `scope` (by their last known position) nearest to a point.
+    pub fn nearest_workers_in(
+        &self,
+        lon: f64,
+        lat: f64,
+        k: usize,
+        scope: &Scope,
+    ) -> Result<Vec<Nearest>> {
+        if scope.is_all() {
+            return self.nearest_workers(lon, lat, k);
+        }
+        let total = self.workers().len();
+        widened(k, total, |n| {
+            Ok(self
+                .nearest_workers(lon, lat, n)?
+                .into_iter()
+                .filter(|w| self.in_scope(Layer::Workers, scope, w.index))
+                .collect())
+        })
+    }
+
+    /// Number of features of each layer inside `scope`, keyed by layer name (grids: every
+    /// revision, as [`Core::counts`]).
+    #[must_use]
+    pub fn counts_in(&self, scope: &Scope) -> BTreeMap<&'static str, usize> {
+        if scope.is_all() {
+            return self.counts();
+        }
+        let count =
+            |layer: Layer, len: usize| (0..len).filter(|&i| self.in_scope(layer, scope, i)).count();
+        Layer::ALL
+            .into_iter()
+            .map(|l| {
+                let n = match l {
+                    Layer::Incidents => self
+                        .incidents()
+                        .iter()
+                        .filter(|&(i, _)| self.incident_in_scope(scope, i))
+                        .count(),
+                    Layer::Patrols => self
+                        .patrols()
+                        .iter()
+                        .filter(|&(i, _)| self.patrol_in_scope(scope, i))
+                        .count(),
+                    Layer::Admin => count(l, self.admin().len()),
+                    Layer::Grids => count(l, self.grids().len()),
+                    Layer::Cameras => count(l, self.cameras().len()),
+                    Layer::Workers => count(l, self.workers().len()),
+                    Layer::Centers => count(l, self.centers().len()),
+                };
+                (l.as_str(), n)
+            })
+            .collect()
+    }
+
+    /// The bounding box of what `scope` sees: [`Core::bounds`] for everything, else the
+    /// unit's outline (`None` for a unit the admin layer does not hold).
+    #[must_use]
+    pub fn bounds_in(&self, scope: &Scope) -> Option<Rect<f64>> {
+        match scope.admin_unit() {
+            None => self.bounds(),
+            Some(unit) => self.admin_bbox(self.admin_index(unit)?),
+        }
+    }
+
+    /// `NotFound` unless the point lies in `scope` ([`Core::point_in_scope`]): what a
+    /// point query outside the caller's unit answers (its grid and workers are not theirs).
+    pub fn check_point_in_scope(&self, scope: &Scope, lon: f64, lat: f64) -> Result<()> {
+        if self.point_in_scope(scope, lon, lat) {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!(
+                "({lon}, {lat}) lies outside the unit you are bound to"
+            )))
+        }
+    }
+}
+
+/// `k` answers of `search(n)` (answers in scope among the `n` nearest), asking for four
+/// times more each round until there are `k` or all `total` were asked for.
+fn widened(
+    k: usize,
+    total: usize,
+    search: impl Fn(usize) -> Result<Vec<Nearest>>,
+) -> Result<Vec<Nearest>> {
+    let mut n = k.max(16);
+    loop {
+        let mut found = search(n.min(total))?;
+        if found.len() >= k || n >= total {
+            found.truncate(k);
+            return Ok(found);
+        }
+        n = n.saturating_mul(4);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +308,60 @@ mod tests {
         }
         assert!(inside > 0 && inside < core.incidents().count(), "{inside}");
         assert_eq!(core.scope_extent(&Scope::ALL), None);
+    }
+
+    #[test]
+    fn nearest_and_counts_under_a_scope_equal_brute_force() {
+        let cfg = DemoConfig::prefecture()
+            .with_counties(1)
+            .with_grids(120)
+            .with_incidents(2_000)
+            .with_cameras(600)
+            .with_workers(80)
+            .with_patrols(10)
+            .with_points_per_patrol(5);
+        let core = Core::new(generate(&cfg).unwrap());
+        let unit = core
+            .admin()
+            .iter()
+            .find(|a| a.level() == crate::codes::AdminLevel::Township)
+            .unwrap()
+            .code;
+        let scope = Scope::unit(unit);
+        // From a point far outside the unit too: the search must widen.
+        for (lon, lat) in [(109.74, 28.31), (110.5, 29.5)] {
+            let got: Vec<usize> = core
+                .nearest_cameras_in(lon, lat, 7, &scope)
+                .unwrap()
+                .iter()
+                .map(|n| n.index)
+                .collect();
+            let want: Vec<usize> = core
+                .nearest_cameras(lon, lat, core.cameras().len())
+                .unwrap()
+                .into_iter()
+                .filter(|n| core.camera_in_scope(&scope, n.index))
+                .take(7)
+                .map(|n| n.index)
+                .collect();
+            assert_eq!(got, want);
+            assert_eq!(got.len(), 7);
+            let got = core.nearest_workers_in(lon, lat, 3, &scope).unwrap();
+            assert!(got
+                .iter()
+                .all(|n| core.in_scope(Layer::Workers, &scope, n.index)));
+        }
+        let counts = core.counts_in(&scope);
+        let all = core.counts_in(&Scope::ALL);
+        assert_eq!(all, core.counts());
+        let incidents = core
+            .incidents()
+            .iter()
+            .filter(|&(i, _)| core.incident_in_scope(&scope, i))
+            .count();
+        assert_eq!(counts["incidents"], incidents);
+        assert!(counts["incidents"] > 0 && counts["incidents"] < all["incidents"]);
+        assert!(counts["grids"] > 0 && counts["grids"] < all["grids"]);
+        assert!(core.check_point_in_scope(&scope, 110.5, 29.5).is_err());
     }
 }

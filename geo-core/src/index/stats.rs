@@ -20,6 +20,7 @@ use serde::{Serialize, Serializer};
 
 use super::engine::Core;
 use super::location::WorkerRef;
+use crate::access::Scope;
 use crate::codes::{AdminCode, AdminLevel, GridCode};
 use crate::model::{Category, Incident, IncidentStatus, Step, UnixTime};
 use crate::{Error, Result};
@@ -267,12 +268,13 @@ impl Core {
             .collect()
     }
 
-    /// Whether the area names something that exists: a grid with any revision, or an
-    /// admin unit in the admin layer.
-    fn check_area(&self, area: Area) -> Result<()> {
+    /// Whether the area names something that exists for a caller of `scope`: a grid with
+    /// any revision, or an admin unit in the admin layer, inside the scope (an area outside
+    /// it, or one holding more than it, is not found: its figures would count other units).
+    fn check_area(&self, area: Area, scope: &Scope) -> Result<()> {
         let known = match area {
-            Area::Grid(g) => self.grids.revisions.contains_key(&g),
-            Area::Admin(a) => self.admin.by_code.contains_key(&a),
+            Area::Grid(g) => self.grids.revisions.contains_key(&g) && scope.contains_grid(g),
+            Area::Admin(a) => self.admin.by_code.contains_key(&a) && scope.contains_admin(a),
         };
         if known {
             Ok(())
@@ -298,9 +300,15 @@ impl Core {
     }
 
     /// The figures of a grid or an admin unit; the first call builds the incident -> grid
-    /// placement (see [`Core::warm_placement`]).
-    pub fn area_stats(&self, area: Area, f: &StatsFilter, now: UnixTime) -> Result<AreaStats> {
-        self.check_area(area)?;
+    /// placement (see [`Core::warm_placement`]). `NotFound` for an area outside `scope`.
+    pub fn area_stats(
+        &self,
+        area: Area,
+        f: &StatsFilter,
+        now: UnixTime,
+        scope: &Scope,
+    ) -> Result<AreaStats> {
+        self.check_area(area, scope)?;
         f.check()?;
         let placement = self.placement();
         let as_of = f.as_of(now);
@@ -360,7 +368,7 @@ impl Core {
 
     /// The current grids under an admin unit with their incident figures, ranked by `by`
     /// (descending, or ascending if `ascending`); grids with no value (nothing due) come
-    /// last, ties by code.
+    /// last, ties by code. `NotFound` for a unit outside `scope`.
     pub fn grid_ranking(
         &self,
         parent: AdminCode,
@@ -368,9 +376,10 @@ impl Core {
         now: UnixTime,
         by: RankBy,
         ascending: bool,
+        scope: &Scope,
     ) -> Result<Vec<GridFigures>> {
         let area = Area::Admin(parent);
-        self.check_area(area)?;
+        self.check_area(area, scope)?;
         f.check()?;
         let revisions = self.grids();
         let placement = self.placement();
@@ -547,14 +556,26 @@ mod tests {
         assert_eq!(core.incident_grid(2), Some(1));
         let all = StatsFilter::default();
         let g1 = core
-            .area_stats(Area::Grid("433101001001001".parse().unwrap()), &all, 2_000)
+            .area_stats(
+                Area::Grid("433101001001001".parse().unwrap()),
+                &all,
+                2_000,
+                &Scope::ALL,
+            )
             .unwrap();
         let g2 = core
-            .area_stats(Area::Grid("433101001001002".parse().unwrap()), &all, 2_000)
+            .area_stats(
+                Area::Grid("433101001001002".parse().unwrap()),
+                &all,
+                2_000,
+                &Scope::ALL,
+            )
             .unwrap();
         assert_eq!((g1.incidents.total, g2.incidents.total), (2, 1));
         assert_eq!((g1.households, g1.grids), (10, 1));
-        let v = core.area_stats(Area::Admin(village), &all, 2_000).unwrap();
+        let v = core
+            .area_stats(Area::Admin(village), &all, 2_000, &Scope::ALL)
+            .unwrap();
         assert_eq!((v.incidents.total, v.grids, v.population), (3, 2, 60));
         // Window after the redraw: 001 keeps only the west incident.
         let later = StatsFilter {
@@ -562,17 +583,65 @@ mod tests {
             ..StatsFilter::default()
         };
         let ranked = core
-            .grid_ranking(village, &later, 2_000, RankBy::Incidents, false)
+            .grid_ranking(
+                village,
+                &later,
+                2_000,
+                RankBy::Incidents,
+                false,
+                &Scope::ALL,
+            )
             .unwrap();
         let totals: Vec<u64> = ranked.iter().map(|r| r.incidents.total).collect();
         assert_eq!(totals, [1, 1]);
         let ranked = core
-            .grid_ranking(village, &all, 2_000, RankBy::Incidents, true)
+            .grid_ranking(village, &all, 2_000, RankBy::Incidents, true, &Scope::ALL)
             .unwrap();
         let totals: Vec<u64> = ranked.iter().map(|r| r.incidents.total).collect();
         assert_eq!(totals, [1, 2]);
         assert!(matches!(
-            core.area_stats(Area::Grid("433101001001009".parse().unwrap()), &all, 0),
+            core.area_stats(
+                Area::Grid("433101001001009".parse().unwrap()),
+                &all,
+                0,
+                &Scope::ALL
+            ),
+            Err(Error::NotFound(_))
+        ));
+        // Inside the village's scope the figures are there; under another village, or
+        // another village's scope, they are not.
+        let own = Scope::unit(village);
+        assert_eq!(
+            core.area_stats(Area::Admin(village), &all, 2_000, &own)
+                .unwrap()
+                .incidents
+                .total,
+            3
+        );
+        let other = Scope::unit(AdminCode::Village("433101001002".parse().unwrap()));
+        for scope in [other, Scope::unit("433101002".parse().unwrap())] {
+            assert!(matches!(
+                core.area_stats(Area::Admin(village), &all, 2_000, &scope),
+                Err(Error::NotFound(_))
+            ));
+            assert!(matches!(
+                core.area_stats(
+                    Area::Grid("433101001001001".parse().unwrap()),
+                    &all,
+                    2_000,
+                    &scope
+                ),
+                Err(Error::NotFound(_))
+            ));
+            assert!(matches!(
+                core.grid_ranking(village, &all, 2_000, RankBy::Incidents, false, &scope),
+                Err(Error::NotFound(_))
+            ));
+        }
+        // A unit holding the scope is refused too: its figures would count other units.
+        let parent = AdminCode::Township("433101001".parse().unwrap());
+        assert!(matches!(
+            core.area_stats(Area::Admin(parent), &all, 2_000, &own),
             Err(Error::NotFound(_))
         ));
         let backwards = StatsFilter {
@@ -581,7 +650,7 @@ mod tests {
             ..StatsFilter::default()
         };
         assert!(matches!(
-            core.area_stats(Area::Admin(village), &backwards, 0),
+            core.area_stats(Area::Admin(village), &backwards, 0, &Scope::ALL),
             Err(Error::Invalid(_))
         ));
     }
