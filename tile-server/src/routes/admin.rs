@@ -9,6 +9,7 @@ use geo_core::codes::AdminCode;
 use geo_core::index::Core;
 
 use super::summary::bbox_json;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -41,10 +42,10 @@ pub(crate) fn admin_code(code: &str) -> ApiResult<AdminCode> {
 }
 
 /// `GET /api/admin`: `{unit: null, children: [the units at the highest level present]}`.
-pub async fn roots(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+pub async fn roots(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let core = state.core()?;
     let children: Vec<Value> = core
-        .admin_roots()
+        .admin_roots(&caller.scope())
         .into_iter()
         .map(|i| unit_json(&core, i))
         .collect();
@@ -54,12 +55,16 @@ pub async fn roots(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 /// `GET /api/admin/{code}/children`: `{unit, children}`, by code.
 pub async fn children(
     State(state): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let code = admin_code(&code)?;
     let core = state.core()?;
+    let scope = caller.scope();
+    // A unit outside the caller's scope does not exist for them.
     let me = core
         .admin_index(code)
+        .filter(|_| scope.contains_admin(code))
         .ok_or_else(|| ApiError::NotFound(format!("admin unit {code} not found")))?;
     let children: Vec<Value> = match code {
         AdminCode::Village(v) => core
@@ -68,7 +73,7 @@ pub async fn children(
             .map(|i| grid_json(&core, i))
             .collect(),
         _ => core
-            .admin_children(code)?
+            .admin_children(code, &scope)?
             .into_iter()
             .map(|i| unit_json(&core, i))
             .collect(),

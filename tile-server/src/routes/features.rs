@@ -228,7 +228,8 @@ pub async fn items(
     let filter = q.filter()?;
     let (limit, offset) = q.page()?;
     let core = state.core()?;
-    let matched = core.query(layer, &filter)?;
+    let mut matched = core.query(layer, &filter)?;
+    core.retain_in_scope(layer, &caller.scope(), &mut matched);
     let page: Vec<usize> = matched.iter().copied().skip(offset).take(limit).collect();
     let features: Vec<_> = page
         .iter()
@@ -275,8 +276,10 @@ pub async fn item(
 ) -> ApiResult<Response> {
     let layer = layer_of(&id)?;
     let core = state.core()?;
+    // A feature outside the caller's unit does not exist for them.
     let index = core
         .find(layer, &fid)
+        .filter(|&i| core.in_scope(layer, &caller.scope(), i))
         .ok_or_else(|| ApiError::NotFound(format!("{id} has no feature {fid:?}")))?;
     let mut feature = serde_json::to_value(
         core.to_feature(layer, index, caller.sees_personal())

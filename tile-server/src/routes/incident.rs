@@ -76,7 +76,7 @@ pub async fn incident(
         .map(|w| json!({ "id": w.id, "name": name(&w.name) }))
         .collect();
     let cameras: Vec<Value> = core
-        .nearest_cameras(lon, lat, k)
+        .nearest_cameras_in(lon, lat, k, &caller.scope())
         .unwrap_or_default()
         .into_iter()
         .filter_map(|n| {
@@ -102,7 +102,7 @@ pub async fn incident(
         })
         .collect();
     let nearest_worker = core
-        .nearest_workers(lon, lat, 1)
+        .nearest_workers_in(lon, lat, 1, &caller.scope())
         .unwrap_or_default()
         .first()
         .and_then(|n| {

@@ -6,8 +6,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use geo_core::access::Scope;
 use geo_core::index::{Core, Nearest};
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::state::AppState;
@@ -33,10 +35,13 @@ fn tenth(v: f32) -> f64 {
 /// `GET /api/locate?lon&lat[&at]`: admin chain, grid, its workers and the H3 cell (res 9).
 pub async fn locate(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
     let core = state.core()?;
+    // Outside the caller's unit the grid, chain and workers are not theirs to read.
+    core.check_point_in_scope(&caller.scope(), lon, lat)?;
     let location = match &q.at {
         Some(at) => core.locate_at(lon, lat, params::time(at)?)?,
         None => core.locate(lon, lat)?,
@@ -59,15 +64,16 @@ fn k_of(q: &PointQuery) -> ApiResult<usize> {
 /// into JSON with its distance, under `key`.
 fn nearest(
     state: &AppState,
+    scope: &Scope,
     q: &PointQuery,
     key: &str,
-    find: fn(&Core, f64, f64, usize) -> geo_core::Result<Vec<Nearest>>,
+    find: fn(&Core, f64, f64, usize, &Scope) -> geo_core::Result<Vec<Nearest>>,
     describe: fn(&Core, usize) -> Option<Value>,
 ) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
     let k = k_of(q)?;
     let core = state.core()?;
-    let list: Vec<Value> = find(&core, lon, lat, k)?
+    let list: Vec<Value> = find(&core, lon, lat, k, scope)?
         .into_iter()
         .filter_map(|n| {
             let mut item = describe(&core, n.index)?;
@@ -81,38 +87,56 @@ fn nearest(
 /// `GET /api/nearest/cameras?lon&lat&k`: the k nearest cameras, nearest first.
 pub async fn nearest_cameras(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
-    nearest(&state, &q, "cameras", Core::nearest_cameras, |core, i| {
-        let c = core.cameras().get(i)?;
-        Some(json!({
-            "id": c.id,
-            "name": c.name,
-            "lon": c.location.x(),
-            "lat": c.location.y(),
-            "status": c.status,
-            "ptz_type": c.ptz_type,
-            "facing_deg": c.facing_deg(),
-            "fov_deg": c.fov_deg.map(tenth),
-            "range_m": c.range_m.map(tenth),
-        }))
-    })
+    let scope = caller.scope();
+    nearest(
+        &state,
+        &scope,
+        &q,
+        "cameras",
+        Core::nearest_cameras_in,
+        |core, i| {
+            let c = core.cameras().get(i)?;
+            Some(json!({
+                "id": c.id,
+                "name": c.name,
+                "lon": c.location.x(),
+                "lat": c.location.y(),
+                "status": c.status,
+                "ptz_type": c.ptz_type,
+                "facing_deg": c.facing_deg(),
+                "fov_deg": c.fov_deg.map(tenth),
+                "range_m": c.range_m.map(tenth),
+            }))
+        },
+    )
 }
 
 /// `GET /api/nearest/workers?lon&lat&k`: the k nearest grid workers by last known position.
 pub async fn nearest_workers(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
-    nearest(&state, &q, "workers", Core::nearest_workers, |core, i| {
-        let w = core.workers().get(i)?;
-        Some(json!({
-            "id": w.id,
-            "name": w.name,
-            "lon": w.location.x(),
-            "lat": w.location.y(),
-            "grids": w.grids,
-            "seen_at": chrono::DateTime::from_timestamp(w.seen_at, 0).map(|d| d.to_rfc3339()),
-        }))
-    })
+    let scope = caller.scope();
+    nearest(
+        &state,
+        &scope,
+        &q,
+        "workers",
+        Core::nearest_workers_in,
+        |core, i| {
+            let w = core.workers().get(i)?;
+            Some(json!({
+                "id": w.id,
+                "name": w.name,
+                "lon": w.location.x(),
+                "lat": w.location.y(),
+                "grids": w.grids,
+                "seen_at": chrono::DateTime::from_timestamp(w.seen_at, 0).map(|d| d.to_rfc3339()),
+            }))
+        },
+    )
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use geo_core::model::Layer;
 
 use super::summary::bbox_json;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -26,6 +27,7 @@ const MAX_LIMIT: usize = 100;
 /// then shorter names.
 pub async fn search(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<Value>> {
     let text = query.q.as_deref().map(str::trim).unwrap_or_default();
@@ -45,7 +47,7 @@ pub async fn search(
     };
     let core = state.core()?;
     let results: Vec<Value> = core
-        .search(text, limit)
+        .search(text, limit, &caller.scope())
         .into_iter()
         .filter_map(|hit| {
             let i = hit.index;

@@ -11,6 +11,7 @@ use geo_core::codes::{AdminCode, GridCode};
 use geo_core::index::{Area, AreaStats, Core, RankBy};
 
 use super::admin::admin_code;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::params;
@@ -62,6 +63,7 @@ async fn blocking<T: Send + 'static>(
 /// `GET /api/grids/{code}/stats?from&to[&category&status]`.
 pub async fn grid_stats(
     State(state): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -70,8 +72,9 @@ pub async fn grid_stats(
         .map_err(|e| ApiError::from(geo_core::Error::from(e)))?;
     let filter = q.window()?;
     let core = state.core()?;
+    let scope = caller.scope();
     blocking(core, move |core| {
-        let stats = core.area_stats(Area::Grid(code), &filter, now())?;
+        let stats = core.area_stats(Area::Grid(code), &filter, now(), &scope)?;
         let name = core
             .grid_latest(code)
             .map_or("", |i| core.grids()[i].name.as_str());
@@ -83,14 +86,16 @@ pub async fn grid_stats(
 /// `GET /api/admin/{code}/stats?from&to&category&status`.
 pub async fn admin_stats(
     State(state): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<Value>> {
     let code = admin_code(&code)?;
     let filter = q.window()?;
     let core = state.core()?;
+    let scope = caller.scope();
     blocking(core, move |core| {
-        let stats = core.area_stats(Area::Admin(code), &filter, now())?;
+        let stats = core.area_stats(Area::Admin(code), &filter, now(), &scope)?;
         let name = core.admin_by_code(code).map_or("", |a| a.name.as_str());
         Ok(Json(stats_json(
             &json!(code),
@@ -123,6 +128,7 @@ const MAX_RANKING: usize = 10_000;
 /// rates.
 pub async fn ranking(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(q): ApiQuery<RankingQuery>,
 ) -> ApiResult<Json<Value>> {
     let parent: AdminCode = match q.parent.as_deref() {
@@ -162,8 +168,9 @@ pub async fn ranking(
     };
     let filter = q.stats.window()?;
     let core = state.core()?;
+    let scope = caller.scope();
     blocking(core, move |core| {
-        let ranked = core.grid_ranking(parent, &filter, now(), by, ascending)?;
+        let ranked = core.grid_ranking(parent, &filter, now(), by, ascending, &scope)?;
         let grids: Vec<Value> = ranked
             .iter()
             .take(limit)

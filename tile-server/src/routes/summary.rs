@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use geo_core::model::{Category, Step, UnixTime};
 
+use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -26,8 +27,9 @@ pub(crate) fn bbox_json(r: Option<geo_types::Rect<f64>>) -> Value {
 /// `GET /api/summary`. The web map asks for it first, so it also starts building the
 /// incident -> grid placement in the background: the dashboard's first figures then come
 /// without the wait, and start-up stays as fast as before.
-pub async fn summary(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+pub async fn summary(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let core = state.core()?;
+    let scope = caller.scope();
     if !core.placement_ready() {
         let core = core.clone();
         drop(tokio::task::spawn_blocking(move || core.warm_placement()));
@@ -52,8 +54,8 @@ pub async fn summary(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         .map(|s| json!({ "id": s.as_str(), "zh": s.name_zh(), "en": s.name_en() }))
         .collect();
     Ok(Json(json!({
-        "counts": core.counts(),
-        "extent": bbox_json(core.bounds()),
+        "counts": core.counts_in(&scope),
+        "extent": bbox_json(core.bounds_in(&scope)),
         "incident_time": incident_time,
         "categories": categories,
         "statuses": statuses,
@@ -62,15 +64,24 @@ pub async fn summary(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 
 /// `GET /api/counters`: the one-map view's live counters: incidents reported today (UTC+8),
 /// open ones, and overdue ones (open past their deadline), as of now.
-pub async fn counters(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+pub async fn counters(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let core = state.core()?;
+    let scope = caller.scope();
     let now = chrono::Utc::now().timestamp();
     let today = geo_core::model::local_day(now);
     let day_start = today * 86_400 - geo_core::model::LOCAL_UTC_OFFSET_S;
     let json = tokio::task::spawn_blocking(move || {
-        let reported_today = core.incidents().window(Some(day_start), None).count();
+        let reported_today = core
+            .incidents()
+            .window(Some(day_start), None)
+            .filter(|&(i, _)| core.incident_in_scope(&scope, i))
+            .count();
         let (mut open, mut overdue) = (0u64, 0u64);
-        for (_, inc) in core.incidents().iter() {
+        for (_, inc) in core
+            .incidents()
+            .iter()
+            .filter(|&(i, _)| core.incident_in_scope(&scope, i))
+        {
             if geo_core::model::workflow::is_open(inc.status) {
                 open += 1;
                 if inc.deadline < now {
