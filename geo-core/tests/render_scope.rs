@@ -5,7 +5,7 @@
 //! grids by `geo`'s point-in-polygon, and every such point in the tile must be there;
 //! cluster and hexagon counts must equal a recount of the township's incidents with h3o's
 //! `LatLng::to_cell`. A scope holding everything renders the same bytes as `Scope::ALL`.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::panic, clippy::too_many_lines)]
 
 mod mvt_common;
 

@@ -1,6 +1,11 @@
 //! The web map's queries cut to the caller's unit (SPEC 11): a user bound to a township
 //! against the open demo's anonymous reader on the same store, in process.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    clippy::many_single_char_names
+)]
 
 use std::sync::Arc;
 

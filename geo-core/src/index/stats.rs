@@ -526,6 +526,7 @@ mod tests {
     /// and 002 took the east half. An incident in the east half belongs to 001 before the
     /// redraw and to 002 after it.
     #[test]
+    #[allow(clippy::too_many_lines)] // one fixture, every figure, scoped and not
     fn incidents_follow_the_revision_in_force() {
         let village: AdminCode = "433101001001".parse().unwrap();
         let at = |id: u64, x: f64, t: i64| {
