@@ -581,3 +581,76 @@ fn tiles_far_from_the_township_are_empty() {
         );
     }
 }
+
+/// FNV-1a of a tile's bytes, with its length: a stable fingerprint to compare renders.
+fn fingerprint(bytes: &[u8]) -> (usize, u64) {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (bytes.len(), h)
+}
+
+/// The tiles fingerprinted: every layer, three zooms, unfiltered and one filter.
+fn golden_cases() -> Vec<(TileLayer, TileCoord, TileFilter)> {
+    let mid = (WINDOW_START + WINDOW_END) / 2;
+    let filtered = TileFilter {
+        from: Some(mid),
+        categories: vec![Category::Dispute, Category::FireHazard],
+        ..TileFilter::default()
+    };
+    let mut out = Vec::new();
+    for z in [9u32, 12, 14] {
+        let c = TileCoord::containing(JISHOU.0, JISHOU.1, z).unwrap();
+        for layer in TileLayer::ALL {
+            out.push((layer, c, TileFilter::default()));
+        }
+        out.push((TileLayer::Heatmap, c, filtered.clone()));
+        out.push((TileLayer::Data(Layer::Incidents), c, filtered.clone()));
+    }
+    out
+}
+
+/// What `render_tile` wrote for `golden_cases` on this fixture before it took a scope
+/// (commit f1a49ef, printed by the same loop): `Scope::ALL` must not change a byte.
+const GOLDEN: [(usize, u64); 30] = [
+    (2032, 0xfad6e502776ba72f),
+    (15299, 0x5df7b648e4449b33),
+    (3517, 0x67b303a08651c319),
+    (16164, 0x9dd77cb9efbc1b45),
+    (80452, 0xb028dc985d51fe8b),
+    (763, 0xf4e4d3dbe62a62db),
+    (6978, 0x4b78cb221ffdf09d),
+    (1776, 0x676193004b87b1e8),
+    (1694, 0x3aa0410b11b2e44c),
+    (717, 0xbd323e58ede735ad),
+    (1791, 0x0edd0263dd9c40d9),
+    (4182, 0xf4883895e32c6d3a),
+    (894, 0xf5f5f2fd5e96dc78),
+    (2870, 0xadbfe724ecf6594c),
+    (34157, 0x307b21ba61d9d882),
+    (3217, 0x431a8c740ff48465),
+    (2569, 0xc9ea534a9f0cec12),
+    (7764, 0xfb6b066ad9c8464f),
+    (6167, 0x1d33b220c5184804),
+    (2656, 0x13138173c06e5c3f),
+    (747, 0x3ced79c269a442c1),
+    (1332, 0x57a340ccb1ec4132),
+    (111, 0xd6d10724ebf61943),
+    (305, 0x1dee56c2ac2c72e7),
+    (4945, 0x316a85e62ceda286),
+    (17352, 0xc013db2b7f365060),
+    (642, 0xb6a36ae2fac53b4f),
+    (3425, 0x4aa0cc332bf3a144),
+    (2301, 0xa4e7d531b1a9fc5b),
+    (4905, 0x0edf25354b0e285a),
+];
+
+#[test]
+fn scope_all_renders_the_bytes_rendered_before_scopes() {
+    let cases = golden_cases();
+    assert_eq!(cases.len(), GOLDEN.len());
+    for ((layer, c, f), want) in cases.into_iter().zip(GOLDEN) {
+        let tile = render_tile(&fixture().core, layer, c, &f, &Scope::ALL).unwrap();
+        assert_eq!(fingerprint(&tile), want, "{layer} {c} {f:?}");
+    }
+}
