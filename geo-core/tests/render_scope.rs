@@ -654,3 +654,82 @@ fn scope_all_renders_the_bytes_rendered_before_scopes() {
         assert_eq!(fingerprint(&tile), want, "{layer} {c} {f:?}");
     }
 }
+
+/// The count of `cell` in the scoped cluster tile of `core` holding it at zoom 13.
+fn scoped_cluster_count(core: &Core, lon: f64, lat: f64) -> u64 {
+    let z = 13;
+    let cell = LatLng::new(lat, lon)
+        .unwrap()
+        .to_cell(cluster_resolution(z));
+    let c = LatLng::from(cell);
+    let coord = TileCoord::containing(c.lng(), c.lat(), u32::from(z)).unwrap();
+    let tile = render_tile(
+        core,
+        Layer::Incidents,
+        coord,
+        &TileFilter::default(),
+        &scope(),
+    )
+    .unwrap();
+    if tile.is_empty() {
+        return 0;
+    }
+    counts(&mvt_common::decode_one(&tile), "incidents")
+        .get(&u64::from(cell))
+        .copied()
+        .unwrap_or(0)
+}
+
+#[test]
+fn written_incidents_count_in_their_scope_only() {
+    let f = fixture();
+    let inside = f
+        .data
+        .incidents
+        .iter()
+        .find(|i| f.incidents.contains(&i.id.0))
+        .unwrap();
+    let outside = f
+        .data
+        .incidents
+        .iter()
+        .find(|i| !f.incidents.contains(&i.id.0))
+        .unwrap();
+    let (ix, iy) = (inside.location.x(), inside.location.y());
+    let (ox, oy) = (outside.location.x(), outside.location.y());
+    let before_in = scoped_cluster_count(&f.core, ix, iy);
+    let before_out = scoped_cluster_count(&f.core, ox, oy);
+    assert!(before_in > 0);
+    assert_eq!(before_out, 0);
+    // A new report beside each, and the built incident inside moved out of the township.
+    let mut a = inside.clone();
+    a.id = geo_core::model::IncidentId(9_000_001);
+    let mut b = outside.clone();
+    b.id = geo_core::model::IncidentId(9_000_002);
+    let mut moved = inside.clone();
+    moved.location = outside.location;
+    let changes = geo_core::store::ChangeSet {
+        upserts: Dataset {
+            incidents: vec![a, b, moved],
+            ..Dataset::default()
+        },
+        ..geo_core::store::ChangeSet::default()
+    };
+    let next = f.core.apply(&changes);
+    // One added and one moved away inside; nothing counted outside.
+    assert_eq!(scoped_cluster_count(&next, ix, iy), before_in);
+    assert_eq!(scoped_cluster_count(&next, ox, oy), 0);
+    let all = |core: &Core, x: f64, y: f64| {
+        let z = 13;
+        let coord = TileCoord::containing(x, y, z).unwrap();
+        render_tile(
+            core,
+            Layer::Incidents,
+            coord,
+            &TileFilter::default(),
+            &Scope::ALL,
+        )
+        .unwrap()
+    };
+    assert_ne!(all(&next, ox, oy), all(&f.core, ox, oy));
+}
