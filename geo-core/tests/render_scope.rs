@@ -689,11 +689,12 @@ fn written_incidents_count_in_their_scope_only() {
         .iter()
         .find(|i| f.incidents.contains(&i.id.0))
         .unwrap();
+    // Outside the township but inside its box: the scoped tile is rendered, not skipped.
     let outside = f
         .data
         .incidents
         .iter()
-        .find(|i| !f.incidents.contains(&i.id.0))
+        .find(|i| !f.incidents.contains(&i.id.0) && f.bbox.intersects(&i.location))
         .unwrap();
     let (ix, iy) = (inside.location.x(), inside.location.y());
     let (ox, oy) = (outside.location.x(), outside.location.y());

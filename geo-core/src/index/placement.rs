@@ -5,11 +5,15 @@
 //! fast (province data ready in seconds), so this is not built in [`Core::new`] but on the
 //! first statistics query, in parallel over the available cores.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use geo_types::{Point, Rect};
 
 use super::engine::Core;
+use crate::codes::AdminCode;
+use crate::h3::IncidentCells;
 use crate::model::{Camera, Incident, UnixTime};
 
 pub(crate) use super::parts::incidents::NO_GRID;
@@ -66,12 +70,52 @@ pub(crate) struct Placement {
     pub(crate) incidents: Chunked,
     /// Parallel to `cameras()`.
     pub(crate) cameras: Vec<u32>,
+    /// Per admin unit, the cell table of the built incidents placed in it.
+    pub(crate) scoped: ScopedCells,
+}
+
+/// Per admin unit, the cell table of the built incidents inside it (what scoped clusters
+/// and heatmap tiles count from), each built on the unit's first scoped tile and tagged
+/// with the admin part it was built against (a point outside every grid belongs to the
+/// admin polygon holding it). It lives with the placement it was built from: a placement
+/// copied to be patched starts without any (a patch moves incidents between units).
+#[derive(Debug, Default)]
+pub(crate) struct ScopedCells(Mutex<HashMap<AdminCode, (usize, Arc<IncidentCells>)>>);
+
+impl Clone for ScopedCells {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl ScopedCells {
+    /// The table of `unit` built against admin part `admin`, if there is one.
+    pub(crate) fn get(&self, unit: AdminCode, admin: usize) -> Option<Arc<IncidentCells>> {
+        let map = self.0.lock().ok()?;
+        map.get(&unit)
+            .filter(|(a, _)| *a == admin)
+            .map(|(_, t)| Arc::clone(t))
+    }
+
+    /// Keeps `table` as `unit`'s (built against admin part `admin`).
+    pub(crate) fn put(&self, unit: AdminCode, admin: usize, table: &Arc<IncidentCells>) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(unit, (admin, Arc::clone(table)));
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.0
+            .lock()
+            .map_or(0, |m| m.values().map(|(_, t)| t.heap_bytes()).sum())
+    }
 }
 
 impl Placement {
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         (self.incidents.len() + self.cameras.capacity()) * std::mem::size_of::<u32>()
+            + self.scoped.heap_bytes()
     }
 }
 
@@ -143,6 +187,7 @@ impl Core {
                 self.place_incident(i)
             })),
             cameras: par_map(&self.cameras.cameras, |c| self.place_camera(c)),
+            scoped: ScopedCells::default(),
         })
     }
 
@@ -179,6 +224,7 @@ impl Core {
         Placement {
             incidents: old.incidents.clone(),
             cameras: par_map(&self.cameras.cameras, |c| self.place_camera(c)),
+            scoped: ScopedCells::default(),
         }
     }
 

@@ -9,12 +9,18 @@
 //! unscoped one nothing (callers test [`Scope::is_all`] first).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use geo_types::{coord, Coord, Rect};
+use h3o::CellIndex;
 
 use super::engine::Core;
+use super::parts::cell_rows;
+use super::parts::incidents::{Live, NO_GRID};
+use super::placement::Placement;
 use super::sphere::Nearest;
 use crate::access::Scope;
+use crate::h3::{CellFilter, IncidentCells};
 use crate::model::Layer;
 use crate::{Error, Result};
 
@@ -249,6 +255,76 @@ impl Core {
                 "({lon}, {lat}) lies outside the unit you are bound to"
             )))
         }
+    }
+}
+
+impl Core {
+    /// Whether built incident `i` (its built version) lies in the scope by the built
+    /// placement `p`.
+    fn built_incident_in_scope(&self, scope: &Scope, p: &Placement, i: usize) -> bool {
+        match p.incidents.get(i) {
+            Some(g) if g != NO_GRID => self.grid_in_scope(scope, g as usize),
+            _ => self.incidents.main.incidents.get(i).is_some_and(|inc| {
+                self.unit_outside_grids(scope, inc.location.x(), inc.location.y())
+            }),
+        }
+    }
+
+    /// Whether the delta's version of an incident lies in the scope.
+    fn live_in_scope(&self, scope: &Scope, live: &Live) -> bool {
+        let Some(inc) = &live.incident else {
+            return false;
+        };
+        if live.grid == NO_GRID {
+            self.unit_outside_grids(scope, inc.location.x(), inc.location.y())
+        } else {
+            self.grid_in_scope(scope, live.grid as usize)
+        }
+    }
+
+    /// The cell table of the built incidents inside `scope` (`None` for [`Scope::ALL`]):
+    /// built on the unit's first scoped tile (a pass over the built incidents' placement
+    /// and nine `to_cell` per incident of the unit), then kept with the placement.
+    #[must_use]
+    pub(crate) fn scoped_cells(&self, scope: &Scope) -> Option<Arc<IncidentCells>> {
+        let unit = scope.admin_unit()?;
+        let placement = self.placement();
+        // The admin part is what a point outside every grid is scoped by.
+        let admin = Arc::as_ptr(&self.admin) as usize;
+        if let Some(table) = placement.scoped.get(unit, admin) {
+            return Some(table);
+        }
+        let built = &self.incidents.main.incidents;
+        let inside = built
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.built_incident_in_scope(scope, placement, i))
+            .map(|(_, inc)| inc);
+        let table = Arc::new(IncidentCells::build(cell_rows(inside)));
+        placement.scoped.put(unit, admin, &table);
+        Some(table)
+    }
+
+    /// How many incidents inside `scope` lie in `cell` (resolution <= 9) and pass
+    /// `filter`: `table` ([`Core::scoped_cells`]) plus the delta's incidents inside the
+    /// scope, minus the built versions inside it that the delta replaced.
+    #[must_use]
+    pub(crate) fn scoped_incident_count(
+        &self,
+        table: &IncidentCells,
+        cell: CellIndex,
+        filter: &CellFilter,
+        scope: &Scope,
+    ) -> u32 {
+        let built = table.count(cell, filter);
+        let placement = self.placement();
+        let (plus, minus) = self.incidents.delta_count_where(
+            cell,
+            filter,
+            |live| self.live_in_scope(scope, live),
+            |i| self.built_incident_in_scope(scope, placement, i),
+        );
+        (built + plus).saturating_sub(minus)
     }
 }
 

@@ -303,6 +303,7 @@ impl Core {
                 Arc::new(OnceLock::from(Placement {
                     incidents: super::placement::Chunked::from_vec(&incidents),
                     cameras: now.cameras.clone(),
+                    scoped: super::placement::ScopedCells::default(),
                 }))
             }
             _ => Arc::default(),

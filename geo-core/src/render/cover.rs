@@ -8,7 +8,6 @@ use h3o::{CellIndex, LatLng, Resolution};
 use super::TileFilter;
 use crate::access::Scope;
 use crate::index::Core;
-use crate::model::Layer;
 use crate::tile::MAX_LATITUDE;
 
 /// Every resolution-`res` cell whose center lies in `r` (latitudes clamped to Web Mercator's
@@ -43,11 +42,10 @@ pub fn cells_centered_in(r: Rect<f64>, res: Resolution) -> Vec<CellIndex> {
 /// The resolution-`res` cells centered in `r` that hold at least one incident `filter`
 /// keeps inside `scope`, with that count, in cell order: what clusters and the heatmap draw.
 ///
-/// Unscoped, each count comes from the cell table ([`Core::incident_count`]). Scoped, the
-/// table cannot tell the unit's incidents apart, so the counts are made from the incidents
-/// themselves: those matching the filter within a cell's reach of `r` (cut to the unit's
-/// extent) that lie in the scope, each counted in its `latlng_to_cell` at `res` (the
-/// table's definition) when that cell is centered in `r`.
+/// Unscoped, each count comes from the cell table ([`Core::incident_count`]). Scoped, from
+/// a cell table of the unit's own incidents (the same definition: the incidents whose
+/// `latlng_to_cell` at `res` is the cell), built on the unit's first scoped tile and kept
+/// with the grid placement, plus the delta's incidents inside the unit.
 #[must_use]
 pub fn counted_cells(
     core: &Core,
@@ -59,7 +57,7 @@ pub fn counted_cells(
     let mut cells = cells_centered_in(r, res);
     cells.sort_unstable();
     if !scope.is_all() {
-        return scoped_counts(core, &cells, r, res, filter, scope);
+        return scoped_counts(core, cells, r, res, filter, scope);
     }
     let cells_filter = filter.cell_filter();
     cells
@@ -69,54 +67,37 @@ pub fn counted_cells(
         .collect()
 }
 
-/// [`counted_cells`] under a scope: a count per cell of `cells` (sorted) from the scoped
-/// incidents around `r`.
+/// [`counted_cells`] under a scope: a count per cell of `cells` (sorted) from the cell
+/// table of the scope's incidents ([`Core::scoped_cells`], built on its first tile), or
+/// nothing when the unit lies too far from `r` for any of its incidents to be counted.
 fn scoped_counts(
     core: &Core,
-    cells: &[CellIndex],
+    cells: Vec<CellIndex>,
     r: Rect<f64>,
     res: Resolution,
     filter: &TileFilter,
     scope: &Scope,
 ) -> Vec<(CellIndex, u32)> {
-    if cells.is_empty() {
-        return Vec::new();
-    }
     // An incident of a cell centered in `r` lies within the cell's circumradius of `r`:
     // about its edge length, which varies about 2x over the globe.
-    let mut around = grow_km(r, 2.0 * res.edge_length_km());
-    if let Some(extent) = core.scope_extent(scope) {
-        match overlap(around, extent) {
-            Some(cut) => around = cut,
-            None => return Vec::new(),
-        }
+    let around = grow_km(r, 2.0 * res.edge_length_km());
+    if core
+        .scope_extent(scope)
+        .is_some_and(|extent| overlap(around, extent).is_none())
+    {
+        return Vec::new();
     }
-    let Ok(hits) = core.query(
-        Layer::Incidents,
-        &filter.core_filter(Layer::Incidents, around),
-    ) else {
+    let Some(table) = core.scoped_cells(scope) else {
         return Vec::new();
     };
-    let mut counts = vec![0u32; cells.len()];
-    for i in hits {
-        let Some(inc) = core.incidents().get(i) else {
-            continue;
-        };
-        if !core.incident_in_scope(scope, i) {
-            continue;
-        }
-        let Ok(ll) = LatLng::new(inc.location.y(), inc.location.x()) else {
-            continue;
-        };
-        if let Ok(k) = cells.binary_search(&ll.to_cell(res)) {
-            counts[k] += 1;
-        }
-    }
+    let cells_filter = filter.cell_filter();
     cells
-        .iter()
-        .zip(counts)
+        .into_iter()
+        .map(|cell| {
+            let n = core.scoped_incident_count(&table, cell, &cells_filter, scope);
+            (cell, n)
+        })
         .filter(|&(_, n)| n > 0)
-        .map(|(&c, n)| (c, n))
         .collect()
 }
 

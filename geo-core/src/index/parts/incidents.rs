@@ -161,6 +161,17 @@ fn rows_of(inc: &Incident, i: u32) -> impl Iterator<Item = CellRow> {
 
 /// How many rows of `table` in `cell` the filter keeps.
 fn count_rows(table: &imbl::OrdSet<CellRow>, cell: CellIndex, filter: &CellFilter) -> u32 {
+    count_rows_where(table, cell, filter, |_| true)
+}
+
+/// How many rows of `table` in `cell` the filter keeps among the incident indices `keep`
+/// accepts.
+fn count_rows_where(
+    table: &imbl::OrdSet<CellRow>,
+    cell: CellIndex,
+    filter: &CellFilter,
+    keep: impl Fn(u32) -> bool,
+) -> u32 {
     if table.is_empty() {
         return 0;
     }
@@ -169,12 +180,13 @@ fn count_rows(table: &imbl::OrdSet<CellRow>, cell: CellIndex, filter: &CellFilte
     let hi = (r, c, UnixTime::MAX, u8::MAX, u32::MAX);
     let n = table
         .range(lo..=hi)
-        .filter(|(_, _, at, class, _)| {
+        .filter(|(_, _, at, class, i)| {
             let (cat, st) = (class >> 4, class & 0x0f);
             Category::ALL
                 .get(usize::from(cat))
                 .zip(Step::ALL.get(usize::from(st)))
                 .is_some_and(|(c, s)| filter.keeps_incident(*at, *c, *s))
+                && keep(*i)
         })
         .count();
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -334,6 +346,27 @@ impl IncidentPart {
         }
         (built + count_rows(&d.plus, cell, filter))
             .saturating_sub(count_rows(&d.minus, cell, filter))
+    }
+
+    /// The delta's rows in `cell` that `filter` keeps: `(counted in, counted out)`, the
+    /// former among live incidents `live_keep` accepts, the latter among the built
+    /// versions `built_keep` accepts (by index): a scoped count's correction.
+    pub(crate) fn delta_count_where(
+        &self,
+        cell: CellIndex,
+        filter: &CellFilter,
+        live_keep: impl Fn(&Live) -> bool,
+        built_keep: impl Fn(usize) -> bool,
+    ) -> (u32, u32) {
+        let d = &self.delta;
+        if d.live.is_empty() {
+            return (0, 0);
+        }
+        let plus = count_rows_where(&d.plus, cell, filter, |i| {
+            d.live.get(&i).is_some_and(|l| live_keep(l))
+        });
+        let minus = count_rows_where(&d.minus, cell, filter, |i| built_keep(i as usize));
+        (plus, minus)
     }
 
     /// Indices of the incidents `filter` selects (time, classes, box), ascending.
