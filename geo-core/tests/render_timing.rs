@@ -138,7 +138,8 @@ fn render_time_per_layer_and_zoom() {
 
 /// The same tiles for a user bound to the township of Jishou, beside the unscoped times:
 /// what cutting every layer to the caller's unit costs (the grid placement is built
-/// first, as a server does in the background at start).
+/// first, as a server does in the background at start, and the unit's cell table by its
+/// first tile, timed apart).
 #[test]
 #[ignore = "timing over the full demo prefecture: run in release with --ignored --nocapture"]
 fn scoped_render_time_for_a_township_user() {
@@ -163,6 +164,21 @@ fn scoped_render_time_for_a_township_user() {
             })
             .collect()
     };
+    // The unit's first scoped cluster tile builds its cell table, once: timed apart.
+    let first = township_tiles(10)[0];
+    let t = Instant::now();
+    render_tile(
+        &core,
+        TileLayer::Heatmap,
+        first,
+        &TileFilter::default(),
+        &scope,
+    )
+    .unwrap();
+    println!(
+        "first scoped heatmap tile (builds the township's cell table): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     println!("township {township}: unscoped p50 / p99 ms, then scoped p50 / p99 ms and KiB");
     println!(
         "layer            z  tiles  all p50  all p99  scoped p50  scoped p99  all KiB  scoped KiB"
