@@ -152,13 +152,14 @@ fn every_route_for_every_role_in_open_and_login_mode() {
     let store = demo_store(dir.path());
     let tokens = users(&store, TEST_UNIT);
     let server = Server::start(&store, Duration::from_mins(5));
-    let incident = server.get("/collections/incidents/items?limit=1")["features"][0]["id"]
-        .as_u64()
+    let id_of = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let incident: u64 = id_of(&server.get("/collections/incidents/items?limit=1")["features"][0]["id"])
+        .parse()
         .unwrap();
-    let grid = server.get("/collections/grids/items?limit=1")["features"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let grid = id_of(&server.get("/collections/grids/items?limit=1")["features"][0]["id"]);
     let me = server.request("GET", "/api/me", &[("authorization", "")], None).2;
     assert_eq!(me["mode"], "open", "{me}");
     assert_eq!(me["user"], Value::Null);

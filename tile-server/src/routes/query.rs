@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use geo_core::index::{Core, Nearest};
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::state::AppState;
@@ -33,6 +34,7 @@ fn tenth(v: f32) -> f64 {
 /// `GET /api/locate?lon&lat[&at]`: admin chain, grid, its workers and the H3 cell (res 9).
 pub async fn locate(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
@@ -44,7 +46,19 @@ pub async fn locate(
     let mut body = serde_json::to_value(location).map_err(|e| ApiError::Internal(e.to_string()))?;
     body["lon"] = json!(lon);
     body["lat"] = json!(lat);
+    if !caller.sees_personal() {
+        hide_names(&mut body["workers"]);
+    }
     Ok(Json(body))
+}
+
+/// Workers' names are personal below the operator role: the list keeps ids only.
+fn hide_names(workers: &mut Value) {
+    if let Some(list) = workers.as_array_mut() {
+        for w in list {
+            w["name"] = Value::Null;
+        }
+    }
 }
 
 fn k_of(q: &PointQuery) -> ApiResult<usize> {
@@ -102,9 +116,10 @@ pub async fn nearest_cameras(
 /// `GET /api/nearest/workers?lon&lat&k`: the k nearest grid workers by last known position.
 pub async fn nearest_workers(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
-    nearest(&state, &q, "workers", Core::nearest_workers, |core, i| {
+    let Json(mut v) = nearest(&state, &q, "workers", Core::nearest_workers, |core, i| {
         let w = core.workers().get(i)?;
         Some(json!({
             "id": w.id,
@@ -114,5 +129,9 @@ pub async fn nearest_workers(
             "grids": w.grids,
             "seen_at": chrono::DateTime::from_timestamp(w.seen_at, 0).map(|d| d.to_rfc3339()),
         }))
-    })
+    })?;
+    if !caller.sees_personal() {
+        hide_names(&mut v["workers"]);
+    }
+    Ok(Json(v))
 }
