@@ -47,32 +47,87 @@ fn routes(incident: u64, grid: &str) -> Vec<Route> {
         r("GET", "/api/counters", None, "viewer"),
         r("GET", "/api/admin", None, "viewer"),
         r("GET", "/api/search?q=%E5%90%89%E9%A6%96", None, "viewer"),
-        r("GET", "/api/locate?lon=109.7385&lat=28.3116", None, "viewer"),
-        r("GET", "/api/nearest/cameras?lon=109.7385&lat=28.3116&k=3", None, "viewer"),
-        r("GET", "/api/nearest/workers?lon=109.7385&lat=28.3116&k=3", None, "viewer"),
+        r(
+            "GET",
+            "/api/locate?lon=109.7385&lat=28.3116",
+            None,
+            "viewer",
+        ),
+        r(
+            "GET",
+            "/api/nearest/cameras?lon=109.7385&lat=28.3116&k=3",
+            None,
+            "viewer",
+        ),
+        r(
+            "GET",
+            "/api/nearest/workers?lon=109.7385&lat=28.3116&k=3",
+            None,
+            "viewer",
+        ),
         r("GET", &format!("/api/incidents/{incident}"), None, "viewer"),
         r("GET", &format!("/api/grids/{grid}/stats"), None, "viewer"),
-        r("GET", &format!("/api/grids/{grid}/revisions"), None, "viewer"),
+        r(
+            "GET",
+            &format!("/api/grids/{grid}/revisions"),
+            None,
+            "viewer",
+        ),
         r("GET", "/api/changes?since=0&limit=1", None, "viewer"),
         r("GET", "/collections", None, "viewer"),
         r("GET", "/collections/grids/items?limit=2", None, "viewer"),
-        r("GET", &format!("/collections/grids/items/{grid}"), None, "viewer"),
+        r(
+            "GET",
+            &format!("/collections/grids/items/{grid}"),
+            None,
+            "viewer",
+        ),
         r("GET", "/conformance", None, "viewer"),
         r("GET", "/style.json", None, "viewer"),
         r("GET", "/tiles/grids.json", None, "viewer"),
         r("GET", "/tiles/grids/12/3300/1711.mvt", None, "viewer"),
         r("GET", "/tiles/heatmap/8/206/106.mvt", None, "viewer"),
         r("POST", "/api/incidents", Some(json!({})), "operator"),
-        r("POST", "/api/incidents/1/accept", Some(json!({"time": "not a time"})), "operator"),
+        r(
+            "POST",
+            "/api/incidents/1/accept",
+            Some(json!({"time": "not a time"})),
+            "operator",
+        ),
         r("POST", "/api/positions", Some(json!({})), "operator"),
         r("POST", "/api/edits/preview", Some(json!({})), "planner"),
         r("POST", "/api/edits/commit", Some(json!({})), "planner"),
         r("POST", "/api/edits", Some(json!({})), "planner"),
-        r("POST", &format!("/api/grids/{grid}/revert"), Some(json!({})), "planner"),
-        r("POST", "/collections/grids/items", Some(json!({})), "planner"),
-        r("PUT", &format!("/collections/grids/items/{grid}"), Some(json!({})), "planner"),
-        r("PATCH", &format!("/collections/grids/items/{grid}"), Some(json!({})), "planner"),
-        r("DELETE", &format!("/collections/grids/items/{grid}"), None, "planner"),
+        r(
+            "POST",
+            &format!("/api/grids/{grid}/revert"),
+            Some(json!({})),
+            "planner",
+        ),
+        r(
+            "POST",
+            "/collections/grids/items",
+            Some(json!({})),
+            "planner",
+        ),
+        r(
+            "PUT",
+            &format!("/collections/grids/items/{grid}"),
+            Some(json!({})),
+            "planner",
+        ),
+        r(
+            "PATCH",
+            &format!("/collections/grids/items/{grid}"),
+            Some(json!({})),
+            "planner",
+        ),
+        r(
+            "DELETE",
+            &format!("/collections/grids/items/{grid}"),
+            None,
+            "planner",
+        ),
         r("POST", "/api/imports", None, "gis"),
         r("GET", "/api/imports/nope", None, "gis"),
         r("GET", "/api/imports/nope/features.geojson", None, "gis"),
@@ -90,7 +145,12 @@ fn rank(role: &str) -> usize {
 fn call(server: &Server, r: &Route, token: Option<&str>) -> u16 {
     let auth = token.map_or_else(String::new, |t| format!("Bearer {t}"));
     server
-        .request(r.method, &r.path, &[("authorization", &auth)], r.body.as_ref())
+        .request(
+            r.method,
+            &r.path,
+            &[("authorization", &auth)],
+            r.body.as_ref(),
+        )
         .0
 }
 
@@ -115,7 +175,13 @@ fn verdict(status: u16) -> &'static str {
 }
 
 /// The whole matrix; returns the mismatches as lines.
-fn matrix(server: &Server, tokens: &BTreeMap<&str, String>, incident: u64, grid: &str, open: bool) -> Vec<String> {
+fn matrix(
+    server: &Server,
+    tokens: &BTreeMap<&str, String>,
+    incident: u64,
+    grid: &str,
+    open: bool,
+) -> Vec<String> {
     let mut bad = Vec::new();
     let mut cells = 0;
     for r in routes(incident, grid) {
@@ -123,7 +189,12 @@ fn matrix(server: &Server, tokens: &BTreeMap<&str, String>, incident: u64, grid:
         for role in callers {
             let status = call(server, &r, role.map(|x| tokens[x].as_str()));
             cells += 1;
-            assert!(status < 500, "{} {} as {role:?}: {status}", r.method, r.path);
+            assert!(
+                status < 500,
+                "{} {} as {role:?}: {status}",
+                r.method,
+                r.path
+            );
             let want = expected(&r, role, open);
             if verdict(status) != want {
                 bad.push(format!(
@@ -135,7 +206,11 @@ fn matrix(server: &Server, tokens: &BTreeMap<&str, String>, incident: u64, grid:
             }
         }
     }
-    eprintln!("role matrix ({}): {cells} cells, {} wrong", if open { "open demo" } else { "login" }, bad.len());
+    eprintln!(
+        "role matrix ({}): {cells} cells, {} wrong",
+        if open { "open demo" } else { "login" },
+        bad.len()
+    );
     bad
 }
 
@@ -156,11 +231,14 @@ fn every_route_for_every_role_in_open_and_login_mode() {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let incident: u64 = id_of(&server.get("/collections/incidents/items?limit=1")["features"][0]["id"])
-        .parse()
-        .unwrap();
+    let incident: u64 =
+        id_of(&server.get("/collections/incidents/items?limit=1")["features"][0]["id"])
+            .parse()
+            .unwrap();
     let grid = id_of(&server.get("/collections/grids/items?limit=1")["features"][0]["id"]);
-    let me = server.request("GET", "/api/me", &[("authorization", "")], None).2;
+    let me = server
+        .request("GET", "/api/me", &[("authorization", "")], None)
+        .2;
     assert_eq!(me["mode"], "open", "{me}");
     assert_eq!(me["user"], Value::Null);
     let bad = matrix(&server, &tokens, incident, &grid, true);
@@ -175,10 +253,17 @@ fn every_route_for_every_role_in_open_and_login_mode() {
         let (s, _, _) = server.request("GET", open, &[("authorization", "")], None);
         assert_eq!(s, 200, "{open} without login");
     }
-    let me = server.request("GET", "/api/me", &[("authorization", "")], None).2;
+    let me = server
+        .request("GET", "/api/me", &[("authorization", "")], None)
+        .2;
     assert_eq!(me["mode"], "login");
     // A bad token is refused even where anonymous reading would be allowed.
-    let (s, _, _) = server.request("GET", "/api/summary", &[("authorization", "Bearer om_12_34")], None);
+    let (s, _, _) = server.request(
+        "GET",
+        "/api/summary",
+        &[("authorization", "Bearer om_12_34")],
+        None,
+    );
     assert_eq!(s, 401);
 
     // The login sets an HTTP-only cookie that signs in every later request.
@@ -197,9 +282,17 @@ fn every_route_for_every_role_in_open_and_login_mode() {
         .and_then(|v| v.to_str().ok())
         .unwrap()
         .to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     let pair = cookie.split(';').next().unwrap().to_owned();
-    let (s, _, body) = server.request("GET", "/api/me", &[("authorization", ""), ("cookie", &pair)], None);
+    let (s, _, body) = server.request(
+        "GET",
+        "/api/me",
+        &[("authorization", ""), ("cookie", &pair)],
+        None,
+    );
     assert_eq!(s, 200);
     assert_eq!(body["user"]["role"], "viewer", "{body}");
     let resp = agent
@@ -224,12 +317,18 @@ fn township_scope_personal_fields_audit_and_tokens_at_rest() {
         let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
         let at = server.get(&format!("/api/locate?lon={lon}&lat={lat}"));
         if let Some(t) = at["township"]["code"].as_str() {
-            by_township
-                .entry(t.to_owned())
-                .or_insert((w["id"].as_str().unwrap().to_owned(), lon, lat));
+            by_township.entry(t.to_owned()).or_insert((
+                w["id"].as_str().unwrap().to_owned(),
+                lon,
+                lat,
+            ));
         }
     }
-    assert!(by_township.len() >= 2, "workers in {} townships", by_township.len());
+    assert!(
+        by_township.len() >= 2,
+        "workers in {} townships",
+        by_township.len()
+    );
     let mut it = by_township.iter();
     let (township, (w_in, lon_in, lat_in)) = it.next().unwrap();
     let (_, (w_out, lon_out, lat_out)) = it.next().unwrap();
@@ -252,9 +351,13 @@ fn township_scope_personal_fields_audit_and_tokens_at_rest() {
     assert_eq!(s, 403, "report outside the township: {body}");
     // Positions: their own worker yes, another township's no.
     let fix = |w: &str, lon: f64, lat: f64| {
-        let line = json!({ "worker": w, "time": 1_790_000_000, "lon": lon, "lat": lat }).to_string();
+        let line =
+            json!({ "worker": w, "time": 1_790_000_000, "lon": lon, "lat": lat }).to_string();
         let auth = format!("Bearer {op}");
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
         agent
             .post(format!("{}/api/positions", server.base))
             .header("authorization", &auth)
@@ -268,7 +371,12 @@ fn township_scope_personal_fields_audit_and_tokens_at_rest() {
     assert_eq!(fix(w_out, *lon_out, *lat_out), 403);
     // A workflow step on an incident of another township is refused; in it, taken.
     let id = inside["ids"][0].as_u64().unwrap();
-    let (s, _, body) = server.request("POST", &format!("/api/incidents/{id}/accept"), &h, Some(&json!({})));
+    let (s, _, body) = server.request(
+        "POST",
+        &format!("/api/incidents/{id}/accept"),
+        &h,
+        Some(&json!({})),
+    );
     assert_eq!(s, 200, "{body}");
     let admin_report = server.post_json(
         "/api/incidents",
@@ -277,25 +385,61 @@ fn township_scope_personal_fields_audit_and_tokens_at_rest() {
     );
     assert_eq!(admin_report.0, 201);
     let other = admin_report.1["ids"][0].as_u64().unwrap();
-    let (s, _, _) = server.request("POST", &format!("/api/incidents/{other}/accept"), &h, Some(&json!({})));
+    let (s, _, _) = server.request(
+        "POST",
+        &format!("/api/incidents/{other}/accept"),
+        &h,
+        Some(&json!({})),
+    );
     assert_eq!(s, 403);
 
     // Personal fields: the operator sees the reporter, the viewer and anonymous do not.
     let vb = format!("Bearer {viewer}");
-    for (who, auth, personal) in [("operator", bearer.as_str(), true), ("viewer", vb.as_str(), false), ("anonymous", "", false)] {
-        let (s, _, inc) = server.request("GET", &format!("/api/incidents/{id}"), &[("authorization", auth)], None);
+    for (who, auth, personal) in [
+        ("operator", bearer.as_str(), true),
+        ("viewer", vb.as_str(), false),
+        ("anonymous", "", false),
+    ] {
+        let (s, _, inc) = server.request(
+            "GET",
+            &format!("/api/incidents/{id}"),
+            &[("authorization", auth)],
+            None,
+        );
         assert_eq!(s, 200, "{who}");
-        assert_eq!(inc["reporter"].as_str() == Some("张三"), personal, "{who}: {inc}");
+        assert_eq!(
+            inc["reporter"].as_str() == Some("张三"),
+            personal,
+            "{who}: {inc}"
+        );
         assert_eq!(inc["description"].as_str().is_some(), personal, "{who}");
-        let w = server.request("GET", &format!("/collections/workers/items/{w_in}"), &[("authorization", auth)], None).2;
-        assert_eq!(w["properties"].get("name").is_some(), personal, "{who}: {w}");
-        assert_eq!(w["properties"].get("phone").is_some(), personal, "{who}: {w}");
+        let w = server
+            .request(
+                "GET",
+                &format!("/collections/workers/items/{w_in}"),
+                &[("authorization", auth)],
+                None,
+            )
+            .2;
+        assert_eq!(
+            w["properties"].get("name").is_some(),
+            personal,
+            "{who}: {w}"
+        );
+        assert_eq!(
+            w["properties"].get("phone").is_some(),
+            personal,
+            "{who}: {w}"
+        );
     }
 
     // The audit log: who, when, what, from where; JSON and CSV; admin only.
     let audit = server.get("/api/audit?user=township-op");
     let records = audit["records"].as_array().unwrap();
-    let kinds: Vec<&str> = records.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["report", "positions", "step"], "{audit}");
     for r in records {
         assert_eq!(r["user"], "township-op");
@@ -305,7 +449,10 @@ fn township_scope_personal_fields_audit_and_tokens_at_rest() {
     let (s, body) = server.get_bytes("/api/audit?format=csv&kind=report");
     assert_eq!(s, 200);
     let csv = String::from_utf8(body).unwrap();
-    assert!(csv.starts_with("seq,time,user,origin,kind,summary,layers,rows\n"), "{csv}");
+    assert!(
+        csv.starts_with("seq,time,user,origin,kind,summary,layers,rows\n"),
+        "{csv}"
+    );
     assert!(csv.contains(",township-op,127.0.0.1,report,"), "{csv}");
     let (s, _, _) = server.request("GET", "/api/audit", &h, None);
     assert_eq!(s, 403);
@@ -316,14 +463,30 @@ fn township_scope_personal_fields_audit_and_tokens_at_rest() {
         &["-c", "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);print('\\n'.join(r[0] for r in c.execute('select hash from onemap_tokens')))", store.to_str().unwrap()],
     );
     let secret = op.rsplit('_').next().unwrap();
-    assert!(!dump.contains(secret), "a token's secret is stored in clear");
-    assert!(dump.lines().count() >= 3 && dump.lines().all(|l| l.starts_with("$argon2id$")), "{dump}");
+    assert!(
+        !dump.contains(secret),
+        "a token's secret is stored in clear"
+    );
+    assert!(
+        dump.lines().count() >= 3 && dump.lines().all(|l| l.starts_with("$argon2id$")),
+        "{dump}"
+    );
 
     // A disabled user's token stops working (this token was never used, so never cached).
     let late = add_user(&store, &[], "leaver", "operator", TEST_UNIT);
     onemap(&["user", "disable", "leaver"], &store);
-    let (s, _, _) = server.request("GET", "/api/me", &[("authorization", &format!("Bearer {late}"))], None);
+    let (s, _, _) = server.request(
+        "GET",
+        "/api/me",
+        &[("authorization", &format!("Bearer {late}"))],
+        None,
+    );
     assert_eq!(s, 200, "/api/me is public");
-    let (s, _, _) = server.request("GET", "/api/summary", &[("authorization", &format!("Bearer {late}"))], None);
+    let (s, _, _) = server.request(
+        "GET",
+        "/api/summary",
+        &[("authorization", &format!("Bearer {late}"))],
+        None,
+    );
     assert_eq!(s, 401);
 }

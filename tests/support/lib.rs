@@ -39,7 +39,13 @@ pub const TEST_UNIT: &str = "430000";
 /// # Panics
 /// When `onemap user add` fails.
 #[must_use]
-pub fn add_user(store: &Path, args: &[&std::ffi::OsStr], name: &str, role: &str, unit: &str) -> String {
+pub fn add_user(
+    store: &Path,
+    args: &[&std::ffi::OsStr],
+    name: &str,
+    role: &str,
+    unit: &str,
+) -> String {
     let mut cmd = Command::new(onemap_bin());
     cmd.args(["user", "add", name, "--role", role, "--unit", unit]);
     match args.iter().position(|a| *a == "--postgres") {

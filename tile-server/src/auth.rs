@@ -302,10 +302,16 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
 /// Paths anyone may fetch: liveness, the login itself, and the web map's own files (the
 /// login page has to load before anyone is signed in).
 fn is_public(path: &str) -> bool {
-    const DATA: [&str; 5] = ["/api/", "/collections", "/tiles/", "/conformance", "/style.json"];
+    const DATA: [&str; 5] = [
+        "/api/",
+        "/collections",
+        "/tiles/",
+        "/conformance",
+        "/style.json",
+    ];
     matches!(
         path,
-        "/" | "/health" | "/ready" | "/api/login" | "/api/logout" | "/api/me"
+        "/" | "/health" | "/ready" | "/openapi.json" | "/api/login" | "/api/logout" | "/api/me"
     ) || !DATA.iter().any(|p| path.starts_with(p))
 }
 
@@ -381,11 +387,7 @@ impl Sessions {
         }
         let bad = || ApiError::Unauthorized("the token is not valid (令牌无效)".to_owned());
         let (id, secret) = token::parse(text).ok_or_else(bad)?;
-        let (record, user) = state
-            .store()
-            .token(id.to_owned())
-            .await?
-            .ok_or_else(bad)?;
+        let (record, user) = state.store().token(id.to_owned()).await?.ok_or_else(bad)?;
         let secret = secret.to_owned();
         let now = crate::routes::ingest::now();
         let ok = tokio::task::spawn_blocking(move || token::verify(&record, &secret, now))
@@ -433,10 +435,27 @@ mod tests {
 
     #[test]
     fn public_paths_are_only_the_login_health_and_web_files() {
-        for p in ["/", "/health", "/ready", "/api/login", "/api/me", "/index.html", "/assets/app.js", "/fonts/x/0-255.pbf"] {
+        for p in [
+            "/",
+            "/health",
+            "/ready",
+            "/api/login",
+            "/api/me",
+            "/index.html",
+            "/assets/app.js",
+            "/fonts/x/0-255.pbf",
+        ] {
             assert!(is_public(p), "{p}");
         }
-        for p in ["/api/summary", "/collections/grids/items", "/tiles/grids/1/2/3", "/tiles/grids.json", "/style.json", "/conformance", "/api/imports"] {
+        for p in [
+            "/api/summary",
+            "/collections/grids/items",
+            "/tiles/grids/1/2/3",
+            "/tiles/grids.json",
+            "/style.json",
+            "/conformance",
+            "/api/imports",
+        ] {
             assert!(!is_public(p), "{p}");
         }
     }
@@ -444,9 +463,15 @@ mod tests {
     #[test]
     fn cookie_and_bearer_are_read() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; onemap_token=om_ab_cd ; b=2".parse().expect("header"));
+        h.insert(
+            header::COOKIE,
+            "a=1; onemap_token=om_ab_cd ; b=2".parse().expect("header"),
+        );
         assert_eq!(cookie(&h, COOKIE).as_deref(), Some("om_ab_cd"));
-        h.insert(header::AUTHORIZATION, "Bearer  om_1_2".parse().expect("header"));
+        h.insert(
+            header::AUTHORIZATION,
+            "Bearer  om_1_2".parse().expect("header"),
+        );
         assert_eq!(bearer(&h).as_deref(), Some("om_1_2"));
         h.insert(header::AUTHORIZATION, "Basic abc".parse().expect("header"));
         assert_eq!(bearer(&h), None);
@@ -468,7 +493,10 @@ mod tests {
             Caller::anonymous(String::new()).require(Role::Viewer),
             Err(ApiError::Unauthorized(_))
         ));
-        assert!(matches!(user(Role::Operator).require(Role::Planner), Err(ApiError::Forbidden(_))));
+        assert!(matches!(
+            user(Role::Operator).require(Role::Planner),
+            Err(ApiError::Forbidden(_))
+        ));
         assert!(user(Role::Admin).require(Role::Planner).is_ok());
         assert!(!Caller::anonymous(String::new()).sees_personal());
         assert!(user(Role::Operator).sees_personal());

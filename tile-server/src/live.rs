@@ -165,14 +165,24 @@ impl LiveEvent {
                 .and_then(Value::as_str)
                 .is_some_and(|g| scope.contains_code(g))
         };
-        let incidents: Vec<Value> = self.incidents.iter().filter(|v| grid_in(v)).cloned().collect();
+        let incidents: Vec<Value> = self
+            .incidents
+            .iter()
+            .filter(|v| grid_in(v))
+            .cloned()
+            .collect();
         let workers: Vec<WorkerMove> = self
             .workers
             .iter()
             .filter(|w| w.grids.iter().any(|g| scope.contains_grid(*g)))
             .cloned()
             .collect();
-        let grids: Vec<GridCode> = self.grids.iter().copied().filter(|g| scope.contains_grid(*g)).collect();
+        let grids: Vec<GridCode> = self
+            .grids
+            .iter()
+            .copied()
+            .filter(|g| scope.contains_grid(*g))
+            .collect();
         let mut keys: Vec<String> = incidents
             .iter()
             .filter_map(|v| v.get("id").and_then(Value::as_u64))

@@ -42,11 +42,14 @@ fn core() -> &'static Core {
 fn router(ready: bool) -> (Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = geo_core::store::gpkg::GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
-    let state = AppState::new(Arc::new(store), tile_server::Config {
-        // Reads as the open local demo's anonymous caller.
-        access: tile_server::auth::AccessMode::Open,
-        ..tile_server::Config::default()
-    });
+    let state = AppState::new(
+        Arc::new(store),
+        tile_server::Config {
+            // Reads as the open local demo's anonymous caller.
+            access: tile_server::auth::AccessMode::Open,
+            ..tile_server::Config::default()
+        },
+    );
     if ready {
         state.set_core(Core::new(dataset().clone()));
     }
@@ -480,7 +483,10 @@ async fn incident_panel_without_personal_data() {
     assert_eq!(got["status"], inc.status.as_str());
     // The anonymous reader of the open demo is a viewer: personal fields stay empty.
     for personal in ["description", "reporter", "phone"] {
-        assert!(got.get(personal).is_none_or(Value::is_null), "{personal} leaked");
+        assert!(
+            got.get(personal).is_none_or(Value::is_null),
+            "{personal} leaked"
+        );
     }
     for w in got["workers"].as_array().unwrap() {
         assert!(w["name"].is_null(), "worker name leaked: {w}");

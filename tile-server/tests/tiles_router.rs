@@ -36,11 +36,14 @@ fn dataset() -> &'static geo_core::model::Dataset {
 fn router(ready: bool) -> (Router, Option<Core>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
-    let state = AppState::new(Arc::new(store), tile_server::Config {
-        // Reads as the open local demo's anonymous caller.
-        access: tile_server::auth::AccessMode::Open,
-        ..tile_server::Config::default()
-    });
+    let state = AppState::new(
+        Arc::new(store),
+        tile_server::Config {
+            // Reads as the open local demo's anonymous caller.
+            access: tile_server::auth::AccessMode::Open,
+            ..tile_server::Config::default()
+        },
+    );
     let core = ready.then(|| {
         state.set_core(Core::new(dataset().clone()));
         Core::new(dataset().clone())

@@ -72,7 +72,9 @@ pub async fn audit(
     let kind = p
         .kind
         .as_deref()
-        .map(|k| ChangeKind::parse(k).ok_or_else(|| ApiError::BadRequest(format!("unknown kind {k:?}"))))
+        .map(|k| {
+            ChangeKind::parse(k).ok_or_else(|| ApiError::BadRequest(format!("unknown kind {k:?}")))
+        })
         .transpose()?;
     let query = ChangeQuery {
         since: p.since,
@@ -84,11 +86,15 @@ pub async fn audit(
     };
     let records = state.store().changes(query).await?;
     match p.format.as_deref().unwrap_or("json") {
-        "json" => Ok(Json(json!({ "records": records.iter().map(row).collect::<Vec<_>>() })).into_response()),
+        "json" => Ok(
+            Json(json!({ "records": records.iter().map(row).collect::<Vec<_>>() })).into_response(),
+        ),
         "csv" => {
             let mut out = String::from("seq,time,user,origin,kind,summary,layers,rows\n");
             for r in &records {
-                let time = chrono::DateTime::from_timestamp(r.time, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+                let time = chrono::DateTime::from_timestamp(r.time, 0)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
                 let layers: Vec<&str> = r.layers.iter().map(|l| l.as_str()).collect();
                 out.push_str(&format!(
                     "{},{},{},{},{},{},{},{}\n",
@@ -105,12 +111,17 @@ pub async fn audit(
             Ok((
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"onemap-audit.csv\""),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"onemap-audit.csv\"",
+                    ),
                 ],
                 out,
             )
                 .into_response())
         }
-        other => Err(ApiError::BadRequest(format!("format {other:?}: json or csv"))),
+        other => Err(ApiError::BadRequest(format!(
+            "format {other:?}: json or csv"
+        ))),
     }
 }

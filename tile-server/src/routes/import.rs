@@ -385,7 +385,11 @@ fn in_scope(caller: &Caller, state: &AppState, data: &geo_core::model::Dataset) 
     }
     for w in &data.workers {
         if !w.grids.iter().any(|g| scope.contains_grid(*g)) {
-            return Err(ApiError::Forbidden(format!("worker {} works outside {}'s unit", w.id, caller.author())));
+            return Err(ApiError::Forbidden(format!(
+                "worker {} works outside {}'s unit",
+                w.id,
+                caller.author()
+            )));
         }
     }
     let core = state.core()?;

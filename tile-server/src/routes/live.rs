@@ -12,10 +12,10 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use futures_util::stream::{self, Stream};
+use geo_core::access::Scope;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
-use geo_core::access::Scope;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};

@@ -62,8 +62,9 @@ pub async fn login(State(state): State<AppState>, body: axum::body::Bytes) -> Ap
         login.token.trim()
     );
     let mut r = Json(v).into_response();
-    let value = HeaderValue::from_str(&cookie)
-        .map_err(|_| ApiError::BadRequest("the token has characters a cookie cannot hold".into()))?;
+    let value = HeaderValue::from_str(&cookie).map_err(|_| {
+        ApiError::BadRequest("the token has characters a cookie cannot hold".into())
+    })?;
     r.headers_mut().insert(header::SET_COOKIE, value);
     Ok(r)
 }
