@@ -111,7 +111,14 @@ impl IntoResponse for ApiError {
         if let ApiError::Conflict { detail, .. } | ApiError::Unprocessable { detail, .. } = self {
             body["detail"] = detail;
         }
-        (status, Json(body)).into_response()
+        let mut r = (status, Json(body)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        r
     }
 }
 
