@@ -17,6 +17,7 @@ use ::flatgeobuf::{
 };
 use serde_json::{Map, Number, Value};
 
+use crate::limits::Limits;
 use super::{geo_build, EncodingUsed, Source, SourceError};
 use crate::crs::Crs;
 use crate::formats::Problem;
@@ -27,7 +28,7 @@ const PREAMBLE: usize = 12;
 const NODE_SIZE: usize = 40;
 
 /// Reads a FlatGeobuf file's bytes.
-pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Source, SourceError> {
+pub(super) fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Source, SourceError> {
     let bad = |what: String| SourceError::Malformed(format!("{name}: {what}"));
     if bytes.len() < PREAMBLE || !bytes.starts_with(b"fgb") {
         return Err(bad(
@@ -106,7 +107,7 @@ pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Source, SourceError> {
                 continue;
             }
         };
-        source.push(index, feature(f, geometry_type, &columns));
+        source.push(limits, name, index, feature(f, geometry_type, &columns))?;
     }
     Ok(source)
 }
