@@ -142,6 +142,17 @@ pub enum LimitError {
         /// The limit.
         max: u64,
     },
+    /// A member inflates to more than its header declares: the header lies (the zip-bomb
+    /// trick), and the declared size is what was checked against the other limits.
+    #[error("{file}: member {member} inflates to more than the {declared} bytes its header declares, like a zip bomb (limit zip_declared_size); nothing was imported")]
+    ZipDeclared {
+        /// The archive.
+        file: String,
+        /// The member.
+        member: String,
+        /// What its header says it inflates to, bytes.
+        declared: u64,
+    },
     /// A geometry has more vertices than [`Limits::vertices`].
     #[error("{file}: feature {index} has {vertices} vertices; a geometry may have at most {max} (limit vertices_per_geometry): simplify it, or split it; nothing was imported")]
     Vertices {

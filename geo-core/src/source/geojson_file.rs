@@ -2,6 +2,8 @@
 
 use geojson::{feature::Id, Feature, GeoJson};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{Source, SourceError, SourceFeature};
@@ -218,16 +220,78 @@ impl<'de> Visitor<'de> for Features<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
-        while let Some(f) = seq.next_element::<Feature>()? {
+        // Each feature is first taken as its text (borrowed, no copy) and its coordinates
+        // counted there, so that a feature past the vertex limit is refused before the
+        // parse builds it (a million-vertex polygon would cost a hundred MB to build).
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            if let Ok(probe) = serde_json::from_str::<FeatureProbe<'_>>(raw.get()) {
+                let counted = probe.geometry.as_ref().map_or(0, GeometryProbe::vertices);
+                if let Err(e) = self.limits.check_vertices(self.file, index, counted) {
+                    return refuse(self.refused, e);
+                }
+            }
+            let f: Feature = serde_json::from_str(raw.get()).map_err(A::Error::custom)?;
             if let Err(e) = check(self.file, self.limits, self.source, index, &f) {
-                let message = e.to_string();
-                *self.refused = Some(e);
-                return Err(A::Error::custom(message));
+                return refuse(self.refused, e);
             }
             push(self.source, index, f);
             index += 1;
         }
         Ok(())
+    }
+}
+
+/// Stops the parse for `e`, kept in `slot` so that the caller returns it typed.
+fn refuse<E: serde::de::Error>(slot: &mut Option<LimitError>, e: LimitError) -> Result<(), E> {
+    let message = e.to_string();
+    *slot = Some(e);
+    Err(E::custom(message))
+}
+
+/// A feature's geometry as text, to count its vertices before it is parsed.
+#[derive(Deserialize)]
+struct FeatureProbe<'a> {
+    #[serde(borrow)]
+    geometry: Option<GeometryProbe<'a>>,
+}
+
+/// A geometry's `coordinates` as text, or its member geometries.
+#[derive(Deserialize)]
+struct GeometryProbe<'a> {
+    #[serde(borrow)]
+    coordinates: Option<&'a RawValue>,
+    #[serde(borrow)]
+    geometries: Option<Vec<GeometryProbe<'a>>>,
+}
+
+impl GeometryProbe<'_> {
+    /// Positions in the coordinates: each is an array that starts with a number.
+    fn vertices(&self) -> usize {
+        let own = self.coordinates.map_or(0, |c| {
+            let text = c.get().as_bytes();
+            let mut n = 0;
+            let mut i = 0;
+            while i < text.len() {
+                if text[i] == b'[' {
+                    let mut j = i + 1;
+                    while j < text.len() && text[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    if j < text.len() && matches!(text[j], b'-' | b'+' | b'.' | b'0'..=b'9') {
+                        n += 1;
+                    }
+                    i = j;
+                } else {
+                    i += 1;
+                }
+            }
+            n
+        });
+        let members = self
+            .geometries
+            .as_ref()
+            .map_or(0, |gs| gs.iter().map(GeometryProbe::vertices).sum());
+        own + members
     }
 }
 
@@ -247,6 +311,10 @@ pub(super) fn read_lines(
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
+        }
+        if let Ok(probe) = serde_json::from_str::<FeatureProbe<'_>>(line) {
+            let counted = probe.geometry.as_ref().map_or(0, GeometryProbe::vertices);
+            limits.check_vertices(file, i, counted)?;
         }
         match line.parse::<Feature>() {
             Ok(f) => {
@@ -341,6 +409,28 @@ mod tests {
         let lines = format!("{}\n{}\n", ring(10), ring(11));
         let e = read_lines("f.ndjson", lines.as_bytes(), &limits(10, 100)).unwrap_err();
         assert!(matches!(e, SourceError::Limit(LimitError::Vertices { index: 1, .. })), "{e}");
+    }
+
+    #[test]
+    fn the_probe_counts_positions_exactly() {
+        let count = |g: &str| {
+            let p: GeometryProbe<'_> = serde_json::from_str(g).unwrap();
+            p.vertices()
+        };
+        assert_eq!(count(r#"{"type":"Point","coordinates":[1,2]}"#), 1);
+        assert_eq!(
+            count(r#"{"type":"Polygon","bbox":[0,0,1,1],"coordinates":[[ [0,0],[1, 0],[ -1,1e3],[0,0]],[[0.5,0.5]]]}"#),
+            5
+        );
+        assert_eq!(
+            count(r#"{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}]}"#),
+            3
+        );
+        for n in [4, 10, 11] {
+            let text = ring(n);
+            let f: FeatureProbe<'_> = serde_json::from_str(&text).unwrap();
+            assert_eq!(f.geometry.unwrap().vertices(), n);
+        }
     }
 
     #[test]

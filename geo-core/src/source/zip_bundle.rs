@@ -7,9 +7,10 @@
 //! The archive is untrusted: its member count, the bytes its members inflate to (all of
 //! them together) and each member's expansion ratio are held to [`Limits`]. The sizes a
 //! header declares are checked before a member is inflated (refused early when they already
-//! say too much), and the inflated bytes are counted while they come out ([`Counted`]), so a
-//! header that lies costs no more than the limit. A zip inside the zip is a member like any
-//! other: never opened.
+//! say too much), and the inflated bytes are counted while they come out ([`Counted`]): the
+//! inflation stops at the first byte past the declared size or a limit, whichever is less,
+//! so a header that lies costs no more than what it declared (already within the limits). A
+//! zip inside the zip is a member like any other: never opened.
 
 use std::io::{Cursor, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -154,14 +155,28 @@ impl<'a> ZipBundle<'a> {
             return Err(too_dense().into());
         }
         // The header may lie: the bytes are counted as they come out, and one byte past the
-        // smaller budget stops the inflation.
-        let budget = left.min(by_ratio);
-        let mut out = Vec::with_capacity(usize::try_from(f.size().min(budget).min(1 << 24)).unwrap_or(0));
+        // declared size or a limit stops the inflation (declared <= the limits here; the
+        // limits stay in the budget so that it never rests on the header alone).
+        let declared = f.size();
+        let budget = declared.min(left).min(by_ratio);
+        let mut out = Vec::with_capacity(usize::try_from(budget.min(1 << 24)).unwrap_or(0));
         let mut counted = Counted::new(f, budget);
         let read = catch_unwind(AssertUnwindSafe(|| counted.read_to_end(&mut out)));
         self.inflated += counted.count();
         if counted.exceeded() {
-            return Err(if left <= by_ratio { too_big() } else { too_dense() }.into());
+            drop(out);
+            return Err(if budget == declared {
+                LimitError::ZipDeclared {
+                    file: label.clone(),
+                    member: member.name.clone(),
+                    declared,
+                }
+            } else if budget == left {
+                too_big()
+            } else {
+                too_dense()
+            }
+            .into());
         }
         match read {
             Ok(Ok(_)) => Ok(out),
@@ -290,8 +305,19 @@ mod tests {
         let mut z = ZipBundle::open("t.zip", &bytes, limits).unwrap();
         let m = z.members()[0].clone();
         let e = limit_of(z.read(&m).unwrap_err());
+        assert!(matches!(e, LimitError::ZipDeclared { declared: 100, .. }), "{e}");
+        assert!(e.to_string().contains("limit zip_declared_size"), "{e}");
+        assert_eq!(z.inflated, 100, "inflation stopped at the declared size");
+        // Declared right, inflated exactly to it: read.
+        let mut exact = bytes.clone();
+        lie_about_size(&mut exact, 4 << 20);
+        let mut z = ZipBundle::open("t.zip", &exact, Limits::default()).unwrap();
+        assert_eq!(z.read(&m).unwrap().len(), 4 << 20);
+        // Declared past the total allowed: refused before inflating.
+        let mut z = ZipBundle::open("t.zip", &exact, limits).unwrap();
+        let e = limit_of(z.read(&m).unwrap_err());
         assert!(matches!(e, LimitError::ZipUncompressed { .. }), "{e}");
-        assert_eq!(z.inflated, 1 << 20, "inflation stopped at the limit");
+        assert_eq!(z.inflated, 0, "the declared size was already too much");
     }
 
     #[test]
@@ -312,8 +338,16 @@ mod tests {
         lie_about_size(&mut lying, 1000);
         let mut z = ZipBundle::open("t.zip", &lying, Limits::default()).unwrap();
         let e = limit_of(z.read(&m).unwrap_err());
-        assert!(matches!(e, LimitError::ZipRatio { .. }), "{e}");
-        assert_eq!(z.inflated, ZIP_RATIO_FLOOR, "stopped at the ratio budget (the floor here)");
+        assert!(matches!(e, LimitError::ZipDeclared { .. }), "{e}");
+        assert_eq!(z.inflated, 1000, "stopped at the first byte past what the header said");
+        // Declared just under the ratio budget, which is the floor here: allowed until the
+        // inflation passes the declared size.
+        let mut almost = honest.clone();
+        lie_about_size(&mut almost, ZIP_RATIO_FLOOR as u32);
+        let mut z = ZipBundle::open("t.zip", &almost, Limits::default()).unwrap();
+        let e = limit_of(z.read(&m).unwrap_err());
+        assert!(matches!(e, LimitError::ZipDeclared { .. }), "{e}");
+        assert_eq!(z.inflated, ZIP_RATIO_FLOOR);
 
         // Under the floor, a high ratio is fine: small files of repeated text.
         let small = deflated("a.cpg", 1 << 20, |_| b' ');
