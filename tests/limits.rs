@@ -8,7 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)] // helpers of #[test] functions
 
-use std::io::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use onemap_e2e::Server;
@@ -73,7 +74,10 @@ fn refused(
     );
     assert_eq!(got, status, "{case}: {answer}");
     let message = answer["description"].as_str().unwrap_or_default();
-    assert!(message.contains(limit), "{case}: the message names {limit}: {answer}");
+    assert!(
+        message.contains(limit),
+        "{case}: the message names {limit}: {answer}"
+    );
     assert!(took < QUICKLY, "{case}: refused after {took:?}");
     (case.to_owned(), after.saturating_sub(before))
 }
@@ -116,11 +120,13 @@ fn huge_polygon(n: usize) -> Vec<u8> {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&format!(
+        write!(
+            out,
             "[{:.7},{:.7}]",
             109.7385 + 0.01 * a.cos(),
             28.3116 + 0.01 * a.sin()
-        ));
+        )
+        .unwrap();
     }
     out.push_str("]]}}]}");
     out.into_bytes()

@@ -111,7 +111,9 @@ impl Limits {
 #[non_exhaustive]
 pub enum LimitError {
     /// The zip lists more members than [`Limits::zip_entries`].
-    #[error("{file}: the zip lists {entries} members; onemap reads at most {max} (limit zip_entries)")]
+    #[error(
+        "{file}: the zip lists {entries} members; onemap reads at most {max} (limit zip_entries)"
+    )]
     ZipEntries {
         /// The archive.
         file: String,
@@ -223,13 +225,11 @@ impl<R: Read> Read for Counted<R> {
             // The budget is spent: one more byte decides whether the stream ends here
             // (exactly at the limit is allowed) or goes on past it.
             let mut probe = [0_u8; 1];
-            return match self.inner.read(&mut probe)? {
-                0 => Ok(0),
-                _ => {
-                    self.exceeded = true;
-                    Err(over_budget())
-                }
-            };
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.exceeded = true;
+            return Err(over_budget());
         }
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;

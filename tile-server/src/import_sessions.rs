@@ -238,11 +238,16 @@ mod tests {
     #[test]
     fn bounded_oldest_evicted() {
         let s = ImportSessions::new();
-        let first = s.insert("u0", Layer::Grids, "a".into(), prepared()).unwrap();
+        let first = s
+            .insert("u0", Layer::Grids, "a".into(), prepared())
+            .unwrap();
         let mut last = None;
         for n in 0..MAX_PENDING {
             let owner = format!("u{}", n + 1);
-            last = Some(s.insert(&owner, Layer::Grids, "b".into(), prepared()).unwrap());
+            last = Some(
+                s.insert(&owner, Layer::Grids, "b".into(), prepared())
+                    .unwrap(),
+            );
         }
         assert_eq!(s.len(), MAX_PENDING);
         assert!(s.get(&first.id).is_none(), "the oldest is evicted");
@@ -257,12 +262,16 @@ mod tests {
     #[test]
     fn expired_imports_are_forgotten() {
         let s = ImportSessions::with_ttl(Duration::ZERO);
-        let p = s.insert("u", Layer::Grids, "old".into(), prepared()).unwrap();
+        let p = s
+            .insert("u", Layer::Grids, "old".into(), prepared())
+            .unwrap();
         assert!(s.get(&p.id).is_none());
         assert!(s.remove(&p.id).is_none());
         assert!(s.is_empty());
         let kept = ImportSessions::new();
-        let p = kept.insert("u", Layer::Grids, "new".into(), prepared()).unwrap();
+        let p = kept
+            .insert("u", Layer::Grids, "new".into(), prepared())
+            .unwrap();
         assert!(kept.get(&p.id).is_some());
     }
 
@@ -272,16 +281,30 @@ mod tests {
         let mut mine = Vec::new();
         for _ in 0..MAX_PENDING_PER_OWNER {
             assert!(s.check_room("ana").is_ok());
-            mine.push(s.insert("ana", Layer::Grids, "a".into(), prepared()).unwrap());
+            mine.push(
+                s.insert("ana", Layer::Grids, "a".into(), prepared())
+                    .unwrap(),
+            );
         }
         let e = s.check_room("ana").unwrap_err();
         assert_eq!(e.pending, MAX_PENDING_PER_OWNER);
-        assert!(e.to_string().contains("limit pending_imports_per_owner"), "{e}");
-        assert!(s.insert("ana", Layer::Grids, "a".into(), prepared()).is_err());
-        assert_eq!(s.len(), MAX_PENDING_PER_OWNER, "the refused one is not kept");
+        assert!(
+            e.to_string().contains("limit pending_imports_per_owner"),
+            "{e}"
+        );
+        assert!(s
+            .insert("ana", Layer::Grids, "a".into(), prepared())
+            .is_err());
+        assert_eq!(
+            s.len(),
+            MAX_PENDING_PER_OWNER,
+            "the refused one is not kept"
+        );
         // Someone else still may; a cancelled import makes room again.
         assert!(s.insert("bo", Layer::Grids, "b".into(), prepared()).is_ok());
         assert!(s.remove(&mine[0].id).is_some());
-        assert!(s.insert("ana", Layer::Grids, "a".into(), prepared()).is_ok());
+        assert!(s
+            .insert("ana", Layer::Grids, "a".into(), prepared())
+            .is_ok());
     }
 }

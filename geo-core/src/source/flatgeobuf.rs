@@ -17,10 +17,10 @@ use ::flatgeobuf::{
 };
 use serde_json::{Map, Number, Value};
 
-use crate::limits::Limits;
 use super::{geo_build, EncodingUsed, Source, SourceError};
 use crate::crs::Crs;
 use crate::formats::Problem;
+use crate::limits::Limits;
 
 /// Magic bytes (8) and the header length prefix (4).
 const PREAMBLE: usize = 12;

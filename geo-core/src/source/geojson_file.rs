@@ -103,7 +103,8 @@ pub(super) fn read_collection(
     if let Some(e) = refused {
         return Err(e.into());
     }
-    let not_geojson = |e: &dyn std::fmt::Display| SourceError::Malformed(format!("not GeoJSON: {e}"));
+    let not_geojson =
+        |e: &dyn std::fmt::Display| SourceError::Malformed(format!("not GeoJSON: {e}"));
     match top.map_err(|e| not_geojson(&e))? {
         Top::Collection { crs } => {
             if let Some(c) = crs
@@ -297,11 +298,7 @@ impl GeometryProbe<'_> {
 
 /// One feature per line; blank lines are skipped. Each is checked against `limits` as it
 /// is read.
-pub(super) fn read_lines(
-    file: &str,
-    bytes: &[u8],
-    limits: &Limits,
-) -> Result<Source, SourceError> {
+pub(super) fn read_lines(file: &str, bytes: &[u8], limits: &Limits) -> Result<Source, SourceError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| SourceError::Malformed(format!("NDJSON is not UTF-8: {e}")))?;
     let mut source = Source {
@@ -337,7 +334,13 @@ mod tests {
 
     fn ring(n: usize) -> String {
         let mut pts: Vec<String> = (0..n - 1)
-            .map(|i| format!("[{},{}]", 100.0 + i as f64 * 1e-4, 20.0 + (i % 2) as f64 * 1e-4))
+            .map(|i| {
+                format!(
+                    "[{},{}]",
+                    100.0 + i as f64 * 1e-4,
+                    20.0 + (i % 2) as f64 * 1e-4
+                )
+            })
             .collect();
         pts.push(pts[0].clone());
         format!(
@@ -408,7 +411,10 @@ mod tests {
         );
         let lines = format!("{}\n{}\n", ring(10), ring(11));
         let e = read_lines("f.ndjson", lines.as_bytes(), &limits(10, 100)).unwrap_err();
-        assert!(matches!(e, SourceError::Limit(LimitError::Vertices { index: 1, .. })), "{e}");
+        assert!(
+            matches!(e, SourceError::Limit(LimitError::Vertices { index: 1, .. })),
+            "{e}"
+        );
     }
 
     #[test]
@@ -419,11 +425,15 @@ mod tests {
         };
         assert_eq!(count(r#"{"type":"Point","coordinates":[1,2]}"#), 1);
         assert_eq!(
-            count(r#"{"type":"Polygon","bbox":[0,0,1,1],"coordinates":[[ [0,0],[1, 0],[ -1,1e3],[0,0]],[[0.5,0.5]]]}"#),
+            count(
+                r#"{"type":"Polygon","bbox":[0,0,1,1],"coordinates":[[ [0,0],[1, 0],[ -1,1e3],[0,0]],[[0.5,0.5]]]}"#
+            ),
             5
         );
         assert_eq!(
-            count(r#"{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}]}"#),
+            count(
+                r#"{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}]}"#
+            ),
             3
         );
         for n in [4, 10, 11] {
@@ -437,10 +447,16 @@ mod tests {
     fn one_feature_more_than_the_limit_is_refused() {
         let fc = |n: usize| {
             let fs: Vec<String> = (0..n).map(|_| ring(4)).collect();
-            format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, fs.join(","))
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+                fs.join(",")
+            )
         };
         assert!(read_collection("f.geojson", fc(3).as_bytes(), &limits(10, 3)).is_ok());
         let e = read_collection("f.geojson", fc(4).as_bytes(), &limits(10, 3)).unwrap_err();
-        assert!(matches!(e, SourceError::Limit(LimitError::Features { max: 3, .. })), "{e}");
+        assert!(
+            matches!(e, SourceError::Limit(LimitError::Features { max: 3, .. })),
+            "{e}"
+        );
     }
 }

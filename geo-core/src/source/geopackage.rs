@@ -16,10 +16,10 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde_json::{Map, Value};
 
-use crate::limits::{LimitError, Limits};
 use super::{geo_build, EncodingUsed, Source, SourceError, SourceFeature, SourceOptions};
 use crate::crs::Crs;
 use crate::formats::Problem;
+use crate::limits::{LimitError, Limits};
 
 /// Reads the GeoPackage at `path`, read-only.
 pub(super) fn read_path(
@@ -161,12 +161,12 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
         ));
     }
     let mut refused = None;
-    let limits = Limit {
+    let mut limits = Limit {
         file: name,
         limits: &opts.limits,
         refused: &mut refused,
     };
-    let read = read_rows(conn, &table, &geom_col, &columns, &mut source, limits);
+    let read = read_rows(conn, &table, &geom_col, &columns, &mut source, &mut limits);
     if let Some(e) = refused {
         return Err(e.into());
     }
@@ -273,7 +273,7 @@ fn read_rows(
     geom_col: &str,
     columns: &[Column],
     source: &mut Source,
-    limit: Limit<'_>,
+    limit: &mut Limit<'_>,
 ) -> rusqlite::Result<()> {
     let list: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
     let mut stmt = conn.prepare(&format!("SELECT {} FROM {}", list.join(", "), quote(table)))?;

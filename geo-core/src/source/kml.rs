@@ -244,10 +244,12 @@ impl Walk<'_> {
         if let Some(f) = folder {
             properties.entry("folder").or_insert_with(|| Value::from(f));
         }
-        if let Err(e) = self
-            .limits
-            .check_feature(self.file, index, self.source.features.len(), geometry.as_ref())
-        {
+        if let Err(e) = self.limits.check_feature(
+            self.file,
+            index,
+            self.source.features.len(),
+            geometry.as_ref(),
+        ) {
             self.refused = Some(e);
             return;
         }

@@ -68,8 +68,9 @@ pub(crate) struct ZipBundle<'a> {
 impl<'a> ZipBundle<'a> {
     /// Opens `bytes` as a zip under `limits`; `label` names the file in messages.
     pub fn open(label: &str, bytes: &'a [u8], limits: Limits) -> Result<Self, SourceError> {
-        let unreadable =
-            |e: &dyn std::fmt::Display| SourceError::Malformed(format!("{label}: not a readable zip: {e}"));
+        let unreadable = |e: &dyn std::fmt::Display| {
+            SourceError::Malformed(format!("{label}: not a readable zip: {e}"))
+        };
         // The zip crate parses the central directory of a file from outside; a panic in it
         // must not take the service down.
         let mut archive = catch_unwind(AssertUnwindSafe(|| ZipArchive::new(Cursor::new(bytes))))
@@ -134,8 +135,8 @@ impl<'a> ZipBundle<'a> {
             let archive = archive;
             archive.by_index(member.index)
         }))
-            .map_err(|_| what(&"its header is damaged"))?
-            .map_err(|e| what(&e))?;
+        .map_err(|_| what(&"its header is damaged"))?
+        .map_err(|e| what(&e))?;
         let compressed = f.compressed_size().min(self.archive_len);
         // What the member may inflate to by its ratio; a small member never counts as a bomb.
         let by_ratio = compressed
@@ -263,7 +264,13 @@ mod tests {
             zip_entries: n,
             ..Limits::default()
         };
-        assert_eq!(ZipBundle::open("t.zip", &bytes, at(3)).unwrap().members().len(), 3);
+        assert_eq!(
+            ZipBundle::open("t.zip", &bytes, at(3))
+                .unwrap()
+                .members()
+                .len(),
+            3
+        );
         let e = limit_of(ZipBundle::open("t.zip", &bytes, at(2)).err().unwrap());
         assert_eq!(
             e,
@@ -286,17 +293,26 @@ mod tests {
         let mut z = ZipBundle::open("t.zip", &bytes, at(1200)).unwrap();
         let (a, b) = (z.members()[0].clone(), z.members()[1].clone());
         assert_eq!(z.read(&a).unwrap().len(), 600);
-        assert_eq!(z.read(&b).unwrap().len(), 600, "exactly at the limit is allowed");
+        assert_eq!(
+            z.read(&b).unwrap().len(),
+            600,
+            "exactly at the limit is allowed"
+        );
         let mut z = ZipBundle::open("t.zip", &bytes, at(1199)).unwrap();
         assert!(z.read(&a).is_ok());
         let e = limit_of(z.read(&b).unwrap_err());
-        assert!(matches!(e, LimitError::ZipUncompressed { max: 1199, .. }), "{e}");
+        assert!(
+            matches!(e, LimitError::ZipUncompressed { max: 1199, .. }),
+            "{e}"
+        );
     }
 
     #[test]
     fn a_lying_header_is_stopped_while_inflating() {
         // 4 MiB of varied bytes (compressing about 1:1, so the ratio stays fine) declared as 100.
-        let mut bytes = deflated("big.shp", 4 << 20, |i| (i.wrapping_mul(2_654_435_761) >> 13) as u8);
+        let mut bytes = deflated("big.shp", 4 << 20, |i| {
+            (i.wrapping_mul(2_654_435_761) >> 13) as u8
+        });
         lie_about_size(&mut bytes, 100);
         let limits = Limits {
             zip_uncompressed: 1 << 20,
@@ -305,7 +321,10 @@ mod tests {
         let mut z = ZipBundle::open("t.zip", &bytes, limits).unwrap();
         let m = z.members()[0].clone();
         let e = limit_of(z.read(&m).unwrap_err());
-        assert!(matches!(e, LimitError::ZipDeclared { declared: 100, .. }), "{e}");
+        assert!(
+            matches!(e, LimitError::ZipDeclared { declared: 100, .. }),
+            "{e}"
+        );
         assert!(e.to_string().contains("limit zip_declared_size"), "{e}");
         assert_eq!(z.inflated, 100, "inflation stopped at the declared size");
         // Declared right, inflated exactly to it: read.
@@ -332,14 +351,20 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("limit zip_ratio"), "{e}");
-        assert_eq!(z.inflated, 0, "refused before inflating: the header said so");
+        assert_eq!(
+            z.inflated, 0,
+            "refused before inflating: the header said so"
+        );
 
         let mut lying = honest.clone();
         lie_about_size(&mut lying, 1000);
         let mut z = ZipBundle::open("t.zip", &lying, Limits::default()).unwrap();
         let e = limit_of(z.read(&m).unwrap_err());
         assert!(matches!(e, LimitError::ZipDeclared { .. }), "{e}");
-        assert_eq!(z.inflated, 1000, "stopped at the first byte past what the header said");
+        assert_eq!(
+            z.inflated, 1000,
+            "stopped at the first byte past what the header said"
+        );
         // Declared just under the ratio budget, which is the floor here: allowed until the
         // inflation passes the declared size.
         let mut almost = honest.clone();

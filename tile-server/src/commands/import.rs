@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use geo_core::crs::Crs;
+use geo_core::limits::Limits;
 use geo_core::load::{self, LoadOptions, Prepared};
 use geo_core::model::{Dataset, Layer};
-use geo_core::limits::Limits;
 use geo_core::source::{self, Source, SourceFormat, SourceOptions};
 use geo_core::store::ChangeSet;
 use geo_core::validate::Repairs;

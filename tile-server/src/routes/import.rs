@@ -213,9 +213,8 @@ async fn read_upload(name: &str, headers: &HeaderMap, body: Body) -> ApiResult<B
     // One buffer of the declared size: no copy of a collected chunk list afterwards.
     let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize));
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::BadRequest(format!("{name}: the upload broke off: {e}"))
-        })?;
+        let chunk = chunk
+            .map_err(|e| ApiError::BadRequest(format!("{name}: the upload broke off: {e}")))?;
         if buf.len() + chunk.len() > MAX_UPLOAD {
             drop(buf);
             drain(stream);
@@ -485,7 +484,10 @@ mod tests {
         let e = read_upload("x.geojson", &HeaderMap::new(), body)
             .await
             .unwrap_err();
-        assert!(matches!(&e, ApiError::TooLarge(m) if m.contains("limit upload_bytes")), "{e}");
+        assert!(
+            matches!(&e, ApiError::TooLarge(m) if m.contains("limit upload_bytes")),
+            "{e}"
+        );
         assert_eq!(taken.load(Ordering::SeqCst), (MAX_UPLOAD >> 20) + 1);
     }
 
