@@ -95,6 +95,7 @@ impl From<geo_core::Error> for ApiError {
         match e {
             E::Code(_) | E::UnknownLayer(_) | E::Invalid(_) => ApiError::BadRequest(e.to_string()),
             E::NotFound(_) => ApiError::NotFound(e.to_string()),
+            E::Limit(_) => ApiError::TooLarge(e.to_string()),
             E::Unavailable(_) => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
