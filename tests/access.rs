@@ -227,13 +227,15 @@ fn every_route_for_every_role_in_open_and_login_mode() {
     let store = demo_store(dir.path());
     let tokens = users(&store, TEST_UNIT);
     let server = Server::start(&store, Duration::from_mins(5));
-    let incident = server.get("/collections/incidents/items?limit=1")["features"][0]["id"]
-        .as_u64()
-        .unwrap();
-    let grid = server.get("/collections/grids/items?limit=1")["features"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id_of = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let incident: u64 =
+        id_of(&server.get("/collections/incidents/items?limit=1")["features"][0]["id"])
+            .parse()
+            .unwrap();
+    let grid = id_of(&server.get("/collections/grids/items?limit=1")["features"][0]["id"]);
     let me = server
         .request("GET", "/api/me", &[("authorization", "")], None)
         .2;
@@ -298,6 +300,35 @@ fn every_route_for_every_role_in_open_and_login_mode() {
         .send_json(json!({ "token": "om_00_11" }))
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
+    drop(server);
+
+    // A user sending faster than the rate budget gets 429 with Retry-After; others do not.
+    let server = Server::start_with(
+        &store,
+        &[OsStr::new("--rate-per-user"), OsStr::new("5")],
+        Duration::from_mins(5),
+    );
+    let vb = format!("Bearer {}", tokens["viewer"]);
+    let statuses: Vec<u16> = (0..80)
+        .map(|_| {
+            server
+                .request("GET", "/api/counters", &[("authorization", &vb)], None)
+                .0
+        })
+        .collect();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    eprintln!("rate limit 5/s (burst 50): {refused} of 80 quick requests refused");
+    assert!(
+        refused >= 20 && statuses[..40].iter().all(|s| *s == 200),
+        "{statuses:?}"
+    );
+    let ob = format!("Bearer {}", tokens["operator"]);
+    assert_eq!(
+        server
+            .request("GET", "/api/counters", &[("authorization", &ob)], None)
+            .0,
+        200
+    );
 }
 
 /// A township operator writes only in the township; personal fields by role; the audit

@@ -199,7 +199,11 @@ fn clean_file_commits(server: &Server, clean: &[u8], code: &str, village: &str) 
         call(server, "GET", &format!("/api/imports/{id}"), None).1,
         up
     );
-    let features = format!("{}/api/imports/{id}/features.geojson", server.base);
+    // GDAL cannot send a header here: the token rides in the query.
+    let features = format!(
+        "{}/api/imports/{id}/features.geojson?access_token={}",
+        server.base, server.token
+    );
     assert_eq!(ogr_count(&features), 1);
     let preview = server.get(&format!("/api/imports/{id}/features.geojson"));
     assert_eq!(preview["features"][0]["id"], code, "{preview}");
@@ -292,9 +296,15 @@ fn errors_block_all_or_nothing(
         "{marks:?}"
     );
     assert_eq!(accepted, 1, "only {} is valid: {marks:?}", grids[2]);
-    let preview_url = format!("{}/api/imports/{id}/features.geojson", server.base);
+    let preview_url = format!(
+        "{}/api/imports/{id}/features.geojson?access_token={}",
+        server.base, server.token
+    );
     assert_eq!(ogr_count(&preview_url), 4);
-    let findings_url = format!("{}/api/imports/{id}/findings.geojson", server.base);
+    let findings_url = format!(
+        "{}/api/imports/{id}/findings.geojson?access_token={}",
+        server.base, server.token
+    );
     assert_eq!(
         ogr_count(&findings_url),
         report["findings"].as_array().unwrap().len() as u64

@@ -90,6 +90,25 @@ fn web_api_over_the_demo_prefecture() {
         ));
         assert_eq!(inc["grid"]["code"], loc["grid"]["code"], "incident {id}");
         assert_eq!(inc["workers"], loc["workers"], "incident {id}");
-        assert!(inc.get("description").is_none() && inc.get("reporter").is_none());
+        // Personal fields for the admin of the test server, none for an anonymous reader.
+        assert!(inc.get("description").is_some() && inc.get("reporter").is_some());
+        let (_, _, anon) = server.request(
+            "GET",
+            &format!("/api/incidents/{id}"),
+            &[("authorization", "")],
+            None,
+        );
+        assert!(
+            anon["description"].is_null() && anon["reporter"].is_null(),
+            "{anon}"
+        );
+        assert!(
+            anon["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|w| w["name"].is_null()),
+            "{anon}"
+        );
     }
 }

@@ -34,6 +34,9 @@ pub enum Error {
     /// File system.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// Input past one of the import limits (HTTP 413).
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitError),
     /// JSON (de)serialisation.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

@@ -12,6 +12,7 @@ pub mod error;
 pub mod formats;
 pub mod h3;
 pub mod index;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod mvt;

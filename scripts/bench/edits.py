@@ -5,6 +5,7 @@ over the edit (it must have been dropped and re-rendered: the tile's ETag change
 
 Usage: edits.py BASE_URL [N]   (N edits of each kind, default 20). Prints a Markdown table.
 """
+import os
 import json
 import math
 import statistics
@@ -17,7 +18,8 @@ import urllib.request
 def call(base, method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"content-type": "application/json"})
+                                 headers={"content-type": "application/json",
+                                          "authorization": "Bearer " + os.environ.get("ONEMAP_TOKEN", "")})
     t = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=120) as r:

@@ -39,6 +39,9 @@ local function lonlat()
   return bbox[1] + math.random() * (bbox[3] - bbox[1]), bbox[2] + math.random() * (bbox[4] - bbox[2])
 end
 
+-- Writes need a signed-in user: the bench script exports an admin's token.
+auth = "Bearer " .. (os.getenv("ONEMAP_TOKEN") or "")
+
 function request()
   local lines = {}
   if mode == "positions" then
@@ -52,7 +55,7 @@ function request()
       local t = device and (clock - batch + k) or clock
       lines[k] = string.format('{"worker":"%s","time":%d,"lon":%.6f,"lat":%.6f}', w, t, x, y)
     end
-    return wrk.format("POST", "/api/positions", { ["Content-Type"] = "application/x-ndjson" }, table.concat(lines, "\n"))
+    return wrk.format("POST", "/api/positions", { ["Content-Type"] = "application/x-ndjson", ["Authorization"] = auth }, table.concat(lines, "\n"))
   end
   for k = 1, batch do
     local x, y = lonlat()
@@ -60,7 +63,7 @@ function request()
       '{"type":"Feature","geometry":{"type":"Point","coordinates":[%.6f,%.6f]},"properties":{"category":"%s"}}',
       x, y, categories[math.random(#categories)])
   end
-  return wrk.format("POST", "/api/incidents", { ["Content-Type"] = "application/x-ndjson" }, table.concat(lines, "\n"))
+  return wrk.format("POST", "/api/incidents", { ["Content-Type"] = "application/x-ndjson", ["Authorization"] = auth }, table.concat(lines, "\n"))
 end
 
 function done(summary, latency, requests)

@@ -8,6 +8,7 @@ each sample is the time between the POST's 201 arriving and the event with that 
 sequence number arriving on the stream. Standard library only.
 """
 
+import os
 import http.client
 import json
 import random
@@ -51,7 +52,7 @@ def main():
         body = json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
                            "properties": {"category": "dispute"}})
         sent = time.perf_counter()
-        post.request("POST", "/api/incidents", body=body, headers={"Content-Type": "application/json"})
+        post.request("POST", "/api/incidents", body=body, headers={"Content-Type": "application/json", "Authorization": "Bearer " + os.environ.get("ONEMAP_TOKEN", "")})
         r = post.getresponse()
         data = r.read()
         t = time.perf_counter()

@@ -98,10 +98,21 @@ impl Server {
             bin.display()
         );
         let token = add_user(store, args, &fresh_name("test-admin"), "admin", TEST_UNIT);
+        // Test clients hammer the server far beyond any person's pace: no per-user rate
+        // limit unless a test asks for one (tests/access.rs checks the limiter).
+        let unlimited: &[&std::ffi::OsStr] = if args.iter().any(|a| *a == "--rate-per-user") {
+            &[]
+        } else {
+            &[
+                std::ffi::OsStr::new("--rate-per-user"),
+                std::ffi::OsStr::new("0"),
+            ]
+        };
         let mut child = Command::new(&bin)
             .args(["serve", "--bind", "127.0.0.1:0", "--store"])
             .arg(store)
             .args(args)
+            .args(unlimited)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -32,6 +32,10 @@ const TRUST_FOR: Duration = Duration::from_secs(30);
 /// Verified tokens kept at most; the cache is emptied when it would grow past this.
 const MAX_CACHED: usize = 10_000;
 
+/// Requests a signed-in user may make per second, sustained (`serve --rate-per-user`): a
+/// map client panning fetches tens of tiles a second, a GPS gateway posts a batch or two.
+pub const DEFAULT_RATE_PER_S: u32 = 200;
+
 /// Whether anonymous callers may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AccessMode {
@@ -311,7 +315,7 @@ fn is_public(path: &str) -> bool {
     ];
     matches!(
         path,
-        "/" | "/health" | "/ready" | "/api/login" | "/api/logout" | "/api/me"
+        "/" | "/health" | "/ready" | "/openapi.json" | "/api/login" | "/api/logout" | "/api/me"
     ) || !DATA.iter().any(|p| path.starts_with(p))
 }
 
@@ -363,6 +367,9 @@ async fn resolve(state: &AppState, parts: &Parts) -> ApiResult<Caller> {
         return Ok(Caller::anonymous(origin));
     };
     let user = state.sessions().user(state, &text).await?;
+    state
+        .sessions()
+        .allow(&user.name, state.config().rate_per_user)?;
     Ok(Caller {
         user: Some(user),
         origin,
@@ -374,6 +381,8 @@ async fn resolve(state: &AppState, parts: &Parts) -> ApiResult<Caller> {
 #[derive(Default)]
 pub struct Sessions {
     verified: Mutex<HashMap<String, (User, Instant)>>,
+    /// Each user's request budget: tokens left and when it was last refilled.
+    budgets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
 impl Sessions {
@@ -421,6 +430,36 @@ impl Sessions {
         }
     }
 
+    /// Takes one request from `user`'s budget (a token bucket of `per_s` a second, bursts
+    /// up to ten seconds' worth); 0 turns the limit off.
+    ///
+    /// # Errors
+    /// [`ApiError::TooManyRequests`] when the budget is spent.
+    pub fn allow(&self, user: &str, per_s: u32) -> ApiResult<()> {
+        if per_s == 0 {
+            return Ok(());
+        }
+        let rate = f64::from(per_s);
+        let burst = rate * 10.0;
+        let Ok(mut map) = self.budgets.lock() else {
+            return Ok(());
+        };
+        if map.len() >= MAX_CACHED && !map.contains_key(user) {
+            map.clear();
+        }
+        let now = Instant::now();
+        let (left, at) = map.entry(user.to_owned()).or_insert((burst, now));
+        *left = (*left + now.duration_since(*at).as_secs_f64() * rate).min(burst);
+        *at = now;
+        if *left < 1.0 {
+            return Err(ApiError::TooManyRequests(format!(
+                "user {user} sends more than {per_s} requests a second; slow down (请求过于频繁)"
+            )));
+        }
+        *left -= 1.0;
+        Ok(())
+    }
+
     /// Forgets every verified token (after users or tokens change on this server).
     pub fn forget(&self) {
         if let Ok(mut map) = self.verified.lock() {
@@ -458,6 +497,24 @@ mod tests {
         ] {
             assert!(!is_public(p), "{p}");
         }
+    }
+
+    #[test]
+    fn the_rate_budget_refuses_a_burst_beyond_ten_seconds_and_refills() {
+        let s = Sessions::default();
+        let ok = (0..100).filter(|_| s.allow("ana", 5).is_ok()).count();
+        assert_eq!(ok, 50, "ten seconds' worth at 5/s");
+        assert!(matches!(
+            s.allow("ana", 5),
+            Err(ApiError::TooManyRequests(_))
+        ));
+        assert!(s.allow("bo", 5).is_ok(), "budgets are per user");
+        std::thread::sleep(Duration::from_millis(450));
+        assert!(s.allow("ana", 5).is_ok(), "refilled after 0.45 s at 5/s");
+        assert!(
+            (0..1_000).all(|_| s.allow("ana", 0).is_ok()),
+            "0 is no limit"
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Config {
     pub deadlines: DeadlinePolicy,
     /// Whether anonymous callers may read (the local demo) or everyone signs in.
     pub access: AccessMode,
+    /// Requests per second a signed-in user may make, sustained (0: no limit).
+    pub rate_per_user: u32,
 }
 
 impl Default for Config {
@@ -33,6 +35,7 @@ impl Default for Config {
             basemap_url: None,
             deadlines: DeadlinePolicy::default(),
             access: AccessMode::default(),
+            rate_per_user: crate::auth::DEFAULT_RATE_PER_S,
         }
     }
 }

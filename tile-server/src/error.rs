@@ -95,6 +95,7 @@ impl From<geo_core::Error> for ApiError {
         match e {
             E::Code(_) | E::UnknownLayer(_) | E::Invalid(_) => ApiError::BadRequest(e.to_string()),
             E::NotFound(_) => ApiError::NotFound(e.to_string()),
+            E::Limit(_) => ApiError::TooLarge(e.to_string()),
             E::Unavailable(_) => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
@@ -111,7 +112,14 @@ impl IntoResponse for ApiError {
         if let ApiError::Conflict { detail, .. } | ApiError::Unprocessable { detail, .. } = self {
             body["detail"] = detail;
         }
-        (status, Json(body)).into_response()
+        let mut r = (status, Json(body)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        r
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! A pending import holds the prepared features in memory (nothing is written before the
 //! commit), so the sessions are bounded: at most [`MAX_PENDING`] at once (the oldest is
-//! dropped to make room) and none older than [`TTL`]. A restart forgets them all, which is
+//! dropped to make room), at most [`MAX_PENDING_PER_OWNER`] of one user's (one more is
+//! refused, so that one user cannot push everyone else's imports out) and none older than
+//! [`TTL`]. A restart forgets them all, which is
 //! fine: an upload is cheap to repeat, and an uncommitted import never touched the store.
 
 use std::collections::VecDeque;
@@ -17,6 +19,10 @@ use geo_core::model::Layer;
 /// Most imports pending at once; a new upload evicts the oldest beyond it.
 pub const MAX_PENDING: usize = 8;
 
+/// Most imports one user may have pending; one more is refused until one is committed or
+/// cancelled (or expires).
+pub const MAX_PENDING_PER_OWNER: usize = 3;
+
 /// How long an import waits for its commit before it is forgotten.
 pub const TTL: Duration = Duration::from_secs(30 * 60);
 
@@ -25,6 +31,8 @@ pub const TTL: Duration = Duration::from_secs(30 * 60);
 pub struct PendingImport {
     /// The id the client names it by.
     pub id: String,
+    /// Who uploaded it (the signed-in user's name).
+    pub owner: String,
     /// The layer it goes into.
     pub layer: Layer,
     /// The file name as uploaded (for the change log).
@@ -64,19 +72,40 @@ impl ImportSessions {
         }
     }
 
-    /// Keeps a prepared import under a fresh id and returns it; drops expired imports and,
-    /// beyond [`MAX_PENDING`], the oldest.
-    #[must_use = "the id is the client's only way to the import"]
-    pub fn insert(&self, layer: Layer, file: String, prepared: Prepared) -> Arc<PendingImport> {
+    /// Refuses when `owner` already has [`MAX_PENDING_PER_OWNER`] imports pending: asked
+    /// before an upload is read, so that a refused one costs nothing.
+    pub fn check_room(&self, owner: &str) -> Result<(), TooManyPending> {
+        let mut list = self.lock();
+        prune(&mut list, self.ttl);
+        room(&list, owner)
+    }
+
+    /// Keeps a prepared import of `owner` under a fresh id and returns it; drops expired
+    /// imports and, beyond [`MAX_PENDING`], the oldest. Refused when `owner` already has
+    /// [`MAX_PENDING_PER_OWNER`] pending.
+    pub fn insert(
+        &self,
+        owner: &str,
+        layer: Layer,
+        file: String,
+        prepared: Prepared,
+    ) -> Result<Arc<PendingImport>, TooManyPending> {
         let pending = Arc::new(PendingImport {
             id: new_id(),
+            owner: owner.to_owned(),
             layer,
             file,
             prepared,
             created: Instant::now(),
         });
-        self.put(Arc::clone(&pending));
-        pending
+        let mut list = self.lock();
+        prune(&mut list, self.ttl);
+        room(&list, owner)?;
+        while list.len() >= MAX_PENDING {
+            list.pop_front();
+        }
+        list.push_back(Arc::clone(&pending));
+        Ok(pending)
     }
 
     /// Puts an import back (a commit that failed in the store), keeping its id and age.
@@ -127,6 +156,30 @@ impl ImportSessions {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// `owner` has [`MAX_PENDING_PER_OWNER`] imports pending already.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{owner} has {pending} imports pending, the most one user may have (limit pending_imports_per_owner = {max}); commit or cancel one first")]
+pub struct TooManyPending {
+    /// The user.
+    pub owner: String,
+    /// Their pending imports.
+    pub pending: usize,
+    /// The limit.
+    pub max: usize,
+}
+
+fn room(list: &VecDeque<Arc<PendingImport>>, owner: &str) -> Result<(), TooManyPending> {
+    let pending = list.iter().filter(|p| p.owner == owner).count();
+    if pending >= MAX_PENDING_PER_OWNER {
+        return Err(TooManyPending {
+            owner: owner.to_owned(),
+            pending,
+            max: MAX_PENDING_PER_OWNER,
+        });
+    }
+    Ok(())
 }
 
 /// Drops the imports older than `ttl` (the list is in upload order, oldest first, except
@@ -185,10 +238,16 @@ mod tests {
     #[test]
     fn bounded_oldest_evicted() {
         let s = ImportSessions::new();
-        let first = s.insert(Layer::Grids, "a".into(), prepared());
+        let first = s
+            .insert("u0", Layer::Grids, "a".into(), prepared())
+            .unwrap();
         let mut last = None;
-        for _ in 0..MAX_PENDING {
-            last = Some(s.insert(Layer::Grids, "b".into(), prepared()));
+        for n in 0..MAX_PENDING {
+            let owner = format!("u{}", n + 1);
+            last = Some(
+                s.insert(&owner, Layer::Grids, "b".into(), prepared())
+                    .unwrap(),
+            );
         }
         assert_eq!(s.len(), MAX_PENDING);
         assert!(s.get(&first.id).is_none(), "the oldest is evicted");
@@ -203,12 +262,49 @@ mod tests {
     #[test]
     fn expired_imports_are_forgotten() {
         let s = ImportSessions::with_ttl(Duration::ZERO);
-        let p = s.insert(Layer::Grids, "old".into(), prepared());
+        let p = s
+            .insert("u", Layer::Grids, "old".into(), prepared())
+            .unwrap();
         assert!(s.get(&p.id).is_none());
         assert!(s.remove(&p.id).is_none());
         assert!(s.is_empty());
         let kept = ImportSessions::new();
-        let p = kept.insert(Layer::Grids, "new".into(), prepared());
+        let p = kept
+            .insert("u", Layer::Grids, "new".into(), prepared())
+            .unwrap();
         assert!(kept.get(&p.id).is_some());
+    }
+
+    #[test]
+    fn one_owner_may_not_hold_more_than_their_share() {
+        let s = ImportSessions::new();
+        let mut mine = Vec::new();
+        for _ in 0..MAX_PENDING_PER_OWNER {
+            assert!(s.check_room("ana").is_ok());
+            mine.push(
+                s.insert("ana", Layer::Grids, "a".into(), prepared())
+                    .unwrap(),
+            );
+        }
+        let e = s.check_room("ana").unwrap_err();
+        assert_eq!(e.pending, MAX_PENDING_PER_OWNER);
+        assert!(
+            e.to_string().contains("limit pending_imports_per_owner"),
+            "{e}"
+        );
+        assert!(s
+            .insert("ana", Layer::Grids, "a".into(), prepared())
+            .is_err());
+        assert_eq!(
+            s.len(),
+            MAX_PENDING_PER_OWNER,
+            "the refused one is not kept"
+        );
+        // Someone else still may; a cancelled import makes room again.
+        assert!(s.insert("bo", Layer::Grids, "b".into(), prepared()).is_ok());
+        assert!(s.remove(&mine[0].id).is_some());
+        assert!(s
+            .insert("ana", Layer::Grids, "a".into(), prepared())
+            .is_ok());
     }
 }

@@ -29,6 +29,11 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(routes::ops::health))
         .route("/ready", get(routes::ops::ready))
         .route("/conformance", get(routes::features::conformance))
+        .route("/openapi.json", get(routes::features::openapi))
+        .route(
+            "/collections/{id}/queryables",
+            get(routes::features::queryables),
+        )
         .route("/collections", get(routes::features::collections))
         .route("/collections/{id}", get(routes::features::collection))
         .route(

@@ -69,6 +69,10 @@ enum Command {
         /// otherwise open to read without one).
         #[arg(long)]
         login: bool,
+        /// Requests per second one signed-in user may make, sustained, with bursts of ten
+        /// seconds' worth (0: no limit); beyond it 429.
+        #[arg(long, default_value_t = tile_server::auth::DEFAULT_RATE_PER_S)]
+        rate_per_user: u32,
     },
     /// Generate the demo dataset into a fresh store.
     Demo {
@@ -327,6 +331,7 @@ fn main() -> ExitCode {
                 basemap,
                 deadlines,
                 login,
+                rate_per_user,
             } => {
                 let deadlines = deadline_policy(deadlines.as_deref())?;
                 let config = tile_server::Config {
@@ -334,6 +339,7 @@ fn main() -> ExitCode {
                     tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
                     basemap_url: basemap,
                     deadlines,
+                    rate_per_user,
                     ..tile_server::Config::default()
                 };
                 commands::serve::run(&store.loc(), &bind, config, login).await

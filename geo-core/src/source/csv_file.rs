@@ -139,7 +139,7 @@ pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Sou
                 .collect();
             (geometry, properties)
         });
-        source.push(index, read);
+        source.push(&opts.limits, name, index, read)?;
         index += 1;
     }
     Ok(source)

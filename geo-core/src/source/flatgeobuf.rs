@@ -20,6 +20,7 @@ use serde_json::{Map, Number, Value};
 use super::{geo_build, EncodingUsed, Source, SourceError};
 use crate::crs::Crs;
 use crate::formats::Problem;
+use crate::limits::Limits;
 
 /// Magic bytes (8) and the header length prefix (4).
 const PREAMBLE: usize = 12;
@@ -27,7 +28,7 @@ const PREAMBLE: usize = 12;
 const NODE_SIZE: usize = 40;
 
 /// Reads a FlatGeobuf file's bytes.
-pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Source, SourceError> {
+pub(super) fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Source, SourceError> {
     let bad = |what: String| SourceError::Malformed(format!("{name}: {what}"));
     if bytes.len() < PREAMBLE || !bytes.starts_with(b"fgb") {
         return Err(bad(
@@ -106,7 +107,7 @@ pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Source, SourceError> {
                 continue;
             }
         };
-        source.push(index, feature(f, geometry_type, &columns));
+        source.push(limits, name, index, feature(f, geometry_type, &columns))?;
     }
     Ok(source)
 }

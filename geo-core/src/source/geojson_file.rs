@@ -1,10 +1,15 @@
 //! Any `GeoJSON` or NDJSON file, whatever its properties.
 
 use geojson::{feature::Id, Feature, GeoJson};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use super::{Source, SourceError, SourceFeature};
 use crate::crs::Crs;
 use crate::formats::Problem;
+use crate::limits::{LimitError, Limits};
 
 fn feature(index: usize, f: Feature) -> Result<SourceFeature, String> {
     // geo-types closes every ring it is given: an unclosed one must be caught here.
@@ -39,48 +44,261 @@ fn push(source: &mut Source, index: usize, f: Feature) {
     }
 }
 
-/// A `FeatureCollection`, a single `Feature` or a bare geometry.
-pub(super) fn read_collection(bytes: &[u8]) -> Result<Source, SourceError> {
+/// Vertices of a `GeoJSON` geometry, counted before it is converted.
+fn vertices(g: &geojson::Geometry) -> usize {
+    use geojson::GeometryValue as V;
+    match &g.value {
+        V::Point { .. } => 1,
+        V::MultiPoint { coordinates } | V::LineString { coordinates } => coordinates.len(),
+        V::MultiLineString { coordinates } | V::Polygon { coordinates } => {
+            coordinates.iter().map(Vec::len).sum()
+        }
+        V::MultiPolygon { coordinates } => coordinates.iter().flatten().map(Vec::len).sum(),
+        V::GeometryCollection { geometries } => geometries.iter().map(vertices).sum(),
+    }
+}
+
+/// The limits checked on one feature as soon as it is parsed, before it is kept.
+fn check(
+    file: &str,
+    limits: &Limits,
+    source: &Source,
+    index: usize,
+    f: &Feature,
+) -> Result<(), LimitError> {
+    limits.check_count(file, source.features.len())?;
+    match &f.geometry {
+        Some(g) => limits.check_vertices(file, index, vertices(g)),
+        None => Ok(()),
+    }
+}
+
+/// A `FeatureCollection`, a single `Feature` or a bare geometry, named `file` in messages.
+///
+/// A collection's features are parsed one at a time and each is checked against `limits`
+/// as soon as it is parsed: the first one past them stops the reading (a parse of the whole
+/// document first would have paid for everything it holds).
+pub(super) fn read_collection(
+    file: &str,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Source, SourceError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| SourceError::Malformed(format!("GeoJSON is not UTF-8: {e}")))?;
-    let gj: GeoJson = text
-        .parse()
-        .map_err(|e| SourceError::Malformed(format!("not GeoJSON: {e}")))?;
     // RFC 7946 GeoJSON is lon/lat; a legacy "crs" member may say otherwise.
     let mut source = Source {
         crs: Some(Crs::LonLat { epsg: 4326 }),
         ..Source::default()
     };
-    match gj {
-        GeoJson::FeatureCollection(fc) => {
-            if let Some(c) = fc
-                .foreign_members
+    let mut refused = None;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let top = TopLevel {
+        file,
+        limits,
+        source: &mut source,
+        refused: &mut refused,
+    }
+    .deserialize(&mut de)
+    .and_then(|top| de.end().map(|()| top));
+    if let Some(e) = refused {
+        return Err(e.into());
+    }
+    let not_geojson =
+        |e: &dyn std::fmt::Display| SourceError::Malformed(format!("not GeoJSON: {e}"));
+    match top.map_err(|e| not_geojson(&e))? {
+        Top::Collection { crs } => {
+            if let Some(c) = crs
                 .as_ref()
-                .and_then(|m| m.get("crs"))
                 .and_then(|c| c.pointer("/properties/name"))
                 .and_then(|n| n.as_str())
             {
                 source.crs = c.parse().ok();
             }
-            for (i, f) in fc.features.into_iter().enumerate() {
-                push(&mut source, i, f);
+        }
+        Top::Other(object) => {
+            let gj: GeoJson =
+                serde_json::from_value(Value::Object(object)).map_err(|e| not_geojson(&e))?;
+            match gj {
+                GeoJson::FeatureCollection(_) => {
+                    return Err(not_geojson(&"a FeatureCollection without features"))
+                }
+                GeoJson::Feature(f) => {
+                    check(file, limits, &source, 0, &f)?;
+                    push(&mut source, 0, f);
+                }
+                GeoJson::Geometry(g) => {
+                    let f = Feature {
+                        geometry: Some(g),
+                        ..Feature::default()
+                    };
+                    check(file, limits, &source, 0, &f)?;
+                    push(&mut source, 0, f);
+                }
             }
         }
-        GeoJson::Feature(f) => push(&mut source, 0, f),
-        GeoJson::Geometry(g) => push(
-            &mut source,
-            0,
-            Feature {
-                geometry: Some(g),
-                ..Feature::default()
-            },
-        ),
     }
     Ok(source)
 }
 
-/// One feature per line; blank lines are skipped.
-pub(super) fn read_lines(bytes: &[u8]) -> Result<Source, SourceError> {
+/// What the top-level object was, once its features (if any) are read into the source.
+enum Top {
+    /// A `FeatureCollection`, with its legacy `crs` member.
+    Collection { crs: Option<Value> },
+    /// Anything without `features`: a Feature or a geometry, as a JSON object.
+    Other(Map<String, Value>),
+}
+
+/// The top-level object: `features` streamed through [`Features`], the rest kept.
+struct TopLevel<'a> {
+    file: &'a str,
+    limits: &'a Limits,
+    source: &'a mut Source,
+    refused: &'a mut Option<LimitError>,
+}
+
+impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
+    type Value = Top;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel<'_> {
+    type Value = Top;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a GeoJSON object (FeatureCollection, Feature or geometry)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut features = false;
+        let mut rest = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "features" && !features {
+                features = true;
+                map.next_value_seed(Features {
+                    file: self.file,
+                    limits: self.limits,
+                    source: &mut *self.source,
+                    refused: &mut *self.refused,
+                })?;
+            } else {
+                let v: Value = map.next_value()?;
+                rest.insert(key, v);
+            }
+        }
+        if !features {
+            return Ok(Top::Other(rest));
+        }
+        match rest.get("type").and_then(Value::as_str) {
+            Some("FeatureCollection") => Ok(Top::Collection {
+                crs: rest.remove("crs"),
+            }),
+            other => Err(A::Error::custom(format!(
+                "an object with features has type {other:?}; expected \"FeatureCollection\""
+            ))),
+        }
+    }
+}
+
+/// The `features` array, read one feature at a time into the source.
+struct Features<'a> {
+    file: &'a str,
+    limits: &'a Limits,
+    source: &'a mut Source,
+    refused: &'a mut Option<LimitError>,
+}
+
+impl<'de> DeserializeSeed<'de> for Features<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Features<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of GeoJSON features")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        // Each feature is first taken as its text (borrowed, no copy) and its coordinates
+        // counted there, so that a feature past the vertex limit is refused before the
+        // parse builds it (a million-vertex polygon would cost a hundred MB to build).
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            if let Ok(probe) = serde_json::from_str::<FeatureProbe<'_>>(raw.get()) {
+                let counted = probe.geometry.as_ref().map_or(0, GeometryProbe::vertices);
+                if let Err(e) = self.limits.check_vertices(self.file, index, counted) {
+                    return refuse(self.refused, e);
+                }
+            }
+            let f: Feature = serde_json::from_str(raw.get()).map_err(A::Error::custom)?;
+            if let Err(e) = check(self.file, self.limits, self.source, index, &f) {
+                return refuse(self.refused, e);
+            }
+            push(self.source, index, f);
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Stops the parse for `e`, kept in `slot` so that the caller returns it typed.
+fn refuse<E: serde::de::Error>(slot: &mut Option<LimitError>, e: LimitError) -> Result<(), E> {
+    let message = e.to_string();
+    *slot = Some(e);
+    Err(E::custom(message))
+}
+
+/// A feature's geometry as text, to count its vertices before it is parsed.
+#[derive(Deserialize)]
+struct FeatureProbe<'a> {
+    #[serde(borrow)]
+    geometry: Option<GeometryProbe<'a>>,
+}
+
+/// A geometry's `coordinates` as text, or its member geometries.
+#[derive(Deserialize)]
+struct GeometryProbe<'a> {
+    #[serde(borrow)]
+    coordinates: Option<&'a RawValue>,
+    #[serde(borrow)]
+    geometries: Option<Vec<GeometryProbe<'a>>>,
+}
+
+impl GeometryProbe<'_> {
+    /// Positions in the coordinates: each is an array that starts with a number.
+    fn vertices(&self) -> usize {
+        let own = self.coordinates.map_or(0, |c| {
+            let text = c.get().as_bytes();
+            let mut n = 0;
+            let mut i = 0;
+            while i < text.len() {
+                if text[i] == b'[' {
+                    let mut j = i + 1;
+                    while j < text.len() && text[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    if j < text.len() && matches!(text[j], b'-' | b'+' | b'.' | b'0'..=b'9') {
+                        n += 1;
+                    }
+                    i = j;
+                } else {
+                    i += 1;
+                }
+            }
+            n
+        });
+        let members = self
+            .geometries
+            .as_ref()
+            .map_or(0, |gs| gs.iter().map(GeometryProbe::vertices).sum());
+        own + members
+    }
+}
+
+/// One feature per line; blank lines are skipped. Each is checked against `limits` as it
+/// is read.
+pub(super) fn read_lines(file: &str, bytes: &[u8], limits: &Limits) -> Result<Source, SourceError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| SourceError::Malformed(format!("NDJSON is not UTF-8: {e}")))?;
     let mut source = Source {
@@ -91,8 +309,15 @@ pub(super) fn read_lines(bytes: &[u8]) -> Result<Source, SourceError> {
         if line.trim().is_empty() {
             continue;
         }
+        if let Ok(probe) = serde_json::from_str::<FeatureProbe<'_>>(line) {
+            let counted = probe.geometry.as_ref().map_or(0, GeometryProbe::vertices);
+            limits.check_vertices(file, i, counted)?;
+        }
         match line.parse::<Feature>() {
-            Ok(f) => push(&mut source, i, f),
+            Ok(f) => {
+                check(file, limits, &source, i, &f)?;
+                push(&mut source, i, f);
+            }
             Err(e) => source.problems.push(Problem {
                 index: i,
                 id: None,
@@ -101,4 +326,137 @@ pub(super) fn read_lines(bytes: &[u8]) -> Result<Source, SourceError> {
         }
     }
     Ok(source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(n: usize) -> String {
+        let mut pts: Vec<String> = (0..n - 1)
+            .map(|i| {
+                format!(
+                    "[{},{}]",
+                    100.0 + i as f64 * 1e-4,
+                    20.0 + (i % 2) as f64 * 1e-4
+                )
+            })
+            .collect();
+        pts.push(pts[0].clone());
+        format!(
+            r#"{{"type":"Feature","properties":{{"n":{n}}},"geometry":{{"type":"Polygon","coordinates":[[{}]]}}}}"#,
+            pts.join(",")
+        )
+    }
+
+    fn limits(vertices: usize, features: usize) -> Limits {
+        Limits {
+            vertices,
+            features,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn collections_still_read_with_their_crs() {
+        let text = format!(
+            r#"{{"features":[{},{}],"crs":{{"type":"name","properties":{{"name":"EPSG:4490"}}}},"type":"FeatureCollection"}}"#,
+            ring(5),
+            ring(6)
+        );
+        let s = read_collection("f.geojson", text.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(s.features.len(), 2);
+        assert_eq!(s.crs, Some(Crs::LonLat { epsg: 4490 }));
+        let one = read_collection("f.geojson", ring(5).as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(one.features.len(), 1);
+        let bare = r#"{"type":"Point","coordinates":[1,2]}"#;
+        let s = read_collection("f.geojson", bare.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(s.features.len(), 1);
+        for bad in [
+            "[1,2]",
+            r#"{"type":"Feature","features":[]}"#,
+            r#"{"type":"FeatureCollection"}"#,
+            "{} x",
+        ] {
+            assert!(
+                matches!(
+                    read_collection("f.geojson", bad.as_bytes(), &Limits::default()),
+                    Err(SourceError::Malformed(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_feature_past_the_vertex_limit_stops_the_reading() {
+        // The third feature is cut off: the reading never gets there.
+        let text = format!(
+            r#"{{"type":"FeatureCollection","features":[{},{},{{"type":"Feat"#,
+            ring(10),
+            ring(11)
+        );
+        let e = read_collection("f.geojson", text.as_bytes(), &limits(10, 100)).unwrap_err();
+        let SourceError::Limit(e) = e else {
+            panic!("{e}")
+        };
+        assert_eq!(
+            e,
+            LimitError::Vertices {
+                file: "f.geojson".into(),
+                index: 1,
+                vertices: 11,
+                max: 10
+            }
+        );
+        let lines = format!("{}\n{}\n", ring(10), ring(11));
+        let e = read_lines("f.ndjson", lines.as_bytes(), &limits(10, 100)).unwrap_err();
+        assert!(
+            matches!(e, SourceError::Limit(LimitError::Vertices { index: 1, .. })),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_probe_counts_positions_exactly() {
+        let count = |g: &str| {
+            let p: GeometryProbe<'_> = serde_json::from_str(g).unwrap();
+            p.vertices()
+        };
+        assert_eq!(count(r#"{"type":"Point","coordinates":[1,2]}"#), 1);
+        assert_eq!(
+            count(
+                r#"{"type":"Polygon","bbox":[0,0,1,1],"coordinates":[[ [0,0],[1, 0],[ -1,1e3],[0,0]],[[0.5,0.5]]]}"#
+            ),
+            5
+        );
+        assert_eq!(
+            count(
+                r#"{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}]}"#
+            ),
+            3
+        );
+        for n in [4, 10, 11] {
+            let text = ring(n);
+            let f: FeatureProbe<'_> = serde_json::from_str(&text).unwrap();
+            assert_eq!(f.geometry.unwrap().vertices(), n);
+        }
+    }
+
+    #[test]
+    fn one_feature_more_than_the_limit_is_refused() {
+        let fc = |n: usize| {
+            let fs: Vec<String> = (0..n).map(|_| ring(4)).collect();
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+                fs.join(",")
+            )
+        };
+        assert!(read_collection("f.geojson", fc(3).as_bytes(), &limits(10, 3)).is_ok());
+        let e = read_collection("f.geojson", fc(4).as_bytes(), &limits(10, 3)).unwrap_err();
+        assert!(
+            matches!(e, SourceError::Limit(LimitError::Features { max: 3, .. })),
+            "{e}"
+        );
+    }
 }

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::{geo_build, EncodingUsed, Source, SourceError, SourceFeature, SourceOptions};
 use crate::crs::Crs;
 use crate::formats::Problem;
+use crate::limits::{LimitError, Limits};
 
 /// Reads the GeoPackage at `path`, read-only.
 pub(super) fn read_path(
@@ -159,7 +160,17 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
             blobs.join(", ")
         ));
     }
-    read_rows(conn, &table, &geom_col, &columns, &mut source).map_err(sql)?;
+    let mut refused = None;
+    let mut limits = Limit {
+        file: name,
+        limits: &opts.limits,
+        refused: &mut refused,
+    };
+    let read = read_rows(conn, &table, &geom_col, &columns, &mut source, &mut limits);
+    if let Some(e) = refused {
+        return Err(e.into());
+    }
+    read.map_err(sql)?;
     Ok(source)
 }
 
@@ -248,12 +259,21 @@ fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<Column>
     rows.collect()
 }
 
+/// The limits rows are read under, and where the first one past them is told.
+struct Limit<'a> {
+    file: &'a str,
+    limits: &'a Limits,
+    refused: &'a mut Option<LimitError>,
+}
+
+/// Reads the rows one at a time; the first one past the limits stops the reading.
 fn read_rows(
     conn: &Connection,
     table: &str,
     geom_col: &str,
     columns: &[Column],
     source: &mut Source,
+    limit: &mut Limit<'_>,
 ) -> rusqlite::Result<()> {
     let list: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
     let mut stmt = conn.prepare(&format!("SELECT {} FROM {}", list.join(", "), quote(table)))?;
@@ -315,6 +335,16 @@ fn read_rows(
                 ValueRef::Blob(_) => continue,
             };
             properties.insert(col.name.clone(), value);
+        }
+        if let Ok(g) = &geometry {
+            let checked =
+                limit
+                    .limits
+                    .check_feature(limit.file, index, source.features.len(), g.as_ref());
+            if let Err(e) = checked {
+                *limit.refused = Some(e);
+                return Ok(());
+            }
         }
         match geometry {
             Ok(geometry) => source.features.push(SourceFeature {

@@ -26,6 +26,7 @@ use super::zip_bundle::{looks_like_zip, ZipBundle};
 use super::{Source, SourceError, SourceFeature, SourceFormat, SourceOptions};
 use crate::crs::Crs;
 use crate::formats::Problem;
+use crate::limits::{LimitError, Limits};
 
 /// Deeper nesting than this is not a map someone drew; it is refused before the recursive
 /// parser could exhaust the stack.
@@ -38,7 +39,7 @@ pub(super) fn read_bytes(
     opts: &SourceOptions,
 ) -> Result<Source, SourceError> {
     let text: Cow<'_, [u8]> = if looks_like_zip(bytes) {
-        Cow::Owned(kmz_document(name, bytes)?)
+        Cow::Owned(kmz_document(name, bytes, opts)?)
     } else {
         Cow::Borrowed(bytes)
     };
@@ -52,8 +53,8 @@ pub(super) fn read_bytes(
 }
 
 /// The KML document of a KMZ: `doc.kml` at the top, else any `doc.kml`, else the first `.kml`.
-fn kmz_document(name: &str, bytes: &[u8]) -> Result<Vec<u8>, SourceError> {
-    let mut zip = ZipBundle::open(name, bytes)?;
+fn kmz_document(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Vec<u8>, SourceError> {
+    let mut zip = ZipBundle::open(name, bytes, opts.limits)?;
     let kmls: Vec<_> = zip
         .members()
         .iter()
@@ -113,6 +114,9 @@ fn read_kml(name: &str, text: &[u8], opts: &SourceOptions) -> Result<Source, Sou
         folders: Vec::new(),
         document: None,
         index: 0,
+        file: name,
+        limits: opts.limits,
+        refused: None,
         source: Source {
             format: Some(SourceFormat::Kml),
             crs: Some(Crs::LonLat { epsg: 4326 }),
@@ -120,6 +124,9 @@ fn read_kml(name: &str, text: &[u8], opts: &SourceOptions) -> Result<Source, Sou
         },
     };
     walk.element(&root, None, opts.layer.is_none());
+    if let Some(e) = walk.refused {
+        return Err(e.into());
+    }
     let mut source = walk.source;
     match (opts.layer.as_deref(), walk.found) {
         (Some(layer), false) => {
@@ -155,6 +162,11 @@ struct Walk<'a> {
     document: Option<String>,
     /// Placemarks met so far (all of them, so that an index is a position in the file).
     index: usize,
+    /// The file, for messages.
+    file: &'a str,
+    limits: Limits,
+    /// The first limit a Placemark went past: the walk stops there.
+    refused: Option<LimitError>,
     source: Source,
 }
 
@@ -162,6 +174,9 @@ impl Walk<'_> {
     /// Visits `k`, inside the Folder named `folder`; `take` says whether its Placemarks are
     /// read (inside the Folder asked for, or no Folder asked for).
     fn element(&mut self, k: &Kml<f64>, folder: Option<&str>, take: bool) {
+        if self.refused.is_some() {
+            return;
+        }
         match k {
             Kml::KmlDocument(d) => self.elements(&d.elements, folder, take),
             Kml::Document { elements, .. } => {
@@ -228,6 +243,15 @@ impl Walk<'_> {
         }
         if let Some(f) = folder {
             properties.entry("folder").or_insert_with(|| Value::from(f));
+        }
+        if let Err(e) = self.limits.check_feature(
+            self.file,
+            index,
+            self.source.features.len(),
+            geometry.as_ref(),
+        ) {
+            self.refused = Some(e);
+            return;
         }
         self.source.features.push(SourceFeature {
             index,

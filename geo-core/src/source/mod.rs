@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 
 use crate::crs::Crs;
 use crate::formats::Problem;
+use crate::limits::{LimitError, Limits};
 
 /// One feature as the file has it.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,8 +66,18 @@ pub struct Source {
 pub(crate) type ReadFeature = Result<(Option<Geometry<f64>>, Map<String, Value>), String>;
 
 impl Source {
-    /// Adds the feature read at `index`, or the problem that kept it out.
-    pub(crate) fn push(&mut self, index: usize, read: ReadFeature) {
+    /// Adds the feature read at `index` of `file`, or the problem that kept it out; refuses
+    /// it when it goes past `limits` (too many features, too many vertices).
+    pub(crate) fn push(
+        &mut self,
+        limits: &Limits,
+        file: &str,
+        index: usize,
+        read: ReadFeature,
+    ) -> Result<(), LimitError> {
+        if let Ok((geometry, _)) = &read {
+            limits.check_feature(file, index, self.features.len(), geometry.as_ref())?;
+        }
         match read {
             Ok((geometry, properties)) => self.features.push(SourceFeature {
                 index,
@@ -80,6 +91,7 @@ impl Source {
                 message,
             }),
         }
+        Ok(())
     }
 }
 
@@ -159,6 +171,9 @@ pub struct SourceOptions {
     pub lat: Option<String>,
     /// CSV WKT column (default: detected).
     pub wkt: Option<String>,
+    /// What reading the file may cost (zip expansion, vertices, features); a file past
+    /// them is refused with [`SourceError::Limit`] as soon as reading gets there.
+    pub limits: Limits,
 }
 
 /// Why a file could not be read at all.
@@ -174,6 +189,9 @@ pub enum SourceError {
     /// A part the format needs is missing (e.g. a Shapefile without `.dbf`).
     #[error("{0}")]
     Missing(String),
+    /// The file goes past one of the import limits (HTTP 413); the message names it.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
     /// File system.
     #[error("{path}: {source}")]
     Io {
@@ -224,13 +242,13 @@ fn read_bytes_as(
     opts: &SourceOptions,
 ) -> Result<Source, SourceError> {
     let mut source = match format {
-        SourceFormat::GeoJson => geojson_file::read_collection(bytes)?,
-        SourceFormat::NdJson => geojson_file::read_lines(bytes)?,
+        SourceFormat::GeoJson => geojson_file::read_collection(name, bytes, &opts.limits)?,
+        SourceFormat::NdJson => geojson_file::read_lines(name, bytes, &opts.limits)?,
         SourceFormat::Shapefile => shapefile::read_bytes(name, bytes, opts)?,
         SourceFormat::Kml => kml::read_bytes(name, bytes, opts)?,
         SourceFormat::GeoPackage => geopackage::read_bytes(name, bytes, opts)?,
         SourceFormat::Csv => csv_file::read(name, bytes, opts)?,
-        SourceFormat::FlatGeobuf => flatgeobuf::read(name, bytes)?,
+        SourceFormat::FlatGeobuf => flatgeobuf::read(name, bytes, &opts.limits)?,
     };
     source.format = Some(format);
     Ok(source)

@@ -161,7 +161,7 @@ fn stem(name: &str) -> &str {
 
 /// Reads the Shapefile set in a zip: the only one, or the one `opts.layer` names.
 fn read_zip(label: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Source, SourceError> {
-    let mut zip = ZipBundle::open(label, bytes)?;
+    let mut zip = ZipBundle::open(label, bytes, opts.limits)?;
     let sets: Vec<Member> = zip
         .members()
         .iter()
@@ -253,7 +253,7 @@ fn assemble(parts: Parts, opts: &SourceOptions) -> Result<Source, SourceError> {
     let shapes = parts
         .shp
         .as_deref()
-        .map(|shp| shapes::read(&label, shp, parts.shx.as_deref()))
+        .map(|shp| shapes::read(&label, shp, parts.shx.as_deref(), &opts.limits))
         .transpose()?;
     let prj = parts
         .prj
@@ -315,6 +315,8 @@ fn assemble(parts: Parts, opts: &SourceOptions) -> Result<Source, SourceError> {
                 properties.insert(MEASURES.to_owned(), Value::Array(ms.collect()));
             }
         }
+        opts.limits
+            .check_feature(&label, index, source.features.len(), geometry.as_ref())?;
         source.features.push(SourceFeature {
             index,
             fid: None,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use geo_core::crs::Crs;
+use geo_core::limits::Limits;
 use geo_core::load::{self, LoadOptions, Prepared};
 use geo_core::model::{Dataset, Layer};
 use geo_core::source::{self, Source, SourceFormat, SourceOptions};
@@ -58,6 +59,12 @@ impl LoadArgs {
             lon: self.lon.clone(),
             lat: self.lat.clone(),
             wkt: self.wkt.clone(),
+            // The operator's own file on the operator's machine: as many features as it
+            // holds (a province's incidents are millions); zip and vertex limits stay.
+            limits: Limits {
+                features: usize::MAX,
+                ..Limits::default()
+            },
         }
     }
 }

@@ -90,8 +90,61 @@ fn collection_json(core: &Core, layer: Layer, base: &str) -> Value {
         "links": [
             {"rel": "self", "type": "application/json", "href": format!("{base}/collections/{id}")},
             {"rel": "items", "type": GEOJSON, "href": format!("{base}/collections/{id}/items")},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "href": format!("{base}/collections/{id}/queryables")},
         ]
     })
+}
+
+/// `GET /collections/{id}/queryables`: the properties `items` filters on server-side, as
+/// a JSON Schema (OGC API Features Part 3), so that clients such as GDAL's OAPIF driver
+/// send those filters instead of fetching everything.
+pub async fn queryables(Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    use geo_core::model::{Category, Step};
+    let layer = layer_of(&id)?;
+    let base = base_url(&headers);
+    let mut properties = serde_json::Map::new();
+    if layer == Layer::Incidents {
+        properties.insert(
+            "category".into(),
+            json!({"type": "string", "title": "事件类别 category", "enum": Category::ALL.map(Category::as_str)}),
+        );
+        properties.insert(
+            "status".into(),
+            json!({"type": "string", "title": "状态 status", "enum": Step::ALL.map(Step::as_str)}),
+        );
+    }
+    if matches!(layer, Layer::Incidents | Layer::Grids | Layer::Patrols) {
+        properties.insert(
+            "datetime".into(),
+            json!({"type": "string", "format": "date-time", "title": "time (the items query's datetime)"}),
+        );
+    }
+    let body = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": format!("{base}/collections/{id}/queryables"),
+        "type": "object",
+        "title": id,
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/schema+json")],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// `GET /openapi.json`: the API's OpenAPI 3.0 description (every route, its parameters,
+/// roles and answers).
+pub async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.oai.openapi+json;version=3.0",
+        )],
+        include_str!("../openapi.json"),
+    )
+        .into_response()
 }
 
 fn rfc3339(t: i64) -> Value {

@@ -6,7 +6,10 @@
 //!   bytes as the body (at most [`MAX_UPLOAD`]; a Shapefile as a `.zip`): reads and checks it
 //!   (`source::read_bytes` + `load::prepare`) and keeps it pending -> 201 `{id, layer, file,
 //!   errors, warnings, report}`; 400 for an unknown layer, CRS or format, or a file that
-//!   cannot be read.
+//!   cannot be read; 413 for a body over [`MAX_UPLOAD`] or a file past one of
+//!   `geo_core::limits` (zip expansion, vertices per geometry, features), the message
+//!   naming the limit; 429 when the user already has
+//!   [`crate::import_sessions::MAX_PENDING_PER_OWNER`] imports pending.
 //! - `GET /api/imports/{id}` -> the same document.
 //! - `GET /api/imports/{id}/features.geojson` -> the features that would be written, lon/lat.
 //! - `GET /api/imports/{id}/findings.geojson` -> one feature per finding: its piece (overlap,
@@ -21,13 +24,15 @@
 //! An unknown or expired id is a 404. Pending imports live in memory
 //! ([`crate::import_sessions`]).
 
-use axum::body::Bytes;
+use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use futures_util::StreamExt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use geo_core::crs::Crs;
 use geo_core::formats;
@@ -45,8 +50,17 @@ use crate::extract::ApiQuery;
 use crate::import_sessions::{ImportSessions, PendingImport};
 use crate::state::AppState;
 
-/// Largest upload accepted, bytes.
+/// Largest upload accepted, bytes: enforced while the body streams in (a declared
+/// `Content-Length` over it is refused before a byte is read).
 pub const MAX_UPLOAD: usize = 256 * 1024 * 1024;
+
+/// How much of a refused upload is still read (and thrown away) after the 413 is sent, so
+/// that a client that writes its whole body before it reads sees the answer instead of a
+/// reset connection; a client sending more, or for longer than [`DRAIN_TIME`], is cut off.
+const DRAIN_MAX: u64 = 1 << 30;
+
+/// How long a refused upload is drained at most.
+const DRAIN_TIME: Duration = Duration::from_secs(60);
 
 const GEOJSON: &str = "application/geo+json";
 
@@ -55,7 +69,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/api/imports",
-            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+            // The upload reads its body itself, counting as it streams (`read_upload`).
+            post(upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/imports/{id}", get(pending).delete(cancel))
         .route("/api/imports/{id}/features.geojson", get(features))
@@ -133,13 +148,28 @@ fn required(what: &str, v: Option<String>) -> ApiResult<String> {
 
 /// `POST /api/imports`: reads and checks the body, keeps it pending -> 201.
 pub async fn upload(
-    _caller: Authorized<need::Gis>,
+    caller: Authorized<need::Gis>,
     State(state): State<AppState>,
     Extension(sessions): Extension<ImportSessions>,
     ApiQuery(q): ApiQuery<UploadQuery>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> ApiResult<Response> {
-    let Upload { layer, name, opts } = q.check()?;
+    // Pending imports are counted per user.
+    let owner = caller.author();
+    let refuse = |e: ApiError, body: Body| {
+        drain(body.into_data_stream());
+        Err(e)
+    };
+    let Upload { layer, name, opts } = match q.check() {
+        Ok(u) => u,
+        Err(e) => return refuse(e, body),
+    };
+    // Refused before the body is read: a refused upload costs nothing.
+    if let Err(e) = sessions.check_room(&owner) {
+        return refuse(ApiError::TooManyRequests(e.to_string()), body);
+    }
+    let body = read_upload(&name, &headers, body).await?;
     if body.is_empty() {
         return Err(ApiError::BadRequest(format!(
             "{name}: the request body is empty; send the file's bytes as the body"
@@ -154,14 +184,69 @@ pub async fn upload(
     })
     .await
     .map_err(|e| ApiError::Internal(format!("import of {name} stopped: {e}")))??;
-    let pending = sessions.insert(layer, name, prepared);
+    let pending = sessions
+        .insert(&owner, layer, name, prepared)
+        .map_err(|e| ApiError::TooManyRequests(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(document(&pending))).into_response())
 }
 
-/// A file that cannot be read is the client's to fix.
+/// The upload's bytes, at most [`MAX_UPLOAD`]: a declared length over it is refused before
+/// anything is read, and a body that streams past it (chunked, or longer than declared) is
+/// refused at the chunk that crosses it, its bytes so far freed at once.
+async fn read_upload(name: &str, headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
+    let too_large = |size: &str| {
+        ApiError::TooLarge(format!(
+            "{name}: the upload is {size}; at most {MAX_UPLOAD} bytes ({} MiB) are accepted (limit upload_bytes); split the file",
+            MAX_UPLOAD >> 20
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let mut stream = body.into_data_stream();
+    if let Some(n) = declared.filter(|&n| n > MAX_UPLOAD as u64) {
+        drain(stream);
+        return Err(too_large(&format!("{n} bytes")));
+    }
+    // One buffer of the declared size: no copy of a collected chunk list afterwards.
+    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::BadRequest(format!("{name}: the upload broke off: {e}")))?;
+        if buf.len() + chunk.len() > MAX_UPLOAD {
+            drop(buf);
+            drain(stream);
+            return Err(too_large("larger than that"));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// Reads and drops the rest of a refused upload in the background, at most [`DRAIN_MAX`]
+/// bytes for at most [`DRAIN_TIME`]: nothing of it is kept.
+fn drain(mut stream: BodyDataStream) {
+    tokio::spawn(async move {
+        let mut left = DRAIN_MAX;
+        let _ = tokio::time::timeout(DRAIN_TIME, async {
+            while let Some(Ok(chunk)) = stream.next().await {
+                match left.checked_sub(chunk.len() as u64) {
+                    Some(l) => left = l,
+                    None => break,
+                }
+            }
+        })
+        .await;
+    });
+}
+
+/// A file that cannot be read is the client's to fix; one past a limit is a 413 whose
+/// message names the limit.
 fn source_error(e: SourceError) -> ApiError {
     match e {
         SourceError::Io { .. } => ApiError::Internal(e.to_string()),
+        SourceError::Limit(_) => ApiError::TooLarge(e.to_string()),
         other => ApiError::BadRequest(other.to_string()),
     }
 }
@@ -415,4 +500,57 @@ pub async fn cancel(
         .remove(&id)
         .map(|_| StatusCode::NO_CONTENT)
         .ok_or_else(|| not_found(&id))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A body of `chunks` chunks of 1 MiB that counts how many were taken from it.
+    fn counted_body(chunks: usize) -> (Body, Arc<AtomicUsize>) {
+        let taken = Arc::new(AtomicUsize::new(0));
+        let t = Arc::clone(&taken);
+        let stream = futures_util::stream::iter(0..chunks).map(move |_| {
+            t.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, std::io::Error>(Bytes::from(vec![0_u8; 1 << 20]))
+        });
+        (Body::from_stream(stream), taken)
+    }
+
+    // On the test's one-thread runtime the background drain has not run yet when
+    // `read_upload` returns, so the counts are what the refusal itself read.
+
+    #[tokio::test]
+    async fn a_streamed_upload_is_cut_at_the_chunk_that_crosses_the_limit() {
+        let (body, taken) = counted_body(400);
+        let e = read_upload("x.geojson", &HeaderMap::new(), body)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, ApiError::TooLarge(m) if m.contains("limit upload_bytes")),
+            "{e}"
+        );
+        assert_eq!(taken.load(Ordering::SeqCst), (MAX_UPLOAD >> 20) + 1);
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_is_refused_before_reading() {
+        let (body, taken) = counted_body(400);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_LENGTH, (400_u64 << 20).into());
+        let e = read_upload("x.geojson", &headers, body).await.unwrap_err();
+        assert!(matches!(e, ApiError::TooLarge(_)), "{e}");
+        assert_eq!(taken.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn an_upload_of_exactly_the_limit_is_read() {
+        let (body, _) = counted_body(MAX_UPLOAD >> 20);
+        let bytes = read_upload("x.geojson", &HeaderMap::new(), body)
+            .await
+            .unwrap();
+        assert_eq!(bytes.len(), MAX_UPLOAD);
+    }
 }

@@ -64,7 +64,7 @@ pub async fn root(
 }
 
 const FALLBACK_PAGE: &str = r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>onemap 一张图</title></head>
-<body><h1>onemap 一张图</h1><p>本地演示（只读，无需登录）。Local demo: read-only, no login.</p>
+<body><h1>onemap 一张图</h1><p>onemap 的接口 (the API): <a href="/openapi.json">/openapi.json</a>.</p>
 <ul><li><a href="/collections?f=json">/collections</a> OGC API Features</li>
 <li><a href="/api/locate?lon=109.7385&amp;lat=28.3116">/api/locate</a></li>
 <li><a href="/api/nearest/cameras?lon=109.7385&amp;lat=28.3116&amp;k=10">/api/nearest/cameras</a></li>

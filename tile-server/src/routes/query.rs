@@ -49,7 +49,19 @@ pub async fn locate(
     let mut body = serde_json::to_value(location).map_err(|e| ApiError::Internal(e.to_string()))?;
     body["lon"] = json!(lon);
     body["lat"] = json!(lat);
+    if !caller.sees_personal() {
+        hide_names(&mut body["workers"]);
+    }
     Ok(Json(body))
+}
+
+/// Workers' names are personal below the operator role: the list keeps ids only.
+fn hide_names(workers: &mut Value) {
+    if let Some(list) = workers.as_array_mut() {
+        for w in list {
+            w["name"] = Value::Null;
+        }
+    }
 }
 
 fn k_of(q: &PointQuery) -> ApiResult<usize> {
@@ -121,7 +133,7 @@ pub async fn nearest_workers(
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> ApiResult<Json<Value>> {
     let scope = caller.scope();
-    nearest(
+    let Json(mut v) = nearest(
         &state,
         &scope,
         &q,
@@ -138,5 +150,9 @@ pub async fn nearest_workers(
                 "seen_at": chrono::DateTime::from_timestamp(w.seen_at, 0).map(|d| d.to_rfc3339()),
             }))
         },
-    )
+    )?;
+    if !caller.sees_personal() {
+        hide_names(&mut v["workers"]);
+    }
+    Ok(Json(v))
 }

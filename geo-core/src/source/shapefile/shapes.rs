@@ -9,13 +9,14 @@
 use std::io::Cursor;
 
 use geo::orient::Direction;
-use geo::{Area, BoundingRect, Intersects, Orient};
+use geo::{Area, BoundingRect, CoordsIter, Intersects, Orient};
 use geo_types::{
     Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon, Rect,
 };
 use shapefile::record::traits::HasXY;
 use shapefile::{PolygonRing, Shape, ShapeReader, NO_DATA};
 
+use crate::limits::Limits;
 use crate::source::SourceError;
 
 /// One record's geometry and, for lines with measures, one M value per vertex.
@@ -196,7 +197,13 @@ fn record(shape: Shape) -> Result<Record, String> {
 
 /// Reads every record of `shp`; with the `.shx` a bad record is skipped, without it reading
 /// stops there. A file that is not a `.shp` at all is an error.
-pub(super) fn read(label: &str, shp: &[u8], shx: Option<&[u8]>) -> Result<Shapes, SourceError> {
+/// Each shape is held to `limits` as it is read: the first one past them stops the reading.
+pub(super) fn read(
+    label: &str,
+    shp: &[u8],
+    shx: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Shapes, SourceError> {
     let not_shp = |e: shapefile::Error| SourceError::Malformed(format!("{label}: not a .shp: {e}"));
     let mut notes = Vec::new();
     let mut reader = match shx {
@@ -218,7 +225,17 @@ pub(super) fn read(label: &str, shp: &[u8], shx: Option<&[u8]>) -> Result<Shapes
     let mut cut_short = false;
     for shape in reader.iter_shapes() {
         match shape {
-            Ok(s) => records.push(record(s)),
+            Ok(s) => {
+                limits.check_count(label, records.len())?;
+                let r = record(s);
+                if let Ok(Record {
+                    geometry: Some(g), ..
+                }) = &r
+                {
+                    limits.check_vertices(label, records.len(), g.coords_count())?;
+                }
+                records.push(r);
+            }
             Err(e) => {
                 records.push(Err(format!("shape unreadable: {e}")));
                 if !indexed {
