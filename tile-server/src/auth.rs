@@ -195,7 +195,7 @@ impl Caller {
         summary: impl Into<String>,
     ) -> geo_core::store::ChangeSet {
         let mut c = geo_core::store::ChangeSet::new(kind, self.author(), summary);
-        c.origin = self.origin.clone();
+        c.origin.clone_from(&self.origin);
         c
     }
 }

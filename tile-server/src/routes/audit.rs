@@ -1,6 +1,8 @@
 //! `GET /api/audit`: every write, who made it, when, what and from where (admin only), as
 //! JSON or CSV for export.
 
+use std::fmt::Write as _;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -96,8 +98,10 @@ pub async fn audit(
                     .map(|t| t.to_rfc3339())
                     .unwrap_or_default();
                 let layers: Vec<&str> = r.layers.iter().map(|l| l.as_str()).collect();
-                out.push_str(&format!(
-                    "{},{},{},{},{},{},{},{}\n",
+                // Writing into a String cannot fail.
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{},{},{},{},{}",
                     r.seq,
                     time,
                     csv_field(&r.author),
@@ -106,7 +110,7 @@ pub async fn audit(
                     csv_field(&r.summary),
                     csv_field(&layers.join(" ")),
                     r.rows
-                ));
+                );
             }
             Ok((
                 [

@@ -128,7 +128,7 @@ async fn commit_op(
                 });
             }
             let mut changes = e.change_set(&caller.author(), &reason);
-            changes.origin = caller.origin().to_owned();
+            caller.origin().clone_into(&mut changes.origin);
             Ok((
                 changes,
                 Committed {

@@ -483,6 +483,7 @@ fn merge_into(p: &mut Patrol, fixes: &[Position]) -> bool {
 /// `{accepted, workers, tracks, seq}`. Each worker's newest fix becomes their position;
 /// fixes extend the worker's track of that (UTC+8) day, in time order (late and repeated
 /// fixes handled); an unknown worker refuses the batch.
+#[allow(clippy::too_many_lines)] // parse, check the scope, merge and write, in order
 pub async fn positions(
     State(state): State<AppState>,
     caller: Authorized<need::Operator>,
