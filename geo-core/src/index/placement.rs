@@ -80,7 +80,7 @@ pub(crate) struct Placement {
 /// admin polygon holding it). It lives with the placement it was built from: a placement
 /// copied to be patched starts without any (a patch moves incidents between units).
 #[derive(Debug, Default)]
-pub(crate) struct ScopedCells(Mutex<HashMap<AdminCode, (usize, Arc<IncidentCells>)>>);
+pub(crate) struct ScopedCells(Mutex<HashMap<AdminCode, (u64, Arc<IncidentCells>)>>);
 
 impl Clone for ScopedCells {
     fn clone(&self) -> Self {
@@ -90,7 +90,7 @@ impl Clone for ScopedCells {
 
 impl ScopedCells {
     /// The table of `unit` built against admin part `admin`, if there is one.
-    pub(crate) fn get(&self, unit: AdminCode, admin: usize) -> Option<Arc<IncidentCells>> {
+    pub(crate) fn get(&self, unit: AdminCode, admin: u64) -> Option<Arc<IncidentCells>> {
         let map = self.0.lock().ok()?;
         map.get(&unit)
             .filter(|(a, _)| *a == admin)
@@ -98,7 +98,7 @@ impl ScopedCells {
     }
 
     /// Keeps `table` as `unit`'s (built against admin part `admin`).
-    pub(crate) fn put(&self, unit: AdminCode, admin: usize, table: &Arc<IncidentCells>) {
+    pub(crate) fn put(&self, unit: AdminCode, admin: u64, table: &Arc<IncidentCells>) {
         if let Ok(mut map) = self.0.lock() {
             map.insert(unit, (admin, Arc::clone(table)));
         }

@@ -290,7 +290,7 @@ impl Core {
         let unit = scope.admin_unit()?;
         let placement = self.placement();
         // The admin part is what a point outside every grid is scoped by.
-        let admin = Arc::as_ptr(&self.admin) as usize;
+        let admin = self.admin.id;
         if let Some(table) = placement.scoped.get(unit, admin) {
             return Some(table);
         }

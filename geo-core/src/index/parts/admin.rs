@@ -30,7 +30,13 @@ pub(crate) struct AdminPart {
     pub(crate) mercator: OnceLock<Vec<geo_types::MultiPolygon<f64>>>,
     /// Each unit's bounding box (`None`: empty outline): what a scoped tile is cut to.
     pub(crate) extents: Vec<Option<geo_types::Rect<f64>>>,
+    /// Unique to this build of the part: what a cache depending on the admin polygons is
+    /// tagged with (an address could be reused after the part is dropped).
+    pub(crate) id: u64,
 }
+
+/// The next [`AdminPart::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl AdminPart {
     /// Indexes `units`.
@@ -55,6 +61,7 @@ impl AdminPart {
         });
         let extents = units.iter().map(|a| a.geometry.bounding_rect()).collect();
         let mut part = Self {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             extents,
             units,
             by_code,
