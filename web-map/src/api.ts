@@ -57,7 +57,8 @@ export interface Stats {
     on_time_rate: number | null;
   };
   cameras: { total: number; online: number };
-  workers: Array<{ id: string; name: string }>;
+  /** `name` is null below the operator role (personal data). */
+  workers: Array<{ id: string; name: string | null }>;
   households?: number;
   population?: number;
 }
@@ -88,7 +89,8 @@ export interface NearCamera {
 /** A worker with a position. */
 export interface NearWorker {
   id: string;
-  name: string;
+  /** Null below the operator role (personal data). */
+  name: string | null;
   lon?: number;
   lat?: number;
   distance_m?: number;

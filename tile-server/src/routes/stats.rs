@@ -28,12 +28,13 @@ fn now() -> i64 {
 /// `workers_total` always gives the count.
 const MAX_WORKERS: usize = 200;
 
-fn stats_json(code: &Value, name: &str, level: &str, s: &AreaStats) -> Value {
+/// The figures of an area; workers' names only for `personal` callers (operator and up).
+fn stats_json(code: &Value, name: &str, level: &str, s: &AreaStats, personal: bool) -> Value {
     let workers: Vec<Value> = s
         .workers
         .iter()
         .take(MAX_WORKERS)
-        .map(|w| json!({ "id": w.id, "name": w.name }))
+        .map(|w| json!({ "id": w.id, "name": if personal { json!(w.name) } else { Value::Null } }))
         .collect();
     json!({
         "code": code,
@@ -73,12 +74,19 @@ pub async fn grid_stats(
     let filter = q.window()?;
     let core = state.core()?;
     let scope = caller.scope();
+    let personal = caller.sees_personal();
     blocking(core, move |core| {
         let stats = core.area_stats(Area::Grid(code), &filter, now(), &scope)?;
         let name = core
             .grid_latest(code)
             .map_or("", |i| core.grids()[i].name.as_str());
-        Ok(Json(stats_json(&json!(code), name, "grid", &stats)))
+        Ok(Json(stats_json(
+            &json!(code),
+            name,
+            "grid",
+            &stats,
+            personal,
+        )))
     })
     .await
 }
@@ -94,6 +102,7 @@ pub async fn admin_stats(
     let filter = q.window()?;
     let core = state.core()?;
     let scope = caller.scope();
+    let personal = caller.sees_personal();
     blocking(core, move |core| {
         let stats = core.area_stats(Area::Admin(code), &filter, now(), &scope)?;
         let name = core.admin_by_code(code).map_or("", |a| a.name.as_str());
@@ -102,6 +111,7 @@ pub async fn admin_stats(
             name,
             code.level().as_str(),
             &stats,
+            personal,
         )))
     })
     .await

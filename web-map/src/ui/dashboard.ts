@@ -111,7 +111,7 @@ export class Dashboard {
       h("h4", {}, t("byStatus")),
       inc.total ? bars(sts) : h("p", { class: "muted" }, t("noData")),
       h("h4", {}, t("workers")),
-      st.workers.length ? h("ul", { class: "workers" }, st.workers.map((w) => h("li", {}, w.name, h("small", {}, ` ${w.id}`)))) : h("p", { class: "muted" }, "–"),
+      st.workers.length ? h("ul", { class: "workers" }, st.workers.map((w) => h("li", {}, w.name ?? "", h("small", {}, ` ${w.id}`)))) : h("p", { class: "muted" }, "–"),
     );
   }
 

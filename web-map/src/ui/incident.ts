@@ -53,7 +53,7 @@ export function focusFeatures(inc: Incident): Feature[] {
       geometry: { type: "LineString", coordinates: [[w.lon, w.lat], [inc.lon, inc.lat]] },
       properties: { kind: "link", to: "worker" },
     });
-    out.push({ type: "Feature", geometry: { type: "Point", coordinates: [w.lon, w.lat] }, properties: { kind: "worker", label: w.name } });
+    out.push({ type: "Feature", geometry: { type: "Point", coordinates: [w.lon, w.lat] }, properties: { kind: "worker", label: w.name ?? w.id } });
   }
   out.push({ type: "Feature", geometry: { type: "Point", coordinates: [inc.lon, inc.lat] }, properties: { kind: "incident" } });
   return out;
@@ -160,10 +160,10 @@ export class IncidentPanel {
         row(t("reportedAt"), when(inc.history[0]?.at)),
         row(t("deadline"), when(inc.deadline)),
         row(t("grid"), inc.grid ? `${inc.grid.name} (${inc.grid.code})` : "–", "incident-grid"),
-        row(t("workers"), inc.workers.map((w) => w.name).join("、") || "–"),
+        row(t("workers"), inc.workers.map((w) => w.name ?? w.id).join("、") || "–"),
         row(
           t("nearestWorker"),
-          inc.nearest_worker ? `${inc.nearest_worker.name}${inc.nearest_worker.distance_m !== undefined ? ` · ${dist(inc.nearest_worker.distance_m)}` : ""}` : "–",
+          inc.nearest_worker ? `${inc.nearest_worker.name ?? inc.nearest_worker.id}${inc.nearest_worker.distance_m !== undefined ? ` · ${dist(inc.nearest_worker.distance_m)}` : ""}` : "–",
           "incident-nearest-worker",
         ),
       ),
