@@ -32,9 +32,15 @@ function init(args)
   next_index = math.floor(#paths * (thread_index or 0) / threads) % #paths + 1
 end
 
+-- BENCH_AUTH (optional): an Authorization header value, for a signed-in (scoped) user.
+local auth = os.getenv("BENCH_AUTH")
+
 function request()
   local path = paths[next_index]
   next_index = next_index % #paths + 1
+  if auth and auth ~= "" then
+    return wrk.format("GET", path, { ["Authorization"] = auth })
+  end
   return wrk.format("GET", path)
 end
 

@@ -64,13 +64,18 @@ impl AccessMode {
 pub struct Caller {
     user: Option<User>,
     origin: String,
+    scope: Scope,
 }
 
 impl Caller {
     /// An anonymous caller from `origin`.
     #[must_use]
     pub fn anonymous(origin: String) -> Self {
-        Self { user: None, origin }
+        Self {
+            user: None,
+            origin,
+            scope: Scope::ALL,
+        }
     }
 
     /// The signed-in user, if any.
@@ -86,13 +91,10 @@ impl Caller {
     }
 
     /// The region the caller sees: their unit, or everything for the open demo's anonymous
-    /// reader.
+    /// reader and for a user whose unit holds every unit of the store (see [`scope_of`]).
     #[must_use]
     pub fn scope(&self) -> Scope {
-        self.user
-            .as_ref()
-            .and_then(|u| u.unit)
-            .map_or(Scope::ALL, Scope::unit)
+        self.scope
     }
 
     /// Whether the caller may see personal fields (names, phones, free text).
@@ -370,10 +372,42 @@ async fn resolve(state: &AppState, parts: &Parts) -> ApiResult<Caller> {
     state
         .sessions()
         .allow(&user.name, state.config().rate_per_user)?;
+    let scope = scope_of(state, &user);
     Ok(Caller {
         user: Some(user),
         origin,
+        scope,
     })
+}
+
+/// A user's scope: their unit's, or everything when the unit holds every top unit of the
+/// data served (a province user over a prefecture's store), or when the store has neither
+/// admin units nor grids to cut by. Unscoped, such a user shares the unscoped tile cache
+/// and fast paths and sees exactly what their unit would give them.
+fn scope_of(state: &AppState, user: &User) -> Scope {
+    let Some(unit) = user.unit else {
+        return Scope::ALL;
+    };
+    let scope = Scope::unit(unit);
+    let Ok(core) = state.core() else {
+        return scope;
+    };
+    if core.admin().is_empty() && core.grids().is_empty() {
+        return Scope::ALL;
+    }
+    let holds_all = state.sessions().holds_all(unit, core.seq(), || {
+        let roots = core.admin_roots(&Scope::ALL);
+        !roots.is_empty()
+            && roots
+                .iter()
+                .filter_map(|&i| core.admin().get(i))
+                .all(|a| scope.contains_admin(a.code))
+    });
+    if holds_all {
+        Scope::ALL
+    } else {
+        scope
+    }
 }
 
 /// Tokens verified lately: argon2 takes about a tenth of a second, far too long for every
@@ -383,6 +417,8 @@ pub struct Sessions {
     verified: Mutex<HashMap<String, (User, Instant)>>,
     /// Each user's request budget: tokens left and when it was last refilled.
     budgets: Mutex<HashMap<String, (f64, Instant)>>,
+    /// Whether a unit holds every top unit of the core at a sequence number.
+    whole: Mutex<HashMap<geo_core::codes::AdminCode, (u64, bool)>>,
 }
 
 impl Sessions {
@@ -458,6 +494,26 @@ impl Sessions {
         }
         *left -= 1.0;
         Ok(())
+    }
+
+    /// Whether `unit` holds every top unit of the core at `seq`, computed once per unit
+    /// and core (`compute` walks the admin layer).
+    pub fn holds_all(
+        &self,
+        unit: geo_core::codes::AdminCode,
+        seq: u64,
+        compute: impl FnOnce() -> bool,
+    ) -> bool {
+        if let Some(&(at, v)) = self.whole.lock().ok().as_ref().and_then(|m| m.get(&unit)) {
+            if at == seq {
+                return v;
+            }
+        }
+        let v = compute();
+        if let Ok(mut m) = self.whole.lock() {
+            m.insert(unit, (seq, v));
+        }
+        v
     }
 
     /// Forgets every verified token (after users or tokens change on this server).
@@ -545,6 +601,7 @@ mod tests {
                 created_at: 0,
             }),
             origin: String::new(),
+            scope: Scope::ALL,
         };
         assert!(matches!(
             Caller::anonymous(String::new()).require(Role::Viewer),

@@ -12,7 +12,7 @@ export interface ClassName {
 /** GET /api/summary */
 export interface Summary {
   counts: Record<string, number>;
-  extent: BBox;
+  extent: BBox | null;
   incident_time: { from: string; to: string };
   categories: ClassName[];
   statuses: ClassName[];

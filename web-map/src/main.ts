@@ -101,7 +101,8 @@ async function main(): Promise<void> {
     const { Protocol } = await import("pmtiles");
     maplibregl.addProtocol("pmtiles", new Protocol().tile);
   }
-  const [w, s, e, n] = sum.extent;
+  // A unit with nothing mapped yet has no extent: the map opens on China.
+  const [w, s, e, n] = sum.extent ?? [73.5, 18.0, 135.1, 53.6];
   const map = new maplibregl.Map({
     container: mapEl,
     style: buildStyle(state.filter, config),

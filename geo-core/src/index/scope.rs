@@ -241,7 +241,22 @@ impl Core {
     pub fn bounds_in(&self, scope: &Scope) -> Option<Rect<f64>> {
         match scope.admin_unit() {
             None => self.bounds(),
-            Some(unit) => self.admin_bbox(self.admin_index(unit)?),
+            Some(unit) => self
+                .admin_index(unit)
+                .and_then(|i| self.admin_bbox(i))
+                // A unit the admin layer lacks (a province over its prefectures' data):
+                // the box of the units under it.
+                .or_else(|| {
+                    (0..self.admin().len())
+                        .filter(|&i| scope.contains_admin(self.admin()[i].code))
+                        .filter_map(|i| self.admin_bbox(i))
+                        .reduce(|a, b| {
+                            Rect::new(
+                                coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                                coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+                            )
+                        })
+                }),
         }
     }
 

@@ -40,12 +40,13 @@ pub async fn locate(
 ) -> ApiResult<Json<Value>> {
     let (lon, lat) = params::lon_lat(q.lon, q.lat)?;
     let core = state.core()?;
-    // Outside the caller's unit the grid, chain and workers are not theirs to read.
-    core.check_point_in_scope(&caller.scope(), lon, lat)?;
     let location = match &q.at {
         Some(at) => core.locate_at(lon, lat, params::time(at)?)?,
         None => core.locate(lon, lat)?,
     };
+    // Outside the caller's unit the grid, chain and workers are not theirs to read (checked
+    // after the point itself, so a bad coordinate is still a 400).
+    core.check_point_in_scope(&caller.scope(), lon, lat)?;
     let mut body = serde_json::to_value(location).map_err(|e| ApiError::Internal(e.to_string()))?;
     body["lon"] = json!(lon);
     body["lat"] = json!(lat);
