@@ -219,6 +219,18 @@ fn limits_are_refused_quickly_and_cost_nothing_after() {
         413,
         "limit vertices_per_geometry",
     ));
+    // The same polygon as a lone Feature, not in a collection.
+    let prefix = br#"{"type":"FeatureCollection","features":["#.len();
+    let lone = &polygon[prefix..polygon.len() - 2];
+    assert!(lone.starts_with(br#"{"type":"Feature""#) && lone.ends_with(b"}"));
+    grown.push(refused(
+        &server,
+        "1,000,000-vertex polygon, lone Feature",
+        "layer=grids&name=big.geojson",
+        lone,
+        413,
+        "limit vertices_per_geometry",
+    ));
     drop(polygon);
     for (case, kib) in &grown {
         assert!(

@@ -1,7 +1,9 @@
 //! Any `GeoJSON` or NDJSON file, whatever its properties.
 
 use geojson::{feature::Id, Feature, GeoJson};
-use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -115,9 +117,17 @@ pub(super) fn read_collection(
                 source.crs = c.parse().ok();
             }
         }
-        Top::Other(object) => {
-            let gj: GeoJson =
-                serde_json::from_value(Value::Object(object)).map_err(|e| not_geojson(&e))?;
+        Top::Other => {
+            // One Feature or a bare geometry: its vertices counted on the text first, so
+            // that one past the limit is never built.
+            let as_feature = serde_json::from_str::<FeatureProbe<'_>>(text).ok();
+            let as_geometry = serde_json::from_str::<GeometryProbe<'_>>(text).ok();
+            let counted = as_feature
+                .and_then(|f| f.geometry)
+                .map_or(0, |g| g.vertices())
+                .max(as_geometry.map_or(0, |g| g.vertices()));
+            limits.check_vertices(file, 0, counted)?;
+            let gj: GeoJson = serde_json::from_str(text).map_err(|e| not_geojson(&e))?;
             match gj {
                 GeoJson::FeatureCollection(_) => {
                     return Err(not_geojson(&"a FeatureCollection without features"))
@@ -144,8 +154,8 @@ pub(super) fn read_collection(
 enum Top {
     /// A `FeatureCollection`, with its legacy `crs` member.
     Collection { crs: Option<Value> },
-    /// Anything without `features`: a Feature or a geometry, as a JSON object.
-    Other(Map<String, Value>),
+    /// Anything without `features`: a Feature or a geometry (read again from the text).
+    Other,
 }
 
 /// The top-level object: `features` streamed through [`Features`], the rest kept.
@@ -170,6 +180,8 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
         let mut features = false;
+        // Only what a collection needs is kept; the rest (a lone Feature's geometry, say)
+        // is skipped without being built and read again from the text if it is needed.
         let mut rest = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if key == "features" && !features {
@@ -180,13 +192,15 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                     source: &mut *self.source,
                     refused: &mut *self.refused,
                 })?;
-            } else {
+            } else if key == "type" || key == "crs" {
                 let v: Value = map.next_value()?;
                 rest.insert(key, v);
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
         if !features {
-            return Ok(Top::Other(rest));
+            return Ok(Top::Other);
         }
         match rest.get("type").and_then(Value::as_str) {
             Some("FeatureCollection") => Ok(Top::Collection {
@@ -408,6 +422,27 @@ mod tests {
                 vertices: 11,
                 max: 10
             }
+        );
+        let e = read_collection("f.geojson", ring(11).as_bytes(), &limits(10, 100)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SourceError::Limit(LimitError::Vertices {
+                    index: 0,
+                    vertices: 11,
+                    ..
+                })
+            ),
+            "{e}"
+        );
+        let bare = r#"{"coordinates":[[1,2],[3,4],[5,6]],"type":"LineString"}"#;
+        let e = read_collection("f.geojson", bare.as_bytes(), &limits(2, 100)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SourceError::Limit(LimitError::Vertices { vertices: 3, .. })
+            ),
+            "{e}"
         );
         let lines = format!("{}\n{}\n", ring(10), ring(11));
         let e = read_lines("f.ndjson", lines.as_bytes(), &limits(10, 100)).unwrap_err();
