@@ -222,6 +222,7 @@ fn users(store: &Path, unit: &str) -> BTreeMap<&'static str, String> {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // the matrix in both modes, then the login and the budget
 fn every_route_for_every_role_in_open_and_login_mode() {
     let dir = tempfile::tempdir().unwrap();
     let store = demo_store(dir.path());
@@ -334,6 +335,7 @@ fn every_route_for_every_role_in_open_and_login_mode() {
 /// A township operator writes only in the township; personal fields by role; the audit
 /// log names who wrote what from where; tokens are stored hashed; a disabled user is out.
 #[test]
+#[allow(clippy::too_many_lines)] // one user's story, step by step
 fn township_scope_personal_fields_audit_and_tokens_at_rest() {
     let dir = tempfile::tempdir().unwrap();
     let store = demo_store(dir.path());
