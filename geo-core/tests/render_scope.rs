@@ -611,12 +611,13 @@ fn golden_cases() -> Vec<(TileLayer, TileCoord, TileFilter)> {
 }
 
 /// What `render_tile` wrote for `golden_cases` on this fixture before it took a scope
-/// (commit f1a49ef, printed by the same loop): `Scope::ALL` must not change a byte.
+/// (commit f1a49ef, printed by the same loop): `Scope::ALL` must not change a byte. The
+/// worker tiles ([3], [13], [23]) changed on purpose since: they no longer carry names.
 const GOLDEN: [(usize, u64); 30] = [
     (2032, 0xfad6_e502_776b_a72f),
     (15299, 0x5df7_b648_e444_9b33),
     (3517, 0x67b3_03a0_8651_c319),
-    (16164, 0x9dd7_7cb9_efbc_1b45),
+    (12527, 0xe085_6005_1a34_55c7),
     (80452, 0xb028_dc98_5d51_fe8b),
     (763, 0xf4e4_d3db_e62a_62db),
     (6978, 0x4b78_cb22_1ffd_f09d),
@@ -626,7 +627,7 @@ const GOLDEN: [(usize, u64); 30] = [
     (1791, 0x0edd_0263_dd9c_40d9),
     (4182, 0xf488_3895_e32c_6d3a),
     (894, 0xf5f5_f2fd_5e96_dc78),
-    (2870, 0xadbf_e724_ecf6_594c),
+    (2240, 0x80f1_513f_5425_74f6),
     (34157, 0x307b_21ba_61d9_d882),
     (3217, 0x431a_8c74_0ff4_8465),
     (2569, 0xc9ea_534a_9f0c_ec12),
@@ -636,7 +637,7 @@ const GOLDEN: [(usize, u64); 30] = [
     (747, 0x3ced_79c2_69a4_42c1),
     (1332, 0x57a3_40cc_b1ec_4132),
     (111, 0xd6d1_0724_ebf6_1943),
-    (305, 0x1dee_56c2_ac2c_72e7),
+    (245, 0x1b28_729f_7318_0764),
     (4945, 0x316a_85e6_2ced_a286),
     (17352, 0xc013_db2b_7f36_5060),
     (642, 0xb6a3_6ae2_fac5_3b4f),
@@ -649,10 +650,18 @@ const GOLDEN: [(usize, u64); 30] = [
 fn scope_all_renders_the_bytes_rendered_before_scopes() {
     let cases = golden_cases();
     assert_eq!(cases.len(), GOLDEN.len());
-    for ((layer, c, f), want) in cases.into_iter().zip(GOLDEN) {
+    let mut wrong = Vec::new();
+    for (n, ((layer, c, f), want)) in cases.into_iter().zip(GOLDEN).enumerate() {
         let tile = render_tile(&fixture().core, layer, c, &f, &Scope::ALL).unwrap();
-        assert_eq!(fingerprint(&tile), want, "{layer} {c} {f:?}");
+        let got = fingerprint(&tile);
+        if got != want {
+            wrong.push(format!(
+                "[{n}] {layer} {c}: ({}, {:#018x}), was {want:?}",
+                got.0, got.1
+            ));
+        }
     }
+    assert!(wrong.is_empty(), "renders changed:\n{}", wrong.join("\n"));
 }
 
 /// The count of `cell` in the scoped cluster tile of `core` holding it at zoom 13.

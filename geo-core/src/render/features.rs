@@ -155,8 +155,9 @@ pub(super) fn workers(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
             w.location.x(),
             w.location.y(),
             &[
+                // No name: tiles are shared by every role, and a worker's name is
+                // personal below the operator role (the API gives it to those who may).
                 ("id", Value::String(&w.id.0)),
-                ("name", Value::String(&w.name)),
                 ("grids", Value::UInt(w.grids.len() as u64)),
                 ("seen_at", Value::SInt(w.seen_at)),
             ],

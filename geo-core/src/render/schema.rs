@@ -50,7 +50,7 @@ pub fn fields(layer: TileLayer) -> &'static [Field] {
         TileLayer::Data(Layer::Patrols) => {
             &[("worker", S), ("start", N), ("end", N), ("points", N)]
         }
-        TileLayer::Data(Layer::Workers) => &[("id", S), ("name", S), ("grids", N), ("seen_at", N)],
+        TileLayer::Data(Layer::Workers) => &[("id", S), ("grids", N), ("seen_at", N)],
         TileLayer::Data(Layer::Centers) => &[("code", S), ("name", S), ("level", S)],
         TileLayer::Heatmap => &[("count", N), ("resolution", N), ("per_km2", N)],
     }

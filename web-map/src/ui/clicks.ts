@@ -26,11 +26,23 @@ export function installClicks(map: Map, layers: LayerPanel, incident: IncidentPa
       const body =
         thing.layer.id === "cameras-points"
           ? h("div", { class: "pop" }, h("b", {}, String(p.name)), h("small", {}, `${t("layerCameras")} · ${String(p.id)}`), h("small", {}, p.status === "online" ? t("online_") : t("offline_")))
-          : h("div", { class: "pop" }, h("b", {}, String(p.name)), h("small", {}, `${t("layerWorkers")} · ${String(p.id)}`));
+          : h("div", { class: "pop" }, h("b", { testid: "worker-name" }, String(p.id)), h("small", {}, `${t("layerWorkers")} · ${String(p.id)}`));
       new maplibregl.Popup({ closeButton: true, maxWidth: "260px" })
         .setLngLat(thing.geometry.coordinates as [number, number])
         .setDOMContent(body)
         .addTo(map);
+      // Worker tiles carry no names (personal data): the name comes from the API, which
+      // gives it to operators and above only.
+      if (thing.layer.id === "workers-points") {
+        void fetch(`/collections/workers/items/${encodeURIComponent(String(p.id))}`)
+          .then((r) => (r.ok ? r.json() : null))
+          .then((f) => {
+            const name = f?.properties?.name;
+            const b = body.querySelector("b");
+            if (name && b) b.textContent = String(name);
+          })
+          .catch(() => undefined);
+      }
       return;
     }
     const cluster = hits.find((f) => f.layer.id === "incidents-clusters");
