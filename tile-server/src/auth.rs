@@ -448,6 +448,11 @@ impl Sessions {
             )));
         }
         self.keep(text, &user);
+        // A user of a unit is about to ask for its tiles: build the unit's cell table now.
+        let scope = scope_of(state, &user);
+        if let (false, Ok(core)) = (scope.is_all(), state.core()) {
+            drop(tokio::task::spawn_blocking(move || core.warm_scope(&scope)));
+        }
         Ok(user)
     }
 

@@ -297,6 +297,13 @@ impl Core {
         }
     }
 
+    /// Builds what a scoped user's tiles need (the placement and the unit's cell table)
+    /// ahead of their first tile: a server calls it, off the request path, when a user of
+    /// a unit signs in, so their first cluster and heatmap tiles do not wait for it.
+    pub fn warm_scope(&self, scope: &Scope) {
+        let _ = self.scoped_cells(scope);
+    }
+
     /// The cell table of the built incidents inside `scope` (`None` for [`Scope::ALL`]):
     /// built on the unit's first scoped tile (a pass over the built incidents' placement
     /// and nine `to_cell` per incident of the unit), then kept with the placement.
