@@ -20,9 +20,11 @@ fn feature(index: usize, f: Feature) -> Result<SourceFeature, String> {
             return Err(finding.message);
         }
     }
-    let geometry = match f.geometry {
+    // onemap's own conversion: the geojson crate's indexes a position's `[1]` unchecked and
+    // panics on `[109.7]` (found by `fuzz/import_geojson`).
+    let geometry = match &f.geometry {
         None => None,
-        Some(g) => Some(geo_types::Geometry::<f64>::try_from(g).map_err(|e| e.to_string())?),
+        Some(g) => Some(crate::formats::geometry::from_geojson(g).map_err(|e| e.message)?),
     };
     Ok(SourceFeature {
         index,
@@ -345,6 +347,16 @@ pub(super) fn read_lines(file: &str, bytes: &[u8], limits: &Limits) -> Result<So
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_position_of_one_number_is_an_error_not_a_panic() {
+        // fuzz/import_geojson found it: the geojson crate's conversion panicked on it.
+        let text = br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
+            "geometry":{"type":"Polygon","coordinates":[[[109.7,28.3],[28.31],[109.73,28.4],[109.7,28.3]]]}}]}"#;
+        let got = read_collection("x.geojson", text, &Limits::default());
+        let problems = got.map(|s| s.problems.len()).unwrap_or(1);
+        assert!(problems >= 1, "the short position must be reported");
+    }
 
     fn ring(n: usize) -> String {
         let mut pts: Vec<String> = (0..n - 1)

@@ -339,6 +339,19 @@ pub fn check_areas(
             (vec![failed], plain_feature(a))
         });
         findings.extend(f);
+        // A shape no place on Earth has (or of no extent at all) is refused here and kept
+        // out of the overlays, which cannot take it.
+        if !repair::overlay_safe(feat.bbox) {
+            findings.push(
+                Finding::new(
+                    Check::Geometry,
+                    Severity::Error,
+                    "the shape has no extent, or lies beyond any coordinates on Earth".to_owned(),
+                )
+                .at_feature(a.index, Some(a.code)),
+            );
+            continue;
+        }
         feats.push(feat);
     }
     findings.extend(codes::duplicates(areas.iter().map(|a| (a.index, a.code))));

@@ -27,7 +27,26 @@ use super::measure::{area_m2, Local};
 use super::{rings, Check, Finding, Repairs};
 
 /// A ring filled with the non-zero winding rule, or nothing when it cannot hold area.
+/// Coordinates beyond this (degrees or metres) are no place on Earth.
+const MAX_ABS: f64 = 1e8;
+/// A ring narrower than this (degrees: a tenth of a millimetre) has no area to fill.
+const MIN_SPREAD: f64 = 1e-9;
+
+/// Whether the boolean ops can take a shape of this extent: they scale coordinates to
+/// fixed point by it, and an absurd or vanishing extent overflows their arithmetic (found
+/// by `fuzz/import_fgb`).
+pub(crate) fn overlay_safe(bbox: Option<geo_types::Rect<f64>>) -> bool {
+    bbox.is_some_and(|b| {
+        let far = b.min().x.abs().max(b.max().x.abs()).max(b.min().y.abs()).max(b.max().y.abs());
+        b.width() >= MIN_SPREAD && b.height() >= MIN_SPREAD && far <= MAX_ABS
+    })
+}
+
 fn filled(ring: &LineString<f64>) -> Option<MultiPolygon<f64>> {
+    // Such a ring is not filled; its feature's finding says why it is refused.
+    if !overlay_safe(geo::BoundingRect::bounding_rect(ring)) {
+        return None;
+    }
     let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ring.0.len());
     for &c in &ring.0 {
         if c.x.is_finite() && c.y.is_finite() && pts.last() != Some(&c) {
