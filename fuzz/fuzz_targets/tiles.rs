@@ -14,7 +14,9 @@ use geo_core::tile::TileCoord;
 fn core() -> &'static Core {
     static CORE: OnceLock<Core> = OnceLock::new();
     CORE.get_or_init(|| {
-        let cfg = DemoConfig::prefecture().with_counties(1).with_incidents(20_000);
+        let cfg = DemoConfig::prefecture()
+            .with_counties(1)
+            .with_incidents(20_000);
         Core::new(geo_core::demo::generate(&cfg).expect("demo"))
     })
 }
@@ -37,8 +39,18 @@ libfuzzer_sys::fuzz_target!(|d: &[u8]| {
     let filter = TileFilter {
         from: (mask & 1 != 0).then(|| t(13)),
         to: (mask & 2 != 0).then(|| t(17)),
-        categories: Category::ALL.into_iter().enumerate().filter(|(i, _)| mask >> (4 + i) & 1 != 0).map(|(_, c)| c).collect(),
-        statuses: Step::ALL.into_iter().enumerate().filter(|(i, _)| mask >> (12 + i) & 1 != 0).map(|(_, s)| s).collect(),
+        categories: Category::ALL
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| mask >> (4 + i) & 1 != 0)
+            .map(|(_, c)| c)
+            .collect(),
+        statuses: Step::ALL
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| mask >> (12 + i) & 1 != 0)
+            .map(|(_, s)| s)
+            .collect(),
         raw: mask & 8 != 0,
     };
     let core = core();

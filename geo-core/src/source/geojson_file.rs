@@ -354,7 +354,7 @@ mod tests {
         let text = br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
             "geometry":{"type":"Polygon","coordinates":[[[109.7,28.3],[28.31],[109.73,28.4],[109.7,28.3]]]}}]}"#;
         let got = read_collection("x.geojson", text, &Limits::default());
-        let problems = got.map(|s| s.problems.len()).unwrap_or(1);
+        let problems = got.map_or(1, |s| s.problems.len());
         assert!(problems >= 1, "the short position must be reported");
     }
 

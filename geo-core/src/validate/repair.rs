@@ -37,7 +37,13 @@ const MIN_SPREAD: f64 = 1e-9;
 /// by `fuzz/import_fgb`).
 pub(crate) fn overlay_safe(bbox: Option<geo_types::Rect<f64>>) -> bool {
     bbox.is_some_and(|b| {
-        let far = b.min().x.abs().max(b.max().x.abs()).max(b.min().y.abs()).max(b.max().y.abs());
+        let far = b
+            .min()
+            .x
+            .abs()
+            .max(b.max().x.abs())
+            .max(b.min().y.abs())
+            .max(b.max().y.abs());
         b.width() >= MIN_SPREAD && b.height() >= MIN_SPREAD && far <= MAX_ABS
     })
 }
