@@ -20,11 +20,17 @@ fn feature(index: usize, f: Feature) -> Result<SourceFeature, String> {
             return Err(finding.message);
         }
     }
-    // onemap's own conversion: the geojson crate's indexes a position's `[1]` unchecked and
-    // panics on `[109.7]` (found by `fuzz/import_geojson`).
-    let geometry = match &f.geometry {
+    // The geojson crate's conversion indexes a position's `[1]` unchecked and panics on
+    // `[109.7]` (found by `fuzz/import_geojson`): such a position is refused first. (Ranges
+    // are left to the CRS check, which reports them as such.)
+    if let Some(g) = &f.geometry {
+        if has_short_position(g) {
+            return Err("a position has fewer than two coordinates (expected [lon, lat])".into());
+        }
+    }
+    let geometry = match f.geometry {
         None => None,
-        Some(g) => Some(crate::formats::geometry::from_geojson(g).map_err(|e| e.message)?),
+        Some(g) => Some(geo_types::Geometry::<f64>::try_from(g).map_err(|e| e.to_string())?),
     };
     Ok(SourceFeature {
         index,
@@ -45,6 +51,23 @@ fn push(source: &mut Source, index: usize, f: Feature) {
             id: None,
             message,
         }),
+    }
+}
+
+/// Whether a position of the geometry has fewer than two numbers.
+fn has_short_position(g: &geojson::Geometry) -> bool {
+    use geojson::GeometryValue as V;
+    let short = |p: &geojson::Position| p.as_slice().len() < 2;
+    match &g.value {
+        V::Point { coordinates } => short(coordinates),
+        V::MultiPoint { coordinates } | V::LineString { coordinates } => {
+            coordinates.iter().any(short)
+        }
+        V::MultiLineString { coordinates } | V::Polygon { coordinates } => {
+            coordinates.iter().flatten().any(short)
+        }
+        V::MultiPolygon { coordinates } => coordinates.iter().flatten().flatten().any(short),
+        V::GeometryCollection { geometries } => geometries.iter().any(has_short_position),
     }
 }
 
