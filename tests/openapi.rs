@@ -68,7 +68,9 @@ fn the_api_holds_to_its_openapi_document_under_fuzzing() {
         .args(["--header", &format!("Authorization: {}", server.auth())])
         // The live stream never ends; it has its own tests.
         .args(["--exclude-path", "/api/live"])
-        .args(["--max-examples", "40", "--seed", "2260", "--workers", "2"])
+        // One worker: with two, schemathesis itself failed once on CPython 3.11 ("AST
+        // constructor recursion depth mismatch", a thread-safety error of its generator).
+        .args(["--max-examples", "40", "--seed", "2260", "--workers", "1"])
         .args(["--request-timeout", "30", "--no-color"])
         .arg("--report-dir")
         .arg(&report)
