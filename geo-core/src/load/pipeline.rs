@@ -354,7 +354,8 @@ fn stored_neighbours<'a>(areas: &[Area<'_>], context: &'a Dataset) -> Vec<(Strin
     let villages: BTreeSet<&str> = areas
         .iter()
         .filter(|a| a.code.len() == 15)
-        .map(|a| &a.code[..12])
+        // `get`: a code of 15 bytes may hold multi-byte characters (fuzz/import_geojson).
+        .filter_map(|a| a.code.get(..12))
         .collect();
     let replaced: BTreeSet<&str> = areas.iter().map(|a| a.code).collect();
     context
