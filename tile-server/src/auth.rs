@@ -166,19 +166,8 @@ impl Caller {
         lon: f64,
         lat: f64,
     ) -> ApiResult<()> {
-        let scope = self.scope();
-        if scope.is_all() {
-            return Ok(());
-        }
-        let inside = core.locate(lon, lat).ok().is_some_and(|at| {
-            let code = at.grid.map(|g| g.code.to_string()).or_else(|| {
-                at.village
-                    .or(at.township)
-                    .or(at.county)
-                    .map(|u| u.code.to_string())
-            });
-            code.is_some_and(|c| scope.contains_code(&c))
-        });
+        // The core's definition, the one its tiles and queries cut reads by.
+        let inside = core.point_in_scope(&self.scope(), lon, lat);
         if inside {
             Ok(())
         } else {
