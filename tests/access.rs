@@ -135,6 +135,7 @@ fn routes(incident: u64, grid: &str) -> Vec<Route> {
         r("DELETE", "/api/imports/nope", None, "gis"),
         r("GET", "/api/users", None, "admin"),
         r("GET", "/api/audit", None, "admin"),
+        r("GET", "/metrics", None, "admin"),
     ]
 }
 

@@ -285,10 +285,16 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
         Ok(c) => c,
         // A stale cookie must not lock anyone out of the login page.
         Err(_) if public => Caller::anonymous(origin_of(&parts)),
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            let refused = e.into_response();
+            state.metrics().observe_refused(refused.status());
+            return refused;
+        }
     };
     if caller.user.is_none() && state.config().access == AccessMode::Login && !public {
-        return sign_in_needed().into_response();
+        let refused = sign_in_needed().into_response();
+        state.metrics().observe_refused(refused.status());
+        return refused;
     }
     parts.extensions.insert(caller);
     next.run(Request::from_parts(parts, body)).await
@@ -297,12 +303,13 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
 /// Paths anyone may fetch: liveness, the login itself, and the web map's own files (the
 /// login page has to load before anyone is signed in).
 fn is_public(path: &str) -> bool {
-    const DATA: [&str; 5] = [
+    const DATA: [&str; 6] = [
         "/api/",
         "/collections",
         "/tiles/",
         "/conformance",
         "/style.json",
+        "/metrics",
     ];
     matches!(
         path,

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod import_sessions;
 pub mod live;
+pub mod metrics;
 pub mod params;
 pub mod routes;
 pub mod state;
@@ -28,6 +29,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(routes::ops::root))
         .route("/health", get(routes::ops::health))
         .route("/ready", get(routes::ops::ready))
+        .route("/metrics", get(metrics::metrics))
         .route("/conformance", get(routes::features::conformance))
         .route("/openapi.json", get(routes::features::openapi))
         .route(
@@ -92,7 +94,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/users", get(routes::session::users))
         .route("/api/audit", get(routes::audit::audit))
         // The import wizard: upload, review, commit or cancel (its own body limit).
-        .merge(routes::import::router());
+        .merge(routes::import::router())
+        // Counted by route template; tiles count themselves (their route has no middleware).
+        .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track));
     if let Some(dir) = state.web_dir() {
         router = router.fallback_service(ServeDir::new(dir));
     }

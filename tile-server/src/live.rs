@@ -254,6 +254,12 @@ impl LiveFeed {
         let _ = self.tx.send(event);
     }
 
+    /// Clients subscribed now (each `/api/live` stream holds one receiver).
+    #[must_use]
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     /// A receiver of every event announced from now on.
     #[must_use]
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {

@@ -14,6 +14,7 @@ use crate::auth::Sessions;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::live::LiveFeed;
+use crate::metrics::Metrics;
 use crate::tile_cache::TileCache;
 
 /// Everything a handler may need.
@@ -30,6 +31,7 @@ struct Inner {
     tiles: TileCache,
     live: LiveFeed,
     sessions: Sessions,
+    metrics: Metrics,
     status: RwLock<String>,
     /// Serialises writes: store, core and cache change in one order.
     write: tokio::sync::Mutex<()>,
@@ -79,6 +81,7 @@ impl AppState {
                 tiles: TileCache::new(config.tile_cache_bytes),
                 live: LiveFeed::new(),
                 sessions: Sessions::default(),
+                metrics: Metrics::new(),
                 config,
                 status: RwLock::new("starting".to_owned()),
                 write: tokio::sync::Mutex::new(()),
@@ -107,6 +110,12 @@ impl AppState {
     #[must_use]
     pub fn sessions(&self) -> &Sessions {
         &self.inner.sessions
+    }
+
+    /// The figures `/metrics` exposes.
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// The live feed (Server-Sent Events and the change pages).
@@ -177,6 +186,21 @@ impl AppState {
         Ok((applied, *out))
     }
 
+    /// The store's commit of one group of change sets, timed for `/metrics`.
+    async fn store_group(
+        &self,
+        changes: Vec<ChangeSet>,
+    ) -> geo_core::Result<Vec<geo_core::Result<Applied>>> {
+        let started = std::time::Instant::now();
+        let writes = changes.len();
+        let stored = self.inner.store.apply_many(changes).await;
+        let ok = stored.as_ref().is_ok_and(|r| r.iter().all(Result::is_ok));
+        self.inner
+            .metrics
+            .observe_write(writes, started.elapsed(), ok);
+        stored
+    }
+
     /// Builds, commits and publishes one group of queued writes (under the write lock),
     /// answering each.
     async fn commit_group(&self, group: Vec<Pending>) {
@@ -221,7 +245,7 @@ impl AppState {
             .map(|(c, out, reply)| (c, (out, reply)))
             .unzip();
         let built_at = started.elapsed();
-        let results = match self.inner.store.apply_many(changes).await {
+        let results = match self.store_group(changes).await {
             Ok(r) => r,
             Err(e) => {
                 let e = ApiError::from(e);

@@ -100,6 +100,23 @@ impl Core {
         }
     }
 
+    /// The first and last report time of the incidents `scope` sees (`Incidents::span`
+    /// for everything). A scan of the incidents: the web map asks once, at start.
+    #[must_use]
+    pub fn incident_span_in(&self, scope: &Scope) -> Option<(crate::model::UnixTime, crate::model::UnixTime)> {
+        if scope.is_all() {
+            return self.incidents().span();
+        }
+        self.incidents()
+            .iter()
+            .filter(|&(i, _)| self.incident_in_scope(scope, i))
+            .map(|(_, inc)| inc.occurred_at())
+            .fold(None, |acc, t| match acc {
+                None => Some((t, t)),
+                Some((a, b)) => Some((a.min(t), b.max(t))),
+            })
+    }
+
     /// Whether camera `i` stands in the scope (by its placement).
     #[must_use]
     pub fn camera_in_scope(&self, scope: &Scope, i: usize) -> bool {

@@ -266,6 +266,12 @@ impl Core {
         self.incidents.wants_fold()
     }
 
+    /// Incidents written since the last fold (kept in the incident part's delta).
+    #[must_use]
+    pub fn incident_delta_len(&self) -> usize {
+        self.incidents.delta_len()
+    }
+
     /// Builds a new built incident part holding every incident of this core (the delta
     /// folded in): seconds at province scale, meant for a background thread. Swap it in
     /// with [`Core::with_folded`] on the core that is current by then.

@@ -53,15 +53,14 @@ pub async fn incident(
         }
     };
     let core = state.core()?;
+    // Outside the caller's unit it does not exist for them. In the unit means what tiles
+    // and figures count: the grid revision in force when it occurred.
     let inc = core
         .incident_index(IncidentId(id))
+        .filter(|&i| core.incident_in_scope(&caller.scope(), i))
         .and_then(|i| core.incidents().get(i))
         .ok_or_else(|| ApiError::NotFound(format!("incident {id} not found")))?;
     let (lon, lat) = (inc.location.x(), inc.location.y());
-    // Outside the caller's unit it does not exist for them.
-    caller
-        .require_point_in_scope(&core, lon, lat)
-        .map_err(|_| ApiError::NotFound(format!("incident {id} not found")))?;
     let personal = caller.sees_personal();
     let name = |n: &str| if personal { json!(n) } else { Value::Null };
     // The grid revision in force when it occurred; a location outside the world has none.

@@ -392,7 +392,14 @@ pub async fn take_step(
                 .incidents()
                 .get(i)
                 .ok_or_else(|| ApiError::NotFound(format!("incident {id} not found")))?;
-            caller.require_point_in_scope(core, old.location.x(), old.location.y())?;
+            // The incident's unit is the one its panel and tiles show it in: the grid
+            // revision in force when it occurred.
+            if !core.incident_in_scope(&caller.scope(), i) {
+                return Err(ApiError::Forbidden(format!(
+                    "incident {id} lies outside {}'s unit",
+                    caller.author()
+                )));
+            }
             let mut next = workflow::take(old, step, time).map_err(|e| ApiError::Conflict {
                 message: e.to_string(),
                 detail: json!({

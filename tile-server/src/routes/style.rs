@@ -5,12 +5,14 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::Json;
+use geo_core::access::Scope;
 use geo_core::index::Core;
 use geo_core::render::{schema, TileLayer, TOWNSHIP_MIN_ZOOM, VILLAGE_MIN_ZOOM};
 use geo_core::tile::MAX_ZOOM;
 use serde_json::{json, Map, Value};
 
 use super::tiles::tile_filter;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::base_url;
 use crate::state::AppState;
@@ -30,20 +32,31 @@ const STYLED: [TileLayer; 7] = [
     TileLayer::Data(geo_core::model::Layer::Centers),
 ];
 
-/// `[west, south, east, north]` of a layer, or the whole Web Mercator world.
-fn bounds(core: &Core, layer: TileLayer) -> [f64; 4] {
-    core.extent(layer.source())
-        .map_or([-180.0, -85.051_128, 180.0, 85.051_128], |r| {
-            [r.min().x, r.min().y, r.max().x, r.max().y]
-        })
+/// `[west, south, east, north]` of a layer as `scope` sees it (its unit's box for a
+/// scoped caller: their tiles hold nothing outside it), or the whole Web Mercator world.
+fn bounds(core: &Core, layer: TileLayer, scope: &Scope) -> [f64; 4] {
+    let extent = if scope.is_all() {
+        core.extent(layer.source())
+    } else {
+        core.bounds_in(scope)
+    };
+    extent.map_or([-180.0, -85.051_128, 180.0, 85.051_128], |r| {
+        [r.min().x, r.min().y, r.max().x, r.max().y]
+    })
 }
 
 /// The TileJSON document of `layer`; `query` (already validated) is passed on to tiles.
-fn tilejson(core: &Core, base: &str, layer: TileLayer, query: Option<&str>) -> Value {
+fn tilejson(
+    core: &Core,
+    base: &str,
+    layer: TileLayer,
+    query: Option<&str>,
+    scope: &Scope,
+) -> Value {
     let suffix = query
         .filter(|q| !q.is_empty())
         .map_or_else(String::new, |q| format!("?{q}"));
-    let [w, s, e, n] = bounds(core, layer);
+    let [w, s, e, n] = bounds(core, layer, scope);
     let fields: Map<String, Value> = schema::fields(layer)
         .iter()
         .map(|(k, ty)| ((*k).to_owned(), json!(ty)))
@@ -74,6 +87,7 @@ fn tilejson(core: &Core, base: &str, layer: TileLayer, query: Option<&str>) -> V
 /// the tile URLs (`/tiles/heatmap.json?from=...&category=fire_hazard`).
 pub async fn tile_json(
     State(state): State<AppState>,
+    caller: Caller,
     Path(file): Path<String>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -94,6 +108,7 @@ pub async fn tile_json(
         &base_url(&headers),
         layer,
         raw.as_deref(),
+        &caller.scope(),
     )))
 }
 
@@ -235,7 +250,11 @@ fn style_layers(basemap: bool) -> Vec<Value> {
 }
 
 /// `GET /style.json`: a MapLibre style (version 8) over every tile layer of this server.
-pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn style(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     let core = state.core()?;
     let base = base_url(&headers);
     let mut sources = Map::new();
@@ -252,7 +271,11 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResu
             json!({ "type": "raster", "tiles": [url], "tileSize": 256 }),
         );
     }
-    let [w, s, e, n] = bounds(&core, TileLayer::Data(geo_core::model::Layer::Admin));
+    let [w, s, e, n] = bounds(
+        &core,
+        TileLayer::Data(geo_core::model::Layer::Admin),
+        &caller.scope(),
+    );
     Ok(Json(json!({
         "version": 8,
         "name": "onemap",

@@ -34,7 +34,7 @@ pub async fn summary(State(state): State<AppState>, caller: Caller) -> ApiResult
         let core = core.clone();
         drop(tokio::task::spawn_blocking(move || core.warm_placement()));
     }
-    let incident_time = match core.incidents().span() {
+    let incident_time = match core.incident_span_in(&scope) {
         Some((a, b)) => json!({ "from": rfc3339(a), "to": rfc3339(b) }),
         None => Value::Null,
     };

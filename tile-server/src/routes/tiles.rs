@@ -132,6 +132,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 async fn cached_or_rendered(state: &AppState, key: TileKey, gzip: bool) -> ApiResult<CachedTile> {
     let cache = state.tiles();
     if let Some(tile) = cache.get(&key) {
+        state.metrics().tile_hit(key.layer);
         return Ok(tile);
     }
     let generation = cache.generation();
@@ -139,11 +140,16 @@ async fn cached_or_rendered(state: &AppState, key: TileKey, gzip: bool) -> ApiRe
     let k = key.clone();
     // A cached tile is gzipped once for every later client; uncached, only when asked.
     let gzip = gzip || cache.is_enabled();
-    let tile = tokio::task::spawn_blocking(move || {
-        render_tile(&core, k.layer, k.coord, &k.filter, &k.scope).map(|b| CachedTile::new(b, gzip))
+    let (tile, took) = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let tile = render_tile(&core, k.layer, k.coord, &k.filter, &k.scope)
+            .map(|b| CachedTile::new(b, gzip));
+        (tile, started.elapsed())
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("tile rendering stopped: {e}")))??;
+    .map_err(|e| ApiError::Internal(format!("tile rendering stopped: {e}")))?;
+    let tile = tile?;
+    state.metrics().tile_rendered(key.layer, took);
     cache.insert(key, tile.clone(), generation);
     Ok(tile)
 }
@@ -195,6 +201,7 @@ pub async fn tile(
     if !tile.gzip.is_empty() && gzip {
         // Served already compressed: the compression layer leaves encoded bodies alone.
         let gzip = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        state.metrics().tile_sent(tile.gzip.len());
         return Ok((
             StatusCode::OK,
             [
@@ -209,6 +216,7 @@ pub async fn tile(
         )
             .into_response());
     }
+    state.metrics().tile_sent(tile.bytes.len());
     Ok((
         StatusCode::OK,
         [content_type, cache, cors, vary, (header::ETAG, tile.etag)],

@@ -491,6 +491,11 @@ impl IncidentPart {
         self.delta.live.len() >= FOLD_AT.max(self.main.incidents.len() / 64)
     }
 
+    /// Incidents in the delta (written since the last fold).
+    pub(crate) fn delta_len(&self) -> usize {
+        self.delta.live.len()
+    }
+
     /// The newest change the delta holds (0 for none).
     pub(crate) fn delta_seq(&self) -> u64 {
         self.delta.live.values().map(|l| l.seq).max().unwrap_or(0)
