@@ -304,6 +304,16 @@ export class Editor {
     this.draw = draw;
   }
 
+  /** What terra-draw holds now (tests follow a drawing through it). */
+  drawing(): GeoJSONStoreFeatures[] {
+    return this.draw?.getSnapshot() ?? [];
+  }
+
+  /** Whether the reshape handles are up on the loaded grid. */
+  get reshaping(): boolean {
+    return this.tool === "reshape" && this.drawnId !== null;
+  }
+
   /** Leaves the current tool and starts `tool` on the loaded grid. */
   setTool(tool: Tool): void {
     this.tool = tool;
