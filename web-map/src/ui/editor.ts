@@ -143,6 +143,9 @@ export class Editor {
   private workers: string[] = [];
   private nearbyWorkers: Array<{ id: string; name: string; grids: string[] }> = [];
   private createName = "";
+  private loads = 0;
+  /** The reason typed so far (kept across re-renders). */
+  private reason = "";
   private retireConfirmed = false;
   /** How many previews ran (tests wait on it). */
   previews = 0;
@@ -164,24 +167,32 @@ export class Editor {
     this.el.hidden = !this.el.hidden;
     if (!this.el.hidden) {
       this.ensureLayers();
+      this.ensureDraw();
       const c = state.selected?.code ?? "";
       if (c.length === 15) void this.load(c);
       else this.render();
     } else {
       this.setTool("vertex");
       this.clear();
+      // terra-draw's modes turn double-click zoom off while it runs.
+      this.draw?.stop();
+      this.draw = null;
+      this.map.doubleClickZoom.enable();
     }
   }
 
   /** Opens grid `code` for editing (any edit in progress is dropped). */
   async load(code: string): Promise<void> {
     this.ensureLayers();
+    // Only the newest load applies (a selection and a call can race).
+    const seq = ++this.loads;
     this.code = code;
     this.lastPreview = null;
     this.pending = null;
     this.conflict = null;
     this.dragging = null;
     const r = await json("GET", `/collections/grids/items/${code}`);
+    if (seq !== this.loads) return;
     if (r.status !== 200) {
       this.grid = null;
       this.status = `${t("editNotFound")} ${code}`;
@@ -194,6 +205,7 @@ export class Editor {
     const pad = 0.002;
     const bbox = [own.bbox[0] - pad, own.bbox[1] - pad, own.bbox[2] + pad, own.bbox[3] + pad];
     const n = await json("GET", `/collections/grids/items?bbox=${bbox.join(",")}&limit=500`);
+    if (seq !== this.loads) return;
     this.neighbours = ((n.body?.features ?? []) as Feature[]).filter((f) => f.properties.valid_to == null);
     this.near = this.neighbours.map(near);
     this.holding.clear();
@@ -213,6 +225,7 @@ export class Editor {
     this.workers = ((this.grid.properties.workers as string[] | undefined) ?? []).slice();
     this.retireConfirmed = false;
     await this.loadHistory();
+    if (seq !== this.loads) return;
     // Clear of the editor panel on the left.
     this.map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: { top: 60, bottom: 110, left: 420, right: 60 }, duration: 0 });
     this.clear();
@@ -637,8 +650,9 @@ export class Editor {
     bumpTiles(this.map, state.filter);
     // A retired grid has no current revision: the editor stays on its history.
     const next = made.includes(this.code) ? this.code : (made[0] ?? this.code);
-    const tool = req.op === "reshape" ? "reshape" : "vertex";
-    this.tool = tool;
+    // Reshape goes on with the next drag; the other tools are done.
+    this.tool = this.tool === "reshape" ? "reshape" : "vertex";
+    this.reason = "";
     await this.load(next);
     this.status = t("editSaved");
     this.render();
@@ -797,7 +811,8 @@ export class Editor {
     const findings = (p?.findings ?? []) as any[];
     const im = p?.impact;
     const stale = (p?.stale ?? []) as Stale[];
-    const reason = h("input", { type: "text", placeholder: t("editReason"), testid: "edit-reason" }) as HTMLInputElement;
+    const reason = h("input", { type: "text", placeholder: t("editReason"), testid: "edit-reason", value: this.reason }) as HTMLInputElement;
+    reason.addEventListener("input", () => (this.reason = reason.value));
     const toolKey = (x: Tool) => `editTool_${x}` as Key;
     const blocked = !p || p.blocking || (this.tool === "retire" && !this.retireConfirmed);
     fill(
