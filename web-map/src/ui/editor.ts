@@ -47,10 +47,18 @@ interface Stale { grid: string; base: number; current: number | null }
 
 /** Screen distance (px) within which a dragged or drawn point snaps to a neighbour. */
 const SNAP_PX = 10;
+/** terra-draw's reach (px) for grabbing a reshape handle. */
+const GRAB_PX = 14;
 /** Decimals terra-draw keeps (it refuses features with more); ~1 cm. */
 const PRECISION = 10;
-/** Two positions closer than this (degrees) are the same vertex. */
+/** Two positions closer than this (degrees) are the same point of one drawing. */
 const SAME = 1e-9;
+/**
+ * Vertices of two grids closer than this (degrees, ~1 cm) are one shared vertex: the
+ * server's `move_vertex` uses the same tolerance (SAME_VERTEX_DEG), and a split or merge
+ * leaves float noise (~1e-11) on the vertices it rewrites, so exact equality misses them.
+ */
+const SHARED = 1e-7;
 
 function polygons(g: Geo): Pos[][][] {
   return (g.type === "Polygon" ? [g.coordinates] : g.coordinates) as Pos[][][];
@@ -118,8 +126,6 @@ export class Editor {
   private grid: Feature | null = null;
   private neighbours: Feature[] = [];
   private near: Near[] = [];
-  /** Each loaded vertex (exact "lon,lat") and the grids holding it. */
-  private holding = new globalThis.Map<string, Set<string>>();
   /** Each loaded vertex by its terra-draw rounding, to map drawn positions back. */
   private byRounded = new globalThis.Map<string, Pos>();
   private tool: Tool = "vertex";
@@ -143,6 +149,8 @@ export class Editor {
   private workers: string[] = [];
   private nearbyWorkers: Array<{ id: string; name: string; grids: string[] }> = [];
   private createName = "";
+  /** Reshape: the vertex the pointer went down on (terra-draw does not say which). */
+  private grabbed: Pos | null = null;
   private loads = 0;
   /** The reason typed so far (kept across re-renders). */
   private reason = "";
@@ -208,19 +216,8 @@ export class Editor {
     if (seq !== this.loads) return;
     this.neighbours = ((n.body?.features ?? []) as Feature[]).filter((f) => f.properties.valid_to == null);
     this.near = this.neighbours.map(near);
-    this.holding.clear();
     this.byRounded.clear();
-    for (const n of this.near) {
-      for (const r of n.rings) {
-        for (const q of r) {
-          const k = `${q[0]},${q[1]}`;
-          let set = this.holding.get(k);
-          if (!set) this.holding.set(k, (set = new Set()));
-          set.add(n.code);
-          this.byRounded.set(round(q).join(","), q);
-        }
-      }
-    }
+    for (const n of this.near) for (const r of n.rings) for (const q of r) this.byRounded.set(round(q).join(","), q);
     this.mergeWith = [];
     this.workers = ((this.grid.properties.workers as string[] | undefined) ?? []).slice();
     this.retireConfirmed = false;
@@ -264,6 +261,8 @@ export class Editor {
       if (this.tool === "vertex") this.map.getCanvas().style.cursor = "";
     });
     this.map.on("mousedown", "edit-vertices", (e) => this.startDrag(e));
+    // Captured before terra-draw's own listener sees the pointer-down.
+    this.map.getCanvas().addEventListener("pointerdown", (ev) => this.grab(ev), { capture: true });
     // Merge: a shift-click adds (or drops) the grid under the pointer.
     this.map.on("click", (e) => {
       if (this.tool !== "merge" || !e.originalEvent.shiftKey) return;
@@ -283,7 +282,7 @@ export class Editor {
         new TerraDrawLineStringMode({ snapping, styles: { lineStringColor: "#d6336c", lineStringWidth: 3, closingPointColor: "#d6336c" } }),
         new TerraDrawPolygonMode({ snapping, styles: { fillColor: "#2f9e44", fillOpacity: 0.2, outlineColor: "#2f9e44", outlineWidth: 2 } }),
         new TerraDrawSelectMode({
-          pointerDistance: 14,
+          pointerDistance: GRAB_PX,
           allowManualDeselection: false,
           flags: {
             polygon: {
@@ -309,6 +308,8 @@ export class Editor {
       ],
     });
     draw.start();
+    // onemap's vertex markers above terra-draw's handles: the shared ones stay visible.
+    this.map.moveLayer("edit-vertices");
     draw.on("finish", (id, ctx) => this.onFinish(id, ctx.mode));
     draw.on("change", (ids, type) => {
       // Live preview while a reshape handle is dragged.
@@ -385,7 +386,11 @@ export class Editor {
 
   /** The loaded grids holding vertex `p`. */
   private holders(p: Pos): string[] {
-    return [...(this.holding.get(`${p[0]},${p[1]}`) ?? [])];
+    const close = (q: Pos) => Math.abs(q[0] - p[0]) <= SHARED && Math.abs(q[1] - p[1]) <= SHARED;
+    return this.near
+      .filter((n) => p[0] >= n.bbox[0] - SHARED && p[0] <= n.bbox[2] + SHARED && p[1] >= n.bbox[1] - SHARED && p[1] <= n.bbox[3] + SHARED)
+      .filter((n) => n.rings.some((r) => r.some(close)))
+      .map((n) => n.code);
   }
 
   private isShared(p: Pos): boolean {
@@ -494,8 +499,26 @@ export class Editor {
   }
 
   private snapEvent(e: TerraDrawMouseEvent): Pos | undefined {
-    const s = this.snap([e.lng, e.lat], this.tool === "reshape" ? { skipCode: this.code } : {});
+    // In reshape the dragged vertex must not snap back to where it was (neighbours hold it).
+    const s = this.snap([e.lng, e.lat], this.tool === "reshape" ? { skipCode: this.code, skip: this.grabbed ?? undefined } : {});
     return s ? round(s) : undefined;
+  }
+
+  /** Reshape: the grid's vertex nearest a pointer-down, within terra-draw's reach. */
+  private grab(ev: PointerEvent): void {
+    this.grabbed = null;
+    if (this.tool !== "reshape" || !this.grid) return;
+    const r = this.map.getCanvas().getBoundingClientRect();
+    const at = { x: ev.clientX - r.left, y: ev.clientY - r.top };
+    let best = GRAB_PX;
+    for (const p of positions(this.grid.geometry)) {
+      const s = this.map.project(p);
+      const d = Math.hypot(s.x - at.x, s.y - at.y);
+      if (d < best) {
+        best = d;
+        this.grabbed = p;
+      }
+    }
   }
 
   /** A drawn position as the grids have it, when it is one of their vertices. */
