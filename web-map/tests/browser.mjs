@@ -933,6 +933,82 @@ await check("grid editor: the history lists the revisions and revert restores th
   await page.getByTestId("editor-open").click();
 });
 
+await check("grid editor: retire a grid (with the confirm), then draw a new grid in its place with the mouse, snapping to the neighbours' vertices and edges", async () => {
+  const d = 0.03;
+  const near = await currentGrids([JISHOU[0] - d, JISHOU[1] - d, JISHOU[0] + d, JISHOU[1] + d]);
+  const close = (a, b) => Math.abs(a[0] - b[0]) <= 1e-7 && Math.abs(a[1] - b[1]) <= 1e-7;
+  // An untouched grid in one piece, with few vertices, each of them held by a neighbour
+  // (so that each click beside one snaps onto it), away from the split grid.
+  const pick = near.find((f) => {
+    if (f.properties.revision !== 1 || (splitGrid && String(f.id).slice(0, 12) === splitGrid.code.slice(0, 12))) return false;
+    const rings = outerRings(f.geometry);
+    if (rings.length !== 1 || (f.geometry.type === "Polygon" ? f.geometry.coordinates.length : f.geometry.coordinates[0].length) !== 1) return false;
+    const ring = rings[0];
+    if (ring.length > 10) return false;
+    const others = near.filter((g) => g.id !== f.id).flatMap((g) => outerRings(g.geometry).flat());
+    return ring.every((p) => others.some((q) => close(p, q)));
+  });
+  assert(pick, `no grid to retire among ${near.length}`);
+  const code = String(pick.id);
+  const ring = outerRings(pick.geometry)[0].slice(0, -1);
+  if (await page.getByTestId("editor").isHidden()) await page.getByTestId("editor-open").click();
+  await page.evaluate((c) => window.onemap.editor.load(c), code);
+  await page.waitForFunction((c) => document.querySelector('[data-testid="edit-grid"]')?.textContent?.startsWith(c), code);
+  let n0 = await page.evaluate(() => window.onemap.editor.previews);
+  await page.getByTestId("edit-tool-retire").click();
+  const p = await previewOf("retire", n0);
+  assert(p.result.features.length === 0 && !p.blocking, `retire preview: ${JSON.stringify({ n: p.result.features.length, blocking: p.blocking })}`);
+  assert(await page.getByTestId("edit-save").isDisabled(), "retire can be saved without the confirm");
+  await page.getByTestId("edit-retire-confirm").check();
+  await saveEdit("浏览器测试：撤销网格");
+  const bbox = bboxOf(pick.geometry);
+  const pad = [bbox[0] - 0.002, bbox[1] - 0.002, bbox[2] + 0.002, bbox[3] + 0.002];
+  assert(!(await currentGrids(pad)).some((f) => String(f.id) === code), `grid ${code} is still current after retiring it`);
+  // The new grid: a click 3 px beside each old vertex (snaps onto the neighbour's vertex),
+  // one more 3 px off the middle of the first edge (snaps onto the neighbour's edge), and
+  // the first point again to close the ring.
+  await page.getByTestId("edit-tool-create").click();
+  await page.getByTestId("edit-create-name").fill("浏览器测试新网格");
+  await idle();
+  const mid = [(ring[0][0] + ring[1][0]) / 2, (ring[0][1] + ring[1][1]) / 2];
+  const clicks = [];
+  for (const q of [ring[0], mid, ...ring.slice(1)]) {
+    const s = await screenAt(q);
+    assert(s.onCanvas, `vertex ${q} is covered`);
+    clicks.push([s.x + 3, s.y - 2]);
+  }
+  const f0 = await page.evaluate(() => window.onemap.editor.finished);
+  n0 = await page.evaluate(() => window.onemap.editor.previews);
+  let last = null;
+  for (const c of [...clicks, clicks[0]]) {
+    if (last) for (let k = 1; k <= 4; k++) await page.mouse.move(last[0] + ((c[0] - last[0]) * k) / 4, last[1] + ((c[1] - last[1]) * k) / 4);
+    else await page.mouse.move(c[0], c[1]);
+    await page.mouse.click(c[0], c[1]);
+    last = c;
+  }
+  await page.waitForFunction((k) => window.onemap.editor.finished > k, f0).catch(async () => {
+    throw new Error(`the polygon did not close: ${JSON.stringify(await editorState())}`);
+  });
+  const c = await previewOf("create", n0);
+  const drawn = c.req.geometry.coordinates[0];
+  assert(drawn.length === ring.length + 2, `drawn ring has ${drawn.length} positions for ${ring.length} vertices + 1 on an edge`);
+  // Onto the neighbour's vertex: the same point as the server's move_vertex tells them apart.
+  for (const q of ring) assert(drawn.some((r) => close(r, q)), `vertex ${q} not snapped: ${JSON.stringify(drawn)}`);
+  const onEdge = drawn.find((r) => !ring.some((q) => close(q, r)));
+  const cross = (ring[1][0] - ring[0][0]) * (onEdge[1] - ring[0][1]) - (ring[1][1] - ring[0][1]) * (onEdge[0] - ring[0][0]);
+  const len = Math.hypot(ring[1][0] - ring[0][0], ring[1][1] - ring[0][1]);
+  assert(Math.abs(cross) / len < 1e-9, `the edge click ${onEdge} is ${Math.abs(cross) / len} degrees off the edge`);
+  assert((await page.getByTestId("edit-valid").count()) === 1, `findings: ${await page.getByTestId("edit-preview").textContent()}`);
+  await idle();
+  await shot("editor-create");
+  await saveEdit("浏览器测试：新建网格");
+  const made = (await currentGrids(pad)).filter((f) => f.properties.name === "浏览器测试新网格");
+  assert(made.length === 1 && String(made[0].id).slice(0, 12) === code.slice(0, 12), `new grids: ${made.map((f) => f.id)}`);
+  const [a0, a1] = [geoArea(pick.geometry), geoArea(made[0].geometry)];
+  assert(Math.abs(a1 - a0) / a0 < 1e-4, `new grid's area ${a1}, the retired one's ${a0}`);
+  await page.getByTestId("editor-open").click();
+});
+
 await check("language switch turns the interface English and back", async () => {
   const zh = await page.getByTestId("view-onemap").textContent();
   await page.getByTestId("lang-switch").click();

@@ -671,12 +671,23 @@ export class Editor {
     const made = (r.body.revisions as any[]).map((e) => String(e.code));
     this.clear();
     bumpTiles(this.map, state.filter);
-    // A retired grid has no current revision: the editor stays on its history.
-    const next = made.includes(this.code) ? this.code : (made[0] ?? this.code);
-    // Reshape goes on with the next drag; the other tools are done.
-    this.tool = this.tool === "reshape" ? "reshape" : "vertex";
     this.reason = "";
-    await this.load(next);
+    if (req.op === "retire") {
+      // A retired grid has no current revision: the editor keeps its history, its village
+      // (to draw a grid in its place) and the neighbours (to snap to).
+      this.grid = null;
+      this.neighbours = this.neighbours.filter((f) => String(f.id) !== this.code);
+      this.near = this.near.filter((n) => n.code !== this.code);
+      this.lastPreview = null;
+      this.tool = "vertex";
+      this.startTool();
+      await this.loadHistory();
+    } else {
+      const next = made.includes(this.code) ? this.code : (made[0] ?? this.code);
+      // Reshape goes on with the next drag; the other tools are done.
+      this.tool = this.tool === "reshape" ? "reshape" : "vertex";
+      await this.load(next);
+    }
     this.status = t("editSaved");
     this.render();
     return true;
@@ -841,7 +852,7 @@ export class Editor {
     fill(
       this.el,
       h("header", {}, h("h2", {}, t("editTitle")), h("button", { onclick: () => this.toggle() }, "×")),
-      h("p", { class: "muted", testid: "edit-grid" }, this.grid ? `${this.code} · ${String(this.grid.properties.name)} · r${String(this.grid.properties.revision)}` : t("editPick")),
+      h("p", { class: "muted", testid: "edit-grid" }, this.grid ? `${this.code} · ${String(this.grid.properties.name)} · r${String(this.grid.properties.revision)}${this.grid.properties.valid_to == null ? "" : ` · ${t("editRetiredNow")}`}` : t("editPick")),
       h(
         "div",
         { class: "tools", testid: "edit-tools" },
