@@ -33,7 +33,7 @@ import {
 import { TerraDrawMapLibreGLAdapter } from "terra-draw-maplibre-gl-adapter";
 import { bumpTiles } from "../mapstyle";
 import { state } from "../state";
-import { t, type Key } from "../i18n";
+import { onLang, t, type Key } from "../i18n";
 import { fill, h } from "./dom";
 
 type Pos = [number, number];
@@ -165,6 +165,10 @@ export class Editor {
   constructor(private map: Map) {
     this.el = h("section", { class: "importer editor", hidden: true, testid: "editor" });
     this.button = h("button", { class: "import-open", testid: "editor-open", onclick: () => this.toggle() }, t("editOpen"));
+    onLang(() => {
+      this.button.textContent = t("editOpen");
+      if (!this.el.hidden) this.render();
+    });
     state.on("selection", () => {
       const c = state.selected?.code ?? "";
       if (!this.el.hidden && this.tool === "vertex" && c.length === 15 && c !== this.code) void this.load(c);
@@ -667,8 +671,12 @@ export class Editor {
       this.render();
       return false;
     }
-    this.lastSaved = (r.body.ended as any[]).map((e) => ({ code: e.code, revision: e.revision }));
+    const ended = (r.body.ended as any[]).map((e) => ({ code: String(e.code), revision: Number(e.revision) }));
     const made = (r.body.revisions as any[]).map((e) => String(e.code));
+    // Undo is a revert of every grid the save ended, in one write; a save that made a new
+    // code (split, create) has no revert for it (a revert restores, it does not retire):
+    // merge or retire undoes those.
+    this.lastSaved = made.every((c) => ended.some((e) => e.code === c)) ? ended : [];
     this.clear();
     bumpTiles(this.map, state.filter);
     this.reason = "";
@@ -848,7 +856,8 @@ export class Editor {
     const reason = h("input", { type: "text", placeholder: t("editReason"), testid: "edit-reason", value: this.reason }) as HTMLInputElement;
     reason.addEventListener("input", () => (this.reason = reason.value));
     const toolKey = (x: Tool) => `editTool_${x}` as Key;
-    const blocked = !p || p.blocking || (this.tool === "retire" && !this.retireConfirmed);
+    // A stale base is refused by the server anyway: reload first.
+    const blocked = !p || p.blocking || !!this.conflict || (this.tool === "retire" && !this.retireConfirmed);
     fill(
       this.el,
       h("header", {}, h("h2", {}, t("editTitle")), h("button", { onclick: () => this.toggle() }, "×")),
@@ -860,9 +869,10 @@ export class Editor {
           h("button", { class: this.tool === x ? "on" : "", testid: `edit-tool-${x}`, disabled: !this.grid && x !== "create", onclick: () => this.setTool(x) }, t(toolKey(x))),
         ),
       ),
-      this.toolPanel(),
+      // What went wrong comes first: the panel scrolls.
       this.status ? h("p", { testid: "edit-status" }, this.status) : null,
       this.conflict ? this.conflictBox(this.conflict) : stale.length ? this.conflictBox(stale, true) : null,
+      this.toolPanel(),
       p
         ? h(
             "div",
