@@ -218,10 +218,7 @@ export class Editor {
     const bbox = [own.bbox[0] - pad, own.bbox[1] - pad, own.bbox[2] + pad, own.bbox[3] + pad];
     const n = await json("GET", `/collections/grids/items?bbox=${bbox.join(",")}&limit=500`);
     if (seq !== this.loads) return;
-    this.neighbours = ((n.body?.features ?? []) as Feature[]).filter((f) => f.properties.valid_to == null);
-    this.near = this.neighbours.map(near);
-    this.byRounded.clear();
-    for (const n of this.near) for (const r of n.rings) for (const q of r) this.byRounded.set(round(q).join(","), q);
+    this.setNeighbours(((n.body?.features ?? []) as Feature[]).filter((f) => f.properties.valid_to == null));
     this.mergeWith = [];
     this.workers = ((this.grid.properties.workers as string[] | undefined) ?? []).slice();
     this.retireConfirmed = false;
@@ -257,6 +254,8 @@ export class Editor {
     this.map.addLayer({ id: "edit-result-line", type: "line", source: "edit-result", paint: { "line-color": "#f08c00", "line-width": 2.5 } });
     this.map.addLayer({ id: "edit-markers-fill", type: "fill", source: "edit-markers", paint: { "fill-color": "#e03131", "fill-opacity": 0.5 } });
     this.map.addLayer({ id: "edit-markers-line", type: "line", source: "edit-markers", paint: { "line-color": "#e03131", "line-width": 2 } });
+    // A finding at a point (a self-intersection, a sliver's spot) as a red dot.
+    this.map.addLayer({ id: "edit-markers-point", type: "circle", source: "edit-markers", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": 6, "circle-color": "#e03131", "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } });
     this.map.addLayer({ id: "edit-vertices", type: "circle", source: "edit-vertices", paint: { "circle-radius": ["case", ["get", "shared"], 4, 5], "circle-color": ["case", ["get", "active"], "#f08c00", ["get", "shared"], "#1971c2", "#ffffff"], "circle-stroke-color": "#1971c2", "circle-stroke-width": 2 } });
     this.map.on("mouseenter", "edit-vertices", () => {
       if (this.tool === "vertex") this.map.getCanvas().style.cursor = "move";
@@ -357,7 +356,11 @@ export class Editor {
     this.drawVertices();
     if (!this.grid && tool !== "create") return;
     if (tool === "split") d?.setMode("linestring");
-    else if (tool === "create") d?.setMode("polygon");
+    else if (tool === "create") {
+      d?.setMode("polygon");
+      // No grid open (a village picked instead): the grids in view are what snapping needs.
+      if (!this.grid && this.near.length === 0) void this.loadInView();
+    }
     else if (tool === "reshape" && d && this.grid) {
       const polys = polygons(this.grid.geometry);
       if (polys.length !== 1 || polys[0].length !== 1) {
@@ -376,6 +379,19 @@ export class Editor {
       d.selectFeature(res.id);
     } else if (tool === "retire") this.queuePreview({ op: "retire", grid: this.code, base: this.baseOf([this.code]) });
     else if (tool === "reassign") void this.loadWorkers();
+  }
+
+  private async loadInView(): Promise<void> {
+    const b = this.map.getBounds();
+    const n = await json("GET", `/collections/grids/items?bbox=${[b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",")}&limit=500`);
+    this.setNeighbours(((n.body?.features ?? []) as Feature[]).filter((f) => f.properties.valid_to == null));
+  }
+
+  private setNeighbours(list: Feature[]): void {
+    this.neighbours = list;
+    this.near = list.map(near);
+    this.byRounded.clear();
+    for (const n of this.near) for (const r of n.rings) for (const q of r) this.byRounded.set(round(q).join(","), q);
   }
 
   /** The revisions `codes` had when loaded: the edit was drawn on them. */
