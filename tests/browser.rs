@@ -71,6 +71,14 @@ fn web_map_views_in_chromium() {
         "dashboard",
         "import",
         "editor",
+        "editor-split",
+        "editor-merge",
+        "editor-reshape",
+        "editor-reshape-shared",
+        "editor-reassign",
+        "editor-conflict",
+        "editor-history",
+        "editor-create",
     ] {
         let png = artifacts.join(format!("{view}.png"));
         let len = std::fs::metadata(&png).map_or(0, |m| m.len());

@@ -27,6 +27,8 @@ class State {
   statuses = new Set<string>();
   /** The selected admin unit or grid, if any. */
   selected: Unit | null = null;
+  /** Set while the grid editor draws or picks on the map: map clicks are its own then. */
+  mapCaptured = false;
   private listeners: Record<Event, Array<() => void>> = { view: [], filter: [], selection: [] };
 
   /** Sets the data's time span and a default window: the last step of it. */

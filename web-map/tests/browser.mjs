@@ -596,6 +596,419 @@ await check("grid editor: drag a shared vertex, live preview, save with a reason
   await page.getByTestId("editor-open").click();
 });
 
+// The editor's operations through the UI, on a grid picked from the API: split by a line
+// drawn with the mouse (terra-draw's linestring mode), merge back, reshape a vertex through
+// terra-draw's select mode, reassign workers, a stale save (409) and revert from the history.
+/** Area (m²) of a GeoJSON ring on the sphere (the spherical-excess approximation turf uses). */
+function ringArea(ring) {
+  const R = 6371008.8;
+  const rad = (d) => (d * Math.PI) / 180;
+  let total = 0;
+  const n = ring.length;
+  if (n < 3) return 0;
+  for (let i = 0; i < n; i++) {
+    const lo = ring[i % n];
+    const mid = ring[(i + 1) % n];
+    const up = ring[(i + 2) % n];
+    total += (rad(up[0]) - rad(lo[0])) * Math.sin(rad(mid[1]));
+  }
+  return Math.abs((total * R * R) / 2);
+}
+function geoArea(g) {
+  const polys = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+  return polys.reduce((a, p) => a + ringArea(p[0]) - p.slice(1).reduce((b, r) => b + ringArea(r), 0), 0);
+}
+const outerRings = (g) => (g.type === "Polygon" ? [g.coordinates] : g.coordinates).map((p) => p[0]);
+const bboxOf = (g) => {
+  const pts = outerRings(g).flat();
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+};
+async function currentGrids(bbox) {
+  const all = await api(`/collections/grids/items?bbox=${bbox.join(",")}&limit=2000`);
+  return all.features.filter((f) => f.properties.valid_to == null);
+}
+async function editorState() {
+  return page.evaluate(() => {
+    const e = window.onemap.editor;
+    return { status: e.status, previews: e.previews, finished: e.finished, op: e.lastPreview?.req?.op ?? null, drawing: e.drawing().map((f) => f.geometry.type) };
+  });
+}
+/** Waits for a preview of `op` newer than preview number `n`. */
+async function previewOf(op, n) {
+  await page
+    .waitForFunction(([o, k]) => window.onemap.editor.previews > k && window.onemap.editor.lastPreview?.req?.op === o, [op, n], { timeout: 30_000 })
+    .catch(async () => {
+      throw new Error(`no ${op} preview: ${JSON.stringify(await editorState())}`);
+    });
+  await page.waitForSelector('[data-testid="edit-preview"]');
+  return page.evaluate(() => window.onemap.editor.lastPreview);
+}
+async function saveEdit(reason) {
+  await page.getByTestId("edit-reason").fill(reason);
+  await page.getByTestId("edit-save").click();
+  await page
+    .waitForFunction(() => /已保存|Saved/.test(document.querySelector('[data-testid="edit-status"]')?.textContent ?? ""), null, { timeout: 30_000 })
+    .catch(async () => {
+      throw new Error(`not saved: ${JSON.stringify(await editorState())}`);
+    });
+}
+/** Screen position (page coordinates) of [lon, lat], and whether the map's canvas is there. */
+async function screenAt(p, dx = 0) {
+  return page.evaluate(([q, d]) => {
+    const m = window.onemap.map;
+    const r = m.getCanvas().getBoundingClientRect();
+    const s = m.project(q);
+    const x = r.left + s.x + d;
+    const y = r.top + s.y;
+    return { x, y, onCanvas: document.elementFromPoint(x, y) === m.getCanvas() };
+  }, [p, dx]);
+}
+/** Horizontal crossings of the ring at latitude y. */
+const crossings = (ring, y) => ring.slice(0, -1).filter((a, i) => (a[1] > y) !== (ring[i + 1][1] > y)).length;
+
+let splitGrid = null; // { code, newCode, village, bbox, before }
+let mergedGeometry = null;
+
+await check("grid editor: split a grid with a line drawn with the mouse, preview, save; areas add up", async () => {
+  const d = 0.03;
+  const near = await currentGrids([JISHOU[0] - d, JISHOU[1] - d, JISHOU[0] + d, JISHOU[1] + d]);
+  // A grid untouched by the checks above, in one piece, that a horizontal line through its
+  // middle crosses exactly twice (so that the cut gives two pieces).
+  const pick = near.find((f) => {
+    if (f.properties.revision !== 1) return false;
+    const rings = outerRings(f.geometry);
+    const holes = f.geometry.type === "Polygon" ? f.geometry.coordinates.length - 1 : f.geometry.coordinates.reduce((a, p) => a + p.length - 1, 0);
+    if (rings.length !== 1 || holes !== 0) return false;
+    const b = bboxOf(f.geometry);
+    return crossings(rings[0], (b[1] + b[3]) / 2) === 2 && b[2] - b[0] > 0.002;
+  });
+  assert(pick, `no grid to split among ${near.length} near Jishou`);
+  const code = String(pick.id);
+  const bbox = bboxOf(pick.geometry);
+  const y = (bbox[1] + bbox[3]) / 2;
+  if (await page.getByTestId("editor").isHidden()) await page.getByTestId("editor-open").click();
+  await page.evaluate((c) => window.onemap.editor.load(c), code);
+  await page.waitForFunction((c) => document.querySelector('[data-testid="edit-grid"]')?.textContent?.startsWith(c), code);
+  await page.getByTestId("edit-tool-split").click();
+  await idle();
+  // Two clicks outside the grid on either side of it, then the last point again to finish.
+  const a = await screenAt([bbox[0], y], -25);
+  const b = await screenAt([bbox[2], y], 25);
+  assert(a.onCanvas && b.onCanvas, `the line's ends are covered: ${JSON.stringify([a, b])}`);
+  const n0 = await page.evaluate(() => window.onemap.editor.previews);
+  const f0 = await page.evaluate(() => window.onemap.editor.finished);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.click(a.x, a.y);
+  await page.waitForFunction(() => window.onemap.editor.drawing().some((f) => f.geometry.type === "LineString"));
+  for (let k = 1; k <= 6; k++) await page.mouse.move(a.x + ((b.x - a.x) * k) / 6, a.y + ((b.y - a.y) * k) / 6);
+  await page.mouse.click(b.x, b.y);
+  await page.waitForFunction(() => window.onemap.editor.drawing().some((f) => f.geometry.type === "LineString" && f.geometry.coordinates.length >= 2));
+  await page.mouse.move(b.x + 1, b.y);
+  await page.mouse.click(b.x, b.y);
+  await page.waitForFunction((k) => window.onemap.editor.finished > k, f0).catch(async () => {
+    throw new Error(`the line did not finish: ${JSON.stringify(await editorState())}`);
+  });
+  const p = await previewOf("split", n0);
+  assert(p.result.features.length === 2, `split preview has ${p.result.features.length} grids`);
+  assert((await page.getByTestId("edit-valid").count()) === 1, `findings: ${await page.getByTestId("edit-preview").textContent()}`);
+  const line = p.req.line.coordinates;
+  assert(line.length >= 2 && line[0][0] < bbox[0] && line[line.length - 1][0] > bbox[2], `drawn line ${JSON.stringify(line)}`);
+  await idle();
+  await shot("editor-split");
+  await saveEdit("浏览器测试：拆分网格");
+  const after = await currentGrids([bbox[0] - 0.001, bbox[1] - 0.001, bbox[2] + 0.001, bbox[3] + 0.001]);
+  const kept = after.find((f) => String(f.id) === code);
+  assert(kept && kept.properties.revision === 2, `grid ${code} after the split: ${JSON.stringify(kept?.properties)}`);
+  const before = near.map((f) => String(f.id));
+  const made = after.filter((f) => !before.includes(String(f.id)) && String(f.id).slice(0, 12) === code.slice(0, 12));
+  assert(made.length === 1 && made[0].properties.revision === 1, `new grids: ${made.map((f) => f.id)}`);
+  const all = await api(`/collections/grids/items?bbox=${bbox.join(",")}&limit=2000`);
+  const old = all.features.find((f) => String(f.id) === code && f.properties.revision === 1);
+  assert(old && old.properties.valid_to != null, `the split grid's revision 1 is not retired: ${JSON.stringify(old?.properties)}`);
+  const [aOld, aKept, aNew] = [geoArea(pick.geometry), geoArea(kept.geometry), geoArea(made[0].geometry)];
+  assert(Math.abs(aKept + aNew - aOld) / aOld < 1e-4, `areas ${aKept} + ${aNew} != ${aOld}`);
+  assert(aKept > 0.05 * aOld && aNew > 0.05 * aOld, `pieces ${aKept}, ${aNew} of ${aOld}`);
+  splitGrid = { code, newCode: String(made[0].id), bbox, before: pick };
+});
+
+await check("grid editor: merge the two pieces back (picked from the neighbour list), preview, save: one grid", async () => {
+  assert(splitGrid, "no split grid (the split check failed)");
+  const { code, newCode, bbox, before } = splitGrid;
+  await page.waitForFunction((c) => document.querySelector('[data-testid="edit-grid"]')?.textContent?.startsWith(c), code);
+  await page.getByTestId("edit-tool-merge").click();
+  const n0 = await page.evaluate(() => window.onemap.editor.previews);
+  await page.getByTestId(`edit-merge-${newCode}`).check();
+  const p = await previewOf("merge", n0);
+  assert(p.result.features.length === 1, `merge preview has ${p.result.features.length} grids`);
+  assert(JSON.stringify(p.req.base) === JSON.stringify({ [code]: 2, [newCode]: 1 }) || (p.req.base[code] === 2 && p.req.base[newCode] === 1), `base ${JSON.stringify(p.req.base)}`);
+  await idle();
+  await shot("editor-merge");
+  await saveEdit("浏览器测试：合并网格");
+  const after = await currentGrids([bbox[0] - 0.001, bbox[1] - 0.001, bbox[2] + 0.001, bbox[3] + 0.001]);
+  const kept = after.find((f) => String(f.id) === code);
+  assert(kept && kept.properties.revision === 3, `grid ${code} after the merge: ${JSON.stringify(kept?.properties)}`);
+  assert(!after.some((f) => String(f.id) === newCode), `grid ${newCode} is still current after the merge`);
+  const [aOld, aNow] = [geoArea(before.geometry), geoArea(kept.geometry)];
+  assert(Math.abs(aNow - aOld) / aOld < 1e-4, `merged area ${aNow}, was ${aOld}`);
+  mergedGeometry = kept.geometry;
+});
+
+await check("grid editor: reshape by dragging a vertex no neighbour shares (terra-draw select mode), save: revision +1", async () => {
+  assert(splitGrid && mergedGeometry, "no merged grid (an earlier check failed)");
+  const { code, bbox } = splitGrid;
+  const others = (await currentGrids([bbox[0] - 0.002, bbox[1] - 0.002, bbox[2] + 0.002, bbox[3] + 0.002])).filter((f) => String(f.id) !== code);
+  // Shared as the server's move_vertex sees it: within 1e-7 degrees (a split or merge leaves
+  // float noise on the vertices it rewrites).
+  const close = (a, b) => Math.abs(a[0] - b[0]) <= 1e-7 && Math.abs(a[1] - b[1]) <= 1e-7;
+  const otherVertices = others.flatMap((f) => outerRings(f.geometry).flat());
+  const held = { has: (p) => otherVertices.some((q) => close(p, q)) };
+  const ring = outerRings(mergedGeometry)[0];
+  // A vertex of its own (where the split line met the boundary: the neighbour across has
+  // none there), between two neighbours on a straight line, moved a third of the way to the
+  // longer side: the boundary stays where it was, so no gap or overlap opens.
+  const cands = [];
+  for (let i = 0; i < ring.length - 1; i++) {
+    const p = ring[i];
+    if (held.has(p)) continue;
+    const prev = ring[(i - 1 + ring.length - 1) % (ring.length - 1)];
+    const next = ring[i + 1];
+    const cross = (next[0] - prev[0]) * (p[1] - prev[1]) - (next[1] - prev[1]) * (p[0] - prev[0]);
+    const len = Math.hypot(next[0] - prev[0], next[1] - prev[1]);
+    const far = Math.hypot(prev[0] - p[0], prev[1] - p[1]) > Math.hypot(next[0] - p[0], next[1] - p[1]) ? prev : next;
+    cands.push({ p, far, off: Math.abs(cross) / (len * len) });
+  }
+  cands.sort((x, y) => x.off - y.off);
+  assert(cands.length > 0, `grid ${code} has no vertex of its own`);
+  const { p, far } = cands[0];
+  const target = [p[0] + (far[0] - p[0]) / 3, p[1] + (far[1] - p[1]) / 3];
+  await page.getByTestId("edit-tool-reshape").click();
+  await page.waitForFunction(() => window.onemap.editor.reshaping);
+  let prev = null;
+  for (let attempt = 1; ; attempt++) {
+    // Zoomed so that the vertex stands clear of the others (~120 px to the far neighbour).
+    await page.evaluate(([v, f]) => {
+      const m = window.onemap.map;
+      const a = m.project(v);
+      const b = m.project(f);
+      const z = m.getZoom() + Math.log2(120 / Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)));
+      m.jumpTo({ center: v, zoom: Math.min(z, 18) });
+    }, [p, far]);
+    await idle();
+    const from = await screenAt(p);
+    const to = await screenAt(target);
+    assert(from.onCanvas, `the vertex at ${JSON.stringify(from)} is covered`);
+    const n0 = await page.evaluate(() => window.onemap.editor.previews);
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    for (let k = 1; k <= 10; k++) await page.mouse.move(from.x + ((to.x - from.x) * k) / 10, from.y + ((to.y - from.y) * k) / 10);
+    await page.mouse.up();
+    prev = await previewOf("reshape", n0).catch((e) => (attempt < 3 ? null : Promise.reject(e)));
+    if (prev) break;
+  }
+  await page.evaluate(() => window.onemap.editor.settled());
+  const p2 = await page.evaluate(() => window.onemap.editor.lastPreview);
+  assert(p2.req.op === "reshape" && p2.req.base[code] === 3, `request ${JSON.stringify({ op: p2.req.op, base: p2.req.base })}`);
+  assert(!p2.blocking, `reshape blocked: ${await page.getByTestId("edit-preview").textContent()}`);
+  await idle();
+  await shot("editor-reshape");
+  await saveEdit("浏览器测试：整形");
+  const now = await api(`/collections/grids/items/${code}`);
+  assert(now.properties.revision === 4, `revision after the reshape ${now.properties.revision}`);
+  const moved = outerRings(now.geometry)[0];
+  assert(!moved.some((c) => c[0] === p[0] && c[1] === p[1]), "the dragged vertex is still where it was");
+  const tol = Math.hypot(far[0] - p[0], far[1] - p[1]) / 20;
+  assert(moved.some((c) => Math.hypot(c[0] - target[0], c[1] - target[1]) < tol), `no vertex near ${target}`);
+  // Still in reshape: a drag of a vertex neighbours share becomes a move_vertex of every
+  // grid holding it (terra-draw moves one polygon; onemap's glue moves them all).
+  await page.waitForFunction(() => window.onemap.editor.reshaping);
+  const around = await currentGrids([bbox[0] - 0.002, bbox[1] - 0.002, bbox[2] + 0.002, bbox[3] + 0.002]);
+  const holders = (c) => around.filter((f) => outerRings(f.geometry).some((r) => r.some((q) => close(q, c)))).length;
+  const ring2 = outerRings(now.geometry)[0].slice(0, -1);
+  const shared = ring2.map((c) => [c, holders(c)]).filter(([, k]) => k >= 2).sort((x, y) => y[1] - x[1])[0];
+  assert(shared, `grid ${code} has no shared vertex`);
+  const cx = ring2.reduce((a, c) => a + c[0], 0) / ring2.length;
+  const cy = ring2.reduce((a, c) => a + c[1], 0) / ring2.length;
+  const v = shared[0];
+  const to2 = [v[0] + (cx - v[0]) * 0.2, v[1] + (cy - v[1]) * 0.2];
+  let mv = null;
+  for (let attempt = 1; !mv; attempt++) {
+    await page.evaluate((c) => window.onemap.map.jumpTo({ center: c }), v);
+    await idle();
+    const from = await screenAt(v);
+    const to = await screenAt(to2);
+    const n0 = await page.evaluate(() => window.onemap.editor.previews);
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    for (let k = 1; k <= 8; k++) await page.mouse.move(from.x + ((to.x - from.x) * k) / 8, from.y + ((to.y - from.y) * k) / 8);
+    await page.mouse.up();
+    mv = await previewOf("move_vertex", n0).catch((e) => (attempt < 3 ? null : Promise.reject(e)));
+  }
+  await page.evaluate(() => window.onemap.editor.settled());
+  const p3 = await page.evaluate(() => window.onemap.editor.lastPreview);
+  assert(p3.req.op === "move_vertex" && p3.result.features.length === shared[1], `shared drag previewed ${p3.req.op} of ${p3.result.features.length} grids, ${shared[1]} hold the vertex`);
+  assert(Object.keys(p3.req.base).length === shared[1], `base ${JSON.stringify(p3.req.base)}`);
+  await idle();
+  await shot("editor-reshape-shared");
+  // Dropped: the next check starts from the saved reshape.
+  await page.getByTestId("edit-tool-vertex").click();
+});
+
+await check("grid editor: reassign a worker from the nearby list, save: the grid's workers change", async () => {
+  assert(splitGrid, "no grid (the split check failed)");
+  const { code } = splitGrid;
+  const before = await api(`/collections/grids/items/${code}`);
+  await page.getByTestId("edit-tool-reassign").click();
+  await page.waitForSelector('[data-testid^="edit-worker-"]');
+  const ids = await page.$$eval('[data-testid^="edit-worker-"]', (els) => els.map((e) => [e.dataset.testid.slice("edit-worker-".length), e.checked]));
+  const add = ids.find(([, on]) => !on);
+  assert(add, `no worker to add among ${JSON.stringify(ids)}`);
+  const n0 = await page.evaluate(() => window.onemap.editor.previews);
+  await page.getByTestId(`edit-worker-${add[0]}`).check();
+  const p = await previewOf("reassign", n0);
+  assert(p.req.workers.includes(add[0]), `request workers ${p.req.workers}`);
+  await idle();
+  await shot("editor-reassign");
+  await saveEdit("浏览器测试：调整网格员");
+  const now = await api(`/collections/grids/items/${code}`);
+  assert(now.properties.revision === before.properties.revision + 1, `revision ${now.properties.revision}`);
+  const w0 = JSON.stringify(before.properties.workers);
+  assert(now.properties.workers.includes(add[0]) && JSON.stringify(now.properties.workers) !== w0, `workers ${w0} -> ${JSON.stringify(now.properties.workers)}`);
+});
+
+await check("grid editor: a save on a revision someone else replaced is a 409, shown with both revisions and a reload", async () => {
+  assert(splitGrid, "no grid (the split check failed)");
+  const { code } = splitGrid;
+  const before = await api(`/collections/grids/items/${code}`);
+  const rev = before.properties.revision;
+  await page.getByTestId("edit-tool-reassign").click();
+  await page.waitForSelector('[data-testid^="edit-worker-"]');
+  const ids = await page.$$eval('[data-testid^="edit-worker-"]', (els) => els.map((e) => [e.dataset.testid.slice("edit-worker-".length), e.checked]));
+  const on = ids.find(([, c]) => c);
+  assert(on, "no worker ticked");
+  const n0 = await page.evaluate(() => window.onemap.editor.previews);
+  await page.getByTestId(`edit-worker-${on[0]}`).uncheck();
+  await previewOf("reassign", n0);
+  // Meanwhile another client changes the grid.
+  const other = await fetch(`${base}/api/edits/commit`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ op: "reassign", grid: code, workers: before.properties.workers, reason: "other client", base: { [code]: rev } }),
+  });
+  assert(other.ok, `the other client's commit: HTTP ${other.status}`);
+  await page.getByTestId("edit-reason").fill("浏览器测试：冲突");
+  const errorsBefore = pageErrors.length;
+  await page.getByTestId("edit-save").click();
+  const box = page.getByTestId("edit-conflict");
+  await box.waitFor();
+  // The refusal this check asked for is the one 409 the console may show.
+  const asked = pageErrors.splice(errorsBefore).filter((e) => !/status of 409/.test(e));
+  pageErrors.push(...asked);
+  const text = (await box.textContent()) ?? "";
+  assert(text.includes(`r${rev}`) && text.includes(`r${rev + 1}`), `conflict box: ${text}`);
+  await shot("editor-conflict");
+  await page.getByTestId("edit-reload").click();
+  await page.waitForFunction((r) => document.querySelector('[data-testid="edit-grid"]')?.textContent?.includes(`r${r}`) && !document.querySelector('[data-testid="edit-conflict"]'), rev + 1);
+});
+
+await check("grid editor: the history lists the revisions and revert restores the exact earlier boundary", async () => {
+  assert(splitGrid && mergedGeometry, "no merged grid (an earlier check failed)");
+  const { code } = splitGrid;
+  const revs = (await api(`/api/grids/${code}/revisions`)).revisions;
+  await page.getByTestId("edit-tool-vertex").click();
+  await page.waitForSelector('[data-testid="edit-history"]');
+  const listed = await page.locator('[data-testid="edit-history"] li').count();
+  assert(listed === revs.length && revs.length >= 5, `history lists ${listed}, the API has ${revs.length}`);
+  // Revision 3 is the merge: reverting to it undoes the reshape (as a new revision).
+  const top = revs.reduce((a, r) => Math.max(a, r.revision), 0);
+  await page.getByTestId("edit-diff-3").click();
+  await page.getByTestId("edit-revert-3").click();
+  await page.waitForFunction(() => /已恢复|Reverted/.test(document.querySelector('[data-testid="edit-status"]')?.textContent ?? ""), null, { timeout: 30_000 });
+  const now = await api(`/collections/grids/items/${code}`);
+  assert(now.properties.revision === top + 1, `revision after revert ${now.properties.revision}, was ${top}`);
+  assert(JSON.stringify(now.geometry.coordinates) === JSON.stringify(mergedGeometry.coordinates), "the boundary is not revision 3's");
+  await idle();
+  await shot("editor-history");
+  await page.getByTestId("editor-open").click();
+});
+
+await check("grid editor: retire a grid (with the confirm), then draw a new grid in its place with the mouse, snapping to the neighbours' vertices and edges", async () => {
+  const d = 0.03;
+  const near = await currentGrids([JISHOU[0] - d, JISHOU[1] - d, JISHOU[0] + d, JISHOU[1] + d]);
+  const close = (a, b) => Math.abs(a[0] - b[0]) <= 1e-7 && Math.abs(a[1] - b[1]) <= 1e-7;
+  // An untouched grid in one piece, with few vertices, each of them held by a neighbour
+  // (so that each click beside one snaps onto it), away from the split grid.
+  const pick = near.find((f) => {
+    if (f.properties.revision !== 1 || (splitGrid && String(f.id).slice(0, 12) === splitGrid.code.slice(0, 12))) return false;
+    const rings = outerRings(f.geometry);
+    if (rings.length !== 1 || (f.geometry.type === "Polygon" ? f.geometry.coordinates.length : f.geometry.coordinates[0].length) !== 1) return false;
+    const ring = rings[0];
+    if (ring.length > 10) return false;
+    const others = near.filter((g) => g.id !== f.id).flatMap((g) => outerRings(g.geometry).flat());
+    return ring.every((p) => others.some((q) => close(p, q)));
+  });
+  assert(pick, `no grid to retire among ${near.length}`);
+  const code = String(pick.id);
+  const ring = outerRings(pick.geometry)[0].slice(0, -1);
+  if (await page.getByTestId("editor").isHidden()) await page.getByTestId("editor-open").click();
+  await page.evaluate((c) => window.onemap.editor.load(c), code);
+  await page.waitForFunction((c) => document.querySelector('[data-testid="edit-grid"]')?.textContent?.startsWith(c), code);
+  let n0 = await page.evaluate(() => window.onemap.editor.previews);
+  await page.getByTestId("edit-tool-retire").click();
+  const p = await previewOf("retire", n0);
+  assert(p.result.features.length === 0 && !p.blocking, `retire preview: ${JSON.stringify({ n: p.result.features.length, blocking: p.blocking })}`);
+  assert(await page.getByTestId("edit-save").isDisabled(), "retire can be saved without the confirm");
+  await page.getByTestId("edit-retire-confirm").check();
+  await saveEdit("浏览器测试：撤销网格");
+  const bbox = bboxOf(pick.geometry);
+  const pad = [bbox[0] - 0.002, bbox[1] - 0.002, bbox[2] + 0.002, bbox[3] + 0.002];
+  assert(!(await currentGrids(pad)).some((f) => String(f.id) === code), `grid ${code} is still current after retiring it`);
+  // The new grid: a click 3 px beside each old vertex (snaps onto the neighbour's vertex),
+  // one more 3 px off the middle of the first edge (snaps onto the neighbour's edge), and
+  // the first point again to close the ring.
+  await page.getByTestId("edit-tool-create").click();
+  await page.getByTestId("edit-create-name").fill("浏览器测试新网格");
+  await idle();
+  const mid = [(ring[0][0] + ring[1][0]) / 2, (ring[0][1] + ring[1][1]) / 2];
+  const clicks = [];
+  for (const q of [ring[0], mid, ...ring.slice(1)]) {
+    const s = await screenAt(q);
+    assert(s.onCanvas, `vertex ${q} is covered`);
+    clicks.push([s.x + 3, s.y - 2]);
+  }
+  const f0 = await page.evaluate(() => window.onemap.editor.finished);
+  n0 = await page.evaluate(() => window.onemap.editor.previews);
+  let last = null;
+  for (const c of [...clicks, clicks[0]]) {
+    if (last) for (let k = 1; k <= 4; k++) await page.mouse.move(last[0] + ((c[0] - last[0]) * k) / 4, last[1] + ((c[1] - last[1]) * k) / 4);
+    else await page.mouse.move(c[0], c[1]);
+    await page.mouse.click(c[0], c[1]);
+    last = c;
+  }
+  await page.waitForFunction((k) => window.onemap.editor.finished > k, f0).catch(async () => {
+    throw new Error(`the polygon did not close: ${JSON.stringify(await editorState())}`);
+  });
+  const c = await previewOf("create", n0);
+  const drawn = c.req.geometry.coordinates[0];
+  assert(drawn.length === ring.length + 2, `drawn ring has ${drawn.length} positions for ${ring.length} vertices + 1 on an edge`);
+  // Onto the neighbour's vertex: the same point as the server's move_vertex tells them apart.
+  for (const q of ring) assert(drawn.some((r) => close(r, q)), `vertex ${q} not snapped: ${JSON.stringify(drawn)}`);
+  const onEdge = drawn.find((r) => !ring.some((q) => close(q, r)));
+  const cross = (ring[1][0] - ring[0][0]) * (onEdge[1] - ring[0][1]) - (ring[1][1] - ring[0][1]) * (onEdge[0] - ring[0][0]);
+  const len = Math.hypot(ring[1][0] - ring[0][0], ring[1][1] - ring[0][1]);
+  assert(Math.abs(cross) / len < 1e-9, `the edge click ${onEdge} is ${Math.abs(cross) / len} degrees off the edge`);
+  assert((await page.getByTestId("edit-valid").count()) === 1, `findings: ${await page.getByTestId("edit-preview").textContent()}`);
+  await idle();
+  await shot("editor-create");
+  await saveEdit("浏览器测试：新建网格");
+  const made = (await currentGrids(pad)).filter((f) => f.properties.name === "浏览器测试新网格");
+  assert(made.length === 1 && String(made[0].id).slice(0, 12) === code.slice(0, 12), `new grids: ${made.map((f) => f.id)}`);
+  const [a0, a1] = [geoArea(pick.geometry), geoArea(made[0].geometry)];
+  assert(Math.abs(a1 - a0) / a0 < 1e-4, `new grid's area ${a1}, the retired one's ${a0}`);
+  await page.getByTestId("editor-open").click();
+});
+
 await check("language switch turns the interface English and back", async () => {
   const zh = await page.getByTestId("view-onemap").textContent();
   await page.getByTestId("lang-switch").click();

@@ -14,6 +14,7 @@ import type { LayerPanel } from "./layers";
 export function installClicks(map: Map, layers: LayerPanel, incident: IncidentPanel): void {
   const clickable = ["incidents-points", "incidents-clusters", "focus-points", "cameras-points", "workers-points"];
   map.on("click", (ev) => {
+    if (state.mapCaptured) return;
     const hits: MapGeoJSONFeature[] = map.queryRenderedFeatures(ev.point, { layers: clickable.filter((l) => map.getLayer(l)) });
     const point = hits.find((f) => f.layer.id === "incidents-points");
     if (point && point.id !== undefined) {
