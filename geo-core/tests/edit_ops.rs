@@ -76,6 +76,42 @@ fn shared_vertices(core: &Core, min: usize) -> Vec<(Coord<f64>, Vec<GridCode>)> 
     out
 }
 
+/// Each affected worker's grids, households and population before (over `core`) and after
+/// (over `core` with the edit applied), recounted over every current grid: the impact's
+/// worker loads must say the same.
+fn check_worker_loads(core: &Core, p: &geo_core::edit::Preview, what: &str) {
+    let after = core.apply(&p.edit.change_set("test", "test"));
+    let recount = |c: &Core, w: &geo_core::model::WorkerId| {
+        let on: Vec<&Grid> = c
+            .grids()
+            .iter()
+            .filter(|g| g.valid_to.is_none() && g.workers.contains(w))
+            .map(|g| &**g)
+            .collect();
+        (
+            on.len() as u64,
+            on.iter().map(|g| u64::from(g.households)).sum::<u64>(),
+            on.iter().map(|g| u64::from(g.population)).sum::<u64>(),
+        )
+    };
+    assert!(!p.impact.workers.is_empty(), "{what}: no worker load");
+    for w in &p.impact.workers {
+        let (b, a) = (&w.before, &w.after);
+        assert_eq!(
+            (b.grids, b.households, b.population),
+            recount(core, &w.worker),
+            "{what}: {} before",
+            w.worker.0
+        );
+        assert_eq!(
+            (a.grids, a.households, a.population),
+            recount(&after, &w.worker),
+            "{what}: {} after",
+            w.worker.0
+        );
+    }
+}
+
 #[test]
 fn edits_match_shapely_and_recounts() {
     let ds = data();
@@ -217,6 +253,7 @@ fn edits_match_shapely_and_recounts() {
             .filter(|c| right.geometry.contains(&c.location))
             .count() as u64;
         assert_eq!(p.impact.cameras.total, cams, "split {k}: cameras moved");
+        check_worker_loads(&core, &p, &format!("split {k}"));
         let line_wkt = format!(
             "LINESTRING({})",
             line.iter()
@@ -260,6 +297,7 @@ fn edits_match_shapely_and_recounts() {
             parts.iter().map(|g| g.households).sum::<u32>()
         );
         assert!(!blocking(&p.findings), "merge {a}+{b}: {:?}", p.findings);
+        check_worker_loads(&core, &p, &format!("merge {a}+{b}"));
         cases.push(json!({
             "kind": "merge", "name": format!("merge {a}+{b}"),
             "parts": parts.iter().map(|g| wkt(g)).collect::<Vec<_>>(),

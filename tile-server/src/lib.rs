@@ -96,7 +96,10 @@ pub fn app(state: AppState) -> Router {
         // The import wizard: upload, review, commit or cancel (its own body limit).
         .merge(routes::import::router())
         // Counted by route template; tiles count themselves (their route has no middleware).
-        .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ));
     if let Some(dir) = state.web_dir() {
         router = router.fallback_service(ServeDir::new(dir));
     }

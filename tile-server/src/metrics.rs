@@ -148,7 +148,10 @@ impl Metrics {
                 let layer = l.as_str();
                 // One at a time: a family's guard held while asking it again deadlocks.
                 let hit = tile_family
-                    .get_or_create(&TileLabels { layer, cache: "hit" })
+                    .get_or_create(&TileLabels {
+                        layer,
+                        cache: "hit",
+                    })
                     .clone();
                 let miss = tile_family
                     .get_or_create(&TileLabels {
@@ -185,7 +188,11 @@ impl Metrics {
             writes_failed.clone(),
         );
         let cache_tiles = Gauge::default();
-        r.register("tile_cache_tiles", "Tiles in the tile cache", cache_tiles.clone());
+        r.register(
+            "tile_cache_tiles",
+            "Tiles in the tile cache",
+            cache_tiles.clone(),
+        );
         let cache_bytes = Gauge::default();
         r.register(
             "tile_cache_bytes",
@@ -358,15 +365,21 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
-    state
-        .metrics()
-        .observe_request(&route, method.as_str(), response.status(), started.elapsed());
+    state.metrics().observe_request(
+        &route,
+        method.as_str(),
+        response.status(),
+        started.elapsed(),
+    );
     response
 }
 
 /// `GET /metrics`: an admin's (the figures are the whole server's, not one unit's;
 /// Prometheus sends the token as `authorization` in its scrape config).
-pub async fn metrics(State(state): State<AppState>, _admin: Authorized<need::Admin>) -> ApiResult<Response> {
+pub async fn metrics(
+    State(state): State<AppState>,
+    _admin: Authorized<need::Admin>,
+) -> ApiResult<Response> {
     let body = state.metrics().render(&state).await?;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response())
 }

@@ -207,12 +207,20 @@ async fn every_query_answers_the_township_only() {
         let (_, tj_all) = get(&router, &format!("/tiles/{layer}.json"), None).await;
         let (_, tj) = get(&router, &format!("/tiles/{layer}.json"), tk).await;
         let b: Vec<f64> = (0..4).map(|k| tj["bounds"][k].as_f64().unwrap()).collect();
-        let a: Vec<f64> = (0..4).map(|k| tj_all["bounds"][k].as_f64().unwrap()).collect();
-        assert!((b[2] - b[0]) * (b[3] - b[1]) < (a[2] - a[0]) * (a[3] - a[1]), "{layer}: {b:?} vs {a:?}");
+        let a: Vec<f64> = (0..4)
+            .map(|k| tj_all["bounds"][k].as_f64().unwrap())
+            .collect();
+        assert!(
+            (b[2] - b[0]) * (b[3] - b[1]) < (a[2] - a[0]) * (a[3] - a[1]),
+            "{layer}: {b:?} vs {a:?}"
+        );
         for f in incidents["features"].as_array().unwrap() {
             let c = &f["geometry"]["coordinates"];
             let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
-            assert!(b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3], "{layer}: ({x}, {y}) outside {b:?}");
+            assert!(
+                b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3],
+                "{layer}: ({x}, {y}) outside {b:?}"
+            );
         }
     }
     let (s, _) = get(

@@ -148,7 +148,9 @@ async fn counts_follow_requests_and_gauges_follow_state() {
     }
     let code = state.core().unwrap().grids()[0].code;
     assert_eq!(
-        get(&router, &format!("/api/grids/{code}/stats"), None).await.0,
+        get(&router, &format!("/api/grids/{code}/stats"), None)
+            .await
+            .0,
         StatusCode::OK
     );
     assert_eq!(
@@ -161,28 +163,48 @@ async fn counts_follow_requests_and_gauges_follow_state() {
     let (status, text) = get(&router, "/metrics", Some(&ops)).await;
     assert_eq!(status, StatusCode::OK);
     let m = parse(&text);
-    let tiles = |cache: &str| sample(&m, &format!(r#"onemap_tile_requests_total{{cache="{cache}",layer="grids"}}"#));
+    let tiles = |cache: &str| {
+        sample(
+            &m,
+            &format!(r#"onemap_tile_requests_total{{cache="{cache}",layer="grids"}}"#),
+        )
+    };
     assert_eq!((tiles("miss"), tiles("hit")), (1.0, 1.0));
     assert_eq!(
         sample(&m, r#"onemap_tile_render_seconds_count{layer="grids"}"#),
         1.0
     );
     assert_eq!(
-        sample(&m, r#"onemap_http_requests_total{method="GET",route="/api/summary",status="200"}"#),
+        sample(
+            &m,
+            r#"onemap_http_requests_total{method="GET",route="/api/summary",status="200"}"#
+        ),
         3.0
     );
     // One series per route template, whatever the code in the path.
     assert_eq!(
-        sample(&m, r#"onemap_http_requests_total{method="GET",route="/api/grids/{code}/stats",status="200"}"#),
+        sample(
+            &m,
+            r#"onemap_http_requests_total{method="GET",route="/api/grids/{code}/stats",status="200"}"#
+        ),
         1.0
     );
     assert_eq!(
-        sample(&m, r#"onemap_http_requests_total{method="GET",route="/api/grids/{code}/stats",status="400"}"#),
+        sample(
+            &m,
+            r#"onemap_http_requests_total{method="GET",route="/api/grids/{code}/stats",status="400"}"#
+        ),
         1.0
     );
-    assert!(!text.contains(&code.to_string()), "a code leaked into a label");
+    assert!(
+        !text.contains(&code.to_string()),
+        "a code leaked into a label"
+    );
     assert_eq!(
-        sample(&m, r#"onemap_http_request_duration_seconds_count{route="/api/summary"}"#),
+        sample(
+            &m,
+            r#"onemap_http_request_duration_seconds_count{route="/api/summary"}"#
+        ),
         3.0
     );
     assert!(sample(&m, "onemap_store_write_seconds_count{}") >= 1.0);
@@ -198,8 +220,14 @@ async fn counts_follow_requests_and_gauges_follow_state() {
     }
     let store_seq = state.store().seq().await.unwrap();
     assert!(store_seq >= 2);
-    assert_eq!(sample(&m, "onemap_store_change_sequence{}"), store_seq as f64);
-    assert_eq!(sample(&m, "onemap_core_change_sequence{}"), core.seq() as f64);
+    assert_eq!(
+        sample(&m, "onemap_store_change_sequence{}"),
+        store_seq as f64
+    );
+    assert_eq!(
+        sample(&m, "onemap_core_change_sequence{}"),
+        core.seq() as f64
+    );
     assert_eq!(sample(&m, "onemap_replica_lag_changes{}"), 0.0);
     let (tiles_held, bytes) = state.tiles().usage();
     assert_eq!(sample(&m, "onemap_tile_cache_tiles{}"), tiles_held as f64);
@@ -211,7 +239,10 @@ async fn only_an_admin_reads_them() {
     let (state, router, _dir) = service(AccessMode::Login).await;
     let viewer = user(&state, "viewer", Role::Viewer).await;
     let admin = user(&state, "admin", Role::Admin).await;
-    assert_eq!(get(&router, "/metrics", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(&router, "/metrics", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(
         get(&router, "/api/summary", None).await.0,
         StatusCode::UNAUTHORIZED
@@ -225,9 +256,15 @@ async fn only_an_admin_reads_them() {
     let m = parse(&text);
     // The anonymous requests were refused before routing, and counted as such; the
     // viewer's by the route.
-    assert_eq!(sample(&m, r#"onemap_http_refused_total{status="401"}"#), 2.0);
     assert_eq!(
-        sample(&m, r#"onemap_http_requests_total{method="GET",route="/metrics",status="403"}"#),
+        sample(&m, r#"onemap_http_refused_total{status="401"}"#),
+        2.0
+    );
+    assert_eq!(
+        sample(
+            &m,
+            r#"onemap_http_requests_total{method="GET",route="/metrics",status="403"}"#
+        ),
         1.0
     );
 }

@@ -7,7 +7,7 @@
 //! an incident keeps the revision valid when it occurred (see `Core::place_incident`), so
 //! past figures stay; these counts say how current figures and loads would move.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use geo::{BoundingRect, Contains};
 use geo_types::{Coord, Point, Rect};
@@ -132,6 +132,17 @@ fn union_box(boxes: impl Iterator<Item = Option<Rect<f64>>>) -> Option<Rect<f64>
     })
 }
 
+/// The before and after load of worker `w`, if the edit touches them.
+fn load_of<'a>(
+    loads: &'a mut [(&WorkerId, Load, Load)],
+    w: &WorkerId,
+) -> Option<(&'a mut Load, &'a mut Load)> {
+    loads
+        .iter_mut()
+        .find(|(id, _, _)| *id == w)
+        .map(|(_, b, a)| (b, a))
+}
+
 /// Works out the impact of `edit` on `core`.
 #[must_use]
 #[allow(clippy::too_many_lines)] // one section per layer, read top to bottom
@@ -238,42 +249,41 @@ pub fn impact(core: &Core, edit: &Edit) -> Impact {
         }
     }
 
-    // Workers: their whole load before, and after with the edited grids swapped.
-    let mut loads: HashMap<WorkerId, (Load, Load)> = HashMap::new();
-    for g in before.iter().chain(after) {
-        for w in &g.workers {
-            loads.entry(w.clone()).or_default();
+    // Workers: their whole load before, and after with the edited grids swapped. The
+    // workers of an edit are a handful, and the walk over every current grid compares
+    // each grid's workers against them: a short list, not a hash map (hashing every worker
+    // id of a province's 53,820 grids was 90% of a preview).
+    let mut loads: Vec<(&WorkerId, Load, Load)> = Vec::new();
+    for w in before.iter().chain(after).flat_map(|g| &g.workers) {
+        if !loads.iter().any(|(id, _, _)| *id == w) {
+            loads.push((w, Load::default(), Load::default()));
         }
     }
     if !loads.is_empty() {
-        let edited: std::collections::HashSet<GridCode> = before.iter().map(|g| g.code).collect();
+        let edited: Vec<GridCode> = before.iter().map(|g| g.code).collect();
         for g in core.grids().iter().filter(|g| g.valid_to.is_none()) {
             for w in &g.workers {
-                if let Some((b, a)) = loads.get_mut(w) {
-                    for l in [
-                        Some(&mut *b),
-                        (!edited.contains(&g.code)).then_some(&mut *a),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    {
-                        l.grids += 1;
-                        l.households += u64::from(g.households);
-                        l.population += u64::from(g.population);
-                    }
+                let Some((b, a)) = load_of(&mut loads, w) else {
+                    continue;
+                };
+                let kept = !edited.contains(&g.code);
+                for l in [Some(b), kept.then_some(a)].into_iter().flatten() {
+                    l.grids += 1;
+                    l.households += u64::from(g.households);
+                    l.population += u64::from(g.population);
                 }
             }
         }
         for (g, f) in before.iter().zip(&fb) {
             for w in &g.workers {
-                if let Some((b, _)) = loads.get_mut(w) {
+                if let Some((b, _)) = load_of(&mut loads, w) {
                     b.open_incidents += f.open;
                 }
             }
         }
         for (g, f) in after.iter().zip(&fa) {
             for w in &g.workers {
-                if let Some((_, a)) = loads.get_mut(w) {
+                if let Some((_, a)) = load_of(&mut loads, w) {
                     a.grids += 1;
                     a.households += u64::from(g.households);
                     a.population += u64::from(g.population);
@@ -283,13 +293,13 @@ pub fn impact(core: &Core, edit: &Edit) -> Impact {
         }
         let mut workers: Vec<WorkerLoad> = loads
             .into_iter()
-            .map(|(id, (before, after))| WorkerLoad {
+            .map(|(id, before, after)| WorkerLoad {
                 name: core
-                    .worker_index(&id)
+                    .worker_index(id)
                     .and_then(|i| core.workers().get(i))
                     .map(|w| w.name.clone())
                     .unwrap_or_default(),
-                worker: id,
+                worker: id.clone(),
                 before,
                 after,
             })

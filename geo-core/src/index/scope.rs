@@ -103,7 +103,10 @@ impl Core {
     /// The first and last report time of the incidents `scope` sees (`Incidents::span`
     /// for everything). A scan of the incidents: the web map asks once, at start.
     #[must_use]
-    pub fn incident_span_in(&self, scope: &Scope) -> Option<(crate::model::UnixTime, crate::model::UnixTime)> {
+    pub fn incident_span_in(
+        &self,
+        scope: &Scope,
+    ) -> Option<(crate::model::UnixTime, crate::model::UnixTime)> {
         if scope.is_all() {
             return self.incidents().span();
         }
