@@ -399,6 +399,30 @@ fn revisions_stale_bases_revert_and_history() {
     assert_eq!(back.geometry, g.geometry);
     assert_eq!(after.grid_revisions(g.code).len(), 3);
 
+    // One revert undoes the split in full: the old code back to revision 1, the split-off
+    // grid to revision 0 (before it existed: retired), with no gap or overlap between.
+    let undo = preview(
+        &next,
+        &EditOp::Revert {
+            to: vec![(g.code, 1), (right.code, 0)],
+        },
+        AT + 60,
+        &Limits::default(),
+    )
+    .unwrap();
+    assert!(!blocking(&undo.findings), "{:?}", undo.findings);
+    let undone = next.apply(&undo.edit.change_set("planner", "undo"));
+    assert_eq!(undone.grid_by_code(g.code).unwrap().geometry, g.geometry);
+    assert!(undone.grid_by_code(right.code).is_none());
+    let err = plan(
+        &undone,
+        &EditOp::Revert {
+            to: vec![(right.code, 0)],
+        },
+        AT + 90,
+    );
+    assert!(err.is_err(), "a retired grid cannot be ended again");
+
     // Retire ends the split-off grid without a new revision.
     let ret = plan(&after, &EditOp::Retire { grid: right.code }, AT + 120).unwrap();
     let gone = after.apply(&ret.change_set("planner", "retire"));

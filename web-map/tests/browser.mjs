@@ -1006,6 +1006,11 @@ await check("grid editor: retire a grid (with the confirm), then draw a new grid
   assert(made.length === 1 && String(made[0].id).slice(0, 12) === code.slice(0, 12), `new grids: ${made.map((f) => f.id)}`);
   const [a0, a1] = [geoArea(pick.geometry), geoArea(made[0].geometry)];
   assert(Math.abs(a1 - a0) / a0 < 1e-4, `new grid's area ${a1}, the retired one's ${a0}`);
+  // Undo of a create is one revert to revision 0: the new grid is retired again.
+  await page.getByTestId("edit-undo").click();
+  await page.waitForFunction(() => /已恢复|Reverted/.test(document.querySelector('[data-testid="edit-status"]')?.textContent ?? ""), null, { timeout: 30_000 });
+  const still = (await currentGrids(pad)).filter((f) => f.properties.name === "浏览器测试新网格");
+  assert(still.length === 0, `the undone grid is still current: ${still.map((f) => f.id)}`);
   await page.getByTestId("editor-open").click();
 });
 

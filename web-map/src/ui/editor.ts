@@ -689,10 +689,9 @@ export class Editor {
     }
     const ended = (r.body.ended as any[]).map((e) => ({ code: String(e.code), revision: Number(e.revision) }));
     const made = (r.body.revisions as any[]).map((e) => String(e.code));
-    // Undo is a revert of every grid the save ended, in one write; a save that made a new
-    // code (split, create) has no revert for it (a revert restores, it does not retire):
-    // merge or retire undoes those.
-    this.lastSaved = made.every((c) => ended.some((e) => e.code === c)) ? ended : [];
+    // Undo is one revert of every grid the save touched: those it ended back to the
+    // revision they had, a code it made (split, create) to revision 0, which retires it.
+    this.lastSaved = [...ended, ...made.filter((c) => !ended.some((e) => e.code === c)).map((code) => ({ code, revision: 0 }))];
     this.clear();
     bumpTiles(this.map, state.filter);
     this.reason = "";
@@ -731,9 +730,18 @@ export class Editor {
     const r = await json("POST", `/api/grids/${first.code}/revert?to=${first.revision}`, { reason: "undo", with: w });
     this.status = r.status === 200 ? t("editReverted") : `${r.status}: ${r.body?.description ?? ""}`;
     if (r.status === 200) {
+      // The grid open may be one the undo retired (the piece a split made): open one that
+      // came back instead, or none (an undone create).
+      const back = this.lastSaved.find((x) => x.revision > 0 && x.code === this.code) ?? this.lastSaved.find((x) => x.revision > 0);
       this.lastSaved = [];
       bumpTiles(this.map, state.filter);
-      await this.load(this.code);
+      if (back) {
+        await this.load(back.code);
+      } else {
+        this.grid = null;
+        this.lastPreview = null;
+        await this.loadHistory();
+      }
       this.status = t("editReverted");
     }
     this.render();
