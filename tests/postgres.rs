@@ -197,3 +197,97 @@ fn postgis_serves_like_gpkg_and_replicas_follow() {
         "reported"
     );
 }
+
+/// `onemap migrate` there and back carries what a center cannot lose: every layer, the
+/// users and their tokens (a token issued on the GeoPackage signs in on PostGIS and on the
+/// GeoPackage made back from it), the incident workflow history and the raw GPS fixes.
+#[test]
+fn migrate_carries_tokens_steps_and_fixes_both_ways() {
+    let db = Db::create("migrate");
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("from.gpkg");
+    onemap(&["demo", "--counties", "1"], &gpkg);
+    let server = Server::start(&gpkg, Duration::from_mins(5));
+    let w = server.get("/collections/workers/items?limit=1&offset=3");
+    let worker = w["features"][0]["id"].as_str().unwrap().to_owned();
+    let c = &w["features"][0]["geometry"]["coordinates"];
+    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let report = json!({
+        "type": "Feature", "id": 900_000_001,
+        "geometry": { "type": "Point", "coordinates": [lon, lat] },
+        "properties": { "category": "dispute", "description": "邻里纠纷" },
+    });
+    let (s, r) = server.post_json("/api/incidents", &report);
+    assert_eq!(s, 201, "{r}");
+    for step in ["accept", "file"] {
+        let (s, r) = server.post_json(
+            &format!("/api/incidents/900000001/{step}"),
+            &json!({ "note": format!("迁移前 {step}") }),
+        );
+        assert_eq!(s, 200, "{step}: {r}");
+    }
+    let fixes: Vec<_> = (0..3)
+        .map(
+            |k| json!({ "worker": worker, "time": 1_793_462_400 + 60 * k, "lon": lon, "lat": lat }),
+        )
+        .collect();
+    let (s, r) = server.post_ndjson("/api/positions", &fixes);
+    assert_eq!(s, 200, "{r}");
+    let token = server.token.clone();
+    let history = |s: &Server| s.get("/api/incidents/900000001")["history"].clone();
+    let before = history(&server);
+    drop(server);
+
+    let bin = onemap_bin();
+    let bin = bin.to_str().unwrap();
+    let out = run(
+        bin,
+        &[
+            "migrate",
+            "--from",
+            gpkg.to_str().unwrap(),
+            "--postgres",
+            &db.url(),
+        ],
+    );
+    eprintln!("{out}");
+    for what in ["tokens", "steps", "gps fixes", "users"] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(what))
+            .unwrap_or_else(|| panic!("no {what} line in {out}"));
+        let n: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert!(n.len() == 2 && n[0] == n[1] && n[0] > 0, "{line}");
+    }
+    let back = dir.path().join("back.gpkg");
+    let out = run(
+        bin,
+        &[
+            "migrate",
+            "--from-postgres",
+            &db.url(),
+            "--to",
+            back.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("migrated"), "{out}");
+
+    // The token issued on the first store signs in on both copies; the history is there.
+    for s in [
+        serve_pg(&db.url()),
+        Server::start(&back, Duration::from_mins(5)),
+    ] {
+        let (status, _, me) = s.request(
+            "GET",
+            "/api/me",
+            &[("authorization", &format!("Bearer {token}"))],
+            None,
+        );
+        assert_eq!(status, 200);
+        assert!(me["user"]["name"].is_string(), "{me}");
+        assert_eq!(history(&s), before);
+    }
+}

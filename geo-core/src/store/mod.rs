@@ -213,6 +213,18 @@ pub struct Position {
     pub accuracy_m: Option<f32>,
 }
 
+/// What a copy of a store carries besides its features and users (`onemap migrate`):
+/// every workflow step, raw GPS fix and token.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Records {
+    /// Workflow steps, by incident, oldest first.
+    pub steps: Vec<StepRecord>,
+    /// Raw GPS fixes, by worker, oldest first.
+    pub positions: Vec<Position>,
+    /// Tokens (their hashes), by id.
+    pub tokens: Vec<TokenRecord>,
+}
+
 /// One all-or-nothing write: features to insert or replace (matched by key), keys to
 /// delete, and the records that go with them (workflow steps, raw GPS fixes, users and
 /// tokens), with who made it and from where.
@@ -378,6 +390,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every user.
     async fn users(&self) -> Result<Vec<User>>;
+
+    /// Every workflow step, raw GPS fix and token (what a migration copies besides the
+    /// features and users).
+    async fn records(&self) -> Result<Records>;
 
     /// A token by its public id, with its user.
     async fn token(&self, id: String) -> Result<Option<(TokenRecord, User)>>;

@@ -296,4 +296,40 @@ pub async fn run_all(store: &dyn Store) {
     positions(store).await;
     users_and_tokens(store).await;
     load_keys(store).await;
+    all_records(store).await;
+}
+
+/// Every step, fix and token read at once (what `onemap migrate` copies): the same records
+/// the single reads give, in order.
+pub async fn all_records(store: &dyn Store) {
+    let r = store.records().await.unwrap();
+    for id in [30, 31] {
+        let one = store.incident_steps(IncidentId(id)).await.unwrap();
+        let all: Vec<_> = r
+            .steps
+            .iter()
+            .filter(|s| s.incident == IncidentId(id))
+            .cloned()
+            .collect();
+        assert_eq!(all, one, "incident {id}");
+    }
+    assert!(r.steps.len() >= 2);
+    let w9 = WorkerId("W9".into());
+    let one = store
+        .positions(w9.clone(), i64::MIN, i64::MAX)
+        .await
+        .unwrap();
+    let all: Vec<_> = r
+        .positions
+        .iter()
+        .filter(|p| p.worker == w9)
+        .cloned()
+        .collect();
+    assert_eq!(all, one);
+    assert!(one.len() >= 3, "{one:?}");
+    assert!(r.tokens.iter().any(|t| t.id == "tok1"), "{:?}", r.tokens);
+    for t in &r.tokens {
+        let (got, _) = store.token(t.id.clone()).await.unwrap().unwrap();
+        assert_eq!(&got, t);
+    }
 }

@@ -180,6 +180,10 @@ impl Store for GpkgStore {
         self.readers.run(|c| records::users(c)).await
     }
 
+    async fn records(&self) -> Result<super::Records> {
+        self.readers.run(|c| records::all(c)).await
+    }
+
     async fn token(&self, id: String) -> Result<Option<(TokenRecord, User)>> {
         self.readers.run(move |c| records::token(c, &id)).await
     }

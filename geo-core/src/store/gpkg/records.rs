@@ -250,3 +250,65 @@ pub(super) fn token(conn: &Connection, id: &str) -> Result<Option<(TokenRecord, 
     };
     Ok(Some((token, user_from(r, 7)?)))
 }
+
+/// Every step, fix and token (for a migration).
+pub(super) fn all(conn: &Connection) -> Result<crate::store::Records> {
+    let mut steps = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT incident, step, time, author, worker, note FROM onemap_incident_steps \
+         ORDER BY incident, time, seq, rowid",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let incident = IncidentId(u64::try_from(r.get::<_, i64>(0)?).map_err(|_| {
+            crate::Error::Corrupt("a workflow step of a negative incident id".into())
+        })?);
+        let step: String = r.get(1)?;
+        steps.push(StepRecord {
+            incident,
+            step: Step::parse(&step).ok_or_else(|| {
+                crate::Error::Corrupt(format!("incident {} has a step {step:?}", incident.0))
+            })?,
+            time: r.get(2)?,
+            author: r.get(3)?,
+            worker: r.get::<_, Option<String>>(4)?.map(WorkerId),
+            note: r.get(5)?,
+        });
+    }
+    let mut positions = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT worker, time, lon, lat, accuracy_m FROM onemap_positions ORDER BY worker, time",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        positions.push(Position {
+            worker: WorkerId(r.get(0)?),
+            time: r.get(1)?,
+            lon: r.get(2)?,
+            lat: r.get(3)?,
+            accuracy_m: r.get::<_, Option<f64>>(4)?.map(|a| a as f32),
+        });
+    }
+    let mut tokens = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT id, user, hash, created_at, expires_at, revoked, label FROM onemap_tokens \
+         ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        tokens.push(TokenRecord {
+            id: r.get(0)?,
+            user: r.get(1)?,
+            hash: r.get(2)?,
+            created_at: r.get(3)?,
+            expires_at: r.get(4)?,
+            revoked: r.get(5)?,
+            label: r.get(6)?,
+        });
+    }
+    Ok(crate::store::Records {
+        steps,
+        positions,
+        tokens,
+    })
+}

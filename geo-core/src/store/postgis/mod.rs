@@ -290,6 +290,10 @@ impl Store for PostgisStore {
         read::users(&**self.client().await?).await
     }
 
+    async fn records(&self) -> Result<super::Records> {
+        read::records(&**self.client().await?).await
+    }
+
     async fn token(&self, id: String) -> Result<Option<(TokenRecord, User)>> {
         read::token(&**self.client().await?, &id).await
     }

@@ -511,3 +511,80 @@ pub async fn token<C: GenericClient>(c: &C, id: &str) -> Result<Option<(TokenRec
     };
     Ok(Some((token, user_from(&r, 7)?)))
 }
+
+/// Every step, fix and token (for a migration).
+pub async fn records<C: GenericClient>(c: &C) -> Result<crate::store::Records> {
+    let rows = c
+        .query(
+            "SELECT incident, step, time, author, worker, note FROM onemap.incident_steps \
+             ORDER BY incident, time, seq, n",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+    let steps =
+        rows.iter()
+            .map(|r| {
+                let incident = IncidentId(u64::try_from(get::<i64>(r, 0)?).map_err(|_| {
+                    Error::Corrupt("a workflow step of a negative incident id".into())
+                })?);
+                let step: String = get(r, 1)?;
+                Ok(StepRecord {
+                    incident,
+                    step: Step::parse(&step).ok_or_else(|| {
+                        Error::Corrupt(format!("incident {} has a step {step:?}", incident.0))
+                    })?,
+                    time: get(r, 2)?,
+                    author: get(r, 3)?,
+                    worker: get::<Option<String>>(r, 4)?.map(WorkerId),
+                    note: get(r, 5)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+    let rows = c
+        .query(
+            "SELECT worker, time, lon, lat, accuracy_m FROM onemap.positions ORDER BY worker, time",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+    let positions = rows
+        .iter()
+        .map(|r| {
+            Ok(Position {
+                worker: WorkerId(get(r, 0)?),
+                time: get(r, 1)?,
+                lon: get(r, 2)?,
+                lat: get(r, 3)?,
+                accuracy_m: get::<Option<f64>>(r, 4)?.map(|a| a as f32),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let rows = c
+        .query(
+            "SELECT id, \"user\", hash, created_at, expires_at, revoked, label FROM onemap.tokens \
+             ORDER BY id",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+    let tokens = rows
+        .iter()
+        .map(|r| {
+            Ok(TokenRecord {
+                id: get(r, 0)?,
+                user: get(r, 1)?,
+                hash: get(r, 2)?,
+                created_at: get(r, 3)?,
+                expires_at: get(r, 4)?,
+                revoked: get(r, 5)?,
+                label: get(r, 6)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(crate::store::Records {
+        steps,
+        positions,
+        tokens,
+    })
+}
