@@ -71,14 +71,7 @@ fn service() -> &'static Service {
         let (router, token) = rt.block_on(async {
             let dir = tempfile::tempdir().expect("tempdir").keep();
             let store = GpkgStore::open(dir.join("fuzz.gpkg")).expect("store");
-            let cfg = DemoConfig::prefecture()
-                .with_counties(1)
-                .with_grids(200)
-                .with_incidents(5_000)
-                .with_cameras(1_000)
-                .with_workers(300)
-                .with_patrols(20)
-                .with_points_per_patrol(20);
+            let cfg = DemoConfig::county_sample();
             store
                 .apply(ChangeSet {
                     upserts: generate(&cfg).expect("demo"),

@@ -7,85 +7,25 @@
     clippy::many_single_char_names
 )]
 
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
-use geo_core::access::{token, Role, User};
+use geo_core::access::Role;
 use geo_core::codes::AdminCode;
-use geo_core::demo::{generate, DemoConfig};
-use geo_core::index::Core;
-use geo_core::store::gpkg::GpkgStore;
-use geo_core::store::{ChangeKind, ChangeSet, Store};
-use http_body_util::BodyExt;
 use serde_json::Value;
-use tile_server::{app, AppState, Config};
-use tower::ServiceExt;
+use tile_server::AppState;
+
+mod common;
 
 async fn service() -> (AppState, Router, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
-    let cfg = DemoConfig::prefecture()
-        .with_counties(1)
-        .with_grids(200)
-        .with_incidents(5_000)
-        .with_cameras(1_000)
-        .with_workers(300)
-        .with_patrols(20)
-        .with_points_per_patrol(20);
-    store
-        .apply(ChangeSet {
-            upserts: generate(&cfg).unwrap(),
-            ..ChangeSet::default()
-        })
-        .await
-        .unwrap();
-    let data = store.load().await.unwrap();
-    let config = Config {
-        access: tile_server::auth::AccessMode::Open,
-        ..Config::default()
-    };
-    let state = AppState::new(Arc::new(store), config);
-    state.set_core(Core::new(data));
-    let router = app(state.clone());
-    (state, router, dir)
+    common::service(common::open()).await
 }
 
 async fn user_token(state: &AppState, name: &str, unit: AdminCode) -> String {
-    let issued = token::issue(name, "test", 0).unwrap();
-    state
-        .apply(ChangeSet {
-            users: vec![User {
-                name: name.into(),
-                role: Role::Viewer,
-                unit: Some(unit),
-                disabled: false,
-                created_at: 0,
-            }],
-            tokens: vec![issued.record],
-            kind: ChangeKind::Users,
-            author: "test".into(),
-            summary: format!("user {name}"),
-            ..ChangeSet::default()
-        })
-        .await
-        .unwrap();
-    issued.token
+    common::user_token(state, name, Role::Viewer, Some(unit)).await
 }
 
 async fn get(router: &Router, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let mut req = Request::builder().uri(uri);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let resp = router
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let (status, body) = common::get_as(router, uri, token).await;
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 

@@ -4,61 +4,27 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::io::Read;
-use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::Router;
 use geo_core::access::Scope;
-use geo_core::demo::{generate, DemoConfig};
-use geo_core::index::Core;
 use geo_core::model::{Dataset, Layer};
 use geo_core::render::{render_tile, TileFilter, TileLayer};
-use geo_core::store::gpkg::GpkgStore;
-use geo_core::store::{ChangeSet, Store};
+use geo_core::store::ChangeSet;
 use geo_core::tile::TileCoord;
-use http_body_util::BodyExt;
 use serde_json::Value;
 use tile_server::tile_cache::TileKey;
-use tile_server::{app, AppState, Config};
-use tower::ServiceExt;
+use tile_server::{AppState, Config};
 
-fn small() -> Dataset {
-    let cfg = DemoConfig::prefecture()
-        .with_counties(1)
-        .with_grids(200)
-        .with_incidents(5_000)
-        .with_cameras(1_000)
-        .with_workers(300)
-        .with_patrols(20)
-        .with_points_per_patrol(20);
-    generate(&cfg).unwrap()
-}
+mod common;
 
-/// A ready service over a store holding the small demo.
 /// The open local demo's configuration: tiles read anonymously.
 fn open() -> Config {
-    Config {
-        access: tile_server::auth::AccessMode::Open,
-        ..Config::default()
-    }
+    common::open()
 }
 
 async fn service(config: Config) -> (AppState, Router, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = GpkgStore::open(dir.path().join("t.gpkg")).unwrap();
-    store
-        .apply(ChangeSet {
-            upserts: small(),
-            ..ChangeSet::default()
-        })
-        .await
-        .unwrap();
-    let data = store.load().await.unwrap();
-    let state = AppState::new(Arc::new(store), config);
-    state.set_core(Core::new(data));
-    let router = app(state.clone());
-    (state, router, dir)
+    common::service(config).await
 }
 
 async fn get(
@@ -66,18 +32,7 @@ async fn get(
     uri: &str,
     headers: &[(&str, &str)],
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let mut req = Request::builder().uri(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = router
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let (parts, body) = resp.into_parts();
-    let body = body.collect().await.unwrap().to_bytes().to_vec();
-    (parts.status, parts.headers, body)
+    common::get_with(router, uri, headers).await
 }
 
 fn url(layer: &str, c: TileCoord) -> String {

@@ -104,6 +104,21 @@ impl DemoConfig {
         }
     }
 
+    /// One county of the prefecture with 200 grids, 5,000 incidents, 1,000 cameras, 300
+    /// workers and 20 short patrols: every layer present, generated in well under a second
+    /// (what in-process tests and fuzz targets serve).
+    #[must_use]
+    pub fn county_sample() -> Self {
+        Self::prefecture()
+            .with_counties(1)
+            .with_grids(200)
+            .with_incidents(5_000)
+            .with_cameras(1_000)
+            .with_workers(300)
+            .with_patrols(20)
+            .with_points_per_patrol(20)
+    }
+
     /// Sets the seed.
     #[must_use]
     pub fn with_seed(mut self, seed: u64) -> Self {

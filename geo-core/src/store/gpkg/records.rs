@@ -154,26 +154,52 @@ pub(super) fn incident_steps(conn: &Connection, id: IncidentId) -> Result<Vec<St
     let Ok(fid) = i64::try_from(id.0) else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT step, time, author, worker, note FROM onemap_incident_steps \
-         WHERE incident = ?1 ORDER BY time, seq, rowid",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {STEP_COLUMNS} FROM onemap_incident_steps WHERE incident = ?1 \
+         ORDER BY time, seq, rowid"
+    ))?;
     let mut rows = stmt.query([fid])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let step: String = r.get(0)?;
-        out.push(StepRecord {
-            incident: id,
-            step: Step::parse(&step).ok_or_else(|| {
-                crate::Error::Corrupt(format!("incident {} has a step {step:?}", id.0))
-            })?,
-            time: r.get(1)?,
-            author: r.get(2)?,
-            worker: r.get::<_, Option<String>>(3)?.map(WorkerId),
-            note: r.get(4)?,
-        });
+        out.push(step_from(r)?);
     }
     Ok(out)
+}
+
+/// The columns [`step_from`] reads, in its order.
+const STEP_COLUMNS: &str = "incident, step, time, author, worker, note";
+
+fn step_from(r: &rusqlite::Row<'_>) -> Result<StepRecord> {
+    let incident =
+        IncidentId(u64::try_from(r.get::<_, i64>(0)?).map_err(|_| {
+            crate::Error::Corrupt("a workflow step of a negative incident id".into())
+        })?);
+    let step: String = r.get(1)?;
+    Ok(StepRecord {
+        incident,
+        step: Step::parse(&step).ok_or_else(|| {
+            crate::Error::Corrupt(format!("incident {} has a step {step:?}", incident.0))
+        })?,
+        time: r.get(2)?,
+        author: r.get(3)?,
+        worker: r.get::<_, Option<String>>(4)?.map(WorkerId),
+        note: r.get(5)?,
+    })
+}
+
+/// The columns [`token_from`] reads, in its order.
+const TOKEN_COLUMNS: &str = "id, user, hash, created_at, expires_at, revoked, label";
+
+fn token_from(r: &rusqlite::Row<'_>) -> Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: r.get(0)?,
+        user: r.get(1)?,
+        hash: r.get(2)?,
+        created_at: r.get(3)?,
+        expires_at: r.get(4)?,
+        revoked: r.get(5)?,
+        label: r.get(6)?,
+    })
 }
 
 /// A worker's raw fixes in `[from, to)`, oldest first.
@@ -239,41 +265,18 @@ pub(super) fn token(conn: &Connection, id: &str) -> Result<Option<(TokenRecord, 
     let Some(r) = rows.next()? else {
         return Ok(None);
     };
-    let token = TokenRecord {
-        id: r.get(0)?,
-        user: r.get(1)?,
-        hash: r.get(2)?,
-        created_at: r.get(3)?,
-        expires_at: r.get(4)?,
-        revoked: r.get(5)?,
-        label: r.get(6)?,
-    };
-    Ok(Some((token, user_from(r, 7)?)))
+    Ok(Some((token_from(r)?, user_from(r, 7)?)))
 }
 
 /// Every step, fix and token (for a migration).
 pub(super) fn all(conn: &Connection) -> Result<crate::store::Records> {
     let mut steps = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT incident, step, time, author, worker, note FROM onemap_incident_steps \
-         ORDER BY incident, time, seq, rowid",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {STEP_COLUMNS} FROM onemap_incident_steps ORDER BY incident, time, seq, rowid"
+    ))?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        let incident = IncidentId(u64::try_from(r.get::<_, i64>(0)?).map_err(|_| {
-            crate::Error::Corrupt("a workflow step of a negative incident id".into())
-        })?);
-        let step: String = r.get(1)?;
-        steps.push(StepRecord {
-            incident,
-            step: Step::parse(&step).ok_or_else(|| {
-                crate::Error::Corrupt(format!("incident {} has a step {step:?}", incident.0))
-            })?,
-            time: r.get(2)?,
-            author: r.get(3)?,
-            worker: r.get::<_, Option<String>>(4)?.map(WorkerId),
-            note: r.get(5)?,
-        });
+        steps.push(step_from(r)?);
     }
     let mut positions = Vec::new();
     let mut stmt = conn.prepare(
@@ -290,21 +293,12 @@ pub(super) fn all(conn: &Connection) -> Result<crate::store::Records> {
         });
     }
     let mut tokens = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT id, user, hash, created_at, expires_at, revoked, label FROM onemap_tokens \
-         ORDER BY id",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM onemap_tokens ORDER BY id"
+    ))?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        tokens.push(TokenRecord {
-            id: r.get(0)?,
-            user: r.get(1)?,
-            hash: r.get(2)?,
-            created_at: r.get(3)?,
-            expires_at: r.get(4)?,
-            revoked: r.get(5)?,
-            label: r.get(6)?,
-        });
+        tokens.push(token_from(r)?);
     }
     Ok(crate::store::Records {
         steps,

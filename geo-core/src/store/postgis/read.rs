@@ -409,27 +409,51 @@ pub async fn incident_steps<C: GenericClient>(c: &C, id: IncidentId) -> Result<V
     };
     let rows = c
         .query(
-            "SELECT step, time, author, worker, note FROM onemap.incident_steps \
-             WHERE incident = $1 ORDER BY time, seq, n",
+            &format!(
+                "SELECT {STEP_COLUMNS} FROM onemap.incident_steps WHERE incident = $1 \
+                 ORDER BY time, seq, n"
+            ),
             &[&fid],
         )
         .await
         .map_err(pg_error)?;
-    rows.iter()
-        .map(|r| {
-            let step: String = get(r, 0)?;
-            Ok(StepRecord {
-                incident: id,
-                step: Step::parse(&step).ok_or_else(|| {
-                    Error::Corrupt(format!("incident {} has a step {step:?}", id.0))
-                })?,
-                time: get(r, 1)?,
-                author: get(r, 2)?,
-                worker: get::<Option<String>>(r, 3)?.map(WorkerId),
-                note: get(r, 4)?,
-            })
-        })
-        .collect()
+    rows.iter().map(step_from).collect()
+}
+
+/// The columns [`step_from`] reads, in its order.
+const STEP_COLUMNS: &str = "incident, step, time, author, worker, note";
+
+fn step_from(r: &Row) -> Result<StepRecord> {
+    let incident = IncidentId(
+        u64::try_from(get::<i64>(r, 0)?)
+            .map_err(|_| Error::Corrupt("a workflow step of a negative incident id".into()))?,
+    );
+    let step: String = get(r, 1)?;
+    Ok(StepRecord {
+        incident,
+        step: Step::parse(&step).ok_or_else(|| {
+            Error::Corrupt(format!("incident {} has a step {step:?}", incident.0))
+        })?,
+        time: get(r, 2)?,
+        author: get(r, 3)?,
+        worker: get::<Option<String>>(r, 4)?.map(WorkerId),
+        note: get(r, 5)?,
+    })
+}
+
+/// The columns [`token_from`] reads, in its order.
+const TOKEN_COLUMNS: &str = "id, \"user\", hash, created_at, expires_at, revoked, label";
+
+fn token_from(r: &Row) -> Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: get(r, 0)?,
+        user: get(r, 1)?,
+        hash: get(r, 2)?,
+        created_at: get(r, 3)?,
+        expires_at: get(r, 4)?,
+        revoked: get(r, 5)?,
+        label: get(r, 6)?,
+    })
 }
 
 /// A worker's raw fixes in `[from, to)`, oldest first.
@@ -500,88 +524,42 @@ pub async fn token<C: GenericClient>(c: &C, id: &str) -> Result<Option<(TokenRec
     let Some(r) = row else {
         return Ok(None);
     };
-    let token = TokenRecord {
-        id: get(&r, 0)?,
-        user: get(&r, 1)?,
-        hash: get(&r, 2)?,
-        created_at: get(&r, 3)?,
-        expires_at: get(&r, 4)?,
-        revoked: get(&r, 5)?,
-        label: get(&r, 6)?,
-    };
-    Ok(Some((token, user_from(&r, 7)?)))
+    Ok(Some((token_from(&r)?, user_from(&r, 7)?)))
 }
 
 /// Every step, fix and token (for a migration).
 pub async fn records<C: GenericClient>(c: &C) -> Result<crate::store::Records> {
-    let rows = c
-        .query(
-            "SELECT incident, step, time, author, worker, note FROM onemap.incident_steps \
-             ORDER BY incident, time, seq, n",
-            &[],
-        )
-        .await
-        .map_err(pg_error)?;
-    let steps =
-        rows.iter()
-            .map(|r| {
-                let incident = IncidentId(u64::try_from(get::<i64>(r, 0)?).map_err(|_| {
-                    Error::Corrupt("a workflow step of a negative incident id".into())
-                })?);
-                let step: String = get(r, 1)?;
-                Ok(StepRecord {
-                    incident,
-                    step: Step::parse(&step).ok_or_else(|| {
-                        Error::Corrupt(format!("incident {} has a step {step:?}", incident.0))
-                    })?,
-                    time: get(r, 2)?,
-                    author: get(r, 3)?,
-                    worker: get::<Option<String>>(r, 4)?.map(WorkerId),
-                    note: get(r, 5)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-    let rows = c
-        .query(
-            "SELECT worker, time, lon, lat, accuracy_m FROM onemap.positions ORDER BY worker, time",
-            &[],
-        )
-        .await
-        .map_err(pg_error)?;
-    let positions = rows
-        .iter()
-        .map(|r| {
-            Ok(Position {
-                worker: WorkerId(get(r, 0)?),
-                time: get(r, 1)?,
-                lon: get(r, 2)?,
-                lat: get(r, 3)?,
-                accuracy_m: get::<Option<f64>>(r, 4)?.map(|a| a as f32),
-            })
+    let query = |sql: String| async move { c.query(&sql, &[]).await.map_err(pg_error) };
+    let steps = query(format!(
+        "SELECT {STEP_COLUMNS} FROM onemap.incident_steps ORDER BY incident, time, seq, n"
+    ))
+    .await?
+    .iter()
+    .map(step_from)
+    .collect::<Result<Vec<_>>>()?;
+    let positions = query(
+        "SELECT worker, time, lon, lat, accuracy_m FROM onemap.positions ORDER BY worker, time"
+            .to_owned(),
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Position {
+            worker: WorkerId(get(r, 0)?),
+            time: get(r, 1)?,
+            lon: get(r, 2)?,
+            lat: get(r, 3)?,
+            accuracy_m: get::<Option<f64>>(r, 4)?.map(|a| a as f32),
         })
-        .collect::<Result<Vec<_>>>()?;
-    let rows = c
-        .query(
-            "SELECT id, \"user\", hash, created_at, expires_at, revoked, label FROM onemap.tokens \
-             ORDER BY id",
-            &[],
-        )
-        .await
-        .map_err(pg_error)?;
-    let tokens = rows
-        .iter()
-        .map(|r| {
-            Ok(TokenRecord {
-                id: get(r, 0)?,
-                user: get(r, 1)?,
-                hash: get(r, 2)?,
-                created_at: get(r, 3)?,
-                expires_at: get(r, 4)?,
-                revoked: get(r, 5)?,
-                label: get(r, 6)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let tokens = query(format!(
+        "SELECT {TOKEN_COLUMNS} FROM onemap.tokens ORDER BY id"
+    ))
+    .await?
+    .iter()
+    .map(token_from)
+    .collect::<Result<Vec<_>>>()?;
     Ok(crate::store::Records {
         steps,
         positions,
