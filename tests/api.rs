@@ -363,4 +363,49 @@ fn gdal_oapif_is_a_client(server: &Server, dir: &std::path::Path) {
         fetched, want,
         "GDAL fetched {fetched} cameras, the API matches {want}"
     );
+    gdal_sends_the_attribute_filter(server, dir, &url);
+}
+
+/// An attribute filter on a queryable is sent to the server (GDAL's own debug log names
+/// every URL it fetches), not applied to everything fetched: every page GDAL asks for
+/// carries `category=fire_hazard`, and it gets exactly what the API matches.
+fn gdal_sends_the_attribute_filter(server: &Server, dir: &std::path::Path, url: &str) {
+    let (x0, y0, x1, y1) = (109.60, 28.20, 109.90, 28.45);
+    let got = dir.join("oapif-filter.geojson");
+    let out = std::process::Command::new("ogr2ogr")
+        .args(["--debug", "on", "-f", "GeoJSON"])
+        .arg(&got)
+        .args([url, "incidents", "-oo", "PAGE_SIZE=1000"])
+        .args(["-where", "category = 'fire_hazard'", "-spat"])
+        .args([x0, y0, x1, y1].map(|v| v.to_string()))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let pages: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.strip_prefix("HTTP: Fetch("))
+        .filter(|u| u.contains("/collections/incidents/items?") && u.contains("bbox="))
+        .collect();
+    assert!(!pages.is_empty(), "no page fetched: {log}");
+    for p in &pages {
+        assert!(p.contains("category=fire_hazard"), "a page without the filter: {p}");
+    }
+    let fc: serde_json::Value = serde_json::from_slice(&std::fs::read(&got).unwrap()).unwrap();
+    let features = fc["features"].as_array().unwrap();
+    assert!(features
+        .iter()
+        .all(|f| f["properties"]["category"] == "fire_hazard"));
+    let want = matched(
+        server,
+        &format!(
+            "/collections/incidents/items?limit=1&category=fire_hazard&bbox={x0},{y0},{x1},{y1}"
+        ),
+    );
+    assert!(want > 100, "{want}");
+    assert_eq!(features.len() as u64, want);
+    eprintln!(
+        "GDAL OAPIF: {} pages with the filter for {want} incidents",
+        pages.len()
+    );
 }
