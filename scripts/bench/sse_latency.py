@@ -26,7 +26,7 @@ def main():
 
     def listen():
         c = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
-        c.request("GET", "/api/live", headers={"Accept": "text/event-stream"})
+        c.request("GET", "/api/live", headers={"Accept": "text/event-stream", "Authorization": "Bearer " + os.environ.get("ONEMAP_TOKEN", "")})
         r = c.getresponse()
         ready.set()
         seq = None

@@ -297,6 +297,33 @@ pub async fn run_all(store: &dyn Store) {
     users_and_tokens(store).await;
     load_keys(store).await;
     all_records(store).await;
+    one_vertex_track(store).await;
+}
+
+/// A day's track after its first GPS fix has one vertex: it is stored and read back as it
+/// is (PostGIS refuses a one-point LineString; its store keeps the vertex twice).
+pub async fn one_vertex_track(store: &dyn Store) {
+    let patrol = geo_core::model::Patrol {
+        id: geo_core::model::PatrolId(77_001),
+        worker: WorkerId("W1".into()),
+        track: geo_types::LineString::from(vec![(109.71, 28.31)]),
+        times: vec![T0 + 5],
+    };
+    let mut c = ChangeSet::new(ChangeKind::Positions, "test", "first fix of the day");
+    c.upserts.patrols.push(patrol.clone());
+    store.apply(c).await.unwrap();
+    let back = store.load_layer(Layer::Patrols).await.unwrap();
+    let got = back.patrols.iter().find(|p| p.id == patrol.id).unwrap();
+    assert_eq!(got, &patrol);
+    // A second fix makes it a line of two.
+    let mut two = patrol.clone();
+    two.track.0.push(geo_types::coord! { x: 109.712, y: 28.31 });
+    two.times.push(T0 + 35);
+    let mut c = ChangeSet::new(ChangeKind::Positions, "test", "second fix");
+    c.upserts.patrols.push(two.clone());
+    store.apply(c).await.unwrap();
+    let back = store.load_layer(Layer::Patrols).await.unwrap();
+    assert_eq!(back.patrols.iter().find(|p| p.id == patrol.id).unwrap(), &two);
 }
 
 /// Every step, fix and token read at once (what `onemap migrate` copies): the same records

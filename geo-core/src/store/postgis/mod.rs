@@ -68,7 +68,12 @@ pub fn pg_error(e: tokio_postgres::Error) -> Error {
     } else if e.is_closed() || io {
         return Error::Unavailable(format!("PostgreSQL connection lost: {e}"));
     }
-    Error::Postgres(e.to_string())
+    // tokio-postgres prints a server error as "db error"; the server's own message and code
+    // say what went wrong.
+    match e.as_db_error() {
+        Some(db) => Error::Postgres(format!("{} ({})", db.message(), db.code().code())),
+        None => Error::Postgres(e.to_string()),
+    }
 }
 
 /// Classifies a pool error: no connection to be had is `Unavailable`.

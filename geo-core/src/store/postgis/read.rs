@@ -188,9 +188,15 @@ fn push(data: &mut Dataset, layer: Layer, r: &Row) -> Result<()> {
             });
         }
         Layer::Patrols => {
-            let (track, m) = geom::decode_linestring_m(&b).map_err(|e| corrupt(l, fid, e))?;
+            let (mut track, mut m) =
+                geom::decode_linestring_m(&b).map_err(|e| corrupt(l, fid, e))?;
             if m.len() != track.0.len() {
                 return Err(corrupt(l, fid, "track has no M (vertex time) values"));
+            }
+            // A one-vertex track is stored with its vertex twice (see the writer).
+            if track.0.len() == 2 && track.0[0] == track.0[1] && m[0] == m[1] {
+                track.0.pop();
+                m.pop();
             }
             let times = m
                 .iter()

@@ -143,8 +143,17 @@ fn row(d: &Dataset, layer: Layer, i: usize, blob: &mut Vec<u8>) -> Result<Vec<Va
         Layer::Patrols => {
             let p = &d.patrols[i];
             // Validation bounded the times to 2^53, so each is exact as an f64 M value.
-            let m: Vec<f64> = p.times.iter().map(|t| *t as f64).collect();
-            geom::encode_linestring_m(&p.track, &m, blob)?;
+            let mut m: Vec<f64> = p.times.iter().map(|t| *t as f64).collect();
+            // PostGIS refuses a one-vertex LineString (a day's track after its first GPS
+            // fix): it is stored with that vertex twice and read back as one (a track never
+            // holds two vertices of the same time: fixes are merged by worker and time).
+            if p.track.0.len() == 1 && m.len() == 1 {
+                let doubled = geo_types::LineString(vec![p.track.0[0]; 2]);
+                m.push(m[0]);
+                geom::encode_linestring_m(&doubled, &m, blob)?;
+            } else {
+                geom::encode_linestring_m(&p.track, &m, blob)?;
+            }
             v.push(Box::new(wkb_of(blob)?));
             v.push(Box::new(to_i64("patrol id", p.id.0)?));
             v.push(Box::new(p.worker.0.clone()));
