@@ -389,7 +389,10 @@ fn gdal_sends_the_attribute_filter(server: &Server, dir: &std::path::Path, url: 
         .collect();
     assert!(!pages.is_empty(), "no page fetched: {log}");
     for p in &pages {
-        assert!(p.contains("category=fire_hazard"), "a page without the filter: {p}");
+        assert!(
+            p.contains("category=fire_hazard"),
+            "a page without the filter: {p}"
+        );
     }
     let fc: serde_json::Value = serde_json::from_slice(&std::fs::read(&got).unwrap()).unwrap();
     let features = fc["features"].as_array().unwrap();

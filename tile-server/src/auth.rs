@@ -281,20 +281,19 @@ fn sign_in_needed() -> ApiError {
 pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let public = is_public(parts.uri.path());
+    let refuse = |e: ApiError| {
+        let refused = e.into_response();
+        state.metrics().observe_refused(refused.status());
+        refused
+    };
     let caller = match resolve(&state, &parts).await {
         Ok(c) => c,
         // A stale cookie must not lock anyone out of the login page.
         Err(_) if public => Caller::anonymous(origin_of(&parts)),
-        Err(e) => {
-            let refused = e.into_response();
-            state.metrics().observe_refused(refused.status());
-            return refused;
-        }
+        Err(e) => return refuse(e),
     };
     if caller.user.is_none() && state.config().access == AccessMode::Login && !public {
-        let refused = sign_in_needed().into_response();
-        state.metrics().observe_refused(refused.status());
-        return refused;
+        return refuse(sign_in_needed());
     }
     parts.extensions.insert(caller);
     next.run(Request::from_parts(parts, body)).await

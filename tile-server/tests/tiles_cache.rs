@@ -7,7 +7,7 @@ use std::io::Read;
 
 use axum::http::{header, StatusCode};
 use axum::Router;
-use geo_core::access::Scope;
+use geo_core::access::{Role, Scope};
 use geo_core::model::{Dataset, Layer};
 use geo_core::render::{render_tile, TileFilter, TileLayer};
 use geo_core::store::ChangeSet;
@@ -227,26 +227,7 @@ async fn tilejson_and_style_point_only_at_this_server() {
 
 /// A user bound to `unit` and a token for them, written to the store.
 async fn user_token(state: &AppState, name: &str, unit: geo_core::codes::AdminCode) -> String {
-    use geo_core::access::{token, Role, User};
-    let issued = token::issue(name, "test", 0).unwrap();
-    state
-        .apply(ChangeSet {
-            users: vec![User {
-                name: name.into(),
-                role: Role::Viewer,
-                unit: Some(unit),
-                disabled: false,
-                created_at: 0,
-            }],
-            tokens: vec![issued.record],
-            kind: geo_core::store::ChangeKind::Users,
-            author: "test".into(),
-            summary: format!("user {name}"),
-            ..ChangeSet::default()
-        })
-        .await
-        .unwrap();
-    issued.token
+    common::user_token(state, name, Role::Viewer, Some(unit)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -301,7 +301,7 @@ pub async fn run_all(store: &dyn Store) {
 }
 
 /// A day's track after its first GPS fix has one vertex: it is stored and read back as it
-/// is (PostGIS refuses a one-point LineString; its store keeps the vertex twice).
+/// is (PostGIS refuses a one-point `LineString`; its store keeps the vertex twice).
 pub async fn one_vertex_track(store: &dyn Store) {
     let patrol = geo_core::model::Patrol {
         id: geo_core::model::PatrolId(77_001),
@@ -323,7 +323,10 @@ pub async fn one_vertex_track(store: &dyn Store) {
     c.upserts.patrols.push(two.clone());
     store.apply(c).await.unwrap();
     let back = store.load_layer(Layer::Patrols).await.unwrap();
-    assert_eq!(back.patrols.iter().find(|p| p.id == patrol.id).unwrap(), &two);
+    assert_eq!(
+        back.patrols.iter().find(|p| p.id == patrol.id).unwrap(),
+        &two
+    );
 }
 
 /// Every step, fix and token read at once (what `onemap migrate` copies): the same records

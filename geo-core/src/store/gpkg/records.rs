@@ -209,22 +209,29 @@ pub(super) fn positions(
     from: UnixTime,
     to: UnixTime,
 ) -> Result<Vec<Position>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT time, lon, lat, accuracy_m FROM onemap_positions \
-         WHERE worker = ?1 AND time >= ?2 AND time < ?3 ORDER BY time",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {POSITION_COLUMNS} FROM onemap_positions \
+         WHERE worker = ?1 AND time >= ?2 AND time < ?3 ORDER BY time"
+    ))?;
     let mut rows = stmt.query(params![worker.0, from, to])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push(Position {
-            worker: worker.clone(),
-            time: r.get(0)?,
-            lon: r.get(1)?,
-            lat: r.get(2)?,
-            accuracy_m: r.get::<_, Option<f64>>(3)?.map(|a| a as f32),
-        });
+        out.push(position_from(r)?);
     }
     Ok(out)
+}
+
+/// The columns [`position_from`] reads, in its order.
+const POSITION_COLUMNS: &str = "worker, time, lon, lat, accuracy_m";
+
+fn position_from(r: &rusqlite::Row<'_>) -> Result<Position> {
+    Ok(Position {
+        worker: WorkerId(r.get(0)?),
+        time: r.get(1)?,
+        lon: r.get(2)?,
+        lat: r.get(3)?,
+        accuracy_m: r.get::<_, Option<f64>>(4)?.map(|a| a as f32),
+    })
 }
 
 fn user_from(r: &rusqlite::Row<'_>, at: usize) -> Result<User> {
@@ -279,18 +286,12 @@ pub(super) fn all(conn: &Connection) -> Result<crate::store::Records> {
         steps.push(step_from(r)?);
     }
     let mut positions = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT worker, time, lon, lat, accuracy_m FROM onemap_positions ORDER BY worker, time",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {POSITION_COLUMNS} FROM onemap_positions ORDER BY worker, time"
+    ))?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        positions.push(Position {
-            worker: WorkerId(r.get(0)?),
-            time: r.get(1)?,
-            lon: r.get(2)?,
-            lat: r.get(3)?,
-            accuracy_m: r.get::<_, Option<f64>>(4)?.map(|a| a as f32),
-        });
+        positions.push(position_from(r)?);
     }
     let mut tokens = Vec::new();
     let mut stmt = conn.prepare(&format!(

@@ -194,7 +194,7 @@ fn push(data: &mut Dataset, layer: Layer, r: &Row) -> Result<()> {
                 return Err(corrupt(l, fid, "track has no M (vertex time) values"));
             }
             // A one-vertex track is stored with its vertex twice (see the writer).
-            if track.0.len() == 2 && track.0[0] == track.0[1] && m[0] == m[1] {
+            if track.0.len() == 2 && track.0[0] == track.0[1] && m[0].total_cmp(&m[1]).is_eq() {
                 track.0.pop();
                 m.pop();
             }
@@ -471,23 +471,28 @@ pub async fn positions<C: GenericClient>(
 ) -> Result<Vec<Position>> {
     let rows = c
         .query(
-            "SELECT time, lon, lat, accuracy_m FROM onemap.positions \
-             WHERE worker = $1 AND time >= $2 AND time < $3 ORDER BY time",
+            &format!(
+                "SELECT {POSITION_COLUMNS} FROM onemap.positions \
+                 WHERE worker = $1 AND time >= $2 AND time < $3 ORDER BY time"
+            ),
             &[&worker.0, &from, &to],
         )
         .await
         .map_err(pg_error)?;
-    rows.iter()
-        .map(|r| {
-            Ok(Position {
-                worker: worker.clone(),
-                time: get(r, 0)?,
-                lon: get(r, 1)?,
-                lat: get(r, 2)?,
-                accuracy_m: get::<Option<f64>>(r, 3)?.map(|a| a as f32),
-            })
-        })
-        .collect()
+    rows.iter().map(position_from).collect()
+}
+
+/// The columns [`position_from`] reads, in its order.
+const POSITION_COLUMNS: &str = "worker, time, lon, lat, accuracy_m";
+
+fn position_from(r: &Row) -> Result<Position> {
+    Ok(Position {
+        worker: WorkerId(get(r, 0)?),
+        time: get(r, 1)?,
+        lon: get(r, 2)?,
+        lat: get(r, 3)?,
+        accuracy_m: get::<Option<f64>>(r, 4)?.map(|a| a as f32),
+    })
 }
 
 fn user_from(r: &Row, at: usize) -> Result<User> {
@@ -543,21 +548,12 @@ pub async fn records<C: GenericClient>(c: &C) -> Result<crate::store::Records> {
     .iter()
     .map(step_from)
     .collect::<Result<Vec<_>>>()?;
-    let positions = query(
-        "SELECT worker, time, lon, lat, accuracy_m FROM onemap.positions ORDER BY worker, time"
-            .to_owned(),
-    )
+    let positions = query(format!(
+        "SELECT {POSITION_COLUMNS} FROM onemap.positions ORDER BY worker, time"
+    ))
     .await?
     .iter()
-    .map(|r| {
-        Ok(Position {
-            worker: WorkerId(get(r, 0)?),
-            time: get(r, 1)?,
-            lon: get(r, 2)?,
-            lat: get(r, 3)?,
-            accuracy_m: get::<Option<f64>>(r, 4)?.map(|a| a as f32),
-        })
-    })
+    .map(position_from)
     .collect::<Result<Vec<_>>>()?;
     let tokens = query(format!(
         "SELECT {TOKEN_COLUMNS} FROM onemap.tokens ORDER BY id"
