@@ -25,7 +25,15 @@ pub struct Config {
     pub access: AccessMode,
     /// Requests per second a signed-in user may make, sustained (0: no limit).
     pub rate_per_user: u32,
+    /// Where the core snapshot is kept (read at start, rewritten as the data changes);
+    /// `None`: no snapshot, every start reads the whole store.
+    pub snapshot: Option<PathBuf>,
+    /// How often the snapshot is rewritten while the data changes.
+    pub snapshot_every: std::time::Duration,
 }
+
+/// Default time between snapshot rewrites: a restart then replays at most this much.
+pub const DEFAULT_SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Default for Config {
     fn default() -> Self {
@@ -36,6 +44,8 @@ impl Default for Config {
             deadlines: DeadlinePolicy::default(),
             access: AccessMode::default(),
             rate_per_user: crate::auth::DEFAULT_RATE_PER_S,
+            snapshot: None,
+            snapshot_every: DEFAULT_SNAPSHOT_EVERY,
         }
     }
 }

@@ -73,6 +73,17 @@ enum Command {
         /// seconds' worth (0: no limit); beyond it 429.
         #[arg(long, default_value_t = tile_server::auth::DEFAULT_RATE_PER_S)]
         rate_per_user: u32,
+        /// The core snapshot, read at start instead of rebuilding every index (seconds
+        /// instead of a minute for a province) and rewritten as the data changes. Default:
+        /// beside the GeoPackage (`FILE.core`), or in ~/.cache/onemap/ for a database.
+        #[arg(long, env = "ONEMAP_SNAPSHOT")]
+        snapshot: Option<PathBuf>,
+        /// No core snapshot: every start reads the whole store.
+        #[arg(long, conflicts_with = "snapshot")]
+        no_snapshot: bool,
+        /// Seconds between rewrites of the snapshot while the data changes.
+        #[arg(long, default_value_t = tile_server::config::DEFAULT_SNAPSHOT_EVERY.as_secs())]
+        snapshot_every: u64,
     },
     /// Generate the demo dataset into a fresh store.
     Demo {
@@ -332,17 +343,28 @@ fn main() -> ExitCode {
                 deadlines,
                 login,
                 rate_per_user,
+                snapshot,
+                no_snapshot,
+                snapshot_every,
             } => {
                 let deadlines = deadline_policy(deadlines.as_deref())?;
+                let loc = store.loc();
+                let snapshot = if no_snapshot {
+                    None
+                } else {
+                    snapshot.or_else(|| commands::default_snapshot(&loc))
+                };
                 let config = tile_server::Config {
                     web_dir: web.join("index.html").is_file().then_some(web),
                     tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
                     basemap_url: basemap,
                     deadlines,
                     rate_per_user,
+                    snapshot,
+                    snapshot_every: std::time::Duration::from_secs(snapshot_every.max(1)),
                     ..tile_server::Config::default()
                 };
-                commands::serve::run(&store.loc(), &bind, config, login).await
+                commands::serve::run(&loc, &bind, config, login).await
             }
             Command::Demo {
                 store,

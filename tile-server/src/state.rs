@@ -337,17 +337,12 @@ impl AppState {
         let seq = record.seq.max(core.seq());
         let next = if let Some(keys) = &record.keys {
             {
-                let data = self.inner.store.load_keys(keys.clone()).await?;
-                let mut changes =
-                    ChangeSet::new(record.kind, record.author.clone(), record.summary.clone());
-                changes.upserts = data;
-                let found: std::collections::HashSet<_> = changes.keys().into_iter().collect();
-                // What the record names and the store no longer has was deleted.
-                changes.deletes = keys
-                    .iter()
-                    .filter(|k| !found.contains(k))
-                    .cloned()
-                    .collect();
+                let changes = geo_core::store::changes_for(
+                    self.inner.store.as_ref(),
+                    ChangeSet::new(record.kind, record.author.clone(), record.summary.clone()),
+                    keys.clone(),
+                )
+                .await?;
                 tokio::task::spawn_blocking(move || core.apply(&changes))
                     .await
                     .map_err(|e| ApiError::Internal(format!("follow stopped: {e}")))?

@@ -119,7 +119,7 @@ const COARSER: usize = 9;
 
 /// The incidents of one coarser resolution that lie in another cell than their
 /// resolution-9 cell's parent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Displaced {
     /// Their rows, ascending: inside a parent's run, the rows it counts out.
     rows: Vec<u32>,
@@ -136,7 +136,7 @@ struct Displaced {
 /// over Xiangxi with the `h3` package), so this costs about 8 bytes per incident. A count is the run of the cell's descendants, minus the displaced rows inside
 /// the run, plus the rows displaced into the cell: exactly the incidents whose
 /// `latlng_to_cell` at the cell's resolution is the cell, as the `h3` library says.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct IncidentCells {
     cells: Vec<u64>,
     times: Vec<UnixTime>,

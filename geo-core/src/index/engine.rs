@@ -55,6 +55,14 @@ pub struct Core {
     pub(super) version: u64,
 }
 
+/// Runs `build`, logging how long the part `name` took (start-up profiling).
+pub(super) fn timed<T>(name: &str, build: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = build();
+    tracing::debug!(part = name, secs = started.elapsed().as_secs_f64(), "core part built");
+    out
+}
+
 /// A worker id resolved against a workers part: index and name.
 pub(super) fn worker_lookup(
     workers: &WorkerPart,
@@ -69,17 +77,19 @@ impl Core {
     /// Builds every part over `data`; incidents are reordered by report time (stable).
     #[must_use]
     pub fn new(data: Dataset) -> Core {
-        let admin = AdminPart::new(data.admin);
-        let workers = WorkerPart::new(data.workers);
-        let grids = GridPart::new(data.grids, &admin, &worker_lookup(&workers));
+        let admin = timed("admin", || AdminPart::new(data.admin));
+        let workers = timed("workers", || WorkerPart::new(data.workers));
+        let grids = timed("grids", || {
+            GridPart::new(data.grids, &admin, &worker_lookup(&workers))
+        });
         Core {
             grids: Arc::new(grids),
             admin: Arc::new(admin),
-            cameras: Arc::new(CameraPart::new(data.cameras)),
-            incidents: IncidentPart::new(data.incidents),
-            patrols: PatrolPart::new(data.patrols),
+            cameras: Arc::new(timed("cameras", || CameraPart::new(data.cameras))),
+            incidents: timed("incidents", || IncidentPart::new(data.incidents)),
+            patrols: timed("patrols", || PatrolPart::new(data.patrols)),
             workers,
-            centers: Arc::new(CenterPart::new(data.centers)),
+            centers: Arc::new(timed("centers", || CenterPart::new(data.centers))),
             placement: Arc::default(),
             seq: 0,
             grids_version: 0,

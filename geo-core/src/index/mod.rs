@@ -4,7 +4,7 @@
 
 mod buckets;
 mod catalog;
-mod engine;
+pub(crate) mod engine;
 mod hierarchy;
 mod kdtree;
 mod locate;
@@ -16,6 +16,7 @@ mod polygons;
 pub(crate) mod query;
 mod scope;
 mod search;
+mod snapshot;
 mod sphere;
 mod stats;
 mod update;
@@ -26,6 +27,7 @@ pub use location::{GridRef, Location, UnitRef, WorkerRef};
 pub use parts::incidents::FOLD_AT;
 pub use query::Filter;
 pub use search::SearchHit;
+pub use snapshot::{read_snapshot_header, SnapshotError, SnapshotHeader};
 pub use sphere::{haversine_m, Nearest, EARTH_RADIUS_M};
 pub use stats::{Area, AreaStats, GridFigures, IncidentCounts, RankBy, StatsFilter};
 pub use update::Folded;

@@ -318,6 +318,20 @@ pub struct Applied {
 /// A row of the change table, as the live feed, the audit log and replicas read it.
 pub type ChangeRecord = Applied;
 
+/// `changes` completed with the store's current state of `keys`, the features a change
+/// record names: what the store has is upserted, what it no longer has was deleted. How a
+/// replica (or a snapshot) catches up with writes it did not make.
+pub async fn changes_for(
+    store: &dyn Store,
+    mut changes: ChangeSet,
+    keys: Vec<FeatureKey>,
+) -> Result<ChangeSet> {
+    changes.upserts = store.load_keys(keys.clone()).await?;
+    let found: std::collections::HashSet<_> = changes.keys().into_iter().collect();
+    changes.deletes = keys.into_iter().filter(|k| !found.contains(k)).collect();
+    Ok(changes)
+}
+
 /// Which change records to read: after a sequence number, optionally filtered (the audit
 /// log's query).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

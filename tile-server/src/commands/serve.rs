@@ -66,9 +66,21 @@ async fn prepare(state: &AppState) -> anyhow::Result<()> {
         super::load_demo(store.as_ref(), &DemoConfig::prefecture()).await?;
     }
     state.set_status("loading");
-    let core = super::load_core(store.as_ref()).await?;
-    state.set_core(core);
+    let snapshot = state.config().snapshot.clone();
+    let loaded = match &snapshot {
+        Some(path) => super::load_core_with_snapshot(store.as_ref(), path).await?,
+        None => super::Loaded {
+            core: super::load_core(store.as_ref()).await?,
+            from_snapshot: false,
+        },
+    };
+    let written = loaded.from_snapshot.then(|| loaded.core.seq());
+    state.set_core(loaded.core);
     println!("onemap ready in {:.1} s", started.elapsed().as_secs_f64());
+    if let Some(path) = snapshot {
+        let keeper = state.clone();
+        tokio::spawn(async move { keep_snapshot(&keeper, path, written).await });
+    }
     // Place every incident in its grid now, in the background, so that the first figures
     // a dashboard asks for do not wait for it (the tiles never need it).
     if let Ok(core) = state.core() {
@@ -78,4 +90,54 @@ async fn prepare(state: &AppState) -> anyhow::Result<()> {
     let follower = state.clone();
     tokio::spawn(async move { follower.run_follower().await });
     Ok(())
+}
+
+/// Keeps the core snapshot at `path` showing the data: written at once unless the core was
+/// read from it (`written`: the sequence it shows), then again every `snapshot_every` while
+/// writes come in. A failed write is logged and tried again next time; the snapshot is a
+/// cache, the store stays the truth.
+async fn keep_snapshot(state: &AppState, path: std::path::PathBuf, mut written: Option<u64>) {
+    let every = state.config().snapshot_every;
+    loop {
+        if let Ok(core) = state.core() {
+            if written != Some(core.seq()) {
+                match super::store_identity(state.store().as_ref()).await {
+                    Ok(Some(identity)) => {
+                        let seq = core.seq();
+                        let started = std::time::Instant::now();
+                        let target = path.clone();
+                        let result = tokio::task::spawn_blocking(move || {
+                            if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+                                std::fs::create_dir_all(dir).map_err(|source| {
+                                    geo_core::index::SnapshotError::Io {
+                                        path: target.clone(),
+                                        source,
+                                    }
+                                })?;
+                            }
+                            core.write_snapshot(&target, &identity)
+                        })
+                        .await;
+                        match result {
+                            Ok(Ok(bytes)) => {
+                                written = Some(seq);
+                                tracing::info!(
+                                    snapshot = %path.display(),
+                                    seq,
+                                    bytes,
+                                    secs = started.elapsed().as_secs_f64(),
+                                    "core snapshot written"
+                                );
+                            }
+                            Ok(Err(e)) => tracing::warn!("cannot write the core snapshot: {e}"),
+                            Err(e) => tracing::warn!("core snapshot writer stopped: {e}"),
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!("cannot read the store's identity: {e:#}"),
+                }
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
 }

@@ -46,7 +46,9 @@ impl IncidentMain {
         if !sorted {
             incidents.sort_by_key(Incident::occurred_at);
         }
-        let tree = point_tree(incidents.iter().map(|i| i.location));
+        let tree = crate::index::engine::timed("incident tree", || {
+            point_tree(incidents.iter().map(|i| i.location))
+        });
         let mut by_id: Vec<(IncidentId, u32)> = incidents
             .iter()
             .enumerate()
@@ -56,7 +58,9 @@ impl IncidentMain {
         // Keep the first index of a duplicated id, as the other layers do.
         by_id.dedup_by_key(|(id, _)| *id);
         by_id.shrink_to_fit();
-        let cells = IncidentCells::build(cell_rows(incidents.iter()));
+        let cells = crate::index::engine::timed("incident cells", || {
+            IncidentCells::build(cell_rows(incidents.iter()))
+        });
         Self {
             incidents,
             tree,
@@ -234,6 +238,14 @@ impl IncidentPart {
     pub(crate) fn new(incidents: Vec<Incident>) -> Self {
         Self {
             main: Arc::new(IncidentMain::new(incidents)),
+            delta: Arc::default(),
+        }
+    }
+
+    /// A part over an already built `main` (read from a snapshot), with no delta.
+    pub(crate) fn from_main(main: IncidentMain) -> Self {
+        Self {
+            main: Arc::new(main),
             delta: Arc::default(),
         }
     }
