@@ -165,3 +165,105 @@ fn imports_are_atomic_and_acknowledged_writes_survive_kill_9() {
         "{counts}"
     );
 }
+
+/// The grid, incident and heatmap tiles holding (`lon`, `lat`) from z8 to z15.
+fn tiles_around(server: &Server, lon: f64, lat: f64) -> Vec<(String, u16, Vec<u8>)> {
+    let mut tiles = Vec::new();
+    for z in 8..=15u32 {
+        let n = f64::from(1u32 << z);
+        let x = ((lon + 180.0) / 360.0 * n).floor();
+        let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n).floor();
+        for layer in ["grids", "incidents", "heatmap"] {
+            let path = format!("/tiles/{layer}/{z}/{x}/{y}.mvt");
+            let (status, body) = server.get_bytes(&path);
+            assert_eq!(status, 200, "{path}");
+            tiles.push((path, status, body));
+        }
+    }
+    tiles
+}
+
+/// Polls `/ready` until the server says its core snapshot shows change `at_least` or later.
+fn wait_for_snapshot(server: &Server, at_least: u64) -> u64 {
+    let started = std::time::Instant::now();
+    loop {
+        let ready = server.get("/ready");
+        if let Some(seq) = ready["snapshot_seq"].as_u64().filter(|&s| s >= at_least) {
+            return seq;
+        }
+        assert!(
+            started.elapsed() < Duration::from_mins(2),
+            "no core snapshot written: {ready}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_restart_reads_the_core_snapshot_and_replays_the_writes_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.gpkg");
+    onemap_e2e::onemap(&["demo", "--counties", "1"], &store);
+    let snapshot = dir.path().join("s.gpkg.core");
+
+    // First start: built from the store, the snapshot written beside it at once.
+    let server = Server::start(&store, Duration::from_mins(2));
+    assert_eq!(server.get("/ready")["core"]["from"], "store");
+    let shown = wait_for_snapshot(&server, 0);
+    assert!(snapshot.is_file());
+    let before = server.get("/ready")["counts"].clone();
+    let first = server.get("/collections/incidents/items?limit=1");
+    let at = &first["features"][0]["geometry"]["coordinates"];
+    let (lon, lat) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    // An acknowledged report after the snapshot, then kill -9 before the next rewrite
+    // (every 10 minutes by default).
+    let (status, answer) = server.post_json(
+        "/api/incidents",
+        &serde_json::json!({
+            "type": "Feature", "id": 900_000_777u64,
+            "geometry": { "type": "Point", "coordinates": [lon, lat] },
+            "properties": { "category": "dispute", "subcategory": "neighbourhood",
+                            "description": "快照之后的上报" }
+        }),
+    );
+    assert_eq!(status, 201, "{answer}");
+    let written = answer["seq"].as_u64().unwrap();
+    assert!(written > shown);
+    server.kill9();
+
+    // Second start: the snapshot, with the report replayed from the store's changes.
+    let server = Server::start(&store, Duration::from_mins(2));
+    let ready = server.get("/ready");
+    assert_eq!(ready["core"]["from"], "snapshot", "{ready}");
+    assert!(ready["seq"].as_u64().unwrap() >= written, "{ready}");
+    let mut expected = before.clone();
+    expected["incidents"] = serde_json::json!(before["incidents"].as_u64().unwrap() + 1);
+    assert_eq!(ready["counts"], expected);
+    let got = server.get("/api/incidents/900000777");
+    assert_eq!(got["description"], "快照之后的上报", "{got}");
+    let from_snapshot = tiles_around(&server, lon, lat);
+    // Changes were replayed onto it: the snapshot is rewritten at once, past the report.
+    assert!(wait_for_snapshot(&server, written) >= written);
+    server.kill9();
+
+    // A damaged snapshot is refused: the core is built from the store, the same data, and
+    // a good snapshot is written again.
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&snapshot, &bytes).unwrap();
+    let server = Server::start(&store, Duration::from_mins(2));
+    let ready = server.get("/ready");
+    assert_eq!(ready["core"]["from"], "store", "{ready}");
+    assert_eq!(ready["counts"], expected);
+    assert!(
+        tiles_around(&server, lon, lat) == from_snapshot,
+        "the tiles differ between the core from the snapshot and the core from the store"
+    );
+    assert_eq!(
+        server.get("/api/incidents/900000777")["description"],
+        "快照之后的上报"
+    );
+    let rewritten = wait_for_snapshot(&server, written);
+    assert_eq!(Some(rewritten), ready["seq"].as_u64());
+}

@@ -243,6 +243,10 @@ struct LoadFlags {
     /// Snapping distance in metres for --repair snap.
     #[arg(long, default_value_t = 0.5)]
     snap_m: f64,
+    /// Admin units and grids: misfits between neighbours narrower than this (metres) are
+    /// closed before the checks, shared edges made identical; 0 keeps the file as drawn.
+    #[arg(long, default_value_t = 0.5)]
+    tolerance_m: f64,
     /// Write the report as JSON to this file.
     #[arg(long)]
     report: Option<PathBuf>,
@@ -266,6 +270,7 @@ impl LoadFlags {
             wkt: self.wkt,
             skip_invalid,
             report: self.report,
+            tolerance_m: self.tolerance_m,
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use std::any::Any;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use arc_swap::ArcSwapOption;
 use geo_core::index::Core;
@@ -46,6 +46,22 @@ struct Inner {
     following: AtomicBool,
     /// The follower is behind the store (start, or after losing it): `/ready` says 503.
     catching_up: AtomicBool,
+    /// How the core was loaded at start (set once, shown by `/ready`).
+    startup: OnceLock<Startup>,
+    /// The change sequence the core snapshot on disk shows (`NO_SNAPSHOT` while none).
+    snapshot_seq: AtomicU64,
+}
+
+/// `snapshot_seq` while no snapshot has been read or written.
+const NO_SNAPSHOT: u64 = u64::MAX;
+
+/// How the core was loaded at start: what `/ready` tells operators and tests.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Startup {
+    /// `"snapshot"` (the core snapshot, with the store's later changes replayed) or `"store"`.
+    pub from: &'static str,
+    /// Seconds from the start of loading until the core was installed.
+    pub load_s: f64,
 }
 
 /// How often a follower reads the change table without a notice (catch-up after missed
@@ -90,6 +106,8 @@ impl AppState {
                 own: std::sync::Mutex::new(std::collections::BTreeSet::new()),
                 following: AtomicBool::new(false),
                 catching_up: AtomicBool::new(false),
+                startup: OnceLock::new(),
+                snapshot_seq: AtomicU64::new(NO_SNAPSHOT),
             }),
         }
     }
@@ -476,6 +494,29 @@ impl AppState {
     pub fn set_core(&self, core: Core) {
         self.inner.core.store(Some(Arc::new(core)));
         self.set_status("ready");
+    }
+
+    /// Installs the core loaded at start and records how it was loaded.
+    pub fn set_loaded_core(&self, core: Core, startup: Startup) {
+        let _ = self.inner.startup.set(startup);
+        self.set_core(core);
+    }
+
+    /// How the core was loaded at start, once it is.
+    #[must_use]
+    pub fn startup(&self) -> Option<Startup> {
+        self.inner.startup.get().copied()
+    }
+
+    /// The change sequence the core snapshot on disk shows, if there is one.
+    #[must_use]
+    pub fn snapshot_seq(&self) -> Option<u64> {
+        Some(self.inner.snapshot_seq.load(Ordering::Acquire)).filter(|&s| s != NO_SNAPSHOT)
+    }
+
+    /// Records that the core snapshot on disk now shows change `seq`.
+    pub fn set_snapshot_seq(&self, seq: u64) {
+        self.inner.snapshot_seq.store(seq, Ordering::Release);
     }
 
     /// What the service is doing while not ready (loading, generating demo data...).

@@ -12,6 +12,7 @@ use super::geometry::{snap_multipolygon, Sampler};
 use super::inputs::{CountyInput, Inputs, Named};
 use super::noding::node;
 use super::partition::{partition, Cell};
+use super::wiggle::Wiggle;
 use super::{DemoConfig, Scale, WINDOW_START};
 use crate::codes::{AdminCode, AdminLevel, DivisionCode, TownshipCode, VillageCode};
 use crate::model::{AdminUnit, Center, Grid, GridKind};
@@ -126,7 +127,8 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
             }),
             &mut rng,
         )?;
-        let cells = partition(&county.geometry, tseeds, config.lloyd_steps.min(1))?;
+        let tw = edges(config, &county.geometry, tseeds.len(), 1);
+        let cells = partition(&county.geometry, tseeds, config.lloyd_steps.min(1), tw.as_ref())?;
         for (t, cell) in towns.iter().zip(cells) {
             let t_seat = inside_or_interior(&cell);
             township_units.push(AdminUnit {
@@ -152,7 +154,8 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
                 }),
                 &mut rng,
             )?;
-            let vcells = partition(&cell.shape, vseeds, config.lloyd_steps)?;
+            let vw = edges(config, &cell.shape, vseeds.len(), 2);
+            let vcells = partition(&cell.shape, vseeds, config.lloyd_steps, vw.as_ref())?;
             for (v, vcell) in vills.iter().zip(vcells) {
                 let v_seat = inside_or_interior(&vcell);
                 village_units.push(AdminUnit {
@@ -250,7 +253,8 @@ fn village_grids(
     out: &mut Vec<(Grid, GridMeta)>,
 ) -> Result<()> {
     let gseeds = seeds(v.shape, (0..n).map(|_| None), rng)?;
-    let gcells = partition(v.shape, gseeds, config.lloyd_steps)?;
+    let gw = edges(config, v.shape, gseeds.len(), 3);
+    let gcells = partition(v.shape, gseeds, config.lloyd_steps, gw.as_ref())?;
     for (i, g) in gcells.into_iter().enumerate() {
         let seq = u16::try_from(i + 1).unwrap_or(u16::MAX);
         let code = v
@@ -416,6 +420,21 @@ fn inside_or_interior(cell: &Cell) -> Option<Point<f64>> {
     } else {
         cell.shape.interior_point()
     }
+}
+
+/// How the edges between the `n` cells of `parent` wiggle (level 1 townships, 2 villages,
+/// 3 grids): about `config.edge_vertices` vertices per edge, so a cell's own edges give it
+/// ~6 times that whatever its size; none when the config asks for straight edges.
+fn edges(config: &DemoConfig, parent: &MultiPolygon<f64>, n: usize, level: u64) -> Option<Wiggle> {
+    use geo::{Area, Centroid};
+    if config.edge_vertices == 0 || n < 2 {
+        return None;
+    }
+    let lat = parent.centroid()?.y();
+    let m2 = parent.unsigned_area() * lat.to_radians().cos() * 111_320.0 * 111_320.0;
+    let cell_m = (m2 / n as f64).sqrt();
+    let seed = config.seed ^ level.wrapping_mul(0xA24B_AED4_963E_E407) ^ parent.0.len() as u64;
+    Some(Wiggle::for_cells(cell_m, config.edge_vertices as f64, seed))
 }
 
 /// The side of a square with the bounding box's area, in degrees.

@@ -23,6 +23,7 @@ mod noding;
 mod partition;
 mod people;
 mod weighted;
+mod wiggle;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -70,6 +71,10 @@ pub struct DemoConfig {
     pub points_per_patrol: usize,
     /// Lloyd relaxation steps for villages and grids (townships get at most one).
     pub lloyd_steps: usize,
+    /// Vertices on each edge between two generated units (townships, villages, grids),
+    /// which meander like the roads and rivers real boundaries follow; 0 for straight
+    /// Voronoi edges. Grids get ~100-300 vertices at the default 100 (median ~180).
+    pub edge_vertices: usize,
 }
 
 impl DemoConfig {
@@ -87,6 +92,7 @@ impl DemoConfig {
             patrols: 2_000,
             points_per_patrol: 500,
             lloyd_steps: 2,
+            edge_vertices: 100,
         }
     }
 
@@ -179,6 +185,13 @@ impl DemoConfig {
     #[must_use]
     pub fn with_lloyd_steps(mut self, n: usize) -> Self {
         self.lloyd_steps = n;
+        self
+    }
+
+    /// Sets the vertices per generated edge (0: straight edges).
+    #[must_use]
+    pub fn with_edge_vertices(mut self, n: usize) -> Self {
+        self.edge_vertices = n;
         self
     }
 

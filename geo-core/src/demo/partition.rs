@@ -9,6 +9,7 @@ use spade::handles::FixedVertexHandle;
 use spade::{DelaunayTriangulation, Point2, Triangulation};
 
 use super::geometry::{snap, snap_multipolygon, Welder};
+use super::wiggle::Wiggle;
 use crate::{Error, Result};
 
 /// One cell of a partition: its (final) seed, strictly inside, and its shape.
@@ -21,11 +22,13 @@ pub struct Cell {
 }
 
 /// Splits `parent` (already snapped) into one cell per seed (each strictly inside
-/// `parent`, pairwise distinct), after `lloyd` relaxation steps.
+/// `parent`, pairwise distinct), after `lloyd` relaxation steps; with `wiggle`, the
+/// edges between cells meander (see [`Wiggle`]), identical on both sides.
 pub fn partition(
     parent: &MultiPolygon<f64>,
     mut seeds: Vec<Point<f64>>,
     lloyd: usize,
+    wiggle: Option<&Wiggle>,
 ) -> Result<Vec<Cell>> {
     if seeds.len() <= 1 {
         return Ok(seeds
@@ -52,7 +55,12 @@ pub fn partition(
         }
         dedup_seeds(&mut seeds);
     }
-    let cells = voronoi(&seeds, bbox)?;
+    let mut cells = voronoi(&seeds, bbox)?;
+    if let Some(w) = wiggle {
+        for cell in &mut cells {
+            *cell = wiggled(cell, w, bbox);
+        }
+    }
     let mut welder = Welder::default();
     welder.seed(parent);
     let mut out = Vec::with_capacity(seeds.len());
@@ -73,6 +81,28 @@ pub fn partition(
         out.push(Cell { seed, shape });
     }
     Ok(out)
+}
+
+/// `cell` with its edges that come near `bbox` made wiggly; the far ones, which clipping
+/// drops, stay straight.
+fn wiggled(cell: &Polygon<f64>, w: &Wiggle, bbox: Rect<f64>) -> Polygon<f64> {
+    let ring = &cell.exterior().0;
+    let mut out = Vec::with_capacity(ring.len() * 8);
+    for pair in ring.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        out.push(a);
+        let near = a.x.min(b.x) <= bbox.max().x
+            && a.x.max(b.x) >= bbox.min().x
+            && a.y.min(b.y) <= bbox.max().y
+            && a.y.max(b.y) >= bbox.min().y;
+        if near {
+            out.extend(w.between(a, b));
+        }
+    }
+    if let Some(first) = ring.first() {
+        out.push(*first);
+    }
+    Polygon::new(LineString::new(out), vec![])
 }
 
 /// Nudges seeds that coincide so the triangulation keeps one vertex per seed.
@@ -153,7 +183,7 @@ mod tests {
                 )
             })
             .collect();
-        let cells = partition(&square, seeds, 2).unwrap();
+        let cells = partition(&square, seeds, 2, None).unwrap();
         assert_eq!(cells.len(), 20);
         let sum: f64 = cells.iter().map(|c| c.shape.unsigned_area()).sum();
         assert!((sum - 1e-4).abs() < 1e-4 * 1e-6, "{sum}");
@@ -161,5 +191,35 @@ mod tests {
             assert!(c.shape.is_valid());
             assert!(c.shape.contains(&c.seed));
         }
+    }
+
+    #[test]
+    fn wiggly_cells_still_tile_and_share_their_vertices() {
+        let square = MultiPolygon::new(vec![Polygon::new(
+            LineString::from(vec![(109.7, 28.3), (109.74, 28.3), (109.74, 28.34), (109.7, 28.34), (109.7, 28.3)]),
+            vec![],
+        )]);
+        let seeds: Vec<_> = (0..12)
+            .map(|i| Point::new(109.703 + 0.0028 * f64::from(i), 28.303 + 0.0028 * f64::from((i * 5) % 12)))
+            .collect();
+        let w = Wiggle::for_cells(1_500.0, 30.0, 3);
+        let cells = partition(&square, seeds, 2, Some(&w)).unwrap();
+        let sum: f64 = cells.iter().map(|c| c.shape.unsigned_area()).sum();
+        assert!((sum - 0.0016).abs() < 0.0016 * 1e-6, "{sum}");
+        let vertices: usize = cells.iter().map(|c| c.shape.0.iter().map(|p| p.exterior().0.len()).sum::<usize>()).sum();
+        assert!(vertices > 12 * 60, "{vertices} vertices: the edges did not wiggle");
+        let mut seen = std::collections::HashMap::<(u64, u64), usize>::new();
+        for c in &cells {
+            assert!(c.shape.is_valid());
+            for p in &c.shape.0 {
+                for v in &p.exterior().0[1..] {
+                    *seen.entry((v.x.to_bits(), v.y.to_bits())).or_default() += 1;
+                }
+            }
+        }
+        // Inserted vertices of an inner edge are on both of its cells: most vertices are
+        // shared bitwise (the rest lie on the square's outline).
+        let shared = seen.values().filter(|&&n| n >= 2).count();
+        assert!(shared * 2 > seen.len(), "{shared} of {} vertices shared", seen.len());
     }
 }

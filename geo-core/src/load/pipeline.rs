@@ -256,6 +256,32 @@ fn text<'a>(props: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     props.get(key).and_then(Value::as_str)
 }
 
+/// Closes the misfits between the file's areas narrower than `tolerance_m`
+/// ([`validate::clean_coverage`]), in place. Past grid revisions are history and stay as
+/// they were (they overlap their successors by design).
+fn clean_areas(layer: Layer, rows: &mut [Row], tolerance_m: f64) -> validate::Cleaning {
+    let mut at = Vec::with_capacity(rows.len());
+    let mut geoms = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter_mut().enumerate() {
+        let past = layer == Layer::Grids && !r.props.get("valid_to").is_none_or(Value::is_null);
+        if past {
+            continue;
+        }
+        if let Geometry::MultiPolygon(m) = &mut r.geometry {
+            at.push(i);
+            geoms.push(std::mem::replace(m, MultiPolygon(Vec::new())));
+        }
+    }
+    let mut cleaning = validate::clean_coverage(&mut geoms, tolerance_m);
+    for k in &mut cleaning.kept {
+        *k = rows[at[*k]].index;
+    }
+    for (i, g) in at.into_iter().zip(geoms) {
+        rows[i].geometry = Geometry::MultiPolygon(g);
+    }
+    cleaning
+}
+
 /// Runs the layer's checks, applies asked-for repairs, and checks again after repairs.
 fn check(
     layer: Layer,
@@ -267,6 +293,9 @@ fn check(
     match layer {
         Layer::Admin | Layer::Grids => {
             normalise_areas(rows);
+            if opts.tolerances.misfit_m > 0.0 {
+                report.cleaning = Some(clean_areas(layer, rows, opts.tolerances.misfit_m));
+            }
             let mut findings = check_areas(layer, rows, context, opts);
             let asked = opts.repairs.make_valid
                 || opts.repairs.snap_m.is_some()

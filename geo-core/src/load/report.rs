@@ -37,6 +37,8 @@ pub struct Report {
     pub defaults: Vec<String>,
     /// Repairs applied, one line each.
     pub repairs: Vec<String>,
+    /// What the coverage cleaning closed (admin units and grids), if it ran.
+    pub cleaning: Option<crate::validate::Cleaning>,
     /// Everything found, in file order.
     pub findings: Vec<Finding>,
 }
@@ -59,6 +61,7 @@ impl Report {
             skipped: Vec::new(),
             defaults: Vec::new(),
             repairs: Vec::new(),
+            cleaning: None,
             findings: Vec::new(),
         }
     }
@@ -97,6 +100,9 @@ impl fmt::Display for Report {
         )?;
         if !self.defaults.is_empty() {
             writeln!(f, "  not in the file, set to: {}", self.defaults.join(", "))?;
+        }
+        if let Some(c) = self.cleaning.as_ref().filter(|c| c.features > 0 || !c.kept.is_empty()) {
+            writeln!(f, "  {}", c.summary())?;
         }
         for finding in &self.findings {
             writeln!(f, "  {finding}")?;

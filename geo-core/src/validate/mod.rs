@@ -38,6 +38,7 @@
 //! equal-area projection (exactly equal-area; edges straight in the projection). Widths and
 //! distances use a local east/north frame in metres. See `measure.rs`.
 
+mod clean;
 mod codes;
 mod encoding;
 mod measure;
@@ -47,6 +48,7 @@ mod rings;
 mod slivers;
 mod topology;
 
+pub use clean::{clean_coverage, Cleaning};
 pub use rings::{check_geojson_rings, check_raw_rings};
 
 use std::fmt;
@@ -282,6 +284,9 @@ pub struct Tolerances {
     /// Gaps and overlaps thinner than this (m) are digitising misfits that snapping
     /// closes: Snap is offered for them.
     pub snap_m: f64,
+    /// Misfits between neighbours narrower than this (m) are closed on import by
+    /// [`clean_coverage`] before the checks run; 0 turns the cleaning off.
+    pub misfit_m: f64,
 }
 
 impl Default for Tolerances {
@@ -291,6 +296,7 @@ impl Default for Tolerances {
             sliver_width_m: 1.0,
             outside_share: 0.01,
             snap_m: 2.0,
+            misfit_m: 0.5,
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct LoadArgs {
     pub skip_invalid: bool,
     /// Where to write the JSON report.
     pub report: Option<PathBuf>,
+    /// Misfits narrower than this (m) between neighbouring areas are closed; 0: none.
+    pub tolerance_m: f64,
 }
 
 impl LoadArgs {
@@ -48,6 +50,7 @@ impl LoadArgs {
         opts.crs = self.crs.as_deref().map(str::parse::<Crs>).transpose()?;
         opts.source = self.source_options();
         opts.repairs = self.repairs;
+        opts.tolerances.misfit_m = self.tolerance_m;
         opts.skip_invalid = self.skip_invalid;
         Ok(opts)
     }

@@ -132,8 +132,9 @@ pub async fn load_core(store: &dyn Store) -> anyhow::Result<Core> {
 pub struct Loaded {
     /// The core, showing the store's changes up to its sequence.
     pub core: Core,
-    /// Whether it came from the snapshot (with the store's later changes replayed).
-    pub from_snapshot: bool,
+    /// The change the snapshot showed, when the core came from it (with the store's later
+    /// changes replayed onto it); `None` when it was built from the store.
+    pub snapshot_seq: Option<u64>,
 }
 
 /// The core from the snapshot at `snapshot` when it fits the store (same store, a sequence
@@ -147,27 +148,28 @@ pub async fn load_core_with_snapshot(
     let Some(identity) = store_identity(store).await? else {
         return Ok(Loaded {
             core: load_core(store).await?,
-            from_snapshot: false,
+            snapshot_seq: None,
         });
     };
     match from_snapshot(store, snapshot, identity).await {
-        Ok(core) => {
+        Ok((core, shown)) => {
             tracing::info!(
                 snapshot = %snapshot.display(),
+                snapshot_seq = shown,
                 seq = core.seq(),
                 total_secs = started.elapsed().as_secs_f64(),
                 "core loaded from its snapshot"
             );
             Ok(Loaded {
                 core,
-                from_snapshot: true,
+                snapshot_seq: Some(shown),
             })
         }
         Err(why) => {
             tracing::info!("core snapshot not used: {why:#}");
             Ok(Loaded {
                 core: load_core(store).await?,
-                from_snapshot: false,
+                snapshot_seq: None,
             })
         }
     }
@@ -181,7 +183,7 @@ async fn from_snapshot(
     store: &dyn Store,
     path: &std::path::Path,
     identity: String,
-) -> anyhow::Result<Core> {
+) -> anyhow::Result<(Core, u64)> {
     let seq = store.seq().await?;
     let header = geo_core::index::read_snapshot_header(path)?;
     anyhow::ensure!(
@@ -212,7 +214,7 @@ async fn from_snapshot(
             "{stored} {layer} in the store, {shown} in the snapshot"
         );
     }
-    Ok(core)
+    Ok((core, header.seq))
 }
 
 /// `core` with the store's changes after its sequence applied, as a replica follows them.

@@ -66,16 +66,26 @@ async fn prepare(state: &AppState) -> anyhow::Result<()> {
         super::load_demo(store.as_ref(), &DemoConfig::prefecture()).await?;
     }
     state.set_status("loading");
+    let loading = std::time::Instant::now();
     let snapshot = state.config().snapshot.clone();
     let loaded = match &snapshot {
         Some(path) => super::load_core_with_snapshot(store.as_ref(), path).await?,
         None => super::Loaded {
             core: super::load_core(store.as_ref()).await?,
-            from_snapshot: false,
+            snapshot_seq: None,
         },
     };
-    let written = loaded.from_snapshot.then(|| loaded.core.seq());
-    state.set_core(loaded.core);
+    // The snapshot on disk shows `written`; with changes replayed onto it, it is rewritten
+    // at once (the next start then replays nothing).
+    let written = loaded.snapshot_seq;
+    let startup = tile_server::state::Startup {
+        from: if written.is_some() { "snapshot" } else { "store" },
+        load_s: loading.elapsed().as_secs_f64(),
+    };
+    if let Some(seq) = written {
+        state.set_snapshot_seq(seq);
+    }
+    state.set_loaded_core(loaded.core, startup);
     println!("onemap ready in {:.1} s", started.elapsed().as_secs_f64());
     if let Some(path) = snapshot {
         let keeper = state.clone();
@@ -100,44 +110,51 @@ async fn keep_snapshot(state: &AppState, path: std::path::PathBuf, mut written: 
     let every = state.config().snapshot_every;
     loop {
         if let Ok(core) = state.core() {
-            if written != Some(core.seq()) {
-                match super::store_identity(state.store().as_ref()).await {
-                    Ok(Some(identity)) => {
-                        let seq = core.seq();
-                        let started = std::time::Instant::now();
-                        let target = path.clone();
-                        let result = tokio::task::spawn_blocking(move || {
-                            if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-                                std::fs::create_dir_all(dir).map_err(|source| {
-                                    geo_core::index::SnapshotError::Io {
-                                        path: target.clone(),
-                                        source,
-                                    }
-                                })?;
-                            }
-                            core.write_snapshot(&target, &identity)
-                        })
-                        .await;
-                        match result {
-                            Ok(Ok(bytes)) => {
-                                written = Some(seq);
-                                tracing::info!(
-                                    snapshot = %path.display(),
-                                    seq,
-                                    bytes,
-                                    secs = started.elapsed().as_secs_f64(),
-                                    "core snapshot written"
-                                );
-                            }
-                            Ok(Err(e)) => tracing::warn!("cannot write the core snapshot: {e}"),
-                            Err(e) => tracing::warn!("core snapshot writer stopped: {e}"),
-                        }
+            let seq = core.seq();
+            if written != Some(seq) {
+                match write_snapshot(state, core, &path).await {
+                    Ok(true) => {
+                        written = Some(seq);
+                        state.set_snapshot_seq(seq);
                     }
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!("cannot read the store's identity: {e:#}"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!("cannot write the core snapshot: {e:#}"),
                 }
             }
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// Writes `core` as the snapshot at `path`, off the runtime; false when the store has no
+/// identity yet (no change recorded), so there is nothing a snapshot could be checked against.
+async fn write_snapshot(
+    state: &AppState,
+    core: std::sync::Arc<geo_core::index::Core>,
+    path: &std::path::Path,
+) -> anyhow::Result<bool> {
+    use anyhow::Context as _;
+    let Some(identity) = super::store_identity(state.store().as_ref()).await? else {
+        return Ok(false);
+    };
+    let seq = core.seq();
+    let started = std::time::Instant::now();
+    let target = path.to_path_buf();
+    let bytes = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        Ok(core.write_snapshot(&target, &identity)?)
+    })
+    .await
+    .context("core snapshot writer stopped")??;
+    tracing::info!(
+        snapshot = %path.display(),
+        seq,
+        bytes,
+        secs = started.elapsed().as_secs_f64(),
+        "core snapshot written"
+    );
+    Ok(true)
 }

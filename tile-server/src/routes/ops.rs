@@ -22,7 +22,14 @@ pub async fn ready(State(state): State<AppState>) -> Response {
             Json(json!({ "status": "catching up with the shared store" })),
         )
             .into_response(),
-        Ok(core) => Json(json!({ "status": "ready", "counts": core.counts() })).into_response(),
+        Ok(core) => Json(json!({
+            "status": "ready",
+            "counts": core.counts(),
+            "seq": core.seq(),
+            "core": state.startup(),
+            "snapshot_seq": state.snapshot_seq(),
+        }))
+        .into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": state.status() })),

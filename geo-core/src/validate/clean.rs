@@ -1,0 +1,484 @@
+//! Coverage cleaning: closes the misfits between neighbours narrower than a tolerance, so
+//! that shared edges end up vertex for vertex identical on both sides.
+//!
+//! Boundaries that neighbouring offices digitised separately (or that a merge rounded)
+//! miss each other by centimetres to decimetres along every shared edge: thousands of
+//! overlaps and gaps, each too thin to mean anything. Two passes remove them:
+//!
+//! 1. **Vertices meet.** Vertices of different features closer than the tolerance become
+//!    one: each distinct coordinate, the most shared first (a vertex several features
+//!    already agree on is the topology and stays put), claims the coordinates of other
+//!    features within the tolerance of it. No coordinate moves further than the tolerance,
+//!    and two vertices of one feature are never merged.
+//! 2. **Edges take their neighbours' vertices.** Every vertex of another feature within
+//!    the tolerance of an edge (but not of its ends) is inserted into it, in order along
+//!    the edge. Along a shared border both sides then carry the union of both sides'
+//!    vertices in the same order: one line, no sliver between them.
+//!
+//! A feature the cleaning would leave invalid (a narrow part pinched by its neighbour's
+//! vertices) keeps its own boundary, and its misfits stay findings. What the tolerance
+//! cannot close stays for the checks: a wider overlap remains an error.
+//!
+//! Written here rather than taken from a library: GEOS's `CoverageCleaner` (3.14) is not
+//! in any Rust binding onemap could build offline, and geo has no snapping.
+
+use std::collections::{HashMap, HashSet};
+
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+use rstar::primitives::GeomWithData;
+use rstar::{RTree, AABB};
+use serde::Serialize;
+
+use super::{measure, par, rings};
+
+/// Moves and insertions shorter than this (m) are noding, not misfits: a vertex that lies on
+/// a neighbour's edge is inserted into it, but that closes nothing and is not counted.
+const NOISE_M: f64 = 0.001;
+
+/// Metres per degree of latitude (the local frame's scale; accurate to ~1e-3, plenty for
+/// a tolerance of a metre).
+const M_PER_DEG: f64 = 111_320.0;
+
+/// What a cleaning did: the one summary an import reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Cleaning {
+    /// The tolerance used (m).
+    pub tolerance_m: f64,
+    /// Features whose boundary changed.
+    pub features: usize,
+    /// Pairs of neighbours whose shared border was made identical.
+    pub neighbours: usize,
+    /// Vertices moved onto a neighbour's vertex.
+    pub moved: usize,
+    /// Vertices inserted into an edge from a neighbour.
+    pub inserted: usize,
+    /// The widest misfit closed: the farthest a vertex moved or an edge was pulled (m).
+    pub widest_m: f64,
+    /// Area the changed features gained or lost, summed as absolute values (m²): the area
+    /// of the overlaps and gaps closed, near enough.
+    pub area_m2: f64,
+    /// Features left as they were because the cleaning would have made them invalid
+    /// (positions as given).
+    pub kept: Vec<usize>,
+}
+
+impl Cleaning {
+    /// One line for a terminal or a report.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        format!(
+            "closed misfits under {} m between {} pairs of neighbours: {} features changed, {} vertices moved, {} inserted, {:.1} m² in all, the widest {:.2} m{}",
+            self.tolerance_m,
+            self.neighbours,
+            self.features,
+            self.moved,
+            self.inserted,
+            self.area_m2,
+            self.widest_m,
+            if self.kept.is_empty() {
+                String::new()
+            } else {
+                format!("; {} left as drawn (cleaning would make them invalid)", self.kept.len())
+            }
+        )
+    }
+}
+
+/// A coordinate's bits: identical coordinates, and only those, share a key.
+fn key(c: Coord<f64>) -> (u64, u64) {
+    (c.x.to_bits(), c.y.to_bits())
+}
+
+/// The local metric frame: x metres per degree at the data's mean latitude.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    kx: f64,
+}
+
+impl Frame {
+    fn m(self, c: Coord<f64>) -> [f64; 2] {
+        [c.x * self.kx, c.y * M_PER_DEG]
+    }
+}
+
+/// One distinct coordinate and the features that have it.
+struct Distinct {
+    coord: Coord<f64>,
+    features: Vec<u32>,
+}
+
+/// Cleans `geometries` (onemap lon/lat, indexed like the file) in place with `tolerance_m`
+/// (see the module docs); empty geometries are left alone.
+#[must_use]
+pub fn clean_coverage(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) -> Cleaning {
+    let mut report = Cleaning {
+        tolerance_m,
+        ..Cleaning::default()
+    };
+    if !(tolerance_m > 0.0) || geometries.len() < 2 {
+        return report;
+    }
+    let Some(frame) = frame(geometries) else {
+        return report;
+    };
+    let distinct = distinct_coords(geometries);
+    let tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
+        distinct
+            .iter()
+            .enumerate()
+            .map(|(i, d)| GeomWithData::new(frame.m(d.coord), i as u32))
+            .collect(),
+    );
+    let (rep, moved, widest) = meet(&distinct, &tree, frame, tolerance_m);
+    report.moved = moved;
+    report.widest_m = widest;
+    // The coordinates that remain, with every feature that now has them.
+    let mut owners: Vec<Vec<u32>> = vec![Vec::new(); distinct.len()];
+    for (i, d) in distinct.iter().enumerate() {
+        let r = rep[i] as usize;
+        owners[r].extend(&d.features);
+    }
+    for o in &mut owners {
+        o.sort_unstable();
+        o.dedup();
+    }
+    let index: HashMap<(u64, u64), u32> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (key(d.coord), rep[i]))
+        .collect();
+    let ctx = Noding {
+        distinct: &distinct,
+        owners: &owners,
+        rep: &rep,
+        index: &index,
+        tree: &tree,
+        frame,
+        tol: tolerance_m,
+    };
+    let results = par::map(geometries.len(), |f| ctx.feature(f as u32, &geometries[f]));
+    let mut pairs: HashSet<(u32, u32)> = HashSet::new();
+    for (f, r) in results.into_iter().enumerate() {
+        let Some(Some(done)) = r else {
+            continue;
+        };
+        let id = f as u32;
+        if !rings::check(f, "", &done.geometry).is_empty() {
+            report.kept.push(f);
+            continue;
+        }
+        if done.widest_m > NOISE_M {
+            report.features += 1;
+        }
+        report.inserted += done.inserted;
+        report.widest_m = report.widest_m.max(done.widest_m);
+        report.area_m2 +=
+            (measure::area_m2(&done.geometry) - measure::area_m2(&geometries[f])).abs();
+        for other in done.partners {
+            pairs.insert((id.min(other), id.max(other)));
+        }
+        geometries[f] = done.geometry;
+    }
+    report.neighbours = pairs.len();
+    report
+}
+
+/// The frame at the mean latitude of the data's extent.
+fn frame(geometries: &[MultiPolygon<f64>]) -> Option<Frame> {
+    use geo::BoundingRect;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for g in geometries {
+        if let Some(r) = g.bounding_rect() {
+            lo = lo.min(r.min().y);
+            hi = hi.max(r.max().y);
+        }
+    }
+    let lat = f64::midpoint(lo, hi);
+    (lat.is_finite() && lat.abs() < 89.0).then(|| Frame {
+        kx: lat.to_radians().cos() * M_PER_DEG,
+    })
+}
+
+fn ring_coords(m: &MultiPolygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
+    m.0.iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+}
+
+/// Every distinct finite coordinate with the features holding it, in first-seen order.
+fn distinct_coords(geometries: &[MultiPolygon<f64>]) -> Vec<Distinct> {
+    let mut at: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut out: Vec<Distinct> = Vec::new();
+    for (f, g) in geometries.iter().enumerate() {
+        let f = f as u32;
+        for ring in ring_coords(g) {
+            for &c in &ring.0 {
+                if !(c.x.is_finite() && c.y.is_finite()) {
+                    continue;
+                }
+                let i = *at.entry(key(c)).or_insert_with(|| {
+                    out.push(Distinct {
+                        coord: c,
+                        features: Vec::new(),
+                    });
+                    out.len() - 1
+                });
+                if out[i].features.last() != Some(&f) {
+                    out[i].features.push(f);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Pass 1: the representative of every distinct coordinate (itself when it stays), how
+/// many moved, and the farthest move (m).
+fn meet(
+    distinct: &[Distinct],
+    tree: &RTree<GeomWithData<[f64; 2], u32>>,
+    frame: Frame,
+    tol: f64,
+) -> (Vec<u32>, usize, f64) {
+    let tol2 = tol * tol;
+    // Neighbours within the tolerance that belong to other features, found in parallel;
+    // almost every list is empty.
+    let near = par::map(distinct.len(), |i| {
+        let d = &distinct[i];
+        let p = frame.m(d.coord);
+        tree.locate_within_distance(p, tol2)
+            .map(|n| n.data)
+            .filter(|&j| j as usize != i)
+            .filter(|&j| {
+                let other = &distinct[j as usize].features;
+                !other.iter().all(|f| d.features.contains(f))
+            })
+            .collect::<Vec<u32>>()
+    });
+    let mut order: Vec<u32> = (0..distinct.len() as u32)
+        .filter(|&i| near[i as usize].as_ref().is_some_and(|n| !n.is_empty()))
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(distinct[i as usize].features.len()));
+    let mut rep: Vec<u32> = (0..distinct.len() as u32).collect();
+    let mut claimed = vec![false; distinct.len()];
+    let (mut moved, mut widest) = (0, 0.0_f64);
+    for i in order {
+        if claimed[i as usize] {
+            continue;
+        }
+        claimed[i as usize] = true;
+        let here = frame.m(distinct[i as usize].coord);
+        let mut members: Vec<u32> = distinct[i as usize].features.clone();
+        let Some(Some(list)) = near.get(i as usize) else {
+            continue;
+        };
+        for &j in list {
+            let ju = j as usize;
+            if claimed[ju] {
+                continue;
+            }
+            // Never two vertices of one feature onto one point.
+            if distinct[ju].features.iter().any(|f| members.contains(f)) {
+                continue;
+            }
+            claimed[ju] = true;
+            rep[ju] = i;
+            members.extend(&distinct[ju].features);
+            moved += distinct[ju].features.len();
+            let there = frame.m(distinct[ju].coord);
+            widest = widest.max((here[0] - there[0]).hypot(here[1] - there[1]));
+        }
+    }
+    (rep, moved, widest)
+}
+
+/// What pass 2 needs, shared read-only by the threads.
+struct Noding<'a> {
+    distinct: &'a [Distinct],
+    /// Per representative, the features that have it after pass 1.
+    owners: &'a [Vec<u32>],
+    rep: &'a [u32],
+    index: &'a HashMap<(u64, u64), u32>,
+    tree: &'a RTree<GeomWithData<[f64; 2], u32>>,
+    frame: Frame,
+    tol: f64,
+}
+
+/// One feature's new boundary, when it changed.
+struct Cleaned {
+    geometry: MultiPolygon<f64>,
+    inserted: usize,
+    widest_m: f64,
+    partners: HashSet<u32>,
+}
+
+impl Noding<'_> {
+    /// The representative coordinate of `c` (itself if it did not move).
+    fn mapped(&self, c: Coord<f64>) -> (Coord<f64>, Option<u32>) {
+        match self.index.get(&key(c)) {
+            Some(&i) => {
+                let r = self.rep[i as usize];
+                (self.distinct[r as usize].coord, Some(r))
+            }
+            None => (c, None),
+        }
+    }
+
+    /// Pass 1's moves and pass 2's insertions on feature `f`; `None` when nothing changed.
+    fn feature(&self, f: u32, g: &MultiPolygon<f64>) -> Option<Cleaned> {
+        let mut out = Cleaned {
+            geometry: MultiPolygon::new(Vec::with_capacity(g.0.len())),
+            inserted: 0,
+            widest_m: 0.0,
+            partners: HashSet::new(),
+        };
+        let mut changed = false;
+        for poly in &g.0 {
+            let ext = self.ring(f, poly.exterior(), &mut out, &mut changed);
+            let holes = poly
+                .interiors()
+                .iter()
+                .map(|r| self.ring(f, r, &mut out, &mut changed))
+                .collect();
+            out.geometry.0.push(Polygon::new(ext, holes));
+        }
+        changed.then_some(out)
+    }
+
+    fn ring(&self, f: u32, ring: &LineString<f64>, out: &mut Cleaned, changed: &mut bool) -> LineString<f64> {
+        let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ring.0.len() + 8);
+        let mapped: Vec<Coord<f64>> = ring
+            .0
+            .iter()
+            .map(|&c| {
+                let (m, r) = self.mapped(c);
+                if m != c {
+                    *changed = true;
+                    let (p, q) = (self.frame.m(c), self.frame.m(m));
+                    let dist = (p[0] - q[0]).hypot(p[1] - q[1]);
+                    if let Some(r) = r.filter(|_| dist > NOISE_M) {
+                        out.widest_m = out.widest_m.max(dist);
+                        out.partners
+                            .extend(self.owners[r as usize].iter().filter(|&&o| o != f));
+                    }
+                }
+                m
+            })
+            .collect();
+        for w in mapped.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if pts.last() != Some(&a) {
+                pts.push(a);
+            }
+            let inserts = self.onto_edge(f, a, b, out);
+            if !inserts.is_empty() {
+                *changed = true;
+                out.inserted += inserts.len();
+                pts.extend(inserts);
+            }
+        }
+        if let Some(&last) = mapped.last() {
+            if pts.last() != Some(&last) {
+                pts.push(last);
+            }
+        }
+        // A closed ring again, without the repeats that merged vertices leave.
+        pts.dedup();
+        LineString::new(pts)
+    }
+
+    /// Vertices of other features within the tolerance of edge `a`-`b` (not of its ends),
+    /// in order from `a`.
+    fn onto_edge(&self, f: u32, a: Coord<f64>, b: Coord<f64>, out: &mut Cleaned) -> Vec<Coord<f64>> {
+        let (pa, pb) = (self.frame.m(a), self.frame.m(b));
+        let (dx, dy) = (pb[0] - pa[0], pb[1] - pa[1]);
+        let len2 = dx * dx + dy * dy;
+        if !(len2 > 0.0) {
+            return Vec::new();
+        }
+        let t = self.tol;
+        let envelope = AABB::from_corners(
+            [pa[0].min(pb[0]) - t, pa[1].min(pb[1]) - t],
+            [pa[0].max(pb[0]) + t, pa[1].max(pb[1]) + t],
+        );
+        let mut found: Vec<(f64, Coord<f64>)> = Vec::new();
+        for n in self.tree.locate_in_envelope(&envelope) {
+            let i = n.data as usize;
+            // Only coordinates that remain after pass 1, held by some other feature.
+            if self.rep[i] as usize != i {
+                continue;
+            }
+            let owners = &self.owners[i];
+            if owners.contains(&f) {
+                continue;
+            }
+            let p = *n.geom();
+            let s = ((p[0] - pa[0]) * dx + (p[1] - pa[1]) * dy) / len2;
+            if s <= 0.0 || s >= 1.0 {
+                continue;
+            }
+            let (qx, qy) = (pa[0] + s * dx - p[0], pa[1] + s * dy - p[1]);
+            let dist = qx.hypot(qy);
+            // Not onto the edge's own ends: those are handled by pass 1.
+            let end = (p[0] - pa[0]).hypot(p[1] - pa[1]).min((p[0] - pb[0]).hypot(p[1] - pb[1]));
+            if dist < t && end >= t {
+                found.push((s, self.distinct[i].coord));
+                if dist > NOISE_M {
+                    out.widest_m = out.widest_m.max(dist);
+                    out.partners.extend(owners.iter().copied());
+                }
+            }
+        }
+        found.sort_by(|x, y| x.0.total_cmp(&y.0));
+        found.into_iter().map(|(_, c)| c).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::polygon;
+
+    fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
+        MultiPolygon::new(vec![polygon![
+            (x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)
+        ]])
+    }
+
+    #[test]
+    fn a_thin_overlap_between_two_squares_closes_onto_one_edge() {
+        // 0.2 m of overlap along the shared edge at x = 109.71 (1e-6 degree ~ 0.1 m).
+        let mut g = vec![
+            square(109.70, 28.30, 109.710_002, 28.31),
+            square(109.71, 28.30, 109.72, 28.31),
+        ];
+        let done = clean_coverage(&mut g, 0.5);
+        assert_eq!(done.neighbours, 1, "{done:?}");
+        assert!(done.widest_m > 0.1 && done.widest_m < 0.5, "{done:?}");
+        let a: HashSet<_> = g[0].0[0].exterior().0.iter().map(|c| key(*c)).collect();
+        let b: HashSet<_> = g[1].0[0].exterior().0.iter().map(|c| key(*c)).collect();
+        assert_eq!(a.intersection(&b).count(), 2, "{g:?}");
+    }
+
+    #[test]
+    fn a_wide_overlap_is_left_alone() {
+        let mut g = vec![
+            square(109.70, 28.30, 109.7105, 28.31),
+            square(109.71, 28.30, 109.72, 28.31),
+        ];
+        let before: Vec<f64> = g.iter().map(measure::area_m2).collect();
+        let done = clean_coverage(&mut g, 0.5);
+        assert_eq!((done.features, done.neighbours), (0, 0), "{done:?}");
+        // The corners lying on the other square's edges are noded in; nothing moves.
+        let after: Vec<f64> = g.iter().map(measure::area_m2).collect();
+        assert_eq!(before, after);
+        assert!(done.area_m2 < 1e-6, "{done:?}");
+    }
+
+    #[test]
+    fn a_zero_tolerance_changes_nothing() {
+        let mut g = vec![square(0.0, 0.0, 1.0, 1.0), square(1.0, 0.0, 2.0, 1.0)];
+        let before = g.clone();
+        assert_eq!(clean_coverage(&mut g, 0.0).features, 0);
+        assert_eq!(g, before);
+    }
+}
