@@ -166,7 +166,7 @@ export class ImportWizard {
   private message: { text: string; kind: "error" | "ok" | "info" } | null = null;
 
   constructor(private readonly map: Map) {
-    this.file = h("input", { type: "file", testid: "import-file", accept: ".geojson,.json,.ndjson,.zip,.shp,.gpkg,.kml,.kmz,.csv,.txt,.fgb" });
+    this.file = h("input", { type: "file", testid: "import-file", accept: ".geojson,.json,.ndjson,.zip,.shp,.gpkg,.kml,.kmz,.csv,.txt,.fgb,.gpx" });
     this.layer = h("select", { testid: "import-layer" });
     this.crs = h("select", { testid: "import-crs", onchange: () => this.syncCustom() });
     this.crsCustom = h("input", { type: "text", testid: "import-crs-custom", hidden: true, placeholder: "EPSG:4549" });
