@@ -21,6 +21,10 @@ export interface Finding {
   lat: number | null;
   area_m2: number | null;
   other: string | null;
+  /** Rows a gathered finding (a default applied, a missing column) concerns. */
+  count?: number;
+  /** Those rows, unless they are every row of the file. */
+  rows?: number[];
 }
 
 /** The validation report (geo_core::load::Report). */
@@ -424,6 +428,7 @@ export class ImportWizard {
                   f.id ? h("small", {}, ` ${f.id}`) : f.index !== null ? h("small", {}, ` #${f.index}`) : null,
                   f.area_m2 !== null ? h("small", {}, ` · ${num(Math.round(f.area_m2))} m²`) : null,
                   h("span", {}, f.message),
+                  f.count !== undefined ? h("small", { "data-count": String(f.count) }, ` ×${num(f.count)}`) : null,
                 ),
               ),
             ),
