@@ -496,11 +496,30 @@ fn stated(report: &Value, part: &str) -> Value {
     hits[0].clone()
 }
 
-fn import_with_report(layer: &str, file: &Path, store: &Path, report: &Path, more: &[&str]) -> Value {
-    let mut args = vec!["import", layer, s(file), "--store", s(store), "--report", s(report)];
+fn import_with_report(
+    layer: &str,
+    file: &Path,
+    store: &Path,
+    report: &Path,
+    more: &[&str],
+) -> Value {
+    let mut args = vec![
+        "import",
+        layer,
+        s(file),
+        "--store",
+        s(store),
+        "--report",
+        s(report),
+    ];
     args.extend_from_slice(more);
     let o = onemap_cmd(&args);
-    assert!(o.status.success(), "import {layer} {}: {}", file.display(), stderr(&o));
+    assert!(
+        o.status.success(),
+        "import {layer} {}: {}",
+        file.display(),
+        stderr(&o)
+    );
     serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap()
 }
 
@@ -590,7 +609,12 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
     let tracks_gpkg = dir.path().join("tracks.gpkg");
     let _ = run(
         "ogr2ogr",
-        &["-f", "GPKG", s(&tracks_gpkg), s(&dir.path().join("tracks.geojson"))],
+        &[
+            "-f",
+            "GPKG",
+            s(&tracks_gpkg),
+            s(&dir.path().join("tracks.geojson")),
+        ],
     );
     let gpx = dir.path().join("walk.gpx");
     // GDAL reads the GPX as a GPS track: ten points in two segments.
@@ -598,7 +622,13 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
 
     // Incidents.
     let before = count_in(&store, "incidents");
-    let r = import_with_report("incidents", &events_shp, &store, &dir.path().join("r1.json"), &[]);
+    let r = import_with_report(
+        "incidents",
+        &events_shp,
+        &store,
+        &dir.path().join("r1.json"),
+        &[],
+    );
     assert_eq!(count_in(&store, "incidents"), before + 5, "{r:#}");
     // The .cpg says CP936; onemap reads it as GB18030, its superset.
     assert_eq!(
@@ -620,14 +650,24 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
         assert_eq!(f["severity"], "warning");
     }
     let unknown = stated(&r, "not onemap categories");
-    assert!(unknown["message"].as_str().unwrap().contains("\"交通\" (1)"), "{unknown:#}");
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"交通\" (1)"),
+        "{unknown:#}"
+    );
     assert_eq!(unknown["rows"], json!([1, 2]));
     // Placed inside their grids, as shapely sees it.
     let inc_file = dir.path().join("incidents.geojson");
     export(&store, "incidents", "geojson", &inc_file);
     let incidents: Vec<Value> = geojson_features(&inc_file)
         .into_iter()
-        .filter(|f| f["id"].as_str().is_some_and(|i| i.len() == 7 && i.starts_with("91000")))
+        .filter(|f| {
+            f["id"]
+                .as_str()
+                .is_some_and(|i| i.len() == 7 && i.starts_with("91000"))
+        })
         .collect();
     assert_eq!(incidents.len(), 5);
     let by = |id: &str| incidents.iter().find(|f| f["id"] == id).unwrap().clone();
@@ -654,7 +694,13 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
 
     // The roster.
     let before = count_in(&store, "workers");
-    let r = import_with_report("workers", &dir.path().join("roster.csv"), &store, &dir.path().join("r2.json"), &[]);
+    let r = import_with_report(
+        "workers",
+        &dir.path().join("roster.csv"),
+        &store,
+        &dir.path().join("r2.json"),
+        &[],
+    );
     assert_eq!(count_in(&store, "workers"), before + 3);
     assert_eq!(stated(&r, "no position")["count"], 3);
     let workers_file = dir.path().join("workers.geojson");
@@ -664,7 +710,10 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
         .filter(|f| f["id"].as_str().is_some_and(|i| i.starts_with("W91000")))
         .collect();
     assert_eq!(roster.len(), 3);
-    assert!(roster.iter().all(|f| f["geometry"].is_null()), "{roster:#?}");
+    assert!(
+        roster.iter().all(|f| f["geometry"].is_null()),
+        "{roster:#?}"
+    );
     let two = roster.iter().find(|f| f["id"] == "W9100002").unwrap();
     assert_eq!(two["properties"]["grids"].as_array().unwrap().len(), 2);
 
@@ -677,7 +726,13 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
     assert_eq!(count_in(&store, "patrols"), before + 2, "stable ids");
 
     // Tracks with only start and end: times by distance along the line.
-    let r = import_with_report("patrols", &tracks_gpkg, &store, &dir.path().join("r4.json"), &[]);
+    let r = import_with_report(
+        "patrols",
+        &tracks_gpkg,
+        &store,
+        &dir.path().join("r4.json"),
+        &[],
+    );
     assert_eq!(stated(&r, "times interpolated")["count"], 1);
     let patrols_file = dir.path().join("patrols.geojson");
     export(&store, "patrols", "geojson", &patrols_file);
@@ -706,7 +761,10 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
         .iter()
         .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
         .collect();
-    assert!(times.windows(2).all(|w| w[0] <= w[1]), "monotonic: {times:?}");
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "monotonic: {times:?}"
+    );
     let along: Vec<f64> = std::iter::once(0.0)
         .chain(coords.windows(2).scan(0.0, |acc, w| {
             *acc += haversine_m(w[0].0, w[0].1, w[1].0, w[1].1);
@@ -718,6 +776,9 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
     assert_eq!(span, 2400.0);
     for (t, d) in times.iter().zip(&along) {
         let expected = span * d / total;
-        assert!(((t - times[0]) as f64 - expected).abs() <= 1.0, "{times:?} vs {along:?}");
+        assert!(
+            ((t - times[0]) as f64 - expected).abs() <= 1.0,
+            "{times:?} vs {along:?}"
+        );
     }
 }

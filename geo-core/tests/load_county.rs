@@ -101,7 +101,11 @@ fn incidents_without_optional_columns_get_stated_defaults_and_are_placed() {
     // Placed inside the unit the row names.
     for id in [9_000_003, 9_000_004] {
         let at = by_id(id).location;
-        assert!(grid.geometry.intersects(&at), "{id} at {at:?} is not in {}", grid.code);
+        assert!(
+            grid.geometry.intersects(&at),
+            "{id} at {at:?} is not in {}",
+            grid.code
+        );
     }
     assert!(village.geometry.intersects(&by_id(9_000_005).location));
 
@@ -113,9 +117,19 @@ fn incidents_without_optional_columns_get_stated_defaults_and_are_placed() {
         geo_core::load::CategoryTarget::parse("safety_hazard/road").unwrap(),
     );
     let p = prepare_bytes("events.csv", csv.as_bytes(), &opts, &context(&ds)).unwrap();
-    let d1 = p.data.incidents.iter().find(|i| i.id.0 == 9_000_001).unwrap();
+    let d1 = p
+        .data
+        .incidents
+        .iter()
+        .find(|i| i.id.0 == 9_000_001)
+        .unwrap();
     assert_eq!(d1.deadline - d1.lifecycle.reported_at, 86_400);
-    let d2 = p.data.incidents.iter().find(|i| i.id.0 == 9_000_002).unwrap();
+    let d2 = p
+        .data
+        .incidents
+        .iter()
+        .find(|i| i.id.0 == 9_000_002)
+        .unwrap();
     assert_eq!(d2.category, Category::SafetyHazard);
     assert_eq!(d2.subcategory_names().0, "road");
     assert_eq!(finding(&p, "not onemap categories").count, Some(1));
@@ -135,12 +149,20 @@ fn incidents_without_optional_columns_get_stated_defaults_and_are_placed() {
 #[test]
 fn a_missing_required_column_is_one_finding_not_one_per_row() {
     let ds = dataset(&Params::small());
-    let csv = "id,category,lon,lat\n1,dispute,109.5,28.1\n2,dispute,109.5,28.1\n3,dispute,109.5,28.1\n";
+    let csv =
+        "id,category,lon,lat\n1,dispute,109.5,28.1\n2,dispute,109.5,28.1\n3,dispute,109.5,28.1\n";
     let p = load("e.csv", csv.as_bytes(), Layer::Incidents, &ds);
     let f = finding(&p, "missing required property reported_at");
     assert_eq!((f.count, f.severity), (Some(3), Severity::Error));
     assert!(f.rows.is_empty(), "every row: not listed");
-    assert_eq!(p.report.findings.iter().filter(|f| f.check == Check::Attribute && f.severity == Severity::Error).count(), 1);
+    assert_eq!(
+        p.report
+            .findings
+            .iter()
+            .filter(|f| f.check == Check::Attribute && f.severity == Severity::Error)
+            .count(),
+        1
+    );
     assert_eq!(p.report.accepted, 0);
 }
 
@@ -162,8 +184,25 @@ fn roster_without_positions_waits_for_gps() {
     .unwrap();
     // The same table as GDAL writes it into a GeoPackage: an attribute table.
     let gpkg = dir.path().join("roster.gpkg");
-    run("ogr2ogr", ["-f", "GPKG", gpkg.to_str().unwrap(), csv.to_str().unwrap(), "-nln", "roster"]);
-    let kind = run("ogrinfo", [gpkg.to_str().unwrap(), "-sql", "SELECT data_type FROM gpkg_contents"]);
+    run(
+        "ogr2ogr",
+        [
+            "-f",
+            "GPKG",
+            gpkg.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            "-nln",
+            "roster",
+        ],
+    );
+    let kind = run(
+        "ogrinfo",
+        [
+            gpkg.to_str().unwrap(),
+            "-sql",
+            "SELECT data_type FROM gpkg_contents",
+        ],
+    );
     assert!(kind.contains("attributes"), "GDAL wrote {kind}");
     let geojson = r#"{"type":"FeatureCollection","features":[
         {"type":"Feature","id":"W9001","geometry":null,"properties":{"name":"张三","grids":["GRID"]}},
@@ -185,7 +224,11 @@ fn roster_without_positions_waits_for_gps() {
     for p in [&from_csv, &from_gpkg, &from_json] {
         assert_eq!(p.report.errors(), 0, "{}", p.report);
         assert_eq!(p.data.workers.len(), 2, "{}", p.report);
-        assert!(p.data.workers.iter().all(|w| !w.has_fix() && w.seen_at == 0));
+        assert!(p
+            .data
+            .workers
+            .iter()
+            .all(|w| !w.has_fix() && w.seen_at == 0));
         assert_eq!(finding(p, "no position").count, Some(2));
     }
     assert_eq!(from_csv.data.workers[0].phone, "13800000001");
@@ -268,7 +311,12 @@ fn dedicated_grids_are_a_kind() {
     })
     .unwrap();
     f["features"][0]["properties"]["kind"] = "专属网格".into();
-    let p = load("g.geojson", &serde_json::to_vec(&f).unwrap(), Layer::Grids, &ds);
+    let p = load(
+        "g.geojson",
+        &serde_json::to_vec(&f).unwrap(),
+        Layer::Grids,
+        &ds,
+    );
     assert_eq!(p.report.errors(), 0, "{}", p.report);
     assert_eq!(p.data.grids[0].kind, GridKind::Dedicated);
     assert_eq!(GridKind::parse("dedicated"), Some(GridKind::Dedicated));

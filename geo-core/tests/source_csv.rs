@@ -66,7 +66,11 @@ fn gbk_with_chinese_lon_lat_headers() {
     };
     let t = read_bytes("input.csv", &gbk, &wrong).unwrap();
     assert!(t.features.iter().all(|f| f.geometry.is_none()));
-    assert!(t.notes.iter().any(|n| n.contains("no coordinate columns")), "{:?}", t.notes);
+    assert!(
+        t.notes.iter().any(|n| n.contains("no coordinate columns")),
+        "{:?}",
+        t.notes
+    );
     let unknown = SourceOptions {
         encoding: Some("klingon".to_owned()),
         ..SourceOptions::default()

@@ -113,7 +113,9 @@ fn time_of(props: &Map<String, Value>, key: &str) -> Option<UnixTime> {
 /// onemap's name of a source written in Chinese.
 fn source_name(s: &str) -> Option<&'static str> {
     Some(match s {
-        "网格员" | "网格员上报" | "网格员采集" | "巡查" | "巡查上报" => "grid_worker",
+        "网格员" | "网格员上报" | "网格员采集" | "巡查" | "巡查上报" => {
+            "grid_worker"
+        }
         "热线" | "12345" | "12345热线" | "电话" | "市民热线" => "hotline",
         "视频" | "视频发现" | "监控" | "雪亮工程" => "video",
         "群众" | "群众上报" | "群众举报" | "公众" | "随手拍" => "public",
@@ -123,6 +125,7 @@ fn source_name(s: &str) -> Option<&'static str> {
 
 impl IncidentDefaults {
     /// Fills what row `row`'s incident lacks, noting each default in `tally`.
+    #[allow(clippy::too_many_lines)] // one property after another, in the mapping's order
     pub(super) fn fill(
         &mut self,
         props: &mut Map<String, Value>,
@@ -153,7 +156,10 @@ impl IncidentDefaults {
                         &format!(
                             "category {v:?} mapped to {}{}",
                             target.category.as_str(),
-                            target.subcategory.map(|s| format!("/{s}")).unwrap_or_default()
+                            target
+                                .subcategory
+                                .map(|s| format!("/{s}"))
+                                .unwrap_or_default()
                         ),
                     );
                     target.category
@@ -210,18 +216,15 @@ impl IncidentDefaults {
                 .iter()
                 .filter_map(|&(step, key)| time_of(props, key).map(|t| (t, step)))
                 .max_by_key(|&(t, step)| (step == Step::Closed, t, step));
-            match latest {
-                Some((_, step)) => {
-                    warn(
-                        tally,
-                        "status not given: set to the latest step that has a time (closed where closed_at is set)",
-                    );
-                    props.insert("status".into(), step.as_str().into());
-                }
-                None => {
-                    warn(tally, "status not given and no step times: set to reported");
-                    props.insert("status".into(), Step::Reported.as_str().into());
-                }
+            if let Some((_, step)) = latest {
+                warn(
+                    tally,
+                    "status not given: set to the latest step that has a time (closed where closed_at is set)",
+                );
+                props.insert("status".into(), step.as_str().into());
+            } else {
+                warn(tally, "status not given and no step times: set to reported");
+                props.insert("status".into(), Step::Reported.as_str().into());
             }
         }
 
@@ -280,7 +283,11 @@ fn examples(values: &BTreeMap<String, usize>) -> String {
 /// distance along it (evenly by vertex when it has no length); `None` when the times
 /// cannot bound a walk (`end` before `start`).
 #[must_use]
-pub fn interpolate_times(track: &[geo_types::Coord<f64>], start: UnixTime, end: UnixTime) -> Option<Vec<UnixTime>> {
+pub fn interpolate_times(
+    track: &[geo_types::Coord<f64>],
+    start: UnixTime,
+    end: UnixTime,
+) -> Option<Vec<UnixTime>> {
     if end < start || track.is_empty() {
         return None;
     }
@@ -298,7 +305,11 @@ pub fn interpolate_times(track: &[geo_types::Coord<f64>], start: UnixTime, end: 
         .iter()
         .enumerate()
         .map(|(i, &d)| {
-            let share = if total > 0.0 { d / total } else { i as f64 / last };
+            let share = if total > 0.0 {
+                d / total
+            } else {
+                i as f64 / last
+            };
             // Rounding a monotone share keeps the times ascending; the ends are exact.
             start + (span * share).round() as i64
         })
@@ -343,11 +354,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn fill(props: Value, categories: &CategoryMap) -> (Map<String, Value>, Vec<crate::validate::Finding>) {
+    fn fill(
+        props: Value,
+        categories: &CategoryMap,
+    ) -> (Map<String, Value>, Vec<crate::validate::Finding>) {
         let mut p = props.as_object().cloned().unwrap_or_default();
         let mut d = IncidentDefaults::default();
         let mut tally = Tally::new();
-        d.fill(&mut p, 0, categories, &DeadlinePolicy::default(), &mut tally);
+        d.fill(
+            &mut p,
+            0,
+            categories,
+            &DeadlinePolicy::default(),
+            &mut tally,
+        );
         let mut f = tally.into_findings(2);
         d.name_examples(&mut f);
         (p, f)
@@ -365,7 +385,9 @@ mod tests {
         // Fire hazards have two days by default.
         assert_eq!(p["deadline"], "2024-03-03T00:00:00Z");
         assert_eq!(f.len(), 4, "{f:?}");
-        assert!(f.iter().all(|f| f.count == Some(1) && f.severity == Severity::Warning));
+        assert!(f
+            .iter()
+            .all(|f| f.count == Some(1) && f.severity == Severity::Warning));
     }
 
     #[test]
@@ -388,20 +410,35 @@ mod tests {
 
     #[test]
     fn unknown_categories_go_to_other_unless_mapped() {
-        let (p, f) = fill(json!({"category": "交通", "subcategory": "拥堵"}), &CategoryMap::new());
+        let (p, f) = fill(
+            json!({"category": "交通", "subcategory": "拥堵"}),
+            &CategoryMap::new(),
+        );
         assert_eq!(p["category"], "other");
         assert_eq!(p["subcategory"], "other");
-        let m = &f.iter().find(|f| f.message.contains("not onemap categories")).unwrap().message;
+        let m = &f
+            .iter()
+            .find(|f| f.message.contains("not onemap categories"))
+            .unwrap()
+            .message;
         assert!(m.contains("\"交通\" (1)"), "{m}");
         let mut map = CategoryMap::new();
-        map.insert("交通".into(), CategoryTarget::parse("safety_hazard/road").unwrap());
+        map.insert(
+            "交通".into(),
+            CategoryTarget::parse("safety_hazard/road").unwrap(),
+        );
         let (p, f) = fill(json!({"category": "交通"}), &map);
         assert_eq!(p["category"], "safety_hazard");
         assert_eq!(p["subcategory"], "road");
-        assert!(f.iter().any(|f| f.message.contains("mapped to safety_hazard/road")));
+        assert!(f
+            .iter()
+            .any(|f| f.message.contains("mapped to safety_hazard/road")));
         assert!(CategoryTarget::parse("traffic").is_err());
         assert!(CategoryTarget::parse("dispute/road").is_err());
-        assert_eq!(CategoryTarget::parse("dispute/other").unwrap().subcategory, Some("other"));
+        assert_eq!(
+            CategoryTarget::parse("dispute/other").unwrap().subcategory,
+            Some("other")
+        );
     }
 
     #[test]

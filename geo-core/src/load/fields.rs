@@ -156,12 +156,18 @@ fn fields(layer: Layer) -> &'static [Field] {
         }
         Layer::Incidents => {
             const F: &[Field] = &[
-                f("category", &["category", "sjlx", "sjdl", "事件类型", "事件大类", "大类"]),
+                f(
+                    "category",
+                    &["category", "sjlx", "sjdl", "事件类型", "事件大类", "大类"],
+                ),
                 f(
                     "subcategory",
                     &["subcategory", "xl", "sjxl", "事件小类", "小类"],
                 ),
-                f("source", &["source", "ly", "sjly", "来源", "事件来源", "上报渠道"]),
+                f(
+                    "source",
+                    &["source", "ly", "sjly", "来源", "事件来源", "上报渠道"],
+                ),
                 f("people", &["people", "sjrs", "涉及人数"]),
                 f("status", &["status", "zt", "状态"]),
                 f("deadline", &["deadline", "blsx", "办理时限"]),
@@ -184,11 +190,28 @@ fn fields(layer: Layer) -> &'static [Field] {
                 // Where a row without coordinates is placed (not stored).
                 f(
                     "grid",
-                    &["grid", "gridcode", "wgbm", "wgdm", "网格编码", "网格代码", "所属网格"],
+                    &[
+                        "grid",
+                        "gridcode",
+                        "wgbm",
+                        "wgdm",
+                        "网格编码",
+                        "网格代码",
+                        "所属网格",
+                    ],
                 ),
                 f(
                     "village",
-                    &["village", "villagecode", "cjdm", "sqdm", "村代码", "村居代码", "社区代码", "所属村居"],
+                    &[
+                        "village",
+                        "villagecode",
+                        "cjdm",
+                        "sqdm",
+                        "村代码",
+                        "村居代码",
+                        "社区代码",
+                        "所属村居",
+                    ],
                 ),
             ];
             F
@@ -197,7 +220,15 @@ fn fields(layer: Layer) -> &'static [Field] {
             const F: &[Field] = &[
                 f(
                     "worker",
-                    &["worker", "workerid", "wgy", "wgybh", "网格员", "网格员编号", "巡查人"],
+                    &[
+                        "worker",
+                        "workerid",
+                        "wgy",
+                        "wgybh",
+                        "网格员",
+                        "网格员编号",
+                        "巡查人",
+                    ],
                 ),
                 f(
                     "start",
@@ -213,11 +244,30 @@ fn fields(layer: Layer) -> &'static [Field] {
                 f("name", &["name", "xm", "姓名", "网格员姓名"]),
                 f(
                     "phone",
-                    &["phone", "dh", "lxdh", "sjhm", "电话", "联系电话", "手机", "手机号", "手机号码"],
+                    &[
+                        "phone",
+                        "dh",
+                        "lxdh",
+                        "sjhm",
+                        "电话",
+                        "联系电话",
+                        "手机",
+                        "手机号",
+                        "手机号码",
+                    ],
                 ),
                 f(
                     "grids",
-                    &["grids", "grid", "gridcode", "gridcodes", "wgbm", "所属网格", "网格编码", "负责网格"],
+                    &[
+                        "grids",
+                        "grid",
+                        "gridcode",
+                        "gridcodes",
+                        "wgbm",
+                        "所属网格",
+                        "网格编码",
+                        "负责网格",
+                    ],
                 ),
                 f("seen_at", &["seenat", "dwsj", "定位时间"]),
             ];
@@ -421,9 +471,8 @@ fn translate(layer: Layer, name: &str, v: &Value) -> Value {
             "医院" | "医院网格" => Some("hospital"),
             "景区" | "景区网格" => Some("scenic"),
             // Vendors' name for every non-basic grid; the site type is not said.
-            "专属网格" | "专属" | "专业网格" | "专项网格" | "专门网格" | "特殊网格" | "dedicated" => {
-                Some("dedicated")
-            }
+            "专属网格" | "专属" | "专业网格" | "专项网格" | "专门网格" | "特殊网格"
+            | "dedicated" => Some("dedicated"),
             _ => None,
         },
         (Layer::Cameras, "ptz_type") => match s {

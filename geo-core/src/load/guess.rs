@@ -15,7 +15,11 @@ pub fn guess_layer(source: &Source) -> Option<Layer> {
         let row = source.features.first()?;
         let m = FieldMap::new(Layer::Workers, row.properties.keys().map(String::as_str));
         let roster = m.column("phone").is_some() || m.column("grids").is_some();
-        return Some(if roster { Layer::Workers } else { Layer::Incidents });
+        return Some(if roster {
+            Layer::Workers
+        } else {
+            Layer::Incidents
+        });
     };
     let keys = first.properties.keys().map(String::as_str);
     let code_len = |layer: Layer| {

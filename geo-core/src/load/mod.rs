@@ -13,10 +13,10 @@ mod tally;
 
 pub use defaults::{interpolate_times, CategoryMap, CategoryTarget};
 pub use fields::{default_value, Defaults, FieldMap};
-pub use tally::Tally;
 pub use guess::guess_layer;
 pub use native::{is_onemap_csv, prepare_onemap_csv};
 pub use pipeline::prepare;
+pub use tally::Tally;
 
 use crate::source::{self, SourceError};
 pub use report::Report;

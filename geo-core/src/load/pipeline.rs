@@ -70,8 +70,13 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
     }
     let mut tally = Tally::new();
     let mut incident_defaults = IncidentDefaults::default();
-    let (mut rows, fields, crs_ok) =
-        reproject_rows(source, opts, &mut report, &mut tally, &mut incident_defaults);
+    let (mut rows, fields, crs_ok) = reproject_rows(
+        source,
+        opts,
+        &mut report,
+        &mut tally,
+        &mut incident_defaults,
+    );
     if !crs_ok {
         let mut prepared = refused(report);
         prepared.left_out = left_out(rows, &[], &prepared.report);
@@ -132,6 +137,7 @@ fn refused(mut report: Report) -> Prepared {
 /// Moves every geometry into onemap lon/lat and names properties the onemap way. The flag
 /// is false when the file's coordinates cannot be in the CRS at all (the rows are then
 /// those that could, for the preview).
+#[allow(clippy::too_many_lines)] // one pass over the rows: geometry, names, defaults
 fn reproject_rows(
     source: Source,
     opts: &LoadOptions,
@@ -208,13 +214,9 @@ fn reproject_rows(
         };
         let mut props = fields.canonical(opts.layer, &properties, &defaults);
         match opts.layer {
-            Layer::Incidents => incident_defaults.fill(
-                &mut props,
-                index,
-                &opts.categories,
-                &opts.deadlines,
-                tally,
-            ),
+            Layer::Incidents => {
+                incident_defaults.fill(&mut props, index, &opts.categories, &opts.deadlines, tally);
+            }
             Layer::Patrols => {
                 if let Some(w) = &opts.worker {
                     props.insert("worker".into(), w.clone().into());
@@ -613,13 +615,16 @@ fn place_in_units(rows: &mut [Row], context: &Dataset, tally: &mut Tally) {
     // One interior point per unit: every incident of a grid gets the same place.
     let mut points: HashMap<String, Option<Point<f64>>> = HashMap::new();
     for r in rows.iter_mut().filter(|r| unplaced(r)) {
-        let code_of = |key: &str| r.props.get(key).and_then(|v| match v {
-            Value::String(s) => Some(s.trim().to_owned()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
+        let code_of = |key: &str| {
+            r.props.get(key).and_then(|v| match v {
+                Value::String(s) => Some(s.trim().to_owned()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        };
         let grid = code_of("grid");
-        let village = code_of("village").or_else(|| grid.as_deref().and_then(|g| g.get(..12)).map(str::to_owned));
+        let village = code_of("village")
+            .or_else(|| grid.as_deref().and_then(|g| g.get(..12)).map(str::to_owned));
         let mut placed = None;
         if let Some(g) = grid.as_deref().and_then(|c| grids.get(c)) {
             let p = *points

@@ -24,12 +24,11 @@ impl Tally {
     /// Notes that row `row` (its position in the file) has this finding.
     pub fn add(&mut self, check: Check, severity: Severity, message: &str, row: usize) {
         let key = (check, severity, message.to_owned());
-        match self.entries.get_mut(&key) {
-            Some(rows) => rows.push(row),
-            None => {
-                self.order.push(key.clone());
-                self.entries.insert(key, vec![row]);
-            }
+        if let Some(rows) = self.entries.get_mut(&key) {
+            rows.push(row);
+        } else {
+            self.order.push(key.clone());
+            self.entries.insert(key, vec![row]);
         }
     }
 
@@ -81,9 +80,19 @@ mod tests {
     fn same_message_is_one_finding_with_its_rows() {
         let mut t = Tally::new();
         for row in [4, 1, 2] {
-            t.add(Check::Attribute, Severity::Warning, "no subcategory: set to other", row);
+            t.add(
+                Check::Attribute,
+                Severity::Warning,
+                "no subcategory: set to other",
+                row,
+            );
         }
-        t.add(Check::Attribute, Severity::Warning, "no source: set to grid_worker", 2);
+        t.add(
+            Check::Attribute,
+            Severity::Warning,
+            "no source: set to grid_worker",
+            2,
+        );
         assert_eq!(t.count(Check::Attribute, "no subcategory: set to other"), 3);
         let f = t.into_findings(10);
         assert_eq!(f.len(), 2);

@@ -55,7 +55,10 @@ const MAX_WKT_DEPTH: usize = 32;
 /// Where the geometry is.
 #[derive(Debug, Clone, Copy)]
 enum GeomColumns {
-    LonLat { lon: usize, lat: usize },
+    LonLat {
+        lon: usize,
+        lat: usize,
+    },
     Wkt(usize),
     /// A table without coordinates (a worker roster, incidents with only a grid code):
     /// every row's geometry is `None` and the layer decides what that means.

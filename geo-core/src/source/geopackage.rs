@@ -165,7 +165,8 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
     let blobs: Vec<&str> = columns
         .iter()
         .filter(|c| {
-            c.decl.contains("BLOB") && (geom_col.is_empty() || !c.name.eq_ignore_ascii_case(&geom_col))
+            c.decl.contains("BLOB")
+                && (geom_col.is_empty() || !c.name.eq_ignore_ascii_case(&geom_col))
         })
         .map(|c| c.name.as_str())
         .collect();

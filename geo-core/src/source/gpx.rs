@@ -115,7 +115,9 @@ impl State {
                     t.name = Some(text.to_owned()).filter(|s| !s.is_empty());
                 }
             }
-            b"name" if self.inside(&[b"metadata", b"author"]) || self.inside(&[b"gpx", b"author"]) => {
+            b"name"
+                if self.inside(&[b"metadata", b"author"]) || self.inside(&[b"gpx", b"author"]) =>
+            {
                 self.author_name = Some(text.to_owned()).filter(|s| !s.is_empty());
             }
             // GPX 1.0 puts the file's name under <gpx> itself.
@@ -213,7 +215,8 @@ pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Sou
             Ok(Event::Empty(e)) => {
                 if e.local_name().as_ref() == b"trkpt" {
                     points += 1;
-                    opts.limits.check_vertices(name, state.tracks.len(), points)?;
+                    opts.limits
+                        .check_vertices(name, state.tracks.len(), points)?;
                 }
                 state.start(&e);
                 state.end();
@@ -222,7 +225,8 @@ pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Sou
                 if state.path.last().is_some_and(|n| n.as_slice() == b"trkpt") {
                     points += 1;
                     // A file of one endless segment is refused before it is all held.
-                    opts.limits.check_vertices(name, state.tracks.len(), points)?;
+                    opts.limits
+                        .check_vertices(name, state.tracks.len(), points)?;
                 }
                 if state.path.last().is_some_and(|n| n.as_slice() == b"trkseg") {
                     points = 0;
@@ -321,9 +325,10 @@ fn into_source(
         }
     }
     if index == 0 {
-        source
-            .notes
-            .push("the GPX has no track segments (<trk><trkseg>); waypoints and routes are not read".to_owned());
+        source.notes.push(
+            "the GPX has no track segments (<trk><trkseg>); waypoints and routes are not read"
+                .to_owned(),
+        );
     }
     Ok(source)
 }
@@ -361,7 +366,13 @@ mod tests {
         let Some(Geometry::LineString(l)) = &f.geometry else {
             panic!("not a line: {:?}", f.geometry);
         };
-        assert_eq!(l.0[0], Coord { x: 109.72, y: 28.32 });
+        assert_eq!(
+            l.0[0],
+            Coord {
+                x: 109.72,
+                y: 28.32
+            }
+        );
         // No track name: the file's author; no times at all: left to start/end or refusal.
         assert_eq!(s.features[2].properties["worker"], "W433101001001001");
         assert!(s.features[2].properties.get("times").is_none());
@@ -378,8 +389,13 @@ mod tests {
             .map(|f| f.fid.as_deref().unwrap().parse().unwrap())
             .collect();
         assert_eq!(ids, ids2);
-        assert!(ids.iter().all(|&i| (GPX_ID_BASE..2 * GPX_ID_BASE).contains(&i)));
-        assert_eq!(ids.len(), ids.iter().collect::<std::collections::BTreeSet<_>>().len());
+        assert!(ids
+            .iter()
+            .all(|&i| (GPX_ID_BASE..2 * GPX_ID_BASE).contains(&i)));
+        assert_eq!(
+            ids.len(),
+            ids.iter().collect::<std::collections::BTreeSet<_>>().len()
+        );
     }
 
     #[test]
@@ -389,10 +405,17 @@ mod tests {
             "<gpx><trk></gpx>",
             "<gpx>&bogus;</gpx>",
         ] {
-            assert!(read("b.gpx", bad.as_bytes(), &SourceOptions::default()).is_err(), "{bad}");
+            assert!(
+                read("b.gpx", bad.as_bytes(), &SourceOptions::default()).is_err(),
+                "{bad}"
+            );
         }
         // Binary noise reads as nothing or fails; it never panics.
-        let _ = read("n.gpx", &[0, 1, 0xff, b'<', b'&'], &SourceOptions::default());
+        let _ = read(
+            "n.gpx",
+            &[0, 1, 0xff, b'<', b'&'],
+            &SourceOptions::default(),
+        );
         let s = read(
             "p.gpx",
             br#"<gpx><trk><trkseg><trkpt lat="x" lon="2"/><trkpt lat="1" lon="2"><time>2024-01-01T00:00:00Z</time></trkpt></trkseg></trk></gpx>"#,
@@ -400,7 +423,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.problems.len(), 1);
-        assert!(s.problems[0].message.contains("lat \"x\""), "{:?}", s.problems);
+        assert!(
+            s.problems[0].message.contains("lat \"x\""),
+            "{:?}",
+            s.problems
+        );
         let s = read("e.gpx", b"<gpx/>", &SourceOptions::default()).unwrap();
         assert!(s.features.is_empty() && !s.notes.is_empty());
     }

@@ -244,7 +244,12 @@ impl fmt::Display for Finding {
             const SHOWN: usize = 5;
             write!(f, " ({n} rows")?;
             if !self.rows.is_empty() {
-                let shown: Vec<String> = self.rows.iter().take(SHOWN).map(ToString::to_string).collect();
+                let shown: Vec<String> = self
+                    .rows
+                    .iter()
+                    .take(SHOWN)
+                    .map(ToString::to_string)
+                    .collect();
                 let more = if self.rows.len() > SHOWN { ", ..." } else { "" };
                 write!(f, ": {}{more}", shown.join(", "))?;
             }

@@ -310,7 +310,10 @@ pub async fn roster_without_fix(store: &dyn Store) {
     let mut c = ChangeSet::new(ChangeKind::Import, "test", "roster");
     c.upserts.workers.push(w.clone());
     let applied = store.apply(c).await.unwrap();
-    assert_eq!(applied.dirty, None, "a worker without a fix is nowhere on the map");
+    assert_eq!(
+        applied.dirty, None,
+        "a worker without a fix is nowhere on the map"
+    );
     let back = store.load_layer(Layer::Workers).await.unwrap();
     let got = back.workers.iter().find(|x| x.id == w.id).unwrap();
     assert!(!got.has_fix(), "{got:?}");

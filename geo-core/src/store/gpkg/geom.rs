@@ -243,11 +243,10 @@ pub fn blob_bbox(blob: &[u8]) -> crate::Result<Option<Rect<f64>>> {
     }
     Ok(match decode(blob)? {
         Decoded::Point(p) if p.x().is_finite() && p.y().is_finite() => Some(Rect::new(p.0, p.0)),
-        // An empty point (a worker without a fix) is nowhere.
-        Decoded::Point(_) => None,
         Decoded::Line(l, _) => bbox(l.0),
         Decoded::Polygons(mp) => bbox(mp.iter().flat_map(|p| p.exterior().0.clone())),
-        Decoded::Empty => None,
+        // An empty point (a worker without a fix) is nowhere.
+        Decoded::Point(_) | Decoded::Empty => None,
     })
 }
 
