@@ -483,3 +483,302 @@ fn real_xiangxi_outlines_are_reported_then_repaired_on_request() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// The findings of a JSON report whose message contains `part`: exactly one, with a count.
+fn stated(report: &Value, part: &str) -> Value {
+    let hits: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["message"].as_str().unwrap().contains(part))
+        .collect();
+    assert_eq!(hits.len(), 1, "{part:?} in {report:#}");
+    hits[0].clone()
+}
+
+fn import_with_report(
+    layer: &str,
+    file: &Path,
+    store: &Path,
+    report: &Path,
+    more: &[&str],
+) -> Value {
+    let mut args = vec![
+        "import",
+        layer,
+        s(file),
+        "--store",
+        s(store),
+        "--report",
+        s(report),
+    ];
+    args.extend_from_slice(more);
+    let o = onemap_cmd(&args);
+    assert!(
+        o.status.success(),
+        "import {layer} {}: {}",
+        file.display(),
+        stderr(&o)
+    );
+    serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap()
+}
+
+/// Files as a county office sends them, made by GDAL and Python, imported with default
+/// options: a GBK Shapefile of incidents with Chinese columns, no subcategory, source,
+/// status or deadline, categories 交通/traffic and rows with only a grid code; a
+/// Python-`csv` roster without coordinates; a GPX written by Python and read back by GDAL;
+/// a GeoPackage of tracks with only start and end. Each default is one finding with its
+/// count, placed incidents lie in their grid (shapely), interpolated times follow distance.
+#[test]
+fn county_office_files_import_with_stated_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = copy_store(dir.path(), "county.gpkg");
+    let grids_file = dir.path().join("grids.geojson");
+    export(&store, "grids", "geojson", &grids_file);
+    let grids = geojson_features(&grids_file);
+    let (g1, g2) = (&grids[0], &grids[1]);
+    let params = dir.path().join("params.json");
+    std::fs::write(
+        &params,
+        serde_json::to_vec(&json!({"g1": g1["id"], "g2": g2["id"], "dir": s(dir.path())})).unwrap(),
+    )
+    .unwrap();
+    // Python writes the tables and the GPX; GDAL makes the Shapefile and GeoPackage.
+    let script = r#"
+import csv, json, sys, os
+p = json.load(open(sys.argv[1])); d = p["dir"]
+rows = [
+    ["9100001", "矛盾纠纷", "2024-03-01T08:00:00+08:00", "", "109.70", "28.30", ""],
+    ["9100002", "交通", "2024-03-01T09:00:00+08:00", "2024-03-02T09:00:00+08:00", "109.71", "28.31", ""],
+    ["9100003", "traffic", "2024-03-01T10:00:00+08:00", "", "", "", p["g1"]],
+    ["9100004", "治安", "2024-03-01T11:00:00+08:00", "", "", "", p["g1"]],
+    ["9100005", "消防隐患", "2024-03-01T12:00:00+08:00", "", "", "", p["g2"]],
+]
+with open(os.path.join(d, "events.csv"), "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f)
+    w.writerow(["事件编号", "事件类型", "上报时间", "办结时间", "lon", "lat", "网格编码"])
+    w.writerows(rows)
+with open(os.path.join(d, "roster.csv"), "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f)
+    w.writerow(["网格员编号", "姓名", "联系电话", "所属网格"])
+    w.writerow(["W9100001", "张三", "13800000001", p["g1"]])
+    w.writerow(["W9100002", "李四", "13800000002", p["g1"] + ";" + p["g2"]])
+    w.writerow(["W9100003", "王五", "13800000003", p["g2"]])
+pts = lambda lat0, t0: "".join(
+    '<trkpt lat="%.5f" lon="109.70000"><time>2024-03-01T%02d:%02d:00Z</time></trkpt>' % (lat0 + k * 0.001, t0 + k // 60, k % 60)
+    for k in range(5))
+gpx = ('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="handset" xmlns="http://www.topografix.com/GPX/1/1">'
+       '<trk><name>W9100001</name><trkseg>' + pts(28.30, 8) + '</trkseg><trkseg>' + pts(28.31, 9) + '</trkseg></trk></gpx>')
+open(os.path.join(d, "walk.gpx"), "w", encoding="utf-8").write(gpx)
+km = 1 / 111.195
+track = {"type": "FeatureCollection", "features": [{"type": "Feature",
+    "geometry": {"type": "LineString", "coordinates": [[109.7, 28.3], [109.7, 28.3 + km], [109.7, 28.3 + 4 * km]]},
+    "properties": {"轨迹编号": 9100001, "网格员": "W9100002", "开始时间": "2024-03-01T08:00:00Z", "结束时间": "2024-03-01T08:40:00Z"}}]}
+json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=False)
+"#;
+    let _ = run("python3", &["-c", script, s(&params)]);
+    let events_shp = dir.path().join("events.shp");
+    let _ = run(
+        "ogr2ogr",
+        &[
+            "-f",
+            "ESRI Shapefile",
+            s(&events_shp),
+            s(&dir.path().join("events.csv")),
+            "-oo",
+            "X_POSSIBLE_NAMES=lon",
+            "-oo",
+            "Y_POSSIBLE_NAMES=lat",
+            "-oo",
+            "KEEP_GEOM_COLUMNS=NO",
+            "-a_srs",
+            "EPSG:4490",
+            "-lco",
+            "ENCODING=CP936",
+        ],
+    );
+    let gbk = run(
+        "python3",
+        &[
+            "-c",
+            "import sys\nprint('事件类型'.encode('gbk') in open(sys.argv[1], 'rb').read())",
+            s(&dir.path().join("events.dbf")),
+        ],
+    );
+    assert_eq!(gbk.trim(), "True", "GDAL wrote the column names in GBK");
+    let tracks_gpkg = dir.path().join("tracks.gpkg");
+    let _ = run(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GPKG",
+            s(&tracks_gpkg),
+            s(&dir.path().join("tracks.geojson")),
+        ],
+    );
+    let gpx = dir.path().join("walk.gpx");
+    // GDAL reads the GPX as a GPS track: ten points in two segments.
+    assert_eq!(ogr_feature_count(&gpx, "track_points"), 10);
+
+    // Incidents.
+    let before = count_in(&store, "incidents");
+    let r = import_with_report(
+        "incidents",
+        &events_shp,
+        &store,
+        &dir.path().join("r1.json"),
+        &[],
+    );
+    assert_eq!(count_in(&store, "incidents"), before + 5, "{r:#}");
+    // The .cpg says CP936; onemap reads it as GB18030, its superset.
+    assert_eq!(
+        (r["encoding"].as_str(), r["encoding_declared"].as_bool()),
+        (Some("gb18030"), Some(true)),
+        "{r:#}"
+    );
+    for (part, n) in [
+        ("subcategory not given", 5),
+        ("source not given", 5),
+        ("deadline not given", 5),
+        ("status not given and no step times", 4),
+        ("status not given: set to the latest step", 1),
+        ("not onemap categories", 2),
+        ("placed at an interior point of its grid", 3),
+    ] {
+        let f = stated(&r, part);
+        assert_eq!(f["count"], n, "{part}: {f:#}");
+        assert_eq!(f["severity"], "warning");
+    }
+    let unknown = stated(&r, "not onemap categories");
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"交通\" (1)"),
+        "{unknown:#}"
+    );
+    assert_eq!(unknown["rows"], json!([1, 2]));
+    // Placed inside their grids, as shapely sees it.
+    let inc_file = dir.path().join("incidents.geojson");
+    export(&store, "incidents", "geojson", &inc_file);
+    let incidents: Vec<Value> = geojson_features(&inc_file)
+        .into_iter()
+        .filter(|f| {
+            f["id"]
+                .as_str()
+                .is_some_and(|i| i.len() == 7 && i.starts_with("91000"))
+        })
+        .collect();
+    assert_eq!(incidents.len(), 5);
+    let by = |id: &str| incidents.iter().find(|f| f["id"] == id).unwrap().clone();
+    assert_eq!(by("9100002")["properties"]["status"], "closed");
+    assert_eq!(by("9100002")["properties"]["category"], "other");
+    assert_eq!(by("9100001")["properties"]["category"], "dispute");
+    assert_eq!(by("9100001")["properties"]["source"], "grid_worker");
+    let check = json!([
+        [g1["geometry"], by("9100003")["geometry"]],
+        [g1["geometry"], by("9100004")["geometry"]],
+        [g2["geometry"], by("9100005")["geometry"]],
+    ]);
+    let pairs = dir.path().join("pairs.json");
+    std::fs::write(&pairs, serde_json::to_vec(&check).unwrap()).unwrap();
+    let inside = run(
+        "python3",
+        &[
+            "-c",
+            "import json,sys\nfrom shapely.geometry import shape\nprint(all(shape(g).contains(shape(p)) for g, p in json.load(open(sys.argv[1]))))",
+            s(&pairs),
+        ],
+    );
+    assert_eq!(inside.trim(), "True");
+
+    // The roster.
+    let before = count_in(&store, "workers");
+    let r = import_with_report(
+        "workers",
+        &dir.path().join("roster.csv"),
+        &store,
+        &dir.path().join("r2.json"),
+        &[],
+    );
+    assert_eq!(count_in(&store, "workers"), before + 3);
+    assert_eq!(stated(&r, "no position")["count"], 3);
+    let workers_file = dir.path().join("workers.geojson");
+    export(&store, "workers", "geojson", &workers_file);
+    let roster: Vec<Value> = geojson_features(&workers_file)
+        .into_iter()
+        .filter(|f| f["id"].as_str().is_some_and(|i| i.starts_with("W91000")))
+        .collect();
+    assert_eq!(roster.len(), 3);
+    assert!(
+        roster.iter().all(|f| f["geometry"].is_null()),
+        "{roster:#?}"
+    );
+    let two = roster.iter().find(|f| f["id"] == "W9100002").unwrap();
+    assert_eq!(two["properties"]["grids"].as_array().unwrap().len(), 2);
+
+    // GPX: one patrol per segment, the track's name as worker; importing it again writes
+    // the same patrols.
+    let before = count_in(&store, "patrols");
+    let _ = import_with_report("patrols", &gpx, &store, &dir.path().join("r3.json"), &[]);
+    assert_eq!(count_in(&store, "patrols"), before + 2);
+    let _ = import_with_report("patrols", &gpx, &store, &dir.path().join("r3.json"), &[]);
+    assert_eq!(count_in(&store, "patrols"), before + 2, "stable ids");
+
+    // Tracks with only start and end: times by distance along the line.
+    let r = import_with_report(
+        "patrols",
+        &tracks_gpkg,
+        &store,
+        &dir.path().join("r4.json"),
+        &[],
+    );
+    assert_eq!(stated(&r, "times interpolated")["count"], 1);
+    let patrols_file = dir.path().join("patrols.geojson");
+    export(&store, "patrols", "geojson", &patrols_file);
+    let all = geojson_features(&patrols_file);
+    let walked = all.iter().find(|f| f["id"] == "9100001").unwrap();
+    assert_eq!(walked["properties"]["worker"], "W9100002");
+    let gpx_walk: Vec<&Value> = all
+        .iter()
+        .filter(|f| f["properties"]["worker"] == "W9100001")
+        .collect();
+    assert_eq!(gpx_walk.len(), 2);
+    let times: Vec<i64> = walked["properties"]["times"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            // onemap writes `YYYY-MM-DDTHH:MM:SSZ`; the walk is within one day.
+            let t = t.as_str().unwrap();
+            let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap();
+            n(11..13) * 3600 + n(14..16) * 60 + n(17..19)
+        })
+        .collect();
+    let coords: Vec<(f64, f64)> = walked["geometry"]["coordinates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "monotonic: {times:?}"
+    );
+    let along: Vec<f64> = std::iter::once(0.0)
+        .chain(coords.windows(2).scan(0.0, |acc, w| {
+            *acc += haversine_m(w[0].0, w[0].1, w[1].0, w[1].1);
+            Some(*acc)
+        }))
+        .collect();
+    let total = along[along.len() - 1];
+    let span = (times[times.len() - 1] - times[0]) as f64;
+    assert_eq!(span, 2400.0);
+    for (t, d) in times.iter().zip(&along) {
+        let expected = span * d / total;
+        assert!(
+            ((t - times[0]) as f64 - expected).abs() <= 1.0,
+            "{times:?} vs {along:?}"
+        );
+    }
+}

@@ -57,12 +57,20 @@ fn gbk_with_chinese_lon_lat_headers() {
     let d = read(&gbk, &opts);
     assert!(d.encoding.as_ref().unwrap().declared);
     assert_eq!(d.features, s.features);
-    // Declared wrongly: the Chinese headers are garbled, so no coordinate column is found.
+    // Declared wrongly: the Chinese headers are garbled, so no coordinate column is found;
+    // the file reads as a table and the note says so (the layer then refuses or accepts
+    // rows without geometry).
     let wrong = SourceOptions {
         encoding: Some("windows-1252".to_owned()),
         ..SourceOptions::default()
     };
-    assert!(read_bytes("input.csv", &gbk, &wrong).is_err());
+    let t = read_bytes("input.csv", &gbk, &wrong).unwrap();
+    assert!(t.features.iter().all(|f| f.geometry.is_none()));
+    assert!(
+        t.notes.iter().any(|n| n.contains("no coordinate columns")),
+        "{:?}",
+        t.notes
+    );
     let unknown = SourceOptions {
         encoding: Some("klingon".to_owned()),
         ..SourceOptions::default()
@@ -230,18 +238,30 @@ fn a_bad_row_is_a_problem_and_the_rest_is_read() {
 }
 
 #[test]
-fn no_geometry_columns_says_which_option_to_pass() {
-    let e = read_bytes(
+fn no_geometry_columns_is_a_table_and_says_which_option_to_pass() {
+    // A roster has no coordinates: it reads as a table, and the note says how to name
+    // coordinate columns if the file has them under other names.
+    let s = read_bytes(
         "people.csv",
         "name,phone\n王五,139\n".as_bytes(),
         &SourceOptions::default(),
     )
-    .unwrap_err();
-    assert!(matches!(e, SourceError::Missing(_)));
-    let m = e.to_string();
-    for part in ["people.csv", "name, phone", "--lon", "--lat", "--wkt"] {
+    .unwrap();
+    assert_eq!(s.features.len(), 1);
+    assert!(s.features[0].geometry.is_none());
+    assert_eq!(s.features[0].properties["name"], "王五");
+    let m = s.notes.join("\n");
+    for part in ["name, phone", "--lon", "--lat", "--wkt"] {
         assert!(m.contains(part), "{part:?} not in {m}");
     }
+    // Only one of the two coordinates is a mistake, not a table.
+    let e = read_bytes(
+        "half.csv",
+        "name,lon\n王五,109\n".as_bytes(),
+        &SourceOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, SourceError::Missing(_)), "{e}");
     let e = read_bytes("empty.csv", b"", &SourceOptions::default()).unwrap_err();
     assert!(e.to_string().contains("empty"), "{e}");
 }

@@ -216,7 +216,7 @@ enum UserAction {
 /// How to read and check a file (import and validate).
 #[derive(Debug, clap::Args)]
 struct LoadFlags {
-    /// The file: .geojson, .ndjson, .shp or .zip, .gpkg, .kml/.kmz, .csv, .fgb.
+    /// The file: .geojson, .ndjson, .shp or .zip, .gpkg, .kml/.kmz, .csv, .fgb, .gpx.
     file: PathBuf,
     /// The coordinates' CRS when the file does not say or says wrong: EPSG:4490, 4326, 3857,
     /// 4491-4554 (CGCS2000 Gauss-Kruger), gcj02, bd09.
@@ -250,6 +250,14 @@ struct LoadFlags {
     /// Write the report as JSON to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Patrols: the worker id of every track in the file (a GPX track names none, or
+    /// another).
+    #[arg(long)]
+    worker: Option<String>,
+    /// Incidents: days to closure per category as JSON (`{"dispute": 7}`, as `serve
+    /// --deadlines`), the deadline of a row that gives none.
+    #[arg(long)]
+    deadlines: Option<PathBuf>,
 }
 
 impl LoadFlags {
@@ -271,6 +279,8 @@ impl LoadFlags {
             skip_invalid,
             report: self.report,
             tolerance_m: self.tolerance_m,
+            worker: self.worker,
+            deadlines: self.deadlines,
         }
     }
 }

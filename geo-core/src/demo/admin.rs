@@ -529,6 +529,7 @@ fn kind_zh(k: GridKind) -> &'static str {
         GridKind::Market => "市场",
         GridKind::Hospital => "医院",
         GridKind::Scenic => "景区",
+        GridKind::Dedicated => "专属",
     }
 }
 

@@ -71,7 +71,7 @@ impl Core {
                 p.track.bounding_rect()
             }),
             Layer::Workers => extent_of(self.workers().iter().map(|(_, w)| w), |w| {
-                point(&w.location)
+                w.has_fix().then(|| Rect::new(w.location.0, w.location.0))
             }),
             Layer::Centers => extent_of(self.centers().iter(), |c| point(&c.location)),
         }

@@ -157,10 +157,14 @@ impl Core {
             Layer::Incidents => self.incident_in_scope(scope, i),
             Layer::Cameras => self.camera_in_scope(scope, i),
             Layer::Patrols => self.patrol_in_scope(scope, i),
-            Layer::Workers => self
-                .workers()
-                .get(i)
-                .is_some_and(|w| self.point_in_scope(scope, w.location.x(), w.location.y())),
+            // A worker without a GPS fix is nowhere yet: in scope by the grids on the roster.
+            Layer::Workers => self.workers().get(i).is_some_and(|w| {
+                if w.has_fix() {
+                    self.point_in_scope(scope, w.location.x(), w.location.y())
+                } else {
+                    w.grids.iter().any(|g| scope.contains_grid(*g))
+                }
+            }),
             Layer::Centers => self
                 .centers()
                 .get(i)

@@ -156,42 +156,119 @@ fn fields(layer: Layer) -> &'static [Field] {
         }
         Layer::Incidents => {
             const F: &[Field] = &[
-                f("category", &["category", "sjlx", "事件类型", "大类"]),
-                f("subcategory", &["subcategory", "xl", "小类"]),
-                f("source", &["source", "ly", "来源", "事件来源"]),
+                f(
+                    "category",
+                    &["category", "sjlx", "sjdl", "事件类型", "事件大类", "大类"],
+                ),
+                f(
+                    "subcategory",
+                    &["subcategory", "xl", "sjxl", "事件小类", "小类"],
+                ),
+                f(
+                    "source",
+                    &["source", "ly", "sjly", "来源", "事件来源", "上报渠道"],
+                ),
                 f("people", &["people", "sjrs", "涉及人数"]),
                 f("status", &["status", "zt", "状态"]),
                 f("deadline", &["deadline", "blsx", "办理时限"]),
                 f("supervision", &["supervision", "dbjb", "督办级别"]),
-                f("reported_at", &["reportedat", "sbsj", "上报时间"]),
+                f(
+                    "reported_at",
+                    &["reportedat", "sbsj", "上报时间", "发生时间", "报告时间"],
+                ),
                 f("accepted_at", &["acceptedat"]),
                 f("filed_at", &["filedat"]),
                 f("dispatched_at", &["dispatchedat"]),
                 f("handling_at", &["handlingat"]),
                 f("verifying_at", &["verifyingat"]),
-                f("closed_at", &["closedat", "bjsj", "办结时间"]),
+                f("closed_at", &["closedat", "bjsj", "办结时间", "结案时间"]),
                 f("cancelled_at", &["cancelledat"]),
                 f("postponed_at", &["postponedat"]),
                 f("sent_back_at", &["sentbackat"]),
                 f("description", &["description", "sjms", "事件描述", "描述"]),
                 f("reporter", &["reporter", "sbr", "上报人"]),
+                // Where a row without coordinates is placed (not stored).
+                f(
+                    "grid",
+                    &[
+                        "grid",
+                        "gridcode",
+                        "wgbm",
+                        "wgdm",
+                        "网格编码",
+                        "网格代码",
+                        "所属网格",
+                    ],
+                ),
+                f(
+                    "village",
+                    &[
+                        "village",
+                        "villagecode",
+                        "cjdm",
+                        "sqdm",
+                        "村代码",
+                        "村居代码",
+                        "社区代码",
+                        "所属村居",
+                    ],
+                ),
             ];
             F
         }
         Layer::Patrols => {
             const F: &[Field] = &[
-                f("worker", &["worker", "workerid", "wgy", "网格员"]),
-                f("start", &["start", "kssj", "开始时间"]),
-                f("end", &["end", "jssj", "结束时间"]),
+                f(
+                    "worker",
+                    &[
+                        "worker",
+                        "workerid",
+                        "wgy",
+                        "wgybh",
+                        "网格员",
+                        "网格员编号",
+                        "巡查人",
+                    ],
+                ),
+                f(
+                    "start",
+                    &["start", "starttime", "startat", "kssj", "开始时间"],
+                ),
+                f("end", &["end", "endtime", "endat", "jssj", "结束时间"]),
                 f("times", &["times", "m"]),
             ];
             F
         }
         Layer::Workers => {
             const F: &[Field] = &[
-                f("name", &["name", "xm", "姓名"]),
-                f("phone", &["phone", "dh", "lxdh", "电话", "联系电话"]),
-                f("grids", &["grids", "wgbm", "所属网格"]),
+                f("name", &["name", "xm", "姓名", "网格员姓名"]),
+                f(
+                    "phone",
+                    &[
+                        "phone",
+                        "dh",
+                        "lxdh",
+                        "sjhm",
+                        "电话",
+                        "联系电话",
+                        "手机",
+                        "手机号",
+                        "手机号码",
+                    ],
+                ),
+                f(
+                    "grids",
+                    &[
+                        "grids",
+                        "grid",
+                        "gridcode",
+                        "gridcodes",
+                        "wgbm",
+                        "所属网格",
+                        "网格编码",
+                        "负责网格",
+                    ],
+                ),
                 f("seen_at", &["seenat", "dwsj", "定位时间"]),
             ];
             F
@@ -393,6 +470,9 @@ fn translate(layer: Layer, name: &str, v: &Value) -> Value {
             "市场" | "市场网格" => Some("market"),
             "医院" | "医院网格" => Some("hospital"),
             "景区" | "景区网格" => Some("scenic"),
+            // Vendors' name for every non-basic grid; the site type is not said.
+            "专属网格" | "专属" | "专业网格" | "专项网格" | "专门网格" | "特殊网格"
+            | "dedicated" => Some("dedicated"),
             _ => None,
         },
         (Layer::Cameras, "ptz_type") => match s {

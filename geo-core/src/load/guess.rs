@@ -10,7 +10,17 @@ use crate::source::Source;
 /// (15 digits grids, 6/9/12 admin, 20 cameras). `None` for an empty file.
 #[must_use]
 pub fn guess_layer(source: &Source) -> Option<Layer> {
-    let first = source.features.iter().find(|f| f.geometry.is_some())?;
+    let Some(first) = source.features.iter().find(|f| f.geometry.is_some()) else {
+        // A table: a roster names phones or grids, anything else is taken for incidents.
+        let row = source.features.first()?;
+        let m = FieldMap::new(Layer::Workers, row.properties.keys().map(String::as_str));
+        let roster = m.column("phone").is_some() || m.column("grids").is_some();
+        return Some(if roster {
+            Layer::Workers
+        } else {
+            Layer::Incidents
+        });
+    };
     let keys = first.properties.keys().map(String::as_str);
     let code_len = |layer: Layer| {
         let m = FieldMap::new(layer, keys.clone());

@@ -3,22 +3,26 @@
 //! hand back a [`Dataset`] with a [`Report`]. Nothing here writes: the caller writes the
 //! dataset in one change set, or nothing, as the report says.
 
+mod defaults;
 mod fields;
 mod guess;
 mod native;
 mod pipeline;
 mod report;
+mod tally;
 
+pub use defaults::{interpolate_times, CategoryMap, CategoryTarget};
 pub use fields::{default_value, Defaults, FieldMap};
 pub use guess::guess_layer;
 pub use native::{is_onemap_csv, prepare_onemap_csv};
 pub use pipeline::prepare;
+pub use tally::Tally;
 
 use crate::source::{self, SourceError};
 pub use report::Report;
 
 use crate::crs::Crs;
-use crate::model::{Dataset, Layer};
+use crate::model::{Dataset, DeadlinePolicy, Layer};
 use crate::source::SourceOptions;
 use crate::validate::{Repairs, Tolerances};
 
@@ -37,6 +41,14 @@ pub struct LoadOptions {
     pub repairs: Repairs,
     /// Leave out features with error findings instead of refusing the file.
     pub skip_invalid: bool,
+    /// Days to closure per category: the deadline of an incident the file gives none
+    /// (the server's own policy in the wizard, so imports and reports agree).
+    pub deadlines: DeadlinePolicy,
+    /// Incident category values of the file and the category (and subcategory) each
+    /// becomes; values neither here nor onemap's become `other` with a warning.
+    pub categories: CategoryMap,
+    /// The worker of every patrol track in the file (a GPX track names none, or another).
+    pub worker: Option<String>,
 }
 
 impl LoadOptions {
@@ -50,6 +62,9 @@ impl LoadOptions {
             tolerances: Tolerances::default(),
             repairs: Repairs::default(),
             skip_invalid: false,
+            deadlines: DeadlinePolicy::default(),
+            categories: CategoryMap::new(),
+            worker: None,
         }
     }
 }

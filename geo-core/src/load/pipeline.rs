@@ -6,12 +6,13 @@ use geo::{BoundingRect, InteriorPoint};
 use geo_types::{Geometry, MultiPolygon, Point};
 use serde_json::{Map, Value};
 
+use super::defaults::{fill_patrol_times, IncidentDefaults};
 use super::fields::{Defaults, FieldMap};
-use super::{LeftOut, LoadOptions, Prepared, Report};
+use super::{LeftOut, LoadOptions, Prepared, Report, Tally};
 use crate::codes::AdminLevel;
 use crate::crs::{self, Crs, ONEMAP};
 use crate::formats::{format_time, Collector};
-use crate::model::{Dataset, Grid, Layer};
+use crate::model::{Dataset, Grid, Layer, Worker};
 use crate::source::{Source, SourceFeature};
 use crate::validate::{self, Area, Check, Finding, ParentArea, Severity, Spot};
 
@@ -67,7 +68,15 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
             .findings
             .push(Finding::new(check, Severity::Warning, note.clone()));
     }
-    let (mut rows, fields, crs_ok) = reproject_rows(source, opts, &mut report);
+    let mut tally = Tally::new();
+    let mut incident_defaults = IncidentDefaults::default();
+    let (mut rows, fields, crs_ok) = reproject_rows(
+        source,
+        opts,
+        &mut report,
+        &mut tally,
+        &mut incident_defaults,
+    );
     if !crs_ok {
         let mut prepared = refused(report);
         prepared.left_out = left_out(rows, &[], &prepared.report);
@@ -77,8 +86,14 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
         adopt_current_revisions(&mut rows, &fields, context);
     }
     rows.retain(|r| !matches!(r.geometry, Geometry::GeometryCollection(ref c) if c.0.is_empty()));
+    if layer == Layer::Incidents {
+        place_in_units(&mut rows, context, &mut tally);
+    }
     check(layer, &mut rows, opts, context, &mut report);
-    let (data, mapped) = map_rows(layer, &rows, &mut report);
+    let (data, mapped) = map_rows(layer, &rows, &mut report, &mut tally);
+    let mut gathered = tally.into_findings(report.features);
+    incident_defaults.name_examples(&mut gathered);
+    report.findings.extend(gathered);
     dedupe(&mut report.findings);
     let mut prepared = decide(layer, data, &mapped, opts, report);
     prepared.left_out = left_out(rows, &mapped, &prepared.report);
@@ -122,10 +137,13 @@ fn refused(mut report: Report) -> Prepared {
 /// Moves every geometry into onemap lon/lat and names properties the onemap way. The flag
 /// is false when the file's coordinates cannot be in the CRS at all (the rows are then
 /// those that could, for the preview).
+#[allow(clippy::too_many_lines)] // one pass over the rows: geometry, names, defaults
 fn reproject_rows(
     source: Source,
     opts: &LoadOptions,
     report: &mut Report,
+    tally: &mut Tally,
+    incident_defaults: &mut IncidentDefaults,
 ) -> (Vec<Row>, FieldMap, bool) {
     let (crs, from) = choose_crs(opts.crs, source.crs, report);
     report.crs = Some(crs.to_string());
@@ -161,25 +179,52 @@ fn reproject_rows(
     } in source.features
     {
         let id = fields.id_of(&properties, fid.as_deref());
-        let Some(mut geometry) = geometry else {
-            report.findings.push(
-                Finding::new(
+        let geometry = match (geometry, opts.layer) {
+            (Some(mut g), _) => match crs::reproject(&transform, &mut g) {
+                Ok(()) => g,
+                Err(e) => {
+                    crs_errors.push(
+                        Finding::new(Check::Crs, Severity::Error, e.to_string())
+                            .at_feature(index, id.as_deref()),
+                    );
+                    continue;
+                }
+            },
+            // A roster row: the worker gets a position with the first GPS fix.
+            (None, Layer::Workers) => {
+                tally.add(
+                    Check::Geometry,
+                    Severity::Warning,
+                    "no position: kept without one until the worker's first GPS fix",
+                    index,
+                );
+                Geometry::Point(Worker::NO_FIX)
+            }
+            // An incident row without coordinates: placed in its grid or village below.
+            (None, Layer::Incidents) => Geometry::Point(Worker::NO_FIX),
+            (None, _) => {
+                tally.add(
                     Check::Geometry,
                     Severity::Error,
-                    "the feature has no geometry".into(),
-                )
-                .at_feature(index, id.as_deref()),
-            );
-            continue;
+                    "the feature has no geometry",
+                    index,
+                );
+                continue;
+            }
         };
-        if let Err(e) = crs::reproject(&transform, &mut geometry) {
-            crs_errors.push(
-                Finding::new(Check::Crs, Severity::Error, e.to_string())
-                    .at_feature(index, id.as_deref()),
-            );
-            continue;
+        let mut props = fields.canonical(opts.layer, &properties, &defaults);
+        match opts.layer {
+            Layer::Incidents => {
+                incident_defaults.fill(&mut props, index, &opts.categories, &opts.deadlines, tally);
+            }
+            Layer::Patrols => {
+                if let Some(w) = &opts.worker {
+                    props.insert("worker".into(), w.clone().into());
+                }
+                fill_patrol_times(&mut props, &geometry, index, tally);
+            }
+            _ => {}
         }
-        let props = fields.canonical(opts.layer, &properties, &defaults);
         rows.push(Row {
             index,
             id,
@@ -327,6 +372,11 @@ fn check(
                 .iter()
                 .filter_map(|r| {
                     let location = match &r.geometry {
+                        // A worker without a fix (and an incident that could not be
+                        // placed, reported as such) has no place to check.
+                        Geometry::Point(p) if !(p.x().is_finite() && p.y().is_finite()) => {
+                            return None
+                        }
                         Geometry::Point(p) => *p,
                         _ => return None,
                     };
@@ -536,7 +586,15 @@ fn admin_rank(code: &str) -> usize {
 
 /// Builds the model values; a feature the layer's mapping refuses becomes a finding.
 /// Returns the dataset and, for each value in it, its position in the file.
-fn map_rows(layer: Layer, rows: &[Row], report: &mut Report) -> (Dataset, Vec<usize>) {
+fn map_rows(
+    layer: Layer,
+    rows: &[Row],
+    report: &mut Report,
+    tally: &mut Tally,
+) -> (Dataset, Vec<usize>) {
+    // A refusal that every row shares (a required column missing) is one finding with the
+    // rows it concerns; other refusals stay one finding per feature with its place.
+    const SHARED: &[&str] = &["missing required property"];
     let mut collector = Collector::new(layer);
     let mut mapped = Vec::with_capacity(rows.len());
     for r in rows {
@@ -547,6 +605,10 @@ fn map_rows(layer: Layer, rows: &[Row], report: &mut Report) -> (Dataset, Vec<us
             Ok(()) => mapped.push(r.index),
             Err(e) => {
                 let check = classify(&e.message);
+                if SHARED.iter().any(|p| e.message.starts_with(p)) {
+                    tally.add(check, Severity::Error, &e.message, r.index);
+                    continue;
+                }
                 let mut f =
                     Finding::new(check, Severity::Error, e.message).at_feature(r.index, Some(id));
                 if let Some(p) = place(&r.geometry) {
@@ -557,6 +619,69 @@ fn map_rows(layer: Layer, rows: &[Row], report: &mut Report) -> (Dataset, Vec<us
         }
     }
     (collector.finish(), mapped)
+}
+
+/// Places incidents that came without coordinates inside the unit the row names: the grid
+/// (its current revision), else the village (a grid code's first 12 digits count), at an
+/// interior point of the unit's polygon. What cannot be placed is an error of its rows.
+fn place_in_units(rows: &mut [Row], context: &Dataset, tally: &mut Tally) {
+    let unplaced = |r: &Row| matches!(r.geometry, Geometry::Point(p) if !(p.x().is_finite() && p.y().is_finite()));
+    if !rows.iter().any(unplaced) {
+        return;
+    }
+    let grids: HashMap<String, &Grid> = context
+        .grids
+        .iter()
+        .filter(|g| g.valid_to.is_none())
+        .map(|g| (g.code.to_string(), g))
+        .collect();
+    let villages: HashMap<String, &MultiPolygon<f64>> = context
+        .admin
+        .iter()
+        .filter(|a| a.level() == AdminLevel::Village)
+        .map(|a| (a.code.to_string(), &a.geometry))
+        .collect();
+    // One interior point per unit: every incident of a grid gets the same place.
+    let mut points: HashMap<String, Option<Point<f64>>> = HashMap::new();
+    for r in rows.iter_mut().filter(|r| unplaced(r)) {
+        let code_of = |key: &str| {
+            r.props.get(key).and_then(|v| match v {
+                Value::String(s) => Some(s.trim().to_owned()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        };
+        let grid = code_of("grid");
+        let village = code_of("village")
+            .or_else(|| grid.as_deref().and_then(|g| g.get(..12)).map(str::to_owned));
+        let mut placed = None;
+        if let Some(g) = grid.as_deref().and_then(|c| grids.get(c)) {
+            let p = *points
+                .entry(g.code.to_string())
+                .or_insert_with(|| g.geometry.interior_point());
+            placed = p.map(|p| (p, "no coordinates: placed at an interior point of its grid"));
+        }
+        if placed.is_none() {
+            if let Some((code, mp)) = village.as_deref().and_then(|c| villages.get_key_value(c)) {
+                let p = *points
+                    .entry(code.clone())
+                    .or_insert_with(|| mp.interior_point());
+                placed = p.map(|p| (p, "no coordinates: placed at an interior point of its village (no grid of the row is in the store)"));
+            }
+        }
+        match placed {
+            Some((p, message)) => {
+                r.geometry = Geometry::Point(p);
+                tally.add(Check::Geometry, Severity::Warning, message, r.index);
+            }
+            None => tally.add(
+                Check::Geometry,
+                Severity::Error,
+                "no coordinates, and no grid or village code of a unit in the store to place it in",
+                r.index,
+            ),
+        }
+    }
 }
 
 /// Which check a mapping refusal belongs to.
@@ -612,13 +737,18 @@ pub(super) fn decide(
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
-        .flat_map(|f| [f.index, f.other_index])
-        .flatten()
+        .flat_map(|f| {
+            [f.index, f.other_index]
+                .into_iter()
+                .flatten()
+                .chain(f.rows.iter().copied())
+        })
         .collect();
+    // A gathered finding lists its rows unless it is about every row.
     let file_error = report
         .findings
         .iter()
-        .any(|f| f.severity == Severity::Error && f.index.is_none());
+        .any(|f| f.severity == Severity::Error && f.index.is_none() && f.rows.is_empty());
     if file_error || (!bad.is_empty() && !opts.skip_invalid) {
         return refused(report);
     }

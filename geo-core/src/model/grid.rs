@@ -20,17 +20,21 @@ pub enum GridKind {
     Hospital,
     /// 专属网格: scenic area.
     Scenic,
+    /// 专属网格 (专业网格, 专项网格) without a site type: the common name for every
+    /// non-basic grid in vendors' exports.
+    Dedicated,
 }
 
 impl GridKind {
     /// Every kind, in code order.
-    pub const ALL: [GridKind; 6] = [
+    pub const ALL: [GridKind; 7] = [
         GridKind::Basic,
         GridKind::School,
         GridKind::Enterprise,
         GridKind::Market,
         GridKind::Hospital,
         GridKind::Scenic,
+        GridKind::Dedicated,
     ];
 
     /// The kind's name in the API and the store.
@@ -43,6 +47,7 @@ impl GridKind {
             GridKind::Market => "market",
             GridKind::Hospital => "hospital",
             GridKind::Scenic => "scenic",
+            GridKind::Dedicated => "dedicated",
         }
     }
 

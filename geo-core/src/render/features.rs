@@ -147,7 +147,8 @@ pub(super) fn patrols(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
 /// Grid workers' last known positions.
 pub(super) fn workers(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
     for &i in hits {
-        let Some(w) = core.workers().get(i) else {
+        // A worker without a GPS fix has no place on the map.
+        let Some(w) = core.workers().get(i).filter(|w| w.has_fix()) else {
             continue;
         };
         out.add_point(

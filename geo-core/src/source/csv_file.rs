@@ -55,8 +55,14 @@ const MAX_WKT_DEPTH: usize = 32;
 /// Where the geometry is.
 #[derive(Debug, Clone, Copy)]
 enum GeomColumns {
-    LonLat { lon: usize, lat: usize },
+    LonLat {
+        lon: usize,
+        lat: usize,
+    },
     Wkt(usize),
+    /// A table without coordinates (a worker roster, incidents with only a grid code):
+    /// every row's geometry is `None` and the layer decides what that means.
+    None,
 }
 
 /// Reads a CSV file's bytes.
@@ -95,6 +101,7 @@ pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Sou
         .filter(|(j, _)| match geom {
             GeomColumns::LonLat { lon, lat } => *j != lon && *j != lat,
             GeomColumns::Wkt(w) => *j != w,
+            GeomColumns::None => true,
         })
         .map(|(j, n)| (j, n.as_str()))
         .collect();
@@ -104,6 +111,12 @@ pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Sou
         encoding: Some(encoding),
         ..Source::default()
     };
+    if matches!(geom, GeomColumns::None) {
+        source.notes.push(format!(
+            "no coordinate columns in the header ({}): read as a table without geometry (longitude/latitude columns such as lon/lat, x/y, 经度/纬度, or a WKT column give positions; name them with --lon COLUMN --lat COLUMN or --wkt COLUMN)",
+            list(&names)
+        ));
+    }
     let comma_decimal = delimiter != b',';
     let mut index = 0;
     loop {
@@ -131,6 +144,7 @@ pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Sou
                 comma_decimal,
             ),
             GeomColumns::Wkt(w) => wkt(&names[w], rec.get(w)),
+            GeomColumns::None => Ok(None),
         };
         let read = geometry.map(|geometry| {
             let properties: Map<String, Value> = props
@@ -288,6 +302,8 @@ fn geometry_columns(
     }
     match (find_any(names, LON_NAMES), find_any(names, LAT_NAMES)) {
         (Some(lon), Some(lat)) => Ok(GeomColumns::LonLat { lon, lat }),
+        // Neither a longitude nor a latitude nor a WKT column: a plain table.
+        (None, None) if wkt_candidates.is_empty() => Ok(GeomColumns::None),
         _ => Err(SourceError::Missing(format!(
             "{name}: no geometry columns in the CSV header ({}): expected longitude/latitude columns (lon/lat, lng, longitude, x/y, 经度/纬度...) or a WKT column (wkt, geometry, geom, the_geom, shape, 坐标); name them with the lon and lat options (--lon COLUMN --lat COLUMN) or the wkt option (--wkt COLUMN)",
             list(names)

@@ -95,7 +95,9 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
         )));
     }
     let tables: Vec<String> = conn
-        .prepare("SELECT table_name FROM gpkg_contents WHERE lower(data_type) = 'features' ORDER BY table_name")
+        // Attribute tables (a worker roster without positions) are read too, as features
+        // without geometry.
+        .prepare("SELECT table_name FROM gpkg_contents WHERE lower(data_type) IN ('features', 'attributes') ORDER BY table_name")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(sql)?;
     // A GeoPackage that holds one layer among empty ones (as onemap's own export, which
@@ -123,19 +125,27 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
     };
     let table = choose_table(name, candidates, opts.layer.as_deref())?;
 
-    let (geom_col, srs_id): (String, i64) = conn
+    // An attribute table has no entry in gpkg_geometry_columns: no geometry, no CRS.
+    let geometry_column: Option<(String, i64)> = conn
         .query_row(
             "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?1)",
             [&table],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
-        .map_err(sql)?
-        .ok_or_else(|| {
-            SourceError::Malformed(format!(
-                "{name}: feature table {table} has no entry in gpkg_geometry_columns"
-            ))
-        })?;
+        .map_err(sql)?;
+    let is_features: bool = conn
+        .query_row(
+            "SELECT lower(data_type) = 'features' FROM gpkg_contents WHERE table_name = ?1",
+            [&table],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if is_features && geometry_column.is_none() {
+        return Err(SourceError::Malformed(format!(
+            "{name}: feature table {table} has no entry in gpkg_geometry_columns"
+        )));
+    }
 
     let mut source = Source {
         layer_name: Some(table.clone()),
@@ -146,12 +156,18 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
         }),
         ..Source::default()
     };
-    source.crs = crs(conn, srs_id, &mut source.notes).map_err(sql)?;
+    if let Some((_, srs_id)) = &geometry_column {
+        source.crs = crs(conn, *srs_id, &mut source.notes).map_err(sql)?;
+    }
+    let geom_col = geometry_column.map(|(c, _)| c).unwrap_or_default();
 
     let columns = table_columns(conn, &table).map_err(sql)?;
     let blobs: Vec<&str> = columns
         .iter()
-        .filter(|c| c.decl.contains("BLOB") && !c.name.eq_ignore_ascii_case(&geom_col))
+        .filter(|c| {
+            c.decl.contains("BLOB")
+                && (geom_col.is_empty() || !c.name.eq_ignore_ascii_case(&geom_col))
+        })
         .map(|c| c.name.as_str())
         .collect();
     if !blobs.is_empty() {
@@ -308,7 +324,7 @@ fn read_rows(
                     continue;
                 }
             }
-            if col.name.eq_ignore_ascii_case(geom_col) {
+            if !geom_col.is_empty() && col.name.eq_ignore_ascii_case(geom_col) {
                 geometry = match v {
                     ValueRef::Blob(b) => {
                         if let Some(m) = measures(b) {

@@ -3,14 +3,15 @@
 //! onemap's layers (field names, CRS, checks) is `load`'s job.
 //!
 //! Formats: `GeoJSON`, NDJSON, Shapefile (`.shp` set or `.zip`, DBF text in the `.cpg`'s
-//! encoding or detected), GeoPackage, KML/KMZ, CSV (lon/lat or WKT columns) and
-//! FlatGeobuf.
+//! encoding or detected), GeoPackage, KML/KMZ, CSV (lon/lat or WKT columns, or none: a
+//! table), FlatGeobuf and GPX (track segments).
 
 mod csv_file;
 mod flatgeobuf;
 mod geo_build;
 mod geojson_file;
 mod geopackage;
+pub mod gpx;
 mod kml;
 pub mod shapefile;
 pub mod text;
@@ -121,6 +122,8 @@ pub enum SourceFormat {
     Csv,
     /// FlatGeobuf.
     FlatGeobuf,
+    /// GPX: GPS track segments with a time per point.
+    Gpx,
 }
 
 impl SourceFormat {
@@ -139,6 +142,7 @@ impl SourceFormat {
             "kml" | "kmz" => Self::Kml,
             "csv" | "txt" | "tsv" => Self::Csv,
             "fgb" => Self::FlatGeobuf,
+            "gpx" => Self::Gpx,
             _ => return None,
         })
     }
@@ -154,6 +158,7 @@ impl SourceFormat {
             Self::Kml => "kml",
             Self::Csv => "csv",
             Self::FlatGeobuf => "fgb",
+            Self::Gpx => "gpx",
         }
     }
 }
@@ -181,7 +186,7 @@ pub struct SourceOptions {
 #[non_exhaustive]
 pub enum SourceError {
     /// The file's format is not one onemap reads.
-    #[error("{0}: unknown file type; onemap reads .geojson, .ndjson, .shp/.zip, .gpkg, .kml/.kmz, .csv and .fgb")]
+    #[error("{0}: unknown file type; onemap reads .geojson, .ndjson, .shp/.zip, .gpkg, .kml/.kmz, .csv, .fgb and .gpx")]
     UnknownFormat(String),
     /// The file is not valid in its format (names what and where).
     #[error("{0}")]
@@ -249,6 +254,7 @@ fn read_bytes_as(
         SourceFormat::GeoPackage => geopackage::read_bytes(name, bytes, opts)?,
         SourceFormat::Csv => csv_file::read(name, bytes, opts)?,
         SourceFormat::FlatGeobuf => flatgeobuf::read(name, bytes, &opts.limits)?,
+        SourceFormat::Gpx => gpx::read(name, bytes, opts)?,
     };
     source.format = Some(format);
     Ok(source)

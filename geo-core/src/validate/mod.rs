@@ -180,6 +180,13 @@ pub struct Finding {
     /// The problem's shape in lon/lat (overlap or gap piece), for the map.
     #[serde(skip)]
     pub geometry: Option<Geometry<f64>>,
+    /// For a finding that gathers many rows (`load::Tally`): how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    /// The rows (0-based positions in the file) a gathered finding is about, in file order;
+    /// empty when it is about one feature (`index`) or about every row of the file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<usize>,
 }
 
 impl Finding {
@@ -199,6 +206,8 @@ impl Finding {
             other_index: None,
             repair: None,
             geometry: None,
+            count: None,
+            rows: Vec::new(),
         }
     }
 
@@ -231,7 +240,24 @@ impl fmt::Display for Finding {
         if let (Some(lon), Some(lat)) = (self.lon, self.lat) {
             write!(f, " at {lon:.6},{lat:.6}")?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", self.message)?;
+        if let Some(n) = self.count {
+            // The first rows are enough to find the pattern; the JSON report has them all.
+            const SHOWN: usize = 5;
+            write!(f, " ({n} rows")?;
+            if !self.rows.is_empty() {
+                let shown: Vec<String> = self
+                    .rows
+                    .iter()
+                    .take(SHOWN)
+                    .map(ToString::to_string)
+                    .collect();
+                let more = if self.rows.len() > SHOWN { ", ..." } else { "" };
+                write!(f, ": {}{more}", shown.join(", "))?;
+            }
+            write!(f, ")")?;
+        }
+        Ok(())
     }
 }
 

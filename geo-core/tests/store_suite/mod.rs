@@ -298,6 +298,35 @@ pub async fn run_all(store: &dyn Store) {
     load_keys(store).await;
     all_records(store).await;
     one_vertex_track(store).await;
+    roster_without_fix(store).await;
+}
+
+/// A roster imported without positions: stored as an empty point, read back without a fix,
+/// no box to redraw; the first GPS fix (a move, as ingest writes it) gives it a place.
+pub async fn roster_without_fix(store: &dyn Store) {
+    let mut w = worker("W-ROSTER-1");
+    w.location = Worker::NO_FIX;
+    w.seen_at = 0;
+    let mut c = ChangeSet::new(ChangeKind::Import, "test", "roster");
+    c.upserts.workers.push(w.clone());
+    let applied = store.apply(c).await.unwrap();
+    assert_eq!(
+        applied.dirty, None,
+        "a worker without a fix is nowhere on the map"
+    );
+    let back = store.load_layer(Layer::Workers).await.unwrap();
+    let got = back.workers.iter().find(|x| x.id == w.id).unwrap();
+    assert!(!got.has_fix(), "{got:?}");
+    assert_eq!(got, &w);
+    let mut moved = got.clone();
+    moved.location = Point::new(109.7, 28.3);
+    moved.seen_at = T0;
+    let mut c = ChangeSet::new(ChangeKind::Positions, "test", "first fix");
+    c.upserts.workers.push(moved.clone());
+    let applied = store.apply(c).await.unwrap();
+    assert!(applied.dirty.is_some());
+    let back = store.load_layer(Layer::Workers).await.unwrap();
+    assert_eq!(back.workers.iter().find(|x| x.id == w.id).unwrap(), &moved);
 }
 
 /// A day's track after its first GPS fix has one vertex: it is stored and read back as it

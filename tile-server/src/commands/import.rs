@@ -42,6 +42,10 @@ pub struct LoadArgs {
     pub report: Option<PathBuf>,
     /// Misfits narrower than this (m) between neighbouring areas are closed; 0: none.
     pub tolerance_m: f64,
+    /// The worker of every patrol track (GPX).
+    pub worker: Option<String>,
+    /// The deadline policy file (JSON), else onemap's defaults.
+    pub deadlines: Option<PathBuf>,
 }
 
 impl LoadArgs {
@@ -52,6 +56,13 @@ impl LoadArgs {
         opts.repairs = self.repairs;
         opts.tolerances.misfit_m = self.tolerance_m;
         opts.skip_invalid = self.skip_invalid;
+        opts.worker = self.worker.clone();
+        if let Some(path) = &self.deadlines {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            opts.deadlines = geo_core::model::DeadlinePolicy::from_json(&text)
+                .with_context(|| format!("deadline policy {}", path.display()))?;
+        }
         Ok(opts)
     }
 
@@ -162,7 +173,8 @@ async fn context(store: &dyn geo_core::store::Store, layer: Layer) -> anyhow::Re
     Ok(match layer {
         Layer::Admin => store.load_layer(Layer::Admin).await?,
         // Grids: the villages, and the stored grids a file's new grids must fit beside.
-        Layer::Grids => {
+        // Incidents: the same units, to place a row that has a grid code but no coordinates.
+        Layer::Grids | Layer::Incidents => {
             let mut data = store.load_layer(Layer::Admin).await?;
             data.grids = store.load_layer(Layer::Grids).await?.grids;
             data

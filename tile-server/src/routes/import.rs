@@ -161,7 +161,11 @@ pub async fn upload(
         drain(body.into_data_stream());
         Err(e)
     };
-    let Upload { layer, name, opts } = match q.check() {
+    let Upload {
+        layer,
+        name,
+        mut opts,
+    } = match q.check() {
         Ok(u) => u,
         Err(e) => return refuse(e, body),
     };
@@ -169,6 +173,8 @@ pub async fn upload(
     if let Err(e) = sessions.check_room(&owner) {
         return refuse(ApiError::TooManyRequests(e.to_string()), body);
     }
+    // The server's deadline policy, so an imported incident gets the deadline a report would.
+    opts.deadlines = state.config().deadlines;
     let body = read_upload(&name, &headers, body).await?;
     if body.is_empty() {
         return Err(ApiError::BadRequest(format!(

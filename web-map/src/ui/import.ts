@@ -21,6 +21,10 @@ export interface Finding {
   lat: number | null;
   area_m2: number | null;
   other: string | null;
+  /** Rows a gathered finding (a default applied, a missing column) concerns. */
+  count?: number;
+  /** Those rows, unless they are every row of the file. */
+  rows?: number[];
 }
 
 /** The validation report (geo_core::load::Report). */
@@ -166,7 +170,7 @@ export class ImportWizard {
   private message: { text: string; kind: "error" | "ok" | "info" } | null = null;
 
   constructor(private readonly map: Map) {
-    this.file = h("input", { type: "file", testid: "import-file", accept: ".geojson,.json,.ndjson,.zip,.shp,.gpkg,.kml,.kmz,.csv,.txt,.fgb" });
+    this.file = h("input", { type: "file", testid: "import-file", accept: ".geojson,.json,.ndjson,.zip,.shp,.gpkg,.kml,.kmz,.csv,.txt,.fgb,.gpx" });
     this.layer = h("select", { testid: "import-layer" });
     this.crs = h("select", { testid: "import-crs", onchange: () => this.syncCustom() });
     this.crsCustom = h("input", { type: "text", testid: "import-crs-custom", hidden: true, placeholder: "EPSG:4549" });
@@ -424,6 +428,7 @@ export class ImportWizard {
                   f.id ? h("small", {}, ` ${f.id}`) : f.index !== null ? h("small", {}, ` #${f.index}`) : null,
                   f.area_m2 !== null ? h("small", {}, ` · ${num(Math.round(f.area_m2))} m²`) : null,
                   h("span", {}, f.message),
+                  f.count !== undefined ? h("small", { "data-count": String(f.count) }, ` ×${num(f.count)}`) : null,
                 ),
               ),
             ),

@@ -74,8 +74,10 @@ impl FeatureMapping for Grid {
         };
         let kind = required("kind", text(props, "kind")?)?;
         let kind = GridKind::parse(&kind).ok_or_else(|| {
+            let names: Vec<_> = GridKind::ALL.iter().map(|k| k.as_str()).collect();
             FeatureError::new(format!(
-                "property kind: {kind:?} is not one of basic, school, enterprise, market, hospital, scenic"
+                "property kind: {kind:?} is not one of {}",
+                names.join(", ")
             ))
         })?;
         let valid_from = required("valid_from", time(props, "valid_from")?)?;

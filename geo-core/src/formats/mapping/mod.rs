@@ -44,9 +44,12 @@ pub trait FeatureMapping: Sized {
 
     /// The `GeoJSON` feature.
     fn to_feature(&self, personal: bool) -> Feature {
+        // A worker without a GPS fix has a NaN point: `null` geometry, as GeoJSON allows.
+        let value = self.geometry_value();
+        let unlocated = matches!(&value, GeometryValue::Point { coordinates } if coordinates.as_slice().iter().any(|c| !c.is_finite()));
         Feature {
             bbox: None,
-            geometry: Some(geojson::Geometry::new(self.geometry_value())),
+            geometry: (!unlocated).then(|| geojson::Geometry::new(value)),
             id: Some(Id::String(self.key())),
             properties: Some(self.properties(personal)),
             foreign_members: None,
@@ -56,11 +59,13 @@ pub trait FeatureMapping: Sized {
     /// Reads the value back from a `GeoJSON` feature.
     fn from_feature(f: &Feature) -> Result<Self, FeatureError> {
         let id = feature_id(f)?.ok_or_else(|| FeatureError::new("missing id".to_owned()))?;
-        let g = f
-            .geometry
-            .as_ref()
-            .ok_or_else(|| FeatureError::new("missing geometry".to_owned()))?;
-        Self::from_parts(&id, from_geojson(g)?, &f.properties.as_ref())
+        let geometry = match f.geometry.as_ref() {
+            Some(g) => from_geojson(g)?,
+            // A worker may be on the roster before any GPS fix.
+            None if Self::LAYER == Layer::Workers => Geometry::Point(Worker::NO_FIX),
+            None => return Err(FeatureError::new("missing geometry".to_owned())),
+        };
+        Self::from_parts(&id, geometry, &f.properties.as_ref())
     }
 }
 

@@ -36,7 +36,11 @@ impl FeatureMapping for Worker {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>(),
         );
-        put(&mut m, "seen_at", time_value(self.seen_at));
+        put(
+            &mut m,
+            "seen_at",
+            self.has_fix().then(|| time_value(self.seen_at)),
+        );
         m
     }
 
@@ -48,6 +52,14 @@ impl FeatureMapping for Worker {
         if id.is_empty() {
             return Err(FeatureError::new("worker id is empty".to_owned()));
         }
+        let location = expect_point(geometry, Self::LAYER)?;
+        let fixed = location.x().is_finite() && location.y().is_finite();
+        let seen_at = match time(props, "seen_at")? {
+            Some(t) => t,
+            // A roster without positions: no fix, so no time of one.
+            None if !fixed => 0,
+            None => required("seen_at", None)?,
+        };
         Ok(Self {
             id: WorkerId(id.to_owned()),
             name: text(props, "name")?.unwrap_or_default().into_owned(),
@@ -56,8 +68,8 @@ impl FeatureMapping for Worker {
                 .iter()
                 .map(|g| parse_code(g))
                 .collect::<Result<_, _>>()?,
-            location: expect_point(geometry, Self::LAYER)?,
-            seen_at: required("seen_at", time(props, "seen_at")?)?,
+            location: if fixed { location } else { Worker::NO_FIX },
+            seen_at,
         })
     }
 }

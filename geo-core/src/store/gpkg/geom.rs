@@ -20,8 +20,28 @@ fn wkb_err(what: &str, e: &GeozeroError) -> crate::Error {
     crate::Error::Invalid(format!("{what}: {e}"))
 }
 
-/// Appends a point as GeoPackage binary (no envelope) to `out`.
+/// Appends a point as GeoPackage binary (no envelope) to `out`. A point with a NaN
+/// coordinate (a worker without a GPS fix) is the specification's empty point: NaN
+/// coordinates and the header's empty flag set.
 pub fn encode_point(p: Point<f64>, out: &mut Vec<u8>) -> crate::Result<()> {
+    let start = out.len();
+    let empty = !(p.x().is_finite() && p.y().is_finite());
+    let p = if empty {
+        Point::new(f64::NAN, f64::NAN)
+    } else {
+        p
+    };
+    encode_point_xy(p, out)?;
+    if empty {
+        // Flags byte: bit 4 (E) says the geometry is empty.
+        if let Some(flags) = out.get_mut(start + 3) {
+            *flags |= 0b0001_0000;
+        }
+    }
+    Ok(())
+}
+
+fn encode_point_xy(p: Point<f64>, out: &mut Vec<u8>) -> crate::Result<()> {
     let mut w = WkbWriter::with_opts(
         out,
         WkbDialect::Geopackage,
@@ -179,6 +199,19 @@ pub fn decode_point(blob: &[u8]) -> crate::Result<Point<f64>> {
     }
 }
 
+/// Decodes a worker's point blob: an empty point (or NaN coordinates, as PostGIS returns
+/// `POINT EMPTY`) is [`crate::model::Worker::NO_FIX`].
+pub fn decode_point_or_no_fix(blob: &[u8]) -> crate::Result<Point<f64>> {
+    match decode(blob)? {
+        Decoded::Point(p) if p.x().is_finite() && p.y().is_finite() => Ok(p),
+        Decoded::Point(_) | Decoded::Empty => Ok(crate::model::Worker::NO_FIX),
+        other => Err(crate::Error::Corrupt(format!(
+            "expected a point geometry, found {}",
+            other.name()
+        ))),
+    }
+}
+
 /// Decodes a polygon or multipolygon blob.
 pub fn decode_multipolygon(blob: &[u8]) -> crate::Result<MultiPolygon<f64>> {
     match decode(blob)? {
@@ -209,10 +242,11 @@ pub fn blob_bbox(blob: &[u8]) -> crate::Result<Option<Rect<f64>>> {
         return Ok(Some(r));
     }
     Ok(match decode(blob)? {
-        Decoded::Point(p) => Some(Rect::new(p.0, p.0)),
+        Decoded::Point(p) if p.x().is_finite() && p.y().is_finite() => Some(Rect::new(p.0, p.0)),
         Decoded::Line(l, _) => bbox(l.0),
         Decoded::Polygons(mp) => bbox(mp.iter().flat_map(|p| p.exterior().0.clone())),
-        Decoded::Empty => None,
+        // An empty point (a worker without a fix) is nowhere.
+        Decoded::Point(_) | Decoded::Empty => None,
     })
 }
 

@@ -273,7 +273,8 @@ fn load_workers(tx: &Connection, which: Rows<'_>) -> Result<Vec<Worker>> {
     let l = Layer::Workers;
     rows(tx, l, "id, name, phone, grids, seen_at", which, |fid, r| {
         Ok(Worker {
-            location: geom::decode_point(blob(l, fid, r, 1)?).map_err(|e| corrupt(l, fid, e))?,
+            location: geom::decode_point_or_no_fix(blob(l, fid, r, 1)?)
+                .map_err(|e| corrupt(l, fid, e))?,
             id: WorkerId(r.get(2)?),
             name: r.get(3)?,
             phone: r.get(4)?,

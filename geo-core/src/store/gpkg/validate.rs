@@ -147,7 +147,9 @@ pub fn validate(changes: &ChangeSet) -> Result<()> {
     for w in &d.workers {
         let what = || format!("worker {}", w.id);
         check_list_item(&what, &w.id.0)?;
-        check_coords(&what, [w.location.0])?;
+        if w.has_fix() {
+            check_coords(&what, [w.location.0])?;
+        }
     }
     for c in &d.centers {
         check_coords(&|| format!("center {}", c.code), [c.location.0])?;

@@ -512,7 +512,8 @@ fn upsert_workers(
         ])?;
         fx.written(
             Layer::Workers,
-            Some(Rect::new(w.location.0, w.location.0)),
+            // A worker without a fix is nowhere on the map: no box to redraw.
+            w.has_fix().then(|| Rect::new(w.location.0, w.location.0)),
             old.as_deref(),
         )?;
     }

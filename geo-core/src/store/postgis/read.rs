@@ -216,7 +216,7 @@ fn push(data: &mut Dataset, layer: Layer, r: &Row) -> Result<()> {
             });
         }
         Layer::Workers => data.workers.push(Worker {
-            location: geom::decode_point(&b).map_err(|e| corrupt(l, fid, e))?,
+            location: geom::decode_point_or_no_fix(&b).map_err(|e| corrupt(l, fid, e))?,
             id: WorkerId(t(2)?),
             name: t(3)?,
             phone: t(4)?,
