@@ -98,6 +98,11 @@ enum Command {
         /// Only the first N counties (a smaller dataset, e.g. for tests).
         #[arg(long)]
         counties: Option<usize>,
+        /// Vertices on each generated edge between townships, villages and grids, which
+        /// then meander like roads and rivers (100: ~180 per grid, as real grids have);
+        /// 0 for straight Voronoi edges.
+        #[arg(long, default_value_t = 0)]
+        edge_vertices: usize,
         /// Replace an existing store file.
         #[arg(long)]
         force: bool,
@@ -386,6 +391,7 @@ fn main() -> ExitCode {
                 scale,
                 seed,
                 counties,
+                edge_vertices,
                 force,
             } => {
                 commands::demo::run(
@@ -393,6 +399,7 @@ fn main() -> ExitCode {
                     matches!(scale, Scale::Province),
                     seed,
                     counties,
+                    edge_vertices,
                     force,
                 )
                 .await

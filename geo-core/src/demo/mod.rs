@@ -73,7 +73,8 @@ pub struct DemoConfig {
     pub lloyd_steps: usize,
     /// Vertices on each edge between two generated units (townships, villages, grids),
     /// which meander like the roads and rivers real boundaries follow; 0 for straight
-    /// Voronoi edges. Grids get ~100-300 vertices at the default 100 (median ~180).
+    /// Voronoi edges (the default, which the tests' fixtures are made from). At 100, grids
+    /// get ~50-250 vertices (median ~180), as real ones have: `onemap demo --edge-vertices`.
     pub edge_vertices: usize,
 }
 
@@ -92,7 +93,7 @@ impl DemoConfig {
             patrols: 2_000,
             points_per_patrol: 500,
             lloyd_steps: 2,
-            edge_vertices: 100,
+            edge_vertices: 0,
         }
     }
 

@@ -35,6 +35,9 @@ use super::{measure, par, rings};
 /// a neighbour's edge is inserted into it, but that closes nothing and is not counted.
 const NOISE_M: f64 = 0.001;
 
+/// Vertices inserted into one edge are at least this far apart along it (m).
+const MIN_GAP_M: f64 = 0.05;
+
 /// Metres per degree of latitude (the local frame's scale; accurate to ~1e-3, plenty for
 /// a tolerance of a metre).
 const M_PER_DEG: f64 = 111_320.0;
@@ -111,6 +114,30 @@ struct Distinct {
 /// (see the module docs); empty geometries are left alone.
 #[must_use]
 pub fn clean_coverage(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) -> Cleaning {
+    // A second round catches what the first left where three or more features meet (a
+    // vertex could not join a cluster holding another vertex of its own feature).
+    let mut report = clean_round(geometries, tolerance_m);
+    for _ in 0..ROUNDS - 1 {
+        let more = clean_round(geometries, tolerance_m);
+        if more.features == 0 {
+            break;
+        }
+        report.moved += more.moved;
+        report.inserted += more.inserted;
+        report.area_m2 += more.area_m2;
+        report.widest_m = report.widest_m.max(more.widest_m);
+        report.kept.extend(more.kept);
+    }
+    report.kept.sort_unstable();
+    report.kept.dedup();
+    report
+}
+
+/// Rounds of cleaning at most.
+const ROUNDS: usize = 1;
+
+/// One round of both passes.
+fn clean_round(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) -> Cleaning {
     let mut report = Cleaning {
         tolerance_m,
         ..Cleaning::default()
@@ -159,13 +186,26 @@ pub fn clean_coverage(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) ->
     let results = par::map(geometries.len(), |f| ctx.feature(f as u32, &geometries[f]));
     let mut pairs: HashSet<(u32, u32)> = HashSet::new();
     for (f, r) in results.into_iter().enumerate() {
-        let Some(Some(done)) = r else {
+        let Some(Some(mut done)) = r else {
             continue;
         };
         let id = f as u32;
-        if !rings::check(f, "", &done.geometry).is_empty() {
-            report.kept.push(f);
-            continue;
+        // Vertices a neighbour has a hair apart can fold an edge onto itself (a spike of no
+        // width): rebuilt valid, which drops what has no area. Kept as drawn only when the
+        // cleaning is what broke it and rebuilding does not mend it; a shape that was
+        // invalid already is cleaned like the rest, and its own finding stays.
+        if !rings::check(f, "", &done.geometry).is_empty()
+            && rings::check(f, "", &geometries[f]).is_empty()
+        {
+            let mended = super::repair::make_valid(&done.geometry);
+            let before = measure::area_m2(&done.geometry);
+            let same_area = (measure::area_m2(&mended) - before).abs() <= 1e-6 * before.abs() + 0.01;
+            if same_area && !mended.0.is_empty() && rings::check(f, "", &mended).is_empty() {
+                done.geometry = mended;
+            } else {
+                report.kept.push(f);
+                continue;
+            }
         }
         if done.widest_m > NOISE_M {
             report.features += 1;
@@ -400,7 +440,7 @@ impl Noding<'_> {
             [pa[0].min(pb[0]) - t, pa[1].min(pb[1]) - t],
             [pa[0].max(pb[0]) + t, pa[1].max(pb[1]) + t],
         );
-        let mut found: Vec<(f64, Coord<f64>)> = Vec::new();
+        let mut found: Vec<(f64, f64, Coord<f64>)> = Vec::new();
         for n in self.tree.locate_in_envelope(&envelope) {
             let i = n.data as usize;
             // Only coordinates that remain after pass 1, held by some other feature.
@@ -420,8 +460,8 @@ impl Noding<'_> {
             let dist = qx.hypot(qy);
             // Not onto the edge's own ends: those are handled by pass 1.
             let end = (p[0] - pa[0]).hypot(p[1] - pa[1]).min((p[0] - pb[0]).hypot(p[1] - pb[1]));
-            if dist < t && end >= t {
-                found.push((s, self.distinct[i].coord));
+            if dist < t && end > MIN_GAP_M {
+                found.push((s, dist, self.distinct[i].coord));
                 if dist > NOISE_M {
                     out.widest_m = out.widest_m.max(dist);
                     out.partners.extend(owners.iter().copied());
@@ -429,7 +469,23 @@ impl Noding<'_> {
             }
         }
         found.sort_by(|x, y| x.0.total_cmp(&y.0));
-        found.into_iter().map(|(_, c)| c).collect()
+        // Vertices a hair apart along the edge (a neighbour's spike, or its noding near a
+        // junction) would make this edge zigzag on the spot: of such a run only the one
+        // nearest the edge goes in. What that leaves open is narrower than `MIN_GAP_M` and
+        // shorter than the tolerance.
+        let min_gap = MIN_GAP_M / len2.sqrt();
+        let mut kept: Vec<(f64, f64, Coord<f64>)> = Vec::with_capacity(found.len());
+        for p in found {
+            match kept.last_mut() {
+                Some(last) if p.0 - last.0 < min_gap => {
+                    if p.1 < last.1 {
+                        *last = p;
+                    }
+                }
+                _ => kept.push(p),
+            }
+        }
+        kept.into_iter().map(|(_, _, c)| c).collect()
     }
 }
 

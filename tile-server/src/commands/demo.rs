@@ -12,6 +12,7 @@ pub async fn run(
     province: bool,
     seed: u64,
     counties: Option<usize>,
+    edge_vertices: usize,
     force: bool,
 ) -> anyhow::Result<ExitCode> {
     if let super::StoreLoc::File(store_path) = store_path {
@@ -39,6 +40,7 @@ pub async fn run(
         DemoConfig::prefecture()
     };
     config.seed = seed;
+    config.edge_vertices = edge_vertices;
     if let Some(n) = counties {
         // The first counties only, with their share of grids, cameras, incidents, workers
         // and patrols (Xiangxi has 8 counties, Hunan 122).
