@@ -1,5 +1,5 @@
 //! Label points (where a grid's or admin unit's name is drawn): every one lies inside its
-//! polygon, checked by shapely (tests/py/label_inside.py), by `geo`'s `Contains` and, for
+//! polygon, checked by shapely (`tests/py/label_inside.py`), by `geo`'s `Contains` and, for
 //! grids, by the core's own point -> grid lookup; a concave grid of the kind outside tools
 //! make (a U whose centroid lies outside it) included; and an edit moves the point with the
 //! outline.
@@ -50,22 +50,25 @@ fn shapely_check(features: &[(String, &MultiPolygon<f64>, Coord<f64>)]) -> Strin
     let features: Vec<_> = features
         .iter()
         .map(|(id, g, p)| {
-            let polys: Vec<_> = g
-                .0
-                .iter()
-                .map(|p| {
-                    std::iter::once(ring(p.exterior()))
-                        .chain(p.interiors().iter().map(ring))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let polys: Vec<_> =
+                g.0.iter()
+                    .map(|p| {
+                        std::iter::once(ring(p.exterior()))
+                            .chain(p.interiors().iter().map(ring))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
             json!({"id": id, "label": [p.x, p.y],
                    "geometry": {"type": "MultiPolygon", "coordinates": polys}})
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("labels.json");
-    std::fs::write(&file, serde_json::to_vec(&json!({ "features": features })).unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!({ "features": features })).unwrap(),
+    )
+    .unwrap();
     python::run("label_inside.py", &[&file])
 }
 
@@ -86,14 +89,18 @@ fn every_label_point_lies_inside_its_polygon() {
 
     let mut features = Vec::new();
     for (i, g) in core.grids().iter().enumerate() {
-        let p = core.grid_label(i).unwrap_or_else(|| panic!("grid {} has no label", g.code));
+        let p = core
+            .grid_label(i)
+            .unwrap_or_else(|| panic!("grid {} has no label", g.code));
         assert!(g.geometry.contains(&Point(p)), "grid {}: {p:?}", g.code);
         // The core's own point-in-polygon finds the grid at its label point.
         assert_eq!(core.grid_at(p.x, p.y), Some(i), "grid {}: {p:?}", g.code);
         features.push((g.code.to_string(), &g.geometry, p));
     }
     for (i, a) in core.admin().iter().enumerate() {
-        let p = core.admin_label(i).unwrap_or_else(|| panic!("unit {} has no label", a.code));
+        let p = core
+            .admin_label(i)
+            .unwrap_or_else(|| panic!("unit {} has no label", a.code));
         assert!(a.geometry.contains(&Point(p)), "unit {}: {p:?}", a.code);
         features.push((a.code.to_string(), &a.geometry, p));
     }
@@ -113,13 +120,13 @@ fn every_label_point_lies_inside_its_polygon() {
 fn a_u_shaped_redraw_moves_the_label_inside_the_new_outline() {
     let ds = data();
     let mut core = Core::new(ds.clone());
-    let (i, g, u) = ds
+    let (index, g, u) = ds
         .grids
         .iter()
         .enumerate()
         .find_map(|(i, g)| u_shaped(&g.geometry).map(|u| (i, g.clone(), u)))
         .unwrap();
-    let before = core.grid_label(i).unwrap();
+    let before = core.grid_label(index).unwrap();
     let centroid = u.centroid().unwrap();
     // The old label (near the middle) falls in the notch.
     let at = g.valid_from + 1_000;
@@ -131,17 +138,47 @@ fn a_u_shaped_redraw_moves_the_label_inside_the_new_outline() {
         geometry: u.clone(),
         ..g.clone()
     };
-    let mut c = ChangeSet::new(ChangeKind::Edit, "t", "redraw as a U");
-    c.upserts.grids = vec![ended, redrawn];
-    core = core.apply(&c);
+    let mut change = ChangeSet::new(ChangeKind::Edit, "t", "redraw as a U");
+    change.upserts.grids = vec![ended, redrawn];
+    core = core.apply(&change);
     let new = core.grid_revision(g.code, g.revision + 1).unwrap();
     let p = core.grid_label(new).unwrap();
     assert!(u.contains(&Point(p)), "{p:?}");
-    assert!(!u.contains(&centroid), "the U's centroid must lie outside it");
+    assert!(
+        !u.contains(&centroid),
+        "the U's centroid must lie outside it"
+    );
     assert_eq!(core.grid_at(p.x, p.y), Some(new));
     // The ended revision keeps the point of its own outline.
-    assert_eq!(core.grid_label(i), Some(before));
+    assert_eq!(core.grid_label(index), Some(before));
     assert!(g.geometry.contains(&Point(before)));
     // The same point as computed alone.
     assert_eq!(label_point(&u), Some(p));
+}
+
+/// What computing every label point costs on the full demo prefecture (prints, never
+/// asserts): `cargo test --release -p geo-core --test core_labels -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing: run by hand"]
+#[allow(clippy::print_stdout)]
+fn label_point_cost_on_the_demo_prefecture() {
+    let core = Core::new(generate(&DemoConfig::prefecture()).unwrap());
+    let time = |what: &str, n: usize, f: &dyn Fn(usize) -> Option<Coord<f64>>| {
+        let t = std::time::Instant::now();
+        let mut worst = std::time::Duration::ZERO;
+        for i in 0..n {
+            let one = std::time::Instant::now();
+            assert!(f(i).is_some());
+            worst = worst.max(one.elapsed());
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "{what}: {n} in {:.0} ms, {:.1} us each, worst {:.2} ms",
+            secs * 1e3,
+            secs * 1e6 / n as f64,
+            worst.as_secs_f64() * 1e3
+        );
+    };
+    time("grids", core.grids().len(), &|i| core.grid_label(i));
+    time("admin units", core.admin().len(), &|i| core.admin_label(i));
 }

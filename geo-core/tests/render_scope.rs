@@ -661,7 +661,10 @@ fn scope_all_renders_the_bytes_rendered_before_scopes() {
             // One more layer message (field 3, length-delimited) naming the label layer.
             fingerprint(own) == want
                 && (rest.is_empty()
-                    || (rest[0] == 0x1a && rest.windows(label.name.len()).any(|w| w == label.name.as_bytes())))
+                    || (rest[0] == 0x1a
+                        && rest
+                            .windows(label.name.len())
+                            .any(|w| w == label.name.as_bytes())))
         });
         if got != want && !labelled {
             wrong.push(format!(

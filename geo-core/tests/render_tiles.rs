@@ -14,8 +14,8 @@ use geo_core::index::Core;
 use geo_core::model::{Category, Incident, Layer};
 use geo_core::render::bounds::buffered_bounds;
 use geo_core::render::{
-    cluster_resolution, deepest_admin_level, heatmap_resolution, render_tile, schema,
-    tile_options, TileFilter, TileLayer, GRID_LABEL_MIN_ZOOM, RAW_MIN_ZOOM,
+    cluster_resolution, deepest_admin_level, heatmap_resolution, render_tile, schema, tile_options,
+    TileFilter, TileLayer, GRID_LABEL_MIN_ZOOM, RAW_MIN_ZOOM,
 };
 use geo_core::tile::{TileCoord, TileProjection};
 use h3o::LatLng;
@@ -586,7 +586,10 @@ fn tiles_carry_only_the_fields_their_schema_lists() {
             }
             // No layer the schema does not name.
             for name in tile["layers"].as_object().unwrap().keys() {
-                assert!(name == own.0 || label.is_some_and(|l| l.0 == name), "{layer}: layer {name}");
+                assert!(
+                    name == own.0 || label.is_some_and(|l| l.0 == name),
+                    "{layer}: layer {name}"
+                );
             }
         }
     }
@@ -615,7 +618,10 @@ fn label_points_are_written_once_in_the_tile_holding_them() {
                     let label = f["props"]["name"][1].as_str().unwrap().to_owned();
                     let xy = &f["geometry"]["coordinates"];
                     let (x, y) = (xy[0].as_f64().unwrap(), xy[1].as_f64().unwrap());
-                    assert!((0.0..=extent).contains(&x) && (0.0..=extent).contains(&y), "{name} {coord}: {x} {y}");
+                    assert!(
+                        (0.0..=extent).contains(&x) && (0.0..=extent).contains(&y),
+                        "{name} {coord}: {x} {y}"
+                    );
                     let again = written.insert(code.clone(), (*coord, label));
                     assert!(again.is_none(), "{name} z{z}: {code} written twice");
                 }
@@ -631,14 +637,24 @@ fn label_points_are_written_once_in_the_tile_holding_them() {
                     .iter()
                     .enumerate()
                     .filter(|(_, a)| a.level() <= deepest_admin_level(u8::try_from(z).unwrap()))
-                    .filter_map(|(i, a)| Some((a.code.to_string(), (held(core.admin_label(i))?, a.name.clone()))))
+                    .filter_map(|(i, a)| {
+                        Some((
+                            a.code.to_string(),
+                            (held(core.admin_label(i))?, a.name.clone()),
+                        ))
+                    })
                     .collect(),
                 _ => core
                     .grids()
                     .iter()
                     .enumerate()
                     .filter(|(_, g)| g.valid_to.is_none() && z >= u32::from(GRID_LABEL_MIN_ZOOM))
-                    .filter_map(|(i, g)| Some((g.code.to_string(), (held(core.grid_label(i))?, g.name.clone()))))
+                    .filter_map(|(i, g)| {
+                        Some((
+                            g.code.to_string(),
+                            (held(core.grid_label(i))?, g.name.clone()),
+                        ))
+                    })
                     .collect(),
             };
             assert_eq!(written, want, "{name} z{z}");

@@ -116,16 +116,16 @@ async fn a_store_write_refreshes_the_tiles_it_touches_and_keeps_the_others() {
 async fn a_grid_redraw_refreshes_the_tiles_of_its_old_and_new_label_point() {
     let (state, router, _dir) = service(open()).await;
     let core = state.core().unwrap();
-    let (i, g) = core
+    let (index, grid) = core
         .grids()
         .iter()
         .enumerate()
         .find(|(_, g)| g.valid_to.is_none())
         .unwrap();
-    let g = (**g).clone();
-    let old = core.grid_label(i).unwrap();
-    let z = 15;
-    let old_tile = TileCoord::containing(old.x, old.y, z).unwrap();
+    let g = (**grid).clone();
+    let old = core.grid_label(index).unwrap();
+    let zoom = 15;
+    let old_tile = TileCoord::containing(old.x, old.y, zoom).unwrap();
     let (s, _, before) = get(&router, &url("grids", old_tile), &[]).await;
     assert_eq!(s, StatusCode::OK);
     // Moved by more than a z15 tile's width: the label point lands in another tile.
@@ -139,11 +139,12 @@ async fn a_grid_redraw_refreshes_the_tiles_of_its_old_and_new_label_point() {
         p.exterior_mut(east);
         p.interiors_mut(|rings| rings.iter_mut().for_each(east));
     }
-    let mut upserts = Dataset::default();
-    upserts.grids = vec![ended, redrawn];
     state
         .apply(ChangeSet {
-            upserts,
+            upserts: Dataset {
+                grids: vec![ended, redrawn],
+                ..Dataset::default()
+            },
             author: "test".into(),
             summary: "grid moved east".into(),
             ..ChangeSet::default()
@@ -151,15 +152,29 @@ async fn a_grid_redraw_refreshes_the_tiles_of_its_old_and_new_label_point() {
         .await
         .unwrap();
     let new_core = state.core().unwrap();
-    let j = new_core.grid_revision(g.code, g.revision + 1).unwrap();
-    let new = new_core.grid_label(j).unwrap();
-    let new_tile = TileCoord::containing(new.x, new.y, z).unwrap();
+    let moved = new_core.grid_revision(g.code, g.revision + 1).unwrap();
+    let new = new_core.grid_label(moved).unwrap();
+    let new_tile = TileCoord::containing(new.x, new.y, zoom).unwrap();
     assert_ne!(new_tile, old_tile);
-    let key = |c| TileKey::new(TileLayer::Data(Layer::Grids), c, TileFilter::default(), Scope::ALL);
+    let key = |c| {
+        TileKey::new(
+            TileLayer::Data(Layer::Grids),
+            c,
+            TileFilter::default(),
+            Scope::ALL,
+        )
+    };
     assert!(state.tiles().get(&key(old_tile)).is_none());
     for c in [old_tile, new_tile] {
         let (_, _, served) = get(&router, &url("grids", c), &[]).await;
-        let fresh = render_tile(&new_core, Layer::Grids, c, &TileFilter::default(), &Scope::ALL).unwrap();
+        let fresh = render_tile(
+            &new_core,
+            Layer::Grids,
+            c,
+            &TileFilter::default(),
+            &Scope::ALL,
+        )
+        .unwrap();
         assert_eq!(served, fresh, "{c}");
     }
     let (_, _, after) = get(&router, &url("grids", old_tile), &[]).await;
@@ -224,7 +239,10 @@ async fn tilejson_and_style_point_only_at_this_server() {
             label.map(|l| l.name),
             "{layer}"
         );
-        assert_eq!(tj["vector_layers"].as_array().unwrap().len(), 1 + usize::from(label.is_some()));
+        assert_eq!(
+            tj["vector_layers"].as_array().unwrap().len(),
+            1 + usize::from(label.is_some())
+        );
         let b: Vec<f64> = tj["bounds"]
             .as_array()
             .unwrap()
@@ -276,7 +294,8 @@ async fn tilejson_and_style_point_only_at_this_server() {
         }
         // Names of polygons come from their label points: a symbol layer over the
         // polygons would draw a name in every tile the polygon crosses.
-        if layer["type"] == "symbol" && matches!(layer["source"].as_str(), Some("admin" | "grids")) {
+        if layer["type"] == "symbol" && matches!(layer["source"].as_str(), Some("admin" | "grids"))
+        {
             let named = layer["source-layer"].as_str().unwrap();
             assert!(named.ends_with("_label"), "{layer}");
         }
@@ -288,7 +307,10 @@ async fn tilejson_and_style_point_only_at_this_server() {
         .filter(|l| l["type"] == "symbol")
         .filter_map(|l| l["source-layer"].as_str())
         .collect();
-    assert!(labelled.contains(&"grids_label") && labelled.contains(&"admin_label"), "{labelled:?}");
+    assert!(
+        labelled.contains(&"grids_label") && labelled.contains(&"admin_label"),
+        "{labelled:?}"
+    );
     // A configured basemap is the one outside URL, drawn first after the background.
     let config = Config {
         basemap_url: Some("http://t0.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}".into()),

@@ -139,7 +139,11 @@ impl Ord for Cell {
 /// The best cell found over `rings` (local frame, box from the origin to `top_right`),
 /// starting from `guess` (the centroid, often the answer for compact grids) and the box's
 /// centre.
-fn pole(rings: &[Vec<Coord<f64>>], top_right: Coord<f64>, guess: Option<Coord<f64>>) -> Option<Cell> {
+fn pole(
+    rings: &[Vec<Coord<f64>>],
+    top_right: Coord<f64>,
+    guess: Option<Coord<f64>>,
+) -> Option<Cell> {
     let (width, height) = (top_right.x, top_right.y);
     let side = width.min(height);
     if rings.is_empty() || side.is_nan() || side <= 0.0 {
@@ -155,12 +159,26 @@ fn pole(rings: &[Vec<Coord<f64>>], top_right: Coord<f64>, guess: Option<Coord<f6
     while x < width {
         let mut y = 0.0;
         while y < height {
-            queue.push(Cell::new(Coord { x: x + half, y: y + half }, half, rings));
+            queue.push(Cell::new(
+                Coord {
+                    x: x + half,
+                    y: y + half,
+                },
+                half,
+                rings,
+            ));
             y += size;
         }
         x += size;
     }
-    let mut best = Cell::new(Coord { x: width / 2.0, y: height / 2.0 }, 0.0, rings);
+    let mut best = Cell::new(
+        Coord {
+            x: width / 2.0,
+            y: height / 2.0,
+        },
+        0.0,
+        rings,
+    );
     if let Some(c) = guess.map(|c| Cell::new(c, 0.0, rings)) {
         if c.distance > best.distance {
             best = c;
@@ -272,16 +290,27 @@ mod tests {
     #[test]
     fn a_u_shape_whose_centroid_is_outside_gets_a_point_inside() {
         // A "U" 1 km across near Jishou: the centroid falls in the gap between the arms.
-        let (x, y, s) = (109.7, 28.3, 0.01);
-        let u: Polygon<f64> = polygon![
-            (x: x, y: y), (x: x + s, y: y), (x: x + s, y: y + s),
-            (x: x + 0.8 * s, y: y + s), (x: x + 0.8 * s, y: y + 0.2 * s),
-            (x: x + 0.2 * s, y: y + 0.2 * s), (x: x + 0.2 * s, y: y + s),
-            (x: x, y: y + s),
-        ];
-        let mp = MultiPolygon(vec![u]);
+        let (west, south, side) = (109.7, 28.3, 0.01);
+        let at = |dx: f64, dy: f64| (west + dx * side, south + dy * side);
+        let ring: Vec<(f64, f64)> = [
+            (0.0, 0.0),
+            (1.0, 0.0),
+            (1.0, 1.0),
+            (0.8, 1.0),
+            (0.8, 0.2),
+            (0.2, 0.2),
+            (0.2, 1.0),
+            (0.0, 1.0),
+        ]
+        .iter()
+        .map(|&(dx, dy)| at(dx, dy))
+        .collect();
+        let mp = MultiPolygon(vec![Polygon::new(ring.into(), vec![])]);
         let centroid = mp.centroid().unwrap();
-        assert!(!mp.contains(&centroid), "the fixture's centroid must lie outside");
+        assert!(
+            !mp.contains(&centroid),
+            "the fixture's centroid must lie outside"
+        );
         let p = label_point(&mp).unwrap();
         assert!(inside(&mp, p), "{p:?}");
     }
@@ -292,10 +321,19 @@ mod tests {
             (x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)
         ]]);
         let p = label_point(&sq).unwrap();
-        assert!((p.x - 0.5).abs() < 0.02 && (p.y - 0.5).abs() < 0.02, "{p:?}");
+        assert!(
+            (p.x - 0.5).abs() < 0.02 && (p.y - 0.5).abs() < 0.02,
+            "{p:?}"
+        );
         let ring = Polygon::new(
             sq.0[0].exterior().clone(),
-            vec![LineString::from(vec![(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7), (0.3, 0.3)])],
+            vec![LineString::from(vec![
+                (0.3, 0.3),
+                (0.7, 0.3),
+                (0.7, 0.7),
+                (0.3, 0.7),
+                (0.3, 0.3),
+            ])],
         );
         let holed = MultiPolygon(vec![ring]);
         let p = label_point(&holed).unwrap();
@@ -324,9 +362,13 @@ mod tests {
     #[test]
     fn degenerate_outlines_do_not_panic() {
         assert!(label_point(&MultiPolygon(vec![])).is_none());
-        let flat = MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 2.0, y: 0.0)]]);
+        let flat = MultiPolygon(vec![
+            polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 2.0, y: 0.0)],
+        ]);
         assert!(label_point(&flat).is_some());
-        let nan = MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: f64::NAN, y: 0.0), (x: 1.0, y: 1.0)]]);
+        let nan = MultiPolygon(vec![
+            polygon![(x: 0.0, y: 0.0), (x: f64::NAN, y: 0.0), (x: 1.0, y: 1.0)],
+        ]);
         let _ = label_point(&nan);
     }
 

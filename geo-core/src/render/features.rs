@@ -110,7 +110,10 @@ pub(super) fn grid_labels(out: &mut LayerBuilder, core: &Core, hits: &[usize], c
             fid(i),
             p.x,
             p.y,
-            &[("code", Value::String(&code)), ("name", Value::String(&g.name))],
+            &[
+                ("code", Value::String(&code)),
+                ("name", Value::String(&g.name)),
+            ],
         );
     }
 }

@@ -59,10 +59,6 @@ fn tilejson(
         .filter(|q| !q.is_empty())
         .map_or_else(String::new, |q| format!("?{q}"));
     let [w, s, e, n] = bounds(core, layer, scope);
-    let fields: Map<String, Value> = schema::fields(layer)
-        .iter()
-        .map(|(k, ty)| ((*k).to_owned(), json!(ty)))
-        .collect();
     json!({
         "tilejson": "3.0.0",
         "name": format!("onemap {layer}"),
@@ -75,33 +71,34 @@ fn tilejson(
         "maxzoom": MAX_ZOOM.min(18),
         "bounds": [w, s, e, n],
         "center": [f64::midpoint(w, e), f64::midpoint(s, n), 9],
-        "vector_layers": vector_layers(layer, fields),
+        "vector_layers": vector_layers(layer),
     })
 }
 
 /// TileJSON `vector_layers`: the layer's own features and, for polygon layers with names,
 /// their label points (a second MVT layer in the same tiles).
-fn vector_layers(layer: TileLayer, fields: Map<String, Value>) -> Vec<Value> {
+fn vector_layers(layer: TileLayer) -> Vec<Value> {
     let maxzoom = MAX_ZOOM.min(18);
+    let fields = |fields: &[schema::Field]| -> Map<String, Value> {
+        fields
+            .iter()
+            .map(|(k, ty)| ((*k).to_owned(), json!(ty)))
+            .collect()
+    };
     let mut out = vec![json!({
         "id": layer.as_str(),
         "description": schema::description(layer),
         "minzoom": 0,
         "maxzoom": maxzoom,
-        "fields": fields,
+        "fields": fields(schema::fields(layer)),
     })];
     if let Some(label) = schema::label_layer(layer) {
-        let fields: Map<String, Value> = label
-            .fields
-            .iter()
-            .map(|(k, ty)| ((*k).to_owned(), json!(ty)))
-            .collect();
         out.push(json!({
             "id": label.name,
             "description": label.description,
             "minzoom": label.minzoom,
             "maxzoom": maxzoom,
-            "fields": fields,
+            "fields": fields(label.fields),
         }));
     }
     out
