@@ -165,18 +165,19 @@ fn label_point_cost_on_the_demo_prefecture() {
     let core = Core::new(generate(&DemoConfig::prefecture()).unwrap());
     let time = |what: &str, n: usize, f: &dyn Fn(usize) -> Option<Coord<f64>>| {
         let t = std::time::Instant::now();
-        let mut worst = std::time::Duration::ZERO;
+        let mut worst = (std::time::Duration::ZERO, 0);
         for i in 0..n {
             let one = std::time::Instant::now();
             assert!(f(i).is_some());
-            worst = worst.max(one.elapsed());
+            worst = worst.max((one.elapsed(), i));
         }
         let secs = t.elapsed().as_secs_f64();
         println!(
-            "{what}: {n} in {:.0} ms, {:.1} us each, worst {:.2} ms",
+            "{what}: {n} in {:.0} ms, {:.1} us each, worst {:.2} ms (#{})",
             secs * 1e3,
             secs * 1e6 / n as f64,
-            worst.as_secs_f64() * 1e3
+            worst.0.as_secs_f64() * 1e3,
+            worst.1
         );
     };
     time("grids", core.grids().len(), &|i| core.grid_label(i));

@@ -273,23 +273,27 @@ fn polygons_of_other_units_are_absent() {
         for layer in [Layer::Admin, Layer::Grids] {
             let tiles = rendered(layer.into(), &coords, &TileFilter::default(), &scope());
             let everything = rendered(layer.into(), &coords, &TileFilter::default(), &Scope::ALL);
+            // The polygons and their label points alike.
+            let label = geo_core::render::schema::label_layer(layer.into()).unwrap().name;
             for (k, (coord, tile)) in coords.iter().zip(&tiles).enumerate() {
-                let got: BTreeSet<String> = features(tile, layer.as_str())
-                    .iter()
-                    .map(|f| f["props"]["code"][1].as_str().unwrap().to_owned())
-                    .collect();
-                for c in &got {
-                    assert!(c.starts_with(&code), "{layer} {coord}: {c} outside {code}");
+                for name in [layer.as_str(), label] {
+                    let got: BTreeSet<String> = features(tile, name)
+                        .iter()
+                        .map(|f| f["props"]["code"][1].as_str().unwrap().to_owned())
+                        .collect();
+                    for c in &got {
+                        assert!(c.starts_with(&code), "{name} {coord}: {c} outside {code}");
+                    }
+                    // The township's own features are all there: those of the unscoped
+                    // tile (checked against brute force in render_tiles) with its prefix.
+                    let want: BTreeSet<String> = features(&everything[k], name)
+                        .iter()
+                        .map(|f| f["props"]["code"][1].as_str().unwrap().to_owned())
+                        .filter(|c| c.starts_with(&code))
+                        .collect();
+                    assert_eq!(got, want, "{name} {coord}");
+                    checked += got.len();
                 }
-                // The township's own features are all there: those of the unscoped tile
-                // (checked against brute force in render_tiles) with its code prefix.
-                let want: BTreeSet<String> = features(&everything[k], layer.as_str())
-                    .iter()
-                    .map(|f| f["props"]["code"][1].as_str().unwrap().to_owned())
-                    .filter(|c| c.starts_with(&code))
-                    .collect();
-                assert_eq!(got, want, "{layer} {coord}");
-                checked += got.len();
             }
         }
     }
