@@ -14,8 +14,8 @@ use geo_core::index::Core;
 use geo_core::model::{Category, Incident, Layer};
 use geo_core::render::bounds::buffered_bounds;
 use geo_core::render::{
-    cluster_resolution, deepest_admin_level, heatmap_resolution, render_tile, tile_options,
-    TileFilter, TileLayer, RAW_MIN_ZOOM,
+    cluster_resolution, deepest_admin_level, heatmap_resolution, render_tile, schema, tile_options,
+    TileFilter, TileLayer, GRID_LABEL_MIN_ZOOM, RAW_MIN_ZOOM,
 };
 use geo_core::tile::{TileCoord, TileProjection};
 use h3o::LatLng;
@@ -568,20 +568,99 @@ fn tiles_carry_only_the_fields_their_schema_lists() {
             .iter()
             .map(|&c| render_tile(core(), layer, c, &TileFilter::default(), &Scope::ALL).unwrap())
             .collect();
-        let fields = geo_core::render::schema::fields(layer);
+        let own = (layer.as_str(), geo_core::render::schema::fields(layer));
+        let label = schema::label_layer(layer).map(|l| (l.name, l.fields));
         for tile in decoded(&tiles) {
-            for f in layer_features(&tile, layer.as_str()) {
-                for (key, value) in f["props"].as_object().unwrap() {
-                    let (_, ty) = fields
-                        .iter()
-                        .find(|(k, _)| k == key)
-                        .unwrap_or_else(|| panic!("{layer}: {key} is not in the schema"));
-                    let number = value[0] != "string_value";
-                    assert_eq!(number, *ty == "Number", "{layer}.{key}: {value}");
-                    seen += 1;
+            for (name, fields) in std::iter::once(own).chain(label) {
+                for f in layer_features(&tile, name) {
+                    for (key, value) in f["props"].as_object().unwrap() {
+                        let (_, ty) = fields
+                            .iter()
+                            .find(|(k, _)| k == key)
+                            .unwrap_or_else(|| panic!("{name}: {key} is not in the schema"));
+                        let number = value[0] != "string_value";
+                        assert_eq!(number, *ty == "Number", "{name}.{key}: {value}");
+                        seen += 1;
+                    }
                 }
+            }
+            // No layer the schema does not name.
+            for name in tile["layers"].as_object().unwrap().keys() {
+                assert!(
+                    name == own.0 || label.is_some_and(|l| l.0 == name),
+                    "{layer}: layer {name}"
+                );
             }
         }
     }
     assert!(seen > 1000, "{seen}");
+}
+
+/// The label point of every grid (from its zoom on) and of every admin unit the tile draws
+/// lies in exactly one tile of a zoom: written there, with its code and name, and nowhere
+/// else, so a name is drawn once however many tiles its polygon crosses.
+#[test]
+fn label_points_are_written_once_in_the_tile_holding_them() {
+    let core = core();
+    let extent = f64::from(tile_options().extent);
+    for z in [9u32, 12, 14] {
+        let coords = tiles_at(z);
+        for layer in [Layer::Admin, Layer::Grids] {
+            let tiles: Vec<Vec<u8>> = coords
+                .iter()
+                .map(|&c| render_tile(core, layer, c, &TileFilter::default(), &Scope::ALL).unwrap())
+                .collect();
+            let name = schema::label_layer(layer.into()).unwrap().name;
+            let mut written: BTreeMap<String, (TileCoord, String)> = BTreeMap::new();
+            for (coord, tile) in coords.iter().zip(decoded(&tiles)) {
+                for f in layer_features(&tile, name) {
+                    let code = f["props"]["code"][1].as_str().unwrap().to_owned();
+                    let label = f["props"]["name"][1].as_str().unwrap().to_owned();
+                    let xy = &f["geometry"]["coordinates"];
+                    let (x, y) = (xy[0].as_f64().unwrap(), xy[1].as_f64().unwrap());
+                    assert!(
+                        (0.0..=extent).contains(&x) && (0.0..=extent).contains(&y),
+                        "{name} {coord}: {x} {y}"
+                    );
+                    let again = written.insert(code.clone(), (*coord, label));
+                    assert!(again.is_none(), "{name} z{z}: {code} written twice");
+                }
+            }
+            let held = |p: Option<geo_types::Coord<f64>>| {
+                let p = p?;
+                let c = TileCoord::containing(p.x, p.y, z).ok()?;
+                coords.contains(&c).then_some(c)
+            };
+            let want: BTreeMap<String, (TileCoord, String)> = match layer {
+                Layer::Admin => core
+                    .admin()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.level() <= deepest_admin_level(u8::try_from(z).unwrap()))
+                    .filter_map(|(i, a)| {
+                        Some((
+                            a.code.to_string(),
+                            (held(core.admin_label(i))?, a.name.clone()),
+                        ))
+                    })
+                    .collect(),
+                _ => core
+                    .grids()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.valid_to.is_none() && z >= u32::from(GRID_LABEL_MIN_ZOOM))
+                    .filter_map(|(i, g)| {
+                        Some((
+                            g.code.to_string(),
+                            (held(core.grid_label(i))?, g.name.clone()),
+                        ))
+                    })
+                    .collect(),
+            };
+            assert_eq!(written, want, "{name} z{z}");
+            if layer == Layer::Admin || z >= u32::from(GRID_LABEL_MIN_ZOOM) {
+                assert!(!want.is_empty(), "{name} z{z}: no label point in the tiles");
+            }
+        }
+    }
 }

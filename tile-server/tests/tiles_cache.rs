@@ -113,6 +113,75 @@ async fn a_store_write_refreshes_the_tiles_it_touches_and_keeps_the_others() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grid_redraw_refreshes_the_tiles_of_its_old_and_new_label_point() {
+    let (state, router, _dir) = service(open()).await;
+    let core = state.core().unwrap();
+    let (index, grid) = core
+        .grids()
+        .iter()
+        .enumerate()
+        .find(|(_, g)| g.valid_to.is_none())
+        .unwrap();
+    let g = (**grid).clone();
+    let old = core.grid_label(index).unwrap();
+    let zoom = 15;
+    let old_tile = TileCoord::containing(old.x, old.y, zoom).unwrap();
+    let (s, _, before) = get(&router, &url("grids", old_tile), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    // Moved by more than a z15 tile's width: the label point lands in another tile.
+    let mut ended = g.clone();
+    ended.valid_to = Some(g.valid_from + 1);
+    let mut redrawn = g.clone();
+    redrawn.revision += 1;
+    redrawn.valid_from = g.valid_from + 1;
+    let east = |ring: &mut geo_types::LineString<f64>| ring.0.iter_mut().for_each(|c| c.x += 0.015);
+    for p in &mut redrawn.geometry.0 {
+        p.exterior_mut(east);
+        p.interiors_mut(|rings| rings.iter_mut().for_each(east));
+    }
+    state
+        .apply(ChangeSet {
+            upserts: Dataset {
+                grids: vec![ended, redrawn],
+                ..Dataset::default()
+            },
+            author: "test".into(),
+            summary: "grid moved east".into(),
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+    let new_core = state.core().unwrap();
+    let moved = new_core.grid_revision(g.code, g.revision + 1).unwrap();
+    let new = new_core.grid_label(moved).unwrap();
+    let new_tile = TileCoord::containing(new.x, new.y, zoom).unwrap();
+    assert_ne!(new_tile, old_tile);
+    let key = |c| {
+        TileKey::new(
+            TileLayer::Data(Layer::Grids),
+            c,
+            TileFilter::default(),
+            Scope::ALL,
+        )
+    };
+    assert!(state.tiles().get(&key(old_tile)).is_none());
+    for c in [old_tile, new_tile] {
+        let (_, _, served) = get(&router, &url("grids", c), &[]).await;
+        let fresh = render_tile(
+            &new_core,
+            Layer::Grids,
+            c,
+            &TileFilter::default(),
+            &Scope::ALL,
+        )
+        .unwrap();
+        assert_eq!(served, fresh, "{c}");
+    }
+    let (_, _, after) = get(&router, &url("grids", old_tile), &[]).await;
+    assert_ne!(after, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gzip_is_served_when_asked_and_the_cache_can_be_off() {
     for cache_bytes in [0u64, 64 << 20] {
         let config = Config {
@@ -163,6 +232,17 @@ async fn tilejson_and_style_point_only_at_this_server() {
             .as_object()
             .unwrap()
             .is_empty());
+        // Polygon layers with names list their label points as a second vector layer.
+        let label = geo_core::render::schema::label_layer(layer);
+        assert_eq!(
+            tj["vector_layers"][1]["id"].as_str(),
+            label.map(|l| l.name),
+            "{layer}"
+        );
+        assert_eq!(
+            tj["vector_layers"].as_array().unwrap().len(),
+            1 + usize::from(label.is_some())
+        );
         let b: Vec<f64> = tj["bounds"]
             .as_array()
             .unwrap()
@@ -212,7 +292,25 @@ async fn tilejson_and_style_point_only_at_this_server() {
         if let Some(src) = layer["source"].as_str() {
             assert!(style["sources"].get(src).is_some(), "{layer}");
         }
+        // Names of polygons come from their label points: a symbol layer over the
+        // polygons would draw a name in every tile the polygon crosses.
+        if layer["type"] == "symbol" && matches!(layer["source"].as_str(), Some("admin" | "grids"))
+        {
+            let named = layer["source-layer"].as_str().unwrap();
+            assert!(named.ends_with("_label"), "{layer}");
+        }
     }
+    let labelled: Vec<&str> = style["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["type"] == "symbol")
+        .filter_map(|l| l["source-layer"].as_str())
+        .collect();
+    assert!(
+        labelled.contains(&"grids_label") && labelled.contains(&"admin_label"),
+        "{labelled:?}"
+    );
     // A configured basemap is the one outside URL, drawn first after the background.
     let config = Config {
         basemap_url: Some("http://t0.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}".into()),

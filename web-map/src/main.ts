@@ -18,7 +18,6 @@ import { Editor } from "./ui/editor";
 import { fill, h } from "./ui/dom";
 import { DrillPanel } from "./ui/drill";
 import { installHeatScale } from "./ui/heatscale";
-import { labelUnits } from "./ui/labels";
 import { IncidentPanel } from "./ui/incident";
 import { ImportWizard } from "./ui/import";
 import { LayerPanel } from "./ui/layers";
@@ -228,9 +227,6 @@ async function main(): Promise<void> {
     map.setFilter("selected-line", ["==", ["get", "code"], code.length === 15 ? "" : code]);
     map.setFilter("selected-grid-line", ["==", ["get", "code"], code.length === 15 ? code : ""]);
   });
-
-  // County and township names at their bbox centres, from the drill-down API.
-  void labelUnits(map);
 
   await recount();
   live.start();

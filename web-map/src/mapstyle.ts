@@ -8,6 +8,10 @@ import { qs } from "./api";
 /** The fontstack whose glyph PBFs the build ships (web-map/scripts/glyphs.mjs). */
 export const FONT = "Noto Sans Regular";
 
+/** The tile layers of label points beside the admin and grid polygons (TileJSON lists them). */
+export const ADMIN_LABELS = "admin_label";
+export const GRID_LABELS = "grids_label";
+
 /** Toggleable layers, in panel order; each names the style layers it shows or hides. */
 export const TOGGLES = {
   admin: ["admin-fill", "admin-line-village", "admin-line-township", "admin-line-county", "admin-label", "county-label"],
@@ -91,8 +95,6 @@ export function buildStyle(f: IncidentFilter, config: WebConfig): StyleSpecifica
     cameras: vector("cameras", f, 12),
     workers: vector("workers", f, 11),
     focus: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
-    // One label point per county and township (tile polygons would repeat a name in every tile).
-    labels: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
   };
   const layers: LayerSpecification[] = [
     { id: "background", type: "background", paint: { "background-color": "#eef1f3" } },
@@ -283,11 +285,14 @@ export function buildStyle(f: IncidentFilter, config: WebConfig): StyleSpecifica
         "circle-stroke-width": 1,
       },
     },
+    // Names are drawn from the label points the server puts beside the polygons (one per
+    // feature, inside it, in the one tile holding it): a symbol layer over the polygons
+    // themselves draws a name once per tile the polygon crosses.
     {
       id: "grids-label",
       type: "symbol",
       source: "grids",
-      "source-layer": "grids",
+      "source-layer": GRID_LABELS,
       minzoom: 14,
       layout: { "text-field": ["get", "name"], "text-font": [FONT], "text-size": 11 },
       paint: { "text-color": "#1864ab", "text-halo-color": "#ffffff", "text-halo-width": 1.2 },
@@ -296,7 +301,7 @@ export function buildStyle(f: IncidentFilter, config: WebConfig): StyleSpecifica
       id: "admin-label",
       type: "symbol",
       source: "admin",
-      "source-layer": "admin",
+      "source-layer": ADMIN_LABELS,
       filter: [
         "any",
         ["all", ["==", ["get", "level"], "village"], [">=", ["zoom"], 12.5]],
@@ -311,7 +316,8 @@ export function buildStyle(f: IncidentFilter, config: WebConfig): StyleSpecifica
     {
       id: "county-label",
       type: "symbol",
-      source: "labels",
+      source: "admin",
+      "source-layer": ADMIN_LABELS,
       filter: [
         "any",
         ["all", ["==", ["get", "level"], "county"], ["<", ["zoom"], 10]],

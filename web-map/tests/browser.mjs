@@ -170,6 +170,61 @@ await check("one map: grids, labels (server glyphs + local CJK) render around Ji
   await shot("onemap");
 });
 
+/** Draws every label of style layer `layer` (no collision: that would hide names, and a
+ * duplicate with them) at `zoom` over `center`, and returns how often each code is drawn and
+ * which label points of `source`/`sourceLayer` (of `level`, if given) lie in the view. */
+async function labelsDrawn(layer, source, sourceLayer, level, center, zoom) {
+  const setOverlap = (on) =>
+    page.evaluate(([id, v]) => {
+      const m = window.onemap.map;
+      m.setLayoutProperty(id, "text-allow-overlap", v);
+      m.setLayoutProperty(id, "text-ignore-placement", v);
+    }, [layer, on]);
+  await setOverlap(true);
+  try {
+    await jump(center, zoom);
+    return await page.evaluate(([id, src, srcLayer, lvl]) => {
+      const m = window.onemap.map;
+      const counts = {};
+      for (const f of m.queryRenderedFeatures({ layers: [id] })) {
+        const code = f.properties.code;
+        counts[code] = (counts[code] ?? 0) + 1;
+      }
+      // The label points the server sent for the view, whatever the style layer draws from.
+      const b = m.getBounds();
+      const inView = [
+        ...new Set(
+          m
+            .querySourceFeatures(src, { sourceLayer: srcLayer })
+            .filter((f) => f.geometry.type === "Point" && b.contains(f.geometry.coordinates))
+            .filter((f) => !lvl || f.properties.level === lvl)
+            .map((f) => f.properties.code),
+        ),
+      ];
+      return { counts, inView, zoom: m.getZoom() };
+    }, [layer, source, sourceLayer, level]);
+  } finally {
+    await setOverlap(false);
+  }
+}
+
+/** Each name drawn exactly once, and every label point in view drawn. */
+function assertOnce(what, r, atLeast) {
+  assert(r.inView.length >= atLeast, `only ${r.inView.length} ${what} label points in view: ${JSON.stringify(r)}`);
+  const twice = Object.entries(r.counts).filter(([, n]) => n !== 1);
+  assert(twice.length === 0, `${what} names drawn more than once: ${JSON.stringify(twice.slice(0, 8))}`);
+  const missing = r.inView.filter((code) => r.counts[code] !== 1);
+  assert(missing.length === 0, `${what}s in view whose name is not drawn once: ${missing.slice(0, 8)} (${JSON.stringify(r.counts)})`);
+}
+
+await check("one map: each grid's and village's name is drawn once at z14, at its label point", async () => {
+  const grids = await labelsDrawn("grids-label", "grids", "grids_label", null, JISHOU, 14);
+  assert(Math.round(grids.zoom) === 14, `zoom ${grids.zoom}`);
+  assertOnce("grid", grids, 3);
+  const villages = await labelsDrawn("admin-label", "admin", "admin_label", "village", JISHOU, 13.5);
+  assertOnce("village", villages, 2);
+});
+
 await check("layer toggle hides and shows the grids", async () => {
   await page.getByTestId("layer-toggle-grids").uncheck();
   await idle();

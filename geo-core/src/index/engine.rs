@@ -322,6 +322,22 @@ impl Core {
             + self.placement.get().map_or(0, Placement::heap_bytes)
     }
 
+    /// Where the name of grid revision `i` is drawn: a point inside its outline (its pole
+    /// of inaccessibility, see [`super::label_point`]), computed once per revision.
+    #[must_use]
+    pub fn grid_label(&self, i: usize) -> Option<geo_types::Coord<f64>> {
+        let g = self.grids.grids.get(i)?;
+        self.grids.labels.get(i, &g.geometry)
+    }
+
+    /// Where the name of admin unit `i` is drawn: a point inside its outline, computed once
+    /// per unit.
+    #[must_use]
+    pub fn admin_label(&self, i: usize) -> Option<geo_types::Coord<f64>> {
+        let a = self.admin.units.get(i)?;
+        self.admin.labels.get(i, &a.geometry)
+    }
+
     /// The bounding box of grid revision `i`.
     #[must_use]
     pub fn grid_bbox(&self, i: usize) -> Option<geo_types::Rect<f64>> {

@@ -7,6 +7,7 @@ mod catalog;
 pub(crate) mod engine;
 mod hierarchy;
 mod kdtree;
+mod label;
 mod locate;
 mod location;
 pub(crate) mod parts;
@@ -23,6 +24,7 @@ mod update;
 mod view;
 
 pub use engine::{Core, Incidents, Patrols, Workers};
+pub use label::label_point;
 pub use location::{GridRef, Location, UnitRef, WorkerRef};
 pub use parts::incidents::FOLD_AT;
 pub use query::Filter;

@@ -7,6 +7,7 @@
 use crate::index::Core;
 use crate::model::{CameraStatus, PtzType};
 use crate::mvt::{LayerBuilder, Value};
+use crate::tile::TileCoord;
 
 /// The index as a feature id.
 fn fid(i: usize) -> Option<u64> {
@@ -58,6 +59,60 @@ pub(super) fn grids(out: &mut LayerBuilder, core: &Core, hits: &[usize]) {
                 ("households", Value::UInt(u64::from(g.households))),
                 ("population", Value::UInt(u64::from(g.population))),
                 ("revision", Value::UInt(u64::from(g.revision))),
+            ],
+        );
+    }
+}
+
+/// Whether the label point `p` lies in tile `coord` itself (not its buffer): each point is
+/// written in exactly one tile of a zoom, so a name is never drawn twice.
+fn in_tile(p: geo_types::Coord<f64>, coord: TileCoord) -> bool {
+    TileCoord::containing(p.x, p.y, u32::from(coord.z())).is_ok_and(|c| c == coord)
+}
+
+/// One label point per admin unit of `hits` whose point lies in the tile.
+pub(super) fn admin_labels(out: &mut LayerBuilder, core: &Core, hits: &[usize], coord: TileCoord) {
+    for &i in hits {
+        let (Some(a), Some(p)) = (core.admin().get(i), core.admin_label(i)) else {
+            continue;
+        };
+        if !in_tile(p, coord) {
+            continue;
+        }
+        let code = a.code.to_string();
+        out.add_point(
+            fid(i),
+            p.x,
+            p.y,
+            &[
+                ("code", Value::String(&code)),
+                ("name", Value::String(&a.name)),
+                ("level", Value::String(a.level().as_str())),
+            ],
+        );
+    }
+}
+
+/// One label point per current grid of `hits` whose point lies in the tile.
+pub(super) fn grid_labels(out: &mut LayerBuilder, core: &Core, hits: &[usize], coord: TileCoord) {
+    for &i in hits {
+        let Some(g) = core.grids().get(i) else {
+            continue;
+        };
+        if g.valid_to.is_some() {
+            continue;
+        }
+        let Some(p) = core.grid_label(i).filter(|&p| in_tile(p, coord)) else {
+            continue;
+        };
+        let code = g.code.to_string();
+        out.add_point(
+            fid(i),
+            p.x,
+            p.y,
+            &[
+                ("code", Value::String(&code)),
+                ("name", Value::String(&g.name)),
             ],
         );
     }

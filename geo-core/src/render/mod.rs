@@ -19,6 +19,12 @@
 //! Incidents below [`RAW_MIN_ZOOM`] are aggregated into H3 cells ([`cluster`]); the
 //! `heatmap` layer is H3 hexagons with filtered counts ([`heatmap`]).
 //!
+//! Admin and grid tiles carry a second MVT layer of label points ([`ADMIN_LABEL_LAYER`],
+//! [`GRID_LABEL_LAYER`]): each unit's or grid's [`Core::admin_label`]/[`Core::grid_label`],
+//! written only in the tile that contains it, so that a name is drawn once per feature
+//! rather than once per tile fragment of its polygon. They come from the same hits as the
+//! polygons, so the scope and the revision rule are the same.
+//!
 //! Every layer is cut to the caller's [`Scope`] (SPEC 11): features of other units are left
 //! out ([`Core::in_scope`]: polygons by code, points by their grid, tracks by the grid of
 //! their first vertex) and clusters and hexagons count only the unit's incidents
@@ -119,6 +125,16 @@ pub const TOWNSHIP_MIN_ZOOM: u8 = 8;
 /// Village outlines are drawn from this zoom on.
 pub const VILLAGE_MIN_ZOOM: u8 = 11;
 
+/// The MVT layer of admin tiles holding one label point per unit (`code`, `name`, `level`),
+/// in the one tile that contains it: a name drawn from the polygons would repeat in every
+/// tile the unit crosses.
+pub const ADMIN_LABEL_LAYER: &str = "admin_label";
+/// The MVT layer of grid tiles holding one label point per current grid (`code`, `name`).
+pub const GRID_LABEL_LAYER: &str = "grids_label";
+/// Grid label points are written from this zoom on (a grid's name is unreadable below it,
+/// and a z10 tile would carry thousands).
+pub const GRID_LABEL_MIN_ZOOM: u8 = 12;
+
 /// The tile options every rendered tile uses (extent 4096, buffer 64).
 #[must_use]
 pub fn tile_options() -> TileOptions {
@@ -167,8 +183,16 @@ pub fn render_tile(
     core.retain_in_scope(layer, scope, &mut hits);
     let out = tile.layer(name);
     match layer {
-        Layer::Admin => features::admin(out, core, &hits),
-        Layer::Grids => features::grids(out, core, &hits),
+        Layer::Admin => {
+            features::admin(out, core, &hits);
+            features::admin_labels(tile.layer(ADMIN_LABEL_LAYER), core, &hits, coord);
+        }
+        Layer::Grids => {
+            features::grids(out, core, &hits);
+            if coord.z() >= GRID_LABEL_MIN_ZOOM {
+                features::grid_labels(tile.layer(GRID_LABEL_LAYER), core, &hits, coord);
+            }
+        }
         Layer::Cameras => features::cameras(out, core, &hits),
         Layer::Incidents => features::incidents(out, core, &hits),
         Layer::Patrols => features::patrols(out, core, &hits),

@@ -2,7 +2,7 @@
 //! `vector_layers` and for clients' legends. Kept beside the writers and checked against
 //! rendered tiles in the tests.
 
-use super::TileLayer;
+use super::{TileLayer, ADMIN_LABEL_LAYER, GRID_LABEL_LAYER, GRID_LABEL_MIN_ZOOM};
 use crate::model::Layer;
 
 /// A property: name and its TileJSON type (`String`, `Number` or `Boolean`).
@@ -74,5 +74,39 @@ pub fn description(layer: TileLayer) -> &'static str {
         TileLayer::Heatmap => {
             "Incident heatmap: H3 hexagons with count and per_km2, resolution by zoom; filters from, to, category, status"
         }
+    }
+}
+
+/// The label-point layer a tile layer's tiles carry beside their polygons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelLayer {
+    /// The MVT layer name (`source-layer` in a style).
+    pub name: &'static str,
+    /// Its properties.
+    pub fields: &'static [Field],
+    /// One line on what it holds.
+    pub description: &'static str,
+    /// The first zoom whose tiles hold it.
+    pub minzoom: u8,
+}
+
+/// The label points of `layer`'s polygons (admin units and grids), if it has them.
+#[must_use]
+pub fn label_layer(layer: TileLayer) -> Option<LabelLayer> {
+    const S: &str = "String";
+    match layer {
+        TileLayer::Data(Layer::Admin) => Some(LabelLayer {
+            name: ADMIN_LABEL_LAYER,
+            fields: &[("code", S), ("name", S), ("level", S)],
+            description: "One label point per admin unit of the tile's levels (inside its outline), in the one tile holding it",
+            minzoom: 0,
+        }),
+        TileLayer::Data(Layer::Grids) => Some(LabelLayer {
+            name: GRID_LABEL_LAYER,
+            fields: &[("code", S), ("name", S)],
+            description: "One label point per current grid (inside its outline), in the one tile holding it",
+            minzoom: GRID_LABEL_MIN_ZOOM,
+        }),
+        _ => None,
     }
 }

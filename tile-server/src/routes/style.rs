@@ -7,7 +7,9 @@ use axum::http::HeaderMap;
 use axum::Json;
 use geo_core::access::Scope;
 use geo_core::index::Core;
-use geo_core::render::{schema, TileLayer, TOWNSHIP_MIN_ZOOM, VILLAGE_MIN_ZOOM};
+use geo_core::render::{
+    schema, TileLayer, ADMIN_LABEL_LAYER, GRID_LABEL_LAYER, TOWNSHIP_MIN_ZOOM, VILLAGE_MIN_ZOOM,
+};
 use geo_core::tile::MAX_ZOOM;
 use serde_json::{json, Map, Value};
 
@@ -57,10 +59,6 @@ fn tilejson(
         .filter(|q| !q.is_empty())
         .map_or_else(String::new, |q| format!("?{q}"));
     let [w, s, e, n] = bounds(core, layer, scope);
-    let fields: Map<String, Value> = schema::fields(layer)
-        .iter()
-        .map(|(k, ty)| ((*k).to_owned(), json!(ty)))
-        .collect();
     json!({
         "tilejson": "3.0.0",
         "name": format!("onemap {layer}"),
@@ -73,14 +71,37 @@ fn tilejson(
         "maxzoom": MAX_ZOOM.min(18),
         "bounds": [w, s, e, n],
         "center": [f64::midpoint(w, e), f64::midpoint(s, n), 9],
-        "vector_layers": [{
-            "id": layer.as_str(),
-            "description": schema::description(layer),
-            "minzoom": 0,
-            "maxzoom": MAX_ZOOM.min(18),
-            "fields": fields,
-        }],
+        "vector_layers": vector_layers(layer),
     })
+}
+
+/// TileJSON `vector_layers`: the layer's own features and, for polygon layers with names,
+/// their label points (a second MVT layer in the same tiles).
+fn vector_layers(layer: TileLayer) -> Vec<Value> {
+    let maxzoom = MAX_ZOOM.min(18);
+    let fields = |fields: &[schema::Field]| -> Map<String, Value> {
+        fields
+            .iter()
+            .map(|(k, ty)| ((*k).to_owned(), json!(ty)))
+            .collect()
+    };
+    let mut out = vec![json!({
+        "id": layer.as_str(),
+        "description": schema::description(layer),
+        "minzoom": 0,
+        "maxzoom": maxzoom,
+        "fields": fields(schema::fields(layer)),
+    })];
+    if let Some(label) = schema::label_layer(layer) {
+        out.push(json!({
+            "id": label.name,
+            "description": label.description,
+            "minzoom": label.minzoom,
+            "maxzoom": maxzoom,
+            "fields": fields(label.fields),
+        }));
+    }
+    out
 }
 
 /// `GET /tiles/{layer}.json`: TileJSON 3.0; filter parameters are checked and carried into
@@ -236,8 +257,16 @@ fn style_layers(basemap: bool) -> Vec<Value> {
             "layout": { "text-field": ["to-string", ["get", "count"]], "text-font": font, "text-size": 10, "text-allow-overlap": false },
             "paint": { "text-color": "#ffffff", "text-halo-color": "#a63603", "text-halo-width": 1 }
         }),
+        // Names from the label points (one per feature, in the one tile holding it), never
+        // from the polygons, whose name MapLibre would draw in every tile they cross.
         json!({
-            "id": "admin-label", "type": "symbol", "source": "admin", "source-layer": "admin",
+            "id": "grids-label", "type": "symbol", "source": "grids", "source-layer": GRID_LABEL_LAYER,
+            "minzoom": 14,
+            "layout": { "text-field": ["get", "name"], "text-font": font, "text-size": 11 },
+            "paint": { "text-color": "#1864ab", "text-halo-color": "#ffffff", "text-halo-width": 1.2 }
+        }),
+        json!({
+            "id": "admin-label", "type": "symbol", "source": "admin", "source-layer": ADMIN_LABEL_LAYER,
             "layout": {
                 "text-field": ["get", "name"], "text-font": font,
                 "text-size": ["match", ["get", "level"], "county", 15, "township", 12, 11],

@@ -8,6 +8,7 @@ use geo::{BoundingRect, MapCoords};
 use rstar::RTree;
 
 use super::super::buckets::PolygonBuckets;
+use super::super::label::LabelPoints;
 use super::super::location::{Chain, UnitRef};
 use super::super::polygons::{EnvEntry, PolygonSet};
 use super::first_index;
@@ -30,6 +31,9 @@ pub(crate) struct AdminPart {
     pub(crate) mercator: OnceLock<Vec<geo_types::MultiPolygon<f64>>>,
     /// Each unit's bounding box (`None`: empty outline): what a scoped tile is cut to.
     pub(crate) extents: Vec<Option<geo_types::Rect<f64>>>,
+    /// Where each unit's name is drawn, computed on first use (the part is rebuilt on an
+    /// admin write, so the points are new with it).
+    pub(crate) labels: LabelPoints,
     /// Unique to this build of the part: what a cache depending on the admin polygons is
     /// tagged with (an address could be reused after the part is dropped).
     pub(crate) id: u64,
@@ -63,6 +67,7 @@ impl AdminPart {
         let mut part = Self {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             extents,
+            labels: LabelPoints::new(units.len()),
             units,
             by_code,
             polys,

@@ -14,6 +14,7 @@ use geo_types::Rect;
 use rstar::{RTree, AABB};
 
 use super::super::buckets::PolygonBuckets;
+use super::super::label::LabelPoints;
 use super::super::location::{GridAnswer, GridRef, WorkerRef};
 use super::super::polygons::{envelope_entry, EnvEntry, PolygonSet};
 use super::admin::AdminPart;
@@ -33,6 +34,9 @@ pub(crate) struct GridPart {
     /// Every revision, for `Core::locate_at` and time-filtered queries.
     pub(crate) tree_all: Arc<RTree<EnvEntry>>,
     pub(crate) answers: Vec<Arc<GridAnswer>>,
+    /// Where each revision's name is drawn, computed on first use; an edit forgets the
+    /// points of the revisions whose outline it changed.
+    pub(crate) labels: LabelPoints,
     /// Persistent maps: an edit copies the few nodes it changes, not 50,000 entries.
     pub(crate) current: imbl::HashMap<GridCode, u32>,
     /// Every revision of a code, oldest revision first.
@@ -93,6 +97,7 @@ impl GridPart {
             polys,
             buckets: Arc::new(buckets),
             tree_all: Arc::new(tree_all),
+            labels: LabelPoints::new(grids.len()),
             ..Self::default()
         };
         part.answers = grids
@@ -183,6 +188,9 @@ impl GridPart {
         for g in upserts {
             let i = if let Some(i) = part.find(g.code, g.revision) {
                 let old = &part.grids[i];
+                if old.geometry != g.geometry {
+                    part.labels.reset(i);
+                }
                 grow(old.geometry.bounding_rect());
                 if let Some(e) = envelope_entry(&old.geometry, i as u32) {
                     Arc::make_mut(&mut part.tree_all).remove(&e);
@@ -190,6 +198,7 @@ impl GridPart {
                 i
             } else {
                 let i = part.grids.len();
+                part.labels.reset(i);
                 part.revisions
                     .entry(g.code)
                     .or_default()
