@@ -327,6 +327,56 @@ fn clean_areas(layer: Layer, rows: &mut [Row], tolerance_m: f64) -> validate::Cl
     cleaning
 }
 
+/// The cleaning must only close misfits: an overlap between two features that the file as
+/// drawn does not have was made by it, and both features go back to their drawn shapes
+/// (listed as kept). Checked only when the cleaned file has overlaps, so a clean file pays
+/// for one run of the checks.
+fn undo_made_overlaps(
+    layer: Layer,
+    rows: &mut [Row],
+    drawn: &[Geometry<f64>],
+    findings: Vec<Finding>,
+    cleaning: &mut validate::Cleaning,
+    context: &Dataset,
+    opts: &LoadOptions,
+) -> Vec<Finding> {
+    let pair = |f: &Finding| f.index.zip(f.other_index).map(|(a, b)| (a.min(b), a.max(b)));
+    let overlaps: Vec<(usize, usize)> = findings
+        .iter()
+        .filter(|f| f.check == validate::Check::Overlap)
+        .filter_map(pair)
+        .collect();
+    if overlaps.is_empty() {
+        return findings;
+    }
+    let mut cleaned: Vec<Geometry<f64>> = Vec::with_capacity(rows.len());
+    for (r, d) in rows.iter_mut().zip(drawn) {
+        cleaned.push(std::mem::replace(&mut r.geometry, d.clone()));
+    }
+    let before: std::collections::HashSet<(usize, usize)> = check_areas(layer, rows, context, opts)
+        .iter()
+        .filter(|f| f.check == validate::Check::Overlap)
+        .filter_map(pair)
+        .collect();
+    let made: std::collections::HashSet<usize> = overlaps
+        .iter()
+        .filter(|p| !before.contains(p))
+        .flat_map(|&(a, b)| [a, b])
+        .collect();
+    for (r, c) in rows.iter_mut().zip(cleaned) {
+        if !made.contains(&r.index) {
+            r.geometry = c;
+        }
+    }
+    if made.is_empty() {
+        return findings;
+    }
+    cleaning.kept.extend(made);
+    cleaning.kept.sort_unstable();
+    cleaning.kept.dedup();
+    check_areas(layer, rows, context, opts)
+}
+
 /// Runs the layer's checks, applies asked-for repairs, and checks again after repairs.
 fn check(
     layer: Layer,
@@ -338,10 +388,15 @@ fn check(
     match layer {
         Layer::Admin | Layer::Grids => {
             normalise_areas(rows);
-            if opts.tolerances.misfit_m > 0.0 {
+            let drawn: Option<Vec<Geometry<f64>>> = (opts.tolerances.misfit_m > 0.0)
+                .then(|| rows.iter().map(|r| r.geometry.clone()).collect());
+            if drawn.is_some() {
                 report.cleaning = Some(clean_areas(layer, rows, opts.tolerances.misfit_m));
             }
             let mut findings = check_areas(layer, rows, context, opts);
+            if let (Some(drawn), Some(cleaning)) = (drawn, report.cleaning.as_mut()) {
+                findings = undo_made_overlaps(layer, rows, &drawn, findings, cleaning, context, opts);
+            }
             let asked = opts.repairs.make_valid
                 || opts.repairs.snap_m.is_some()
                 || opts.repairs.assign_overlaps;

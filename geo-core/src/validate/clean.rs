@@ -81,7 +81,7 @@ impl Cleaning {
             if self.kept.is_empty() {
                 String::new()
             } else {
-                format!("; {} left as drawn (cleaning would make them invalid)", self.kept.len())
+                format!("; {} left as drawn (cleaning would make them invalid or overlap a neighbour)", self.kept.len())
             }
         )
     }
