@@ -786,7 +786,14 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
 /// Overlap findings of a `validate --report` run on `file` (admin layer) with `extra` flags.
 fn admin_overlaps(file: &Path, dir: &Path, extra: &[&str]) -> (Value, Vec<Value>) {
     let report = dir.join("misfit.json");
-    let mut args = vec!["validate", s(file), "--layer", "admin", "--report", s(&report)];
+    let mut args = vec![
+        "validate",
+        s(file),
+        "--layer",
+        "admin",
+        "--report",
+        s(&report),
+    ];
     args.extend(extra);
     let _ = onemap_cmd(&args);
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
@@ -812,18 +819,36 @@ fn sub_metre_misfits_between_villages_are_closed_and_a_real_overlap_stays() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py/misfit_villages.py");
     let misfit = dir.path().join("v.geojson");
     let planted = dir.path().join("vp.geojson");
-    let out = run("python3", &[s(&script), s(&admin), s(&misfit), "--townships", "3"]);
+    let out = run(
+        "python3",
+        &[s(&script), s(&admin), s(&misfit), "--townships", "3"],
+    );
     let villages: usize = out.split_whitespace().next().unwrap().parse().unwrap();
     assert!(villages > 20, "{out}");
     let out = run(
         "python3",
-        &[s(&script), s(&admin), s(&planted), "--townships", "3", "--plant-m", "5"],
+        &[
+            s(&script),
+            s(&admin),
+            s(&planted),
+            "--townships",
+            "3",
+            "--plant-m",
+            "5",
+        ],
     );
     let planted_code = out.split_whitespace().nth(1).unwrap().to_owned();
     let shp = dir.path().join("v.shp");
     let _ = run(
         "ogr2ogr",
-        &["-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", s(&shp), s(&misfit)],
+        &[
+            "-f",
+            "ESRI Shapefile",
+            "-lco",
+            "ENCODING=GBK",
+            s(&shp),
+            s(&misfit),
+        ],
     );
 
     let (_, as_drawn) = admin_overlaps(&shp, dir.path(), &["--tolerance-m", "0"]);
@@ -845,7 +870,14 @@ fn sub_metre_misfits_between_villages_are_closed_and_a_real_overlap_stays() {
     let (_, with_plant) = admin_overlaps(&planted, dir.path(), &[]);
     let real: Vec<&Value> = with_plant
         .iter()
-        .filter(|f| f["area_m2"].as_f64().unwrap() > 20.0 && f["message"].as_str().unwrap().contains(&planted_code))
+        .filter(|f| {
+            f["area_m2"].as_f64().unwrap() > 20.0
+                && f["message"].as_str().unwrap().contains(&planted_code)
+        })
         .collect();
-    assert_eq!(real.len(), 1, "the planted 5 m overlap of {planted_code}: {with_plant:#?}");
+    assert_eq!(
+        real.len(),
+        1,
+        "the planted 5 m overlap of {planted_code}: {with_plant:#?}"
+    );
 }

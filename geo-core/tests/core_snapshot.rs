@@ -122,7 +122,10 @@ fn the_incident_delta_and_later_writes_come_back() {
     let mut again = built[200].clone();
     again.id = IncidentId(9_500_000);
     later.upserts.incidents = vec![again];
-    later.deletes = vec![FeatureKey::Incident(added[5].id), FeatureKey::Incident(built[9].id)];
+    later.deletes = vec![
+        FeatureKey::Incident(added[5].id),
+        FeatureKey::Incident(built[9].id),
+    ];
     assert_same_answers(&core.apply(&later), &back.apply(&later));
 }
 
@@ -163,7 +166,10 @@ fn damaged_or_cut_snapshots_are_refused() {
         std::fs::write(&bad, &good[..len]).unwrap();
         let e = refused(&bad);
         assert!(
-            matches!(e, SnapshotError::Damaged { .. } | SnapshotError::NotASnapshot(_)),
+            matches!(
+                e,
+                SnapshotError::Damaged { .. } | SnapshotError::NotASnapshot(_)
+            ),
             "{len} bytes: {e}"
         );
     }
@@ -185,7 +191,9 @@ fn a_snapshot_of_another_store_is_refused() {
     let core = Core::new(data().clone());
     let dir = tempfile::tempdir().unwrap();
     let path = written(&core, dir.path());
-    let e = Core::read_snapshot(&path, "1@1800000000 demo").err().unwrap();
+    let e = Core::read_snapshot(&path, "1@1800000000 demo")
+        .err()
+        .unwrap();
     assert!(matches!(e, SnapshotError::OtherStore { .. }), "{e}");
     assert!(e.to_string().contains("1@1700000000 demo"), "{e}");
 }

@@ -242,9 +242,17 @@ fn wiggly_edges_nest_tile_and_stay_shared() {
     let cfg = small().with_grids(120).with_edge_vertices(100);
     let d = generate_partition(&cfg).unwrap();
     check_partition(&d);
-    let mut n: Vec<usize> = d.grids.iter().map(|g| vertices(&g.geometry).count()).collect();
+    let mut n: Vec<usize> = d
+        .grids
+        .iter()
+        .map(|g| vertices(&g.geometry).count())
+        .collect();
     n.sort_unstable();
-    assert!(n[n.len() / 2] >= 100, "median {} vertices per grid", n[n.len() / 2]);
+    assert!(
+        n[n.len() / 2] >= 100,
+        "median {} vertices per grid",
+        n[n.len() / 2]
+    );
     siblings_share_identical_vertices_in(&cfg);
 }
 

@@ -274,7 +274,9 @@ fn polygons_of_other_units_are_absent() {
             let tiles = rendered(layer.into(), &coords, &TileFilter::default(), &scope());
             let everything = rendered(layer.into(), &coords, &TileFilter::default(), &Scope::ALL);
             // The polygons and their label points alike.
-            let label = geo_core::render::schema::label_layer(layer.into()).unwrap().name;
+            let label = geo_core::render::schema::label_layer(layer.into())
+                .unwrap()
+                .name;
             for (k, (coord, tile)) in coords.iter().zip(&tiles).enumerate() {
                 for name in [layer.as_str(), label] {
                     let got: BTreeSet<String> = features(tile, name)

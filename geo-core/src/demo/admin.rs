@@ -128,7 +128,12 @@ pub fn build(inputs: &Inputs, config: &DemoConfig) -> Result<Hierarchy> {
             &mut rng,
         )?;
         let tw = edges(config, &county.geometry, tseeds.len(), 1);
-        let cells = partition(&county.geometry, tseeds, config.lloyd_steps.min(1), tw.as_ref())?;
+        let cells = partition(
+            &county.geometry,
+            tseeds,
+            config.lloyd_steps.min(1),
+            tw.as_ref(),
+        )?;
         for (t, cell) in towns.iter().zip(cells) {
             let t_seat = inside_or_interior(&cell);
             township_units.push(AdminUnit {

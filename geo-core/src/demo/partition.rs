@@ -196,18 +196,41 @@ mod tests {
     #[test]
     fn wiggly_cells_still_tile_and_share_their_vertices() {
         let square = MultiPolygon::new(vec![Polygon::new(
-            LineString::from(vec![(109.7, 28.3), (109.74, 28.3), (109.74, 28.34), (109.7, 28.34), (109.7, 28.3)]),
+            LineString::from(vec![
+                (109.7, 28.3),
+                (109.74, 28.3),
+                (109.74, 28.34),
+                (109.7, 28.34),
+                (109.7, 28.3),
+            ]),
             vec![],
         )]);
         let seeds: Vec<_> = (0..12)
-            .map(|i| Point::new(109.703 + 0.0028 * f64::from(i), 28.303 + 0.0028 * f64::from((i * 5) % 12)))
+            .map(|i| {
+                Point::new(
+                    109.703 + 0.0028 * f64::from(i),
+                    28.303 + 0.0028 * f64::from((i * 5) % 12),
+                )
+            })
             .collect();
         let w = Wiggle::for_cells(1_500.0, 30.0, 3);
         let cells = partition(&square, seeds, 2, Some(&w)).unwrap();
         let sum: f64 = cells.iter().map(|c| c.shape.unsigned_area()).sum();
         assert!((sum - 0.0016).abs() < 0.0016 * 1e-6, "{sum}");
-        let vertices: usize = cells.iter().map(|c| c.shape.0.iter().map(|p| p.exterior().0.len()).sum::<usize>()).sum();
-        assert!(vertices > 12 * 60, "{vertices} vertices: the edges did not wiggle");
+        let vertices: usize = cells
+            .iter()
+            .map(|c| {
+                c.shape
+                    .0
+                    .iter()
+                    .map(|p| p.exterior().0.len())
+                    .sum::<usize>()
+            })
+            .sum();
+        assert!(
+            vertices > 12 * 60,
+            "{vertices} vertices: the edges did not wiggle"
+        );
         let mut seen = std::collections::HashMap::<(u64, u64), usize>::new();
         for c in &cells {
             assert!(c.shape.is_valid());
@@ -220,6 +243,10 @@ mod tests {
         // Inserted vertices of an inner edge are on both of its cells: most vertices are
         // shared bitwise (the rest lie on the square's outline).
         let shared = seen.values().filter(|&&n| n >= 2).count();
-        assert!(shared * 2 > seen.len(), "{shared} of {} vertices shared", seen.len());
+        assert!(
+            shared * 2 > seen.len(),
+            "{shared} of {} vertices shared",
+            seen.len()
+        );
     }
 }

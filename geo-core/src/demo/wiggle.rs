@@ -78,7 +78,11 @@ impl Wiggle {
         let waves: Vec<(f64, f64, f64)> = (1..=harmonics)
             .map(|h| {
                 let h = h as f64 + rng.random_range(0.0..0.5);
-                (h, rng.random_range(0.4..1.0) / h, rng.random_range(0.0..std::f64::consts::TAU))
+                (
+                    h,
+                    rng.random_range(0.4..1.0) / h,
+                    rng.random_range(0.0..std::f64::consts::TAU),
+                )
             })
             .collect();
         let norm: f64 = waves.iter().map(|w| w.1).sum();
@@ -127,7 +131,13 @@ mod tests {
 
     #[test]
     fn both_directions_give_the_same_vertices() {
-        let (a, b) = (Coord { x: 109.7, y: 28.3 }, Coord { x: 109.71, y: 28.305 });
+        let (a, b) = (
+            Coord { x: 109.7, y: 28.3 },
+            Coord {
+                x: 109.71,
+                y: 28.305,
+            },
+        );
         let mut back = w().between(b, a);
         back.reverse();
         let fwd = w().between(a, b);
@@ -142,18 +152,39 @@ mod tests {
         let len = (b.x - a.x) * 28.3_f64.to_radians().cos() * M_PER_DEG;
         for p in &pts {
             let off = (p.y - a.y) * M_PER_DEG;
-            assert!(off.abs() <= 0.07 * len + 0.12 * w().spacing_m + 0.01, "{off}");
+            assert!(
+                off.abs() <= 0.07 * len + 0.12 * w().spacing_m + 0.01,
+                "{off}"
+            );
         }
         // Mostly monotone along the edge (jitter may swap neighbours by a little).
         assert!(pts.windows(2).filter(|p| p[1].x < p[0].x).count() <= pts.len() / 10);
-        assert!(pts.iter().any(|p| (p.y - a.y).abs() * M_PER_DEG > 0.01 * len));
+        assert!(pts
+            .iter()
+            .any(|p| (p.y - a.y).abs() * M_PER_DEG > 0.01 * len));
     }
 
     #[test]
     fn short_and_degenerate_edges_stay_straight() {
         let a = Coord { x: 109.7, y: 28.3 };
         assert!(w().between(a, a).is_empty());
-        assert!(w().between(a, Coord { x: 109.700_1, y: 28.3 }).is_empty());
-        assert!(w().between(a, Coord { x: f64::NAN, y: 28.3 }).is_empty());
+        assert!(w()
+            .between(
+                a,
+                Coord {
+                    x: 109.700_1,
+                    y: 28.3
+                }
+            )
+            .is_empty());
+        assert!(w()
+            .between(
+                a,
+                Coord {
+                    x: f64::NAN,
+                    y: 28.3
+                }
+            )
+            .is_empty());
     }
 }

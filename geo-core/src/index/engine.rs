@@ -59,7 +59,11 @@ pub struct Core {
 pub(super) fn timed<T>(name: &str, build: impl FnOnce() -> T) -> T {
     let started = std::time::Instant::now();
     let out = build();
-    tracing::debug!(part = name, secs = started.elapsed().as_secs_f64(), "core part built");
+    tracing::debug!(
+        part = name,
+        secs = started.elapsed().as_secs_f64(),
+        "core part built"
+    );
     out
 }
 

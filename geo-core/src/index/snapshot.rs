@@ -33,7 +33,9 @@ use super::parts::points::{CameraPart, CenterPart};
 use super::parts::workers::WorkerPart;
 use super::parts::PointEntry;
 use crate::h3::IncidentCells;
-use crate::model::{AdminUnit, Camera, Center, Dataset, Grid, Incident, IncidentId, Patrol, Worker};
+use crate::model::{
+    AdminUnit, Camera, Center, Dataset, Grid, Incident, IncidentId, Patrol, Worker,
+};
 use crate::store::{ChangeKind, ChangeSet, FeatureKey};
 
 const MAGIC: &[u8; 8] = b"OMCORE\r\n";
@@ -227,7 +229,10 @@ impl Core {
         };
         let mut sections = [(0, 0, 0); SECTIONS];
         let mut at = table_at;
-        let mut section = |i: usize, out: &mut BufWriter<File>, write: &dyn Fn(&mut dyn Write) -> postcard::Result<()>| -> std::io::Result<()> {
+        let mut section = |i: usize,
+                           out: &mut BufWriter<File>,
+                           write: &dyn Fn(&mut dyn Write) -> postcard::Result<()>|
+         -> std::io::Result<()> {
             let mut summing = Summing {
                 inner: out,
                 len: 0,
@@ -239,13 +244,23 @@ impl Core {
             Ok(())
         };
         section(SMALL, &mut out, &|w| postcard::to_io(&small, w).map(drop))?;
-        section(INCIDENTS, &mut out, &|w| postcard::to_io(&main.incidents, w).map(drop))?;
-        section(BY_ID, &mut out, &|w| postcard::to_io(&main.by_id, w).map(drop))?;
-        section(CELLS, &mut out, &|w| postcard::to_io(&main.cells, w).map(drop))?;
-        section(TREE, &mut out, &|w| postcard::to_io(&main.tree, w).map(drop))?;
+        section(INCIDENTS, &mut out, &|w| {
+            postcard::to_io(&main.incidents, w).map(drop)
+        })?;
+        section(BY_ID, &mut out, &|w| {
+            postcard::to_io(&main.by_id, w).map(drop)
+        })?;
+        section(CELLS, &mut out, &|w| {
+            postcard::to_io(&main.cells, w).map(drop)
+        })?;
+        section(TREE, &mut out, &|w| {
+            postcard::to_io(&main.tree, w).map(drop)
+        })?;
         let delta = self.incidents.delta_changes();
         section(DELTA, &mut out, &|w| postcard::to_io(&delta, w).map(drop))?;
-        let mut file = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        let mut file = out
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
         file.seek(SeekFrom::Start(0))?;
         let mut head = Vec::with_capacity(usize::try_from(table_at).unwrap_or(0));
         head.extend_from_slice(MAGIC);
@@ -306,7 +321,9 @@ impl Core {
                 let cameras = timed("cameras", || CameraPart::new(small.cameras));
                 let patrols = timed("patrols", || PatrolPart::new(small.patrols));
                 let centers = CenterPart::new(small.centers);
-                Ok((cells, tree, delta, admin, workers, grids, cameras, patrols, centers))
+                Ok((
+                    cells, tree, delta, admin, workers, grids, cameras, patrols, centers,
+                ))
             })();
             let incidents = incidents.join().unwrap_or_else(|_| {
                 Err(SnapshotError::Damaged {
@@ -318,8 +335,13 @@ impl Core {
         });
         let (incidents, by_id) = incidents?;
         let (cells, tree, delta, admin, workers, grids, cameras, patrols, centers) = rest?;
-        if by_id.iter().any(|&(_, i)| i as usize >= incidents.len()) || tree.size() > incidents.len() {
-            return Err(damaged(path, "the incident index names incidents the file lacks"));
+        if by_id.iter().any(|&(_, i)| i as usize >= incidents.len())
+            || tree.size() > incidents.len()
+        {
+            return Err(damaged(
+                path,
+                "the incident index names incidents the file lacks",
+            ));
         }
         let main = IncidentMain {
             incidents,
@@ -348,7 +370,11 @@ impl Core {
                 incidents: delta.upserts,
                 ..Dataset::default()
             };
-            changes.deletes = delta.deletes.into_iter().map(FeatureKey::Incident).collect();
+            changes.deletes = delta
+                .deletes
+                .into_iter()
+                .map(FeatureKey::Incident)
+                .collect();
             core.apply(&changes)
         };
         Ok(core.at_seq(header.seq))
@@ -397,7 +423,10 @@ pub fn read_snapshot_header(path: &Path) -> Result<SnapshotHeader, SnapshotError
         let len = u64::from_le_bytes(entry[8..16].try_into().unwrap_or_default());
         let crc = u32::from_le_bytes(entry[16..20].try_into().unwrap_or_default());
         if offset != expected || len > file_len.saturating_sub(offset) {
-            return Err(damaged(path, "a section lies outside the file (cut short?)"));
+            return Err(damaged(
+                path,
+                "a section lies outside the file (cut short?)",
+            ));
         }
         expected = offset + len;
         sections[i] = (offset, len, crc);
@@ -452,9 +481,13 @@ fn read_section(
     Ok(bytes)
 }
 
-fn decode<'de, T: Deserialize<'de>>(path: &Path, what: &str, bytes: &'de [u8]) -> Result<T, SnapshotError> {
-    let (value, rest) = postcard::take_from_bytes(bytes)
-        .map_err(|e| damaged(path, &format!("{what}: {e}")))?;
+fn decode<'de, T: Deserialize<'de>>(
+    path: &Path,
+    what: &str,
+    bytes: &'de [u8],
+) -> Result<T, SnapshotError> {
+    let (value, rest) =
+        postcard::take_from_bytes(bytes).map_err(|e| damaged(path, &format!("{what}: {e}")))?;
     if rest.is_empty() {
         Ok(value)
     } else {

@@ -340,7 +340,11 @@ fn undo_made_overlaps(
     context: &Dataset,
     opts: &LoadOptions,
 ) -> Vec<Finding> {
-    let pair = |f: &Finding| f.index.zip(f.other_index).map(|(a, b)| (a.min(b), a.max(b)));
+    let pair = |f: &Finding| {
+        f.index
+            .zip(f.other_index)
+            .map(|(a, b)| (a.min(b), a.max(b)))
+    };
     let overlaps: Vec<(usize, usize)> = findings
         .iter()
         .filter(|f| f.check == validate::Check::Overlap)
@@ -395,7 +399,8 @@ fn check(
             }
             let mut findings = check_areas(layer, rows, context, opts);
             if let (Some(drawn), Some(cleaning)) = (drawn, report.cleaning.as_mut()) {
-                findings = undo_made_overlaps(layer, rows, &drawn, findings, cleaning, context, opts);
+                findings =
+                    undo_made_overlaps(layer, rows, &drawn, findings, cleaning, context, opts);
             }
             let asked = opts.repairs.make_valid
                 || opts.repairs.snap_m.is_some()

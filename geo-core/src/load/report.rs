@@ -101,7 +101,11 @@ impl fmt::Display for Report {
         if !self.defaults.is_empty() {
             writeln!(f, "  not in the file, set to: {}", self.defaults.join(", "))?;
         }
-        if let Some(c) = self.cleaning.as_ref().filter(|c| c.features > 0 || !c.kept.is_empty()) {
+        if let Some(c) = self
+            .cleaning
+            .as_ref()
+            .filter(|c| c.features > 0 || !c.kept.is_empty())
+        {
             writeln!(f, "  {}", c.summary())?;
         }
         for finding in &self.findings {

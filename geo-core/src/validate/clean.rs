@@ -199,7 +199,8 @@ fn clean_round(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) -> Cleani
         {
             let mended = super::repair::make_valid(&done.geometry);
             let before = measure::area_m2(&done.geometry);
-            let same_area = (measure::area_m2(&mended) - before).abs() <= 1e-6 * before.abs() + 0.01;
+            let same_area =
+                (measure::area_m2(&mended) - before).abs() <= 1e-6 * before.abs() + 0.01;
             if same_area && !mended.0.is_empty() && rings::check(f, "", &mended).is_empty() {
                 done.geometry = mended;
             } else {
@@ -384,7 +385,13 @@ impl Noding<'_> {
         changed.then_some(out)
     }
 
-    fn ring(&self, f: u32, ring: &LineString<f64>, out: &mut Cleaned, changed: &mut bool) -> LineString<f64> {
+    fn ring(
+        &self,
+        f: u32,
+        ring: &LineString<f64>,
+        out: &mut Cleaned,
+        changed: &mut bool,
+    ) -> LineString<f64> {
         let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ring.0.len() + 8);
         let mapped: Vec<Coord<f64>> = ring
             .0
@@ -428,7 +435,13 @@ impl Noding<'_> {
 
     /// Vertices of other features within the tolerance of edge `a`-`b` (not of its ends),
     /// in order from `a`.
-    fn onto_edge(&self, f: u32, a: Coord<f64>, b: Coord<f64>, out: &mut Cleaned) -> Vec<Coord<f64>> {
+    fn onto_edge(
+        &self,
+        f: u32,
+        a: Coord<f64>,
+        b: Coord<f64>,
+        out: &mut Cleaned,
+    ) -> Vec<Coord<f64>> {
         let (pa, pb) = (self.frame.m(a), self.frame.m(b));
         let (dx, dy) = (pb[0] - pa[0], pb[1] - pa[1]);
         let len2 = dx * dx + dy * dy;
@@ -459,7 +472,9 @@ impl Noding<'_> {
             let (qx, qy) = (pa[0] + s * dx - p[0], pa[1] + s * dy - p[1]);
             let dist = qx.hypot(qy);
             // Not onto the edge's own ends: those are handled by pass 1.
-            let end = (p[0] - pa[0]).hypot(p[1] - pa[1]).min((p[0] - pb[0]).hypot(p[1] - pb[1]));
+            let end = (p[0] - pa[0])
+                .hypot(p[1] - pa[1])
+                .min((p[0] - pb[0]).hypot(p[1] - pb[1]));
             if dist < t && end > MIN_GAP_M {
                 found.push((s, dist, self.distinct[i].coord));
                 if dist > NOISE_M {

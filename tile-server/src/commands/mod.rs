@@ -258,14 +258,22 @@ async fn replay(store: &dyn Store, core: Core) -> anyhow::Result<Core> {
     let replayed = keys.len();
     let changes = geo_core::store::changes_for(
         store,
-        ChangeSet::new(geo_core::store::ChangeKind::Import, "replay", "changes after the snapshot"),
+        ChangeSet::new(
+            geo_core::store::ChangeKind::Import,
+            "replay",
+            "changes after the snapshot",
+        ),
         keys,
     )
     .await?;
     let core = tokio::task::spawn_blocking(move || core.apply(&changes).at_seq(last))
         .await
         .context("replay stopped")?;
-    tracing::info!(features = replayed, seq = last, "changes after the snapshot replayed");
+    tracing::info!(
+        features = replayed,
+        seq = last,
+        "changes after the snapshot replayed"
+    );
     Ok(core)
 }
 
@@ -301,7 +309,13 @@ pub fn default_snapshot(loc: &StoreLoc) -> Option<PathBuf> {
             let place = url.rsplit_once('@').map_or(url.as_str(), |(_, host)| host);
             let name: String = place
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             Some(cache.join("onemap").join(format!("{name}.core")))
         }

@@ -79,7 +79,11 @@ async fn prepare(state: &AppState) -> anyhow::Result<()> {
     // at once (the next start then replays nothing).
     let written = loaded.snapshot_seq;
     let startup = tile_server::state::Startup {
-        from: if written.is_some() { "snapshot" } else { "store" },
+        from: if written.is_some() {
+            "snapshot"
+        } else {
+            "store"
+        },
         load_s: loading.elapsed().as_secs_f64(),
     };
     if let Some(seq) = written {
