@@ -301,6 +301,11 @@ fn text<'a>(props: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     props.get(key).and_then(Value::as_str)
 }
 
+/// A grid row of a past revision (`valid_to` set): history, not part of today's partition.
+fn is_past_revision(layer: Layer, r: &Row) -> bool {
+    layer == Layer::Grids && !r.props.get("valid_to").is_none_or(Value::is_null)
+}
+
 /// Closes the misfits between the file's areas narrower than `tolerance_m`
 /// ([`validate::clean_coverage`]), in place. Past grid revisions are history and stay as
 /// they were (they overlap their successors by design).
@@ -308,8 +313,7 @@ fn clean_areas(layer: Layer, rows: &mut [Row], tolerance_m: f64) -> validate::Cl
     let mut at = Vec::with_capacity(rows.len());
     let mut geoms = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter_mut().enumerate() {
-        let past = layer == Layer::Grids && !r.props.get("valid_to").is_none_or(Value::is_null);
-        if past {
+        if is_past_revision(layer, r) {
             continue;
         }
         if let Geometry::MultiPolygon(m) = &mut r.geometry {
@@ -545,7 +549,7 @@ fn check_areas(layer: Layer, rows: &[Row], context: &Dataset, opts: &LoadOptions
     // may overlap their successors and share their code.
     let mut areas: Vec<Area<'_>> = rows
         .iter()
-        .filter(|r| layer != Layer::Grids || r.props.get("valid_to").is_none_or(Value::is_null))
+        .filter(|r| !is_past_revision(layer, r))
         .filter_map(|r| {
             Some(Area {
                 index: r.index,

@@ -240,7 +240,7 @@ fn frame(geometries: &[MultiPolygon<f64>]) -> Option<Frame> {
     })
 }
 
-fn ring_coords(m: &MultiPolygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
+fn rings_of(m: &MultiPolygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
     m.0.iter()
         .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
 }
@@ -251,7 +251,7 @@ fn distinct_coords(geometries: &[MultiPolygon<f64>]) -> Vec<Distinct> {
     let mut out: Vec<Distinct> = Vec::new();
     for (f, g) in geometries.iter().enumerate() {
         let f = f as u32;
-        for ring in ring_coords(g) {
+        for ring in rings_of(g) {
             for &c in &ring.0 {
                 if !(c.x.is_finite() && c.y.is_finite()) {
                     continue;
