@@ -784,7 +784,9 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
 }
 
 /// Overlap findings of a `validate --report` run on `file` (admin layer) with `extra` flags.
-fn admin_overlaps(file: &Path, dir: &Path, extra: &[&str]) -> (Value, Vec<Value>) {
+/// `onemap validate` of `file` as admin units: the JSON report, its error overlaps and
+/// what the terminal showed.
+fn admin_overlaps(file: &Path, dir: &Path, extra: &[&str]) -> (Value, Vec<Value>, String) {
     let report = dir.join("misfit.json");
     let mut args = vec![
         "validate",
@@ -795,7 +797,7 @@ fn admin_overlaps(file: &Path, dir: &Path, extra: &[&str]) -> (Value, Vec<Value>
         s(&report),
     ];
     args.extend(extra);
-    let _ = onemap_cmd(&args);
+    let terminal = String::from_utf8_lossy(&onemap_cmd(&args).stdout).into_owned();
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let overlaps = r["findings"]
         .as_array()
@@ -804,7 +806,18 @@ fn admin_overlaps(file: &Path, dir: &Path, extra: &[&str]) -> (Value, Vec<Value>
         .filter(|f| f["check"] == "overlap" && f["severity"] == "error")
         .cloned()
         .collect();
-    (r, overlaps)
+    (r, overlaps, terminal)
+}
+
+/// The terminal's group of `severity` `check`: its heading and the example lines under it.
+fn terminal_group<'t>(terminal: &'t str, severity: &str, check: &str) -> (&'t str, Vec<&'t str>) {
+    let head = format!("  {severity} {check} x");
+    let mut lines = terminal.lines().skip_while(|l| !l.starts_with(&head));
+    let heading = lines
+        .next()
+        .unwrap_or_else(|| panic!("no group {head:?} in:\n{terminal}"));
+    let examples = lines.take_while(|l| l.starts_with("    ")).collect();
+    (heading, examples)
 }
 
 /// Villages as a county merge delivers them (each digitised on its own by
@@ -851,9 +864,50 @@ fn sub_metre_misfits_between_villages_are_closed_and_a_real_overlap_stays() {
         ],
     );
 
-    let (_, as_drawn) = admin_overlaps(&shp, dir.path(), &["--tolerance-m", "0"]);
+    let (r, as_drawn, terminal) = admin_overlaps(&shp, dir.path(), &["--tolerance-m", "0"]);
     assert!(as_drawn.len() > 20, "{} overlaps as drawn", as_drawn.len());
-    let (r, cleaned) = admin_overlaps(&shp, dir.path(), &[]);
+    // The terminal shows each check once, with its count, and the five largest overlaps of
+    // the JSON report (which keeps them all).
+    let (heading, examples) = terminal_group(&terminal, "error", "overlap");
+    assert!(
+        heading.starts_with(&format!("  error overlap x{},", as_drawn.len())),
+        "{heading}"
+    );
+    let mut areas: Vec<f64> = as_drawn
+        .iter()
+        .map(|f| f["area_m2"].as_f64().unwrap())
+        .collect();
+    areas.sort_by(|a, b| b.total_cmp(a));
+    assert!(
+        heading.ends_with(&format!("largest {:.1} m²", areas[0])),
+        "{heading}"
+    );
+    assert_eq!(examples.len(), 6, "{examples:#?}");
+    for (line, area) in examples[..5].iter().zip(&areas) {
+        assert!(
+            line.contains(&format!(" {area:.1} m²: overlaps ")),
+            "{line} (want {area:.1} m²)"
+        );
+    }
+    assert_eq!(
+        examples[5],
+        format!(
+            "    ... and {} more (every one in --report)",
+            as_drawn.len() - 5
+        )
+    );
+    let gaps = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "gap")
+        .count();
+    assert!(gaps > 5, "{gaps} gaps as drawn");
+    assert!(terminal_group(&terminal, "warning", "gap")
+        .0
+        .starts_with(&format!("  warning gap x{gaps},")));
+    assert!(terminal.lines().count() < 60, "{terminal}");
+    let (r, cleaned, _) = admin_overlaps(&shp, dir.path(), &[]);
     let c = &r["cleaning"];
     assert!(c["neighbours"].as_u64().unwrap() > 20, "{c}");
     assert!(c["widest_m"].as_f64().unwrap() <= 0.5, "{c}");
@@ -867,7 +921,7 @@ fn sub_metre_misfits_between_villages_are_closed_and_a_real_overlap_stays() {
         as_drawn.len()
     );
 
-    let (_, with_plant) = admin_overlaps(&planted, dir.path(), &[]);
+    let (_, with_plant, _) = admin_overlaps(&planted, dir.path(), &[]);
     let real: Vec<&Value> = with_plant
         .iter()
         .filter(|f| {

@@ -1,6 +1,8 @@
 //! The checks before an import (`validate::check_areas`) on the demo prefecture: 5,382
 //! grids against their 1,797 villages, every check (rings, codes, slivers, names, parents,
-//! overlaps, gaps). SPEC/issue 5 target: validated and indexed in <= 1 s.
+//! overlaps, gaps), on straight and on meandering boundaries, and the misfit cleaning that
+//! runs before them. SPEC/issue 5 and 13 target: validated and indexed in <= 1 s on real
+//! boundaries (~180 vertices per grid).
 #![allow(clippy::unwrap_used, missing_docs, clippy::print_stderr)]
 
 use std::hint::black_box;
@@ -11,12 +13,30 @@ use geo_core::codes::AdminCode;
 use geo_core::demo::{generate_partition, DemoConfig};
 use geo_core::index::Core;
 use geo_core::model::Layer;
-use geo_core::validate::{check_areas, Area, ParentArea, Tolerances};
+use geo_core::validate::{check_areas, clean_coverage, Area, ParentArea, Tolerances};
+
+/// The demo's boundaries: straight Voronoi edges, then edges that meander like roads and
+/// rivers (`DemoConfig::with_edge_vertices`), ~180 vertices per grid as real grids have.
+const EDGES: [(&str, usize); 2] = [("straight", 0), ("meandering", 100)];
 
 fn bench(c: &mut Criterion) {
-    let t = Instant::now();
-    let d = generate_partition(&DemoConfig::prefecture()).unwrap();
-    eprintln!("demo partition generated in {:.2?}", t.elapsed());
+    let mut g = c.benchmark_group("validate");
+    g.sample_size(10);
+    for (label, edge_vertices) in EDGES {
+        let t = Instant::now();
+        let d = generate_partition(&DemoConfig::prefecture().with_edge_vertices(edge_vertices))
+            .unwrap();
+        eprintln!("{label} demo partition generated in {:.2?}", t.elapsed());
+        measure(&mut g, label, &d);
+    }
+    g.finish();
+}
+
+fn measure(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    label: &str,
+    d: &geo_core::model::Dataset,
+) {
     let codes: Vec<String> = d.grids.iter().map(|g| g.code.to_string()).collect();
     let areas: Vec<Area<'_>> = d
         .grids
@@ -75,7 +95,7 @@ fn bench(c: &mut Criterion) {
     }
     indexed.sort_by(f64::total_cmp);
     eprintln!(
-        "validate {} grids ({vertices} vertices) against {} villages, all checks, {} threads: \
+        "{label}: validate {} grids ({vertices} vertices) against {} villages, all checks, {} threads: \
          median {:.3} s, best {:.3} s ({findings} findings); validated + Core::new: median {:.3} s",
         areas.len(),
         parents.len(),
@@ -84,12 +104,24 @@ fn bench(c: &mut Criterion) {
         times[0],
         indexed[indexed.len() / 2],
     );
-    let mut g = c.benchmark_group("validate");
-    g.sample_size(10);
-    g.bench_function("check_areas 5,382 grids vs 1,797 villages", |b| {
+    // The import closes sub-metre misfits before the checks: its cost on a clean file.
+    let mut cleaned = Vec::new();
+    for _ in 0..3 {
+        let mut geoms: Vec<_> = d.grids.iter().map(|g| g.geometry.clone()).collect();
+        let t = Instant::now();
+        black_box(clean_coverage(&mut geoms, tol.misfit_m));
+        cleaned.push(t.elapsed().as_secs_f64());
+    }
+    cleaned.sort_by(f64::total_cmp);
+    eprintln!(
+        "{label}: clean_coverage of {} grids at {} m: median {:.3} s",
+        areas.len(),
+        tol.misfit_m,
+        cleaned[cleaned.len() / 2]
+    );
+    g.bench_function(format!("check_areas {label} grids vs villages"), |b| {
         b.iter(|| black_box(check_areas(Layer::Grids, &areas, &parents, &tol)));
     });
-    g.finish();
 }
 
 criterion_group!(benches, bench);

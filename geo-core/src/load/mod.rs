@@ -5,6 +5,7 @@
 
 mod defaults;
 mod fields;
+mod groups;
 mod guess;
 mod native;
 mod pipeline;
@@ -13,13 +14,14 @@ mod tally;
 
 pub use defaults::{interpolate_times, CategoryMap, CategoryTarget};
 pub use fields::{default_value, Defaults, FieldMap};
+pub use groups::{group_findings, FindingGroup};
 pub use guess::guess_layer;
 pub use native::{is_onemap_csv, prepare_onemap_csv};
 pub use pipeline::prepare;
 pub use tally::Tally;
 
 use crate::source::{self, SourceError};
-pub use report::Report;
+pub use report::{Report, WORST_SHOWN};
 
 use crate::crs::Crs;
 use crate::model::{Dataset, DeadlinePolicy, Layer};

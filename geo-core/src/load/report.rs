@@ -4,9 +4,13 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::groups::{group_findings, FindingGroup};
 use super::LoadOptions;
 use crate::source::Source;
 use crate::validate::{Finding, Severity};
+
+/// How many examples of each group of findings the terminal shows, worst first.
+pub const WORST_SHOWN: usize = 5;
 
 /// The validation report of one file.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +79,12 @@ impl Report {
             .count()
     }
 
+    /// The findings grouped by severity and check, with up to `worst` examples each.
+    #[must_use]
+    pub fn groups(&self, worst: usize) -> Vec<FindingGroup> {
+        group_findings(&self.findings, worst)
+    }
+
     /// Number of warnings.
     #[must_use]
     pub fn warnings(&self) -> usize {
@@ -108,8 +118,21 @@ impl fmt::Display for Report {
         {
             writeln!(f, "  {}", c.summary())?;
         }
-        for finding in &self.findings {
-            writeln!(f, "  {finding}")?;
+        for g in self.groups(WORST_SHOWN) {
+            write!(f, "  {} {} x{}", g.severity.as_str(), g.check, g.findings)?;
+            if g.rows > g.findings {
+                write!(f, " ({} rows)", g.rows)?;
+            }
+            if let (Some(total), Some(largest)) = (g.area_m2, g.largest_m2) {
+                write!(f, ", {total:.1} m² in all, largest {largest:.1} m²")?;
+            }
+            writeln!(f)?;
+            for &i in &g.worst {
+                writeln!(f, "    {}", self.findings[i].detail())?;
+            }
+            if g.more() > 0 {
+                writeln!(f, "    ... and {} more (every one in --report)", g.more())?;
+            }
         }
         for r in &self.repairs {
             writeln!(f, "  repaired: {r}")?;

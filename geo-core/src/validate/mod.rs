@@ -230,29 +230,72 @@ impl Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.severity.as_str(), self.check)?;
+        let sep = if self.whereabouts().is_empty() {
+            ":"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "{} {}{sep} {}",
+            self.severity.as_str(),
+            self.check,
+            self.detail()
+        )
+    }
+}
+
+/// A finding without its severity and check, for a list under a heading that says them.
+#[derive(Debug, Clone, Copy)]
+pub struct FindingDetail<'a>(&'a Finding);
+
+impl Finding {
+    /// What the finding says besides its severity and check: the feature, the place, the
+    /// area, the message and, for a gathered finding, its rows.
+    #[must_use]
+    pub fn detail(&self) -> FindingDetail<'_> {
+        FindingDetail(self)
+    }
+
+    /// The feature, place and area, as words (empty for a finding about the file).
+    fn whereabouts(&self) -> String {
+        let mut parts = Vec::new();
         if let Some(i) = self.index {
-            write!(f, " feature {i}")?;
+            parts.push(format!("feature {i}"));
         }
         if let Some(id) = &self.id {
-            write!(f, " ({id})")?;
+            parts.push(format!("({id})"));
         }
         if let (Some(lon), Some(lat)) = (self.lon, self.lat) {
-            write!(f, " at {lon:.6},{lat:.6}")?;
+            parts.push(format!("at {lon:.6},{lat:.6}"));
         }
-        write!(f, ": {}", self.message)?;
-        if let Some(n) = self.count {
+        if let Some(a) = self.area_m2 {
+            parts.push(format!("{a:.1} m²"));
+        }
+        parts.join(" ")
+    }
+}
+
+impl fmt::Display for FindingDetail<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let this = self.0;
+        let whereabouts = this.whereabouts();
+        if !whereabouts.is_empty() {
+            write!(f, "{whereabouts}: ")?;
+        }
+        f.write_str(&this.message)?;
+        if let Some(n) = this.count {
             // The first rows are enough to find the pattern; the JSON report has them all.
             const SHOWN: usize = 5;
             write!(f, " ({n} rows")?;
-            if !self.rows.is_empty() {
-                let shown: Vec<String> = self
+            if !this.rows.is_empty() {
+                let shown: Vec<String> = this
                     .rows
                     .iter()
                     .take(SHOWN)
                     .map(ToString::to_string)
                     .collect();
-                let more = if self.rows.len() > SHOWN { ", ..." } else { "" };
+                let more = if this.rows.len() > SHOWN { ", ..." } else { "" };
                 write!(f, ": {}{more}", shown.join(", "))?;
             }
             write!(f, ")")?;

@@ -2,13 +2,14 @@
 //! (report, findings and the prepared features as `GeoJSON` for the map), then commit it in
 //! one change set or cancel. Nothing is written before the commit.
 //!
-//! - `POST /api/imports?layer=L&name=FILE[&crs=C][&encoding=E][&table=T]`, the file's raw
-//!   bytes as the body (at most [`MAX_UPLOAD`]; a Shapefile as a `.zip`): reads and checks it
-//!   (`source::read_bytes` + `load::prepare`) and keeps it pending -> 201 `{id, layer, file,
-//!   errors, warnings, report}`; 400 for an unknown layer, CRS or format, or a file that
-//!   cannot be read; 413 for a body over [`MAX_UPLOAD`] or a file past one of
-//!   `geo_core::limits` (zip expansion, vertices per geometry, features), the message
-//!   naming the limit; 429 when the user already has
+//! - `POST /api/imports?layer=L&name=FILE[&crs=C][&encoding=E][&table=T][&tolerance_m=M]`,
+//!   the file's raw bytes as the body (at most [`MAX_UPLOAD`]; a Shapefile as a `.zip`):
+//!   reads and checks it (`source::read_bytes` + `load::prepare`, misfits narrower than `M`
+//!   metres closed) and keeps it pending -> 201 `{id, layer, file, errors, warnings, groups,
+//!   report}` (`groups`: the findings by check, worst first); 400 for an unknown layer, CRS
+//!   or format, a tolerance out of range, or a file that cannot be read; 413 for a body over
+//!   [`MAX_UPLOAD`] or a file past one of `geo_core::limits` (zip expansion, vertices per
+//!   geometry, features), the message naming the limit; 429 when the user already has
 //!   [`crate::import_sessions::MAX_PENDING_PER_OWNER`] imports pending.
 //! - `GET /api/imports/{id}` -> the same document.
 //! - `GET /api/imports/{id}/features.geojson` -> the features that would be written, lon/lat.
@@ -93,7 +94,14 @@ pub struct UploadQuery {
     encoding: Option<String>,
     /// GeoPackage table or KML folder to read.
     table: Option<String>,
+    /// Misfits between neighbours narrower than this (m) are closed; 0 leaves them as
+    /// drawn (default `validate::Tolerances::misfit_m`).
+    tolerance_m: Option<f64>,
 }
+
+/// The widest misfit the wizard may ask to close: beyond a few metres a "misfit" is a
+/// boundary dispute, which the user should see, not have closed.
+const MAX_TOLERANCE_M: f64 = 5.0;
 
 /// What a [`UploadQuery`] asks for, checked.
 struct Upload {
@@ -122,6 +130,14 @@ impl UploadQuery {
         };
         let mut opts = LoadOptions::new(layer);
         opts.crs = crs;
+        if let Some(t) = self.tolerance_m {
+            if !(t.is_finite() && (0.0..=MAX_TOLERANCE_M).contains(&t)) {
+                return Err(ApiError::BadRequest(format!(
+                    "tolerance_m {t} is not a width in metres from 0 to {MAX_TOLERANCE_M}"
+                )));
+            }
+            opts.tolerances.misfit_m = t;
+        }
         opts.source = SourceOptions {
             layer: non_empty(self.table),
             encoding: non_empty(self.encoding),
@@ -257,6 +273,9 @@ fn source_error(e: SourceError) -> ApiError {
     }
 }
 
+/// Examples of each group of findings the wizard lists; the rest are on its map.
+const WIZARD_WORST: usize = 10;
+
 /// The pending import as the client sees it.
 fn document(p: &PendingImport) -> Value {
     let report = &p.prepared.report;
@@ -266,6 +285,7 @@ fn document(p: &PendingImport) -> Value {
         "file": p.file,
         "errors": report.errors(),
         "warnings": report.warnings(),
+        "groups": report.groups(WIZARD_WORST),
         "report": report,
     })
 }

@@ -40,7 +40,33 @@ export interface ImportReport {
   accepted: number;
   skipped: number[];
   repairs: string[];
+  /** onemap properties the file lacks, set to a stated default. */
+  defaults?: string[];
+  /** What the coverage cleaning closed (geo_core::validate::Cleaning). */
+  cleaning?: Cleaning | null;
   findings: Finding[];
+}
+
+/** Misfits closed between neighbours on import. */
+export interface Cleaning {
+  tolerance_m: number;
+  features: number;
+  neighbours: number;
+  widest_m: number;
+  area_m2: number;
+  kept: number[];
+}
+
+/** The findings of one check and severity (geo_core::load::FindingGroup). */
+export interface FindingGroup {
+  check: string;
+  severity: "error" | "warning";
+  findings: number;
+  rows: number;
+  area_m2: number | null;
+  largest_m2: number | null;
+  /** Positions in report.findings of the worst, worst first. */
+  worst: number[];
 }
 
 /** A pending import: POST /api/imports and GET /api/imports/{id}. */
@@ -50,6 +76,7 @@ export interface PendingImport {
   file: string;
   errors: number;
   warnings: number;
+  groups: FindingGroup[];
   report: ImportReport;
 }
 
@@ -162,6 +189,7 @@ export class ImportWizard {
   private crsCustom: HTMLInputElement;
   private encoding: HTMLSelectElement;
   private table: HTMLInputElement;
+  private tolerance: HTMLInputElement;
   private pending: PendingImport | null = null;
   private findingsFc: FC = EMPTY;
   private selected: number | null = null;
@@ -176,6 +204,7 @@ export class ImportWizard {
     this.crsCustom = h("input", { type: "text", testid: "import-crs-custom", hidden: true, placeholder: "EPSG:4549" });
     this.encoding = h("select", { testid: "import-encoding" });
     this.table = h("input", { type: "text", testid: "import-table" });
+    this.tolerance = h("input", { type: "number", testid: "import-tolerance", min: "0", max: "5", step: "0.1", value: "0.5" });
     onLang(() => this.render());
   }
 
@@ -214,7 +243,7 @@ export class ImportWizard {
     this.message = { text: t("importReading"), kind: "info" };
     this.render();
     try {
-      const q = qs({ layer: this.layer.value, name: file.name, crs: this.crsValue(), encoding: this.encoding.value, table: this.table.value.trim() });
+      const q = qs({ layer: this.layer.value, name: file.name, crs: this.crsValue(), encoding: this.encoding.value, table: this.table.value.trim(), tolerance_m: this.tolerance.value.trim() });
       const r = await fetch(`/api/imports${q}`, { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
       if (!r.ok) throw new Error(await failure(r));
       this.pending = (await r.json()) as PendingImport;
@@ -380,6 +409,7 @@ export class ImportWizard {
           this.crsCustom,
           h("label", {}, h("span", {}, t("importEncoding")), this.encoding),
           h("label", {}, h("span", {}, t("importTable")), this.table),
+          h("label", { title: t("importToleranceHint") }, h("span", {}, t("importTolerance")), this.tolerance),
           h("p", { class: "muted" }, t("importHint")),
           h("button", { class: "primary", testid: "import-upload", disabled: this.busy, onclick: () => void this.upload() }, t("importUpload")),
         ),
@@ -411,27 +441,15 @@ export class ImportWizard {
         row(t("importAccepted"), `${num(r.accepted)} / ${num(r.features)}`, "import-accepted"),
       ),
       r.repairs.length ? h("ul", { class: "repairs" }, r.repairs.map((x) => h("li", {}, x))) : null,
+      r.defaults?.length ? h("p", { class: "defaults", testid: "import-defaults" }, `${t("importDefaults")}: ${r.defaults.join(", ")}`) : null,
+      r.cleaning && (r.cleaning.features > 0 || r.cleaning.kept.length > 0) ? cleaningLine(r.cleaning) : null,
       h("h3", {}, t("importFindings"), h("small", {}, ` ${num(r.findings.length)}`)),
       r.findings.length === 0
         ? h("p", { class: "muted", testid: "import-no-findings" }, t("importClean"))
         : h(
-            "ol",
+            "div",
             { class: "findings", testid: "import-findings" },
-            r.findings.map((f, n) =>
-              h(
-                "li",
-                { class: `${f.severity}${this.selected === n ? " on" : ""}` },
-                h(
-                  "button",
-                  { testid: `import-finding-${n}`, "data-check": f.check, "data-severity": f.severity, onclick: () => this.pick(n) },
-                  h("b", { title: f.check }, checkName(f.check)),
-                  f.id ? h("small", {}, ` ${f.id}`) : f.index !== null ? h("small", {}, ` #${f.index}`) : null,
-                  f.area_m2 !== null ? h("small", {}, ` · ${num(Math.round(f.area_m2))} m²`) : null,
-                  h("span", {}, f.message),
-                  f.count !== undefined ? h("small", { "data-count": String(f.count) }, ` ×${num(f.count)}`) : null,
-                ),
-              ),
-            ),
+            p.groups.map((g) => this.renderGroup(g, r.findings)),
           ),
       p.errors > 0
         ? h(
@@ -459,6 +477,43 @@ export class ImportWizard {
     );
   }
 
+  /** One check's findings: how many, how much area, and the worst as buttons to fly to. */
+  private renderGroup(g: FindingGroup, findings: Finding[]): HTMLElement {
+    const more = g.findings - g.worst.length;
+    return h(
+      "details",
+      { class: `group ${g.severity}`, testid: `import-group-${g.severity}-${g.check}`, "data-count": String(g.findings), open: g.severity === "error" || (this.selected !== null && g.worst.includes(this.selected)) || undefined },
+      h(
+        "summary",
+        {},
+        h("b", { title: g.check }, checkName(g.check)),
+        h("small", {}, ` ×${num(g.findings)}`),
+        g.rows > g.findings ? h("small", {}, ` · ${num(g.rows)} ${t("importRows")}`) : null,
+        g.area_m2 !== null && g.largest_m2 !== null ? h("small", {}, ` · ${num(Math.round(g.area_m2))} m² · ${t("importLargest")} ${num(Math.round(g.largest_m2))} m²`) : null,
+      ),
+      h(
+        "ol",
+        {},
+        g.worst.map((n) => {
+          const f = findings[n];
+          return h(
+            "li",
+            { class: `${f.severity}${this.selected === n ? " on" : ""}` },
+            h(
+              "button",
+              { testid: `import-finding-${n}`, "data-check": f.check, "data-severity": f.severity, onclick: () => this.pick(n) },
+              f.id ? h("small", {}, `${f.id} `) : f.index !== null ? h("small", {}, `#${f.index} `) : null,
+              f.area_m2 !== null ? h("small", {}, `${num(Math.round(f.area_m2))} m² · `) : null,
+              h("span", {}, f.message),
+              f.count !== undefined ? h("small", { "data-count": String(f.count) }, ` ×${num(f.count)}`) : null,
+            ),
+          );
+        }),
+      ),
+      more > 0 ? h("p", { class: "muted more" }, `${t("importMore")} ${num(more)}`) : null,
+    );
+  }
+
   /** (Re)labels the selects in the current language, keeping the choices made. */
   private fillSelects(): void {
     const keep = (sel: HTMLSelectElement, options: Array<[string, string]>) => {
@@ -477,6 +532,16 @@ export class ImportWizard {
     keep(this.encoding, ENCODINGS.map((e) => [e, e === "" ? t("importEncodingAuto") : e]));
     this.syncCustom();
   }
+}
+
+/** What the coverage cleaning closed, in one line. */
+function cleaningLine(c: Cleaning): HTMLElement {
+  const kept = c.kept.length ? ` · ${t("importCleanKept")} ${num(c.kept.length)}` : "";
+  return h(
+    "p",
+    { class: "cleaning", testid: "import-cleaning", "data-features": String(c.features) },
+    `${t("importCleaned")} ${c.tolerance_m} m: ${num(c.features)} ${t("importCleanFeatures")}, ${num(Math.round(c.area_m2))} m², ${t("importWidest")} ${c.widest_m.toFixed(2)} m${kept}`,
+  );
 }
 
 /** A finding's check in the interface language; the report's own name when unknown. */
