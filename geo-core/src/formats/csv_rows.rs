@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::geometry::{check_lon_lat, from_wkt, to_wkt};
 use super::mapping::{feature_id, for_each_feature, property_names, Collector};
-use super::props::{Prop, Properties};
+use super::mapping::{Prop, Properties};
 use super::{FeatureError, Problem, ReadReport};
 use crate::model::{Dataset, Layer};
 use crate::{Error, Result};

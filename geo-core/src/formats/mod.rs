@@ -18,12 +18,11 @@ mod flatgeobuf;
 pub(crate) mod geometry;
 mod json;
 mod mapping;
-mod props;
-mod shapefile;
+pub(crate) mod shapefile;
 mod time;
 
 pub use self::flatgeobuf::write_flatgeobuf;
-pub use self::shapefile::{dbf_field_name, write_shapefile, PRJ_4490};
+pub use self::shapefile::{dbf_field_name, write_shapefile, MEASURES, PRJ_4490};
 pub use csv_rows::{read_csv, write_csv, CsvOptions};
 pub use geometry::{check_lon_lat, from_wkt, to_wkt};
 pub use json::{read_geojson, read_ndjson, write_geojson, write_ndjson};
@@ -32,7 +31,7 @@ pub use mapping::{
     feature_id, for_each_feature, layer_len, layer_to_features, property_names, FeatureMapping,
     IncidentRecord,
 };
-pub use props::{Prop, Properties};
+pub use mapping::{Prop, Properties};
 pub use time::{format_time, parse_time};
 
 use std::fmt;

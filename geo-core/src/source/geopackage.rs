@@ -328,7 +328,7 @@ fn read_rows(
                 geometry = match v {
                     ValueRef::Blob(b) => {
                         if let Some(m) = measures(b) {
-                            properties.insert(super::shapefile::MEASURES.to_owned(), m);
+                            properties.insert(crate::formats::MEASURES.to_owned(), m);
                         }
                         decode(b)
                     }

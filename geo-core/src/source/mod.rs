@@ -13,9 +13,8 @@ mod geojson_file;
 mod geopackage;
 pub mod gpx;
 mod kml;
-pub mod shapefile;
 pub mod text;
-mod zip_bundle;
+pub(crate) mod zip_bundle;
 
 use std::path::Path;
 
@@ -213,7 +212,7 @@ pub fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, SourceErro
     let format = SourceFormat::from_name(&name).ok_or(SourceError::UnknownFormat(name.clone()))?;
     if format == SourceFormat::Shapefile {
         // Sidecar files (.dbf, .prj, .cpg) are found beside the .shp.
-        return shapefile::read_path(path, opts).map(|s| Source {
+        return crate::formats::shapefile::read::read_path(path, opts).map(|s| Source {
             format: Some(format),
             ..s
         });
@@ -249,7 +248,7 @@ fn read_bytes_as(
     let mut source = match format {
         SourceFormat::GeoJson => geojson_file::read_collection(name, bytes, &opts.limits)?,
         SourceFormat::NdJson => geojson_file::read_lines(name, bytes, &opts.limits)?,
-        SourceFormat::Shapefile => shapefile::read_bytes(name, bytes, opts)?,
+        SourceFormat::Shapefile => crate::formats::shapefile::read::read_bytes(name, bytes, opts)?,
         SourceFormat::Kml => kml::read_bytes(name, bytes, opts)?,
         SourceFormat::GeoPackage => geopackage::read_bytes(name, bytes, opts)?,
         SourceFormat::Csv => csv_file::read(name, bytes, opts)?,

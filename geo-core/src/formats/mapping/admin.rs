@@ -3,10 +3,10 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{required, text, Properties};
 use super::{parse_code, parse_level, put, FeatureMapping};
 use crate::codes::AdminCode;
 use crate::formats::geometry::expect_area;
-use crate::formats::props::{required, text, Properties};
 use crate::formats::FeatureError;
 use crate::model::{AdminUnit, Layer};
 

@@ -4,9 +4,9 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{f32_value, float, int, required, text, Properties};
 use super::{parse_code, put, FeatureMapping};
 use crate::formats::geometry::expect_point;
-use crate::formats::props::{f32_value, float, int, required, text, Properties};
 use crate::formats::FeatureError;
 use crate::model::{Camera, CameraStatus, Direction, Layer, PositionType, PtzType};
 

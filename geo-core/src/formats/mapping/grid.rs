@@ -4,12 +4,10 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{int, list, opt_time_value, required, text, time, time_value, Properties};
 use super::{parse_code, put, FeatureMapping};
 use crate::codes::{GridCode, VillageCode};
 use crate::formats::geometry::expect_area;
-use crate::formats::props::{
-    int, list, opt_time_value, required, text, time, time_value, Properties,
-};
 use crate::formats::FeatureError;
 use crate::model::{Grid, GridKind, Layer, WorkerId};
 

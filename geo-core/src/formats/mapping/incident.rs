@@ -5,9 +5,9 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{int, opt_time_value, required, text, time, time_value, Properties};
 use super::{put, FeatureMapping};
 use crate::formats::geometry::expect_point;
-use crate::formats::props::{int, opt_time_value, required, text, time, time_value, Properties};
 use crate::formats::FeatureError;
 use crate::model::{
     Category, Incident, IncidentDetails, IncidentId, Layer, Lifecycle, Source, Step, Supervision,

@@ -7,18 +7,20 @@ mod center;
 mod grid;
 mod incident;
 mod patrol;
+mod props;
 mod worker;
 
 pub use incident::IncidentRecord;
+pub use props::{Prop, Properties};
 
 use geo_types::Geometry;
 use geojson::feature::Id;
 use geojson::{Feature, GeometryValue, JsonObject};
 
 use super::geometry::from_geojson;
-use super::props::{text, Properties};
 use super::FeatureError;
 use crate::model::{AdminUnit, Camera, Center, Dataset, Grid, Layer, Patrol, Worker};
+use props::text;
 
 /// How one layer's model value becomes a `GeoJSON` feature and back.
 pub trait FeatureMapping: Sized {

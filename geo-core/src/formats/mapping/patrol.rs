@@ -4,9 +4,9 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{opt_time_value, required, text, time_value, times, Properties};
 use super::{put, FeatureMapping};
 use crate::formats::geometry::expect_line;
-use crate::formats::props::{opt_time_value, required, text, time_value, times, Properties};
 use crate::formats::FeatureError;
 use crate::model::{Layer, Patrol, PatrolId, WorkerId};
 

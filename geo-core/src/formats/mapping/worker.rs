@@ -3,9 +3,9 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{list, required, text, time, time_value, Properties};
 use super::{parse_code, put, FeatureMapping};
 use crate::formats::geometry::expect_point;
-use crate::formats::props::{list, required, text, time, time_value, Properties};
 use crate::formats::FeatureError;
 use crate::model::{Layer, Worker, WorkerId};
 

@@ -10,8 +10,8 @@ use std::borrow::Cow;
 use geojson::JsonObject;
 use serde_json::Value;
 
-use super::time::{format_time, parse_time};
-use super::FeatureError;
+use crate::formats::time::{format_time, parse_time};
+use crate::formats::FeatureError;
 use crate::model::UnixTime;
 
 /// One property value as found in the input.
