@@ -39,7 +39,7 @@ impl FeatureMapping for AdminUnit {
         if let Some(level) = text(props, "level")? {
             let level = parse_level(&level)?;
             if level != code.level() {
-                return Err(FeatureError::new(format!(
+                return Err(FeatureError::malformed_code(format!(
                     "level {} does not match code {code}, which is a {}",
                     level.as_str(),
                     code.level().as_str()

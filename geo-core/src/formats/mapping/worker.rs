@@ -50,7 +50,7 @@ impl FeatureMapping for Worker {
         props: &impl Properties,
     ) -> Result<Self, FeatureError> {
         if id.is_empty() {
-            return Err(FeatureError::new("worker id is empty".to_owned()));
+            return Err(FeatureError::attribute("worker id is empty".to_owned()));
         }
         let location = expect_point(geometry, Self::LAYER)?;
         let fixed = location.x().is_finite() && location.y().is_finite();

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::crs::Crs;
-use crate::formats::Problem;
+use crate::formats::{ErrorKind, Problem};
 use crate::source::zip_bundle::{looks_like_zip, Member, ZipBundle};
 use crate::source::{Source, SourceError, SourceFeature, SourceFormat, SourceOptions};
 
@@ -271,6 +271,7 @@ fn assemble(parts: Parts, opts: &SourceOptions) -> Result<Source, SourceError> {
     let problem = |index: usize, message: String| Problem {
         index,
         id: None,
+        kind: ErrorKind::Geometry,
         message,
     };
     let (mut records, notes, cut_short) = match shapes {
