@@ -62,13 +62,11 @@ impl FeatureMapping for Grid {
             Some(v) => {
                 let v: VillageCode = parse_code(&v)?;
                 if v != code.village() {
-                    return Err(FeatureError::new(
-                        ErrorKind::CodeVillageMismatch,
-                        format!(
+                    let message = format!(
                         "village {v} does not match grid code {code}, whose first 12 digits are {}",
                         code.village()
-                    ),
-                    ));
+                    );
+                    return Err(FeatureError::new(ErrorKind::CodeVillageMismatch, message));
                 }
                 v
             }
