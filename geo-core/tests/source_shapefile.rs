@@ -11,9 +11,9 @@ use std::process::{Command, Stdio};
 
 use geo_core::crs::Crs;
 use geo_core::demo::{generate, DemoConfig};
+use geo_core::formats::MEASURES;
 use geo_core::formats::{dbf_field_name, write_shapefile};
 use geo_core::model::{Dataset, Layer};
-use geo_core::source::shapefile::MEASURES;
 use geo_core::source::{read_bytes, read_path, Source, SourceError, SourceFormat, SourceOptions};
 use geo_types::{Coord, Geometry, LineString};
 use rand::{Rng, SeedableRng};

@@ -13,12 +13,12 @@ use crate::model::Layer;
 pub fn check_lon_lat(lon: f64, lat: f64) -> Result<(), FeatureError> {
     for (name, v, lim) in [("lon", lon, 180.0), ("lat", lat, 90.0)] {
         if !v.is_finite() {
-            return Err(FeatureError::new(format!(
+            return Err(FeatureError::geometry(format!(
                 "{name} {v:?} is not a finite number"
             )));
         }
         if !(-lim..=lim).contains(&v) {
-            return Err(FeatureError::new(format!(
+            return Err(FeatureError::geometry(format!(
                 "{name} {v:?} is out of range {}..{lim}",
                 -lim
             )));
@@ -33,7 +33,7 @@ fn coord(p: &Position) -> Result<Coord<f64>, FeatureError> {
             check_lon_lat(*x, *y)?;
             Ok(Coord { x: *x, y: *y })
         }
-        other => Err(FeatureError::new(format!(
+        other => Err(FeatureError::geometry(format!(
             "a position has {} numbers; it needs lon and lat",
             other.len()
         ))),
@@ -84,7 +84,7 @@ pub fn from_geojson(g: &geojson::Geometry) -> Result<Geometry<f64>, FeatureError
                 .collect::<Result<_, _>>()?,
         )),
         GeometryValue::GeometryCollection { .. } => {
-            return Err(FeatureError::new(
+            return Err(FeatureError::geometry(
                 "geometry is a GeometryCollection; onemap layers take one geometry type".to_owned(),
             ))
         }
@@ -98,7 +98,7 @@ pub fn from_wkt(s: &str) -> Result<Geometry<f64>, FeatureError> {
         if shown.len() < s.len() {
             shown.push('…');
         }
-        FeatureError::new(format!("WKT {shown:?} cannot be read: {e}"))
+        FeatureError::geometry(format!("WKT {shown:?} cannot be read: {e}"))
     })?;
     for c in g.coords_iter() {
         check_lon_lat(c.x, c.y)?;
@@ -129,7 +129,7 @@ fn type_name(g: &Geometry<f64>) -> &'static str {
 }
 
 fn wrong(g: &Geometry<f64>, layer: Layer, needs: &str) -> FeatureError {
-    FeatureError::new(format!(
+    FeatureError::geometry(format!(
         "geometry is a {}; layer {layer} needs a {needs}",
         type_name(g)
     ))
@@ -149,7 +149,7 @@ pub fn expect_point(g: Geometry<f64>, layer: Layer) -> Result<Point<f64>, Featur
 pub fn expect_line(g: Geometry<f64>, layer: Layer) -> Result<LineString<f64>, FeatureError> {
     match g {
         Geometry::LineString(l) if l.0.len() >= 2 => Ok(l),
-        Geometry::LineString(l) => Err(FeatureError::new(format!(
+        Geometry::LineString(l) => Err(FeatureError::geometry(format!(
             "LineString has {} vertices; a track needs at least 2",
             l.0.len()
         ))),
@@ -165,13 +165,13 @@ pub fn expect_area(g: Geometry<f64>, layer: Layer) -> Result<MultiPolygon<f64>, 
         other => return Err(wrong(&other, layer, "Polygon or MultiPolygon")),
     };
     if mp.0.is_empty() {
-        return Err(FeatureError::new("geometry is empty".to_owned()));
+        return Err(FeatureError::geometry("geometry is empty".to_owned()));
     }
     for (i, p) in mp.0.iter().enumerate() {
         for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
             // geo-types closes rings, so an open triangle arrives here with 4 positions.
             if ring.0.len() < 4 {
-                return Err(FeatureError::new(format!(
+                return Err(FeatureError::geometry(format!(
                     "polygon {i} has a ring of {} positions; a ring needs at least 4",
                     ring.0.len()
                 )));

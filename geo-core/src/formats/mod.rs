@@ -1,5 +1,8 @@
-//! onemap's own exchange formats for every layer: `GeoJSON`, NDJSON (one `GeoJSON` feature per
-//! line) and CSV (lon/lat columns for point layers, a WKT column for the others).
+//! The file formats, one folder each with its reader (`read.rs`, any such file into a
+//! [`Source`](crate::source::Source)) beside its writer (`write.rs`) or onemap's own
+//! exchange form of each layer (`layers.rs`): `GeoJSON`, NDJSON (one `GeoJSON` feature per
+//! line) and CSV (lon/lat columns for point layers, a WKT column for the others) both ways,
+//! Shapefile and FlatGeobuf exports, and the readers of GeoPackage, KML/KMZ and GPX.
 //!
 //! One feature mapping per layer ([`FeatureMapping`]) serves export, import and the HTTP
 //! API, so a property has one name and one encoding everywhere:
@@ -11,45 +14,106 @@
 //!   only when asked.
 //!
 //! Readers never stop at the first bad feature: they return every problem with the
-//! feature's position and id, and the features that were good.
+//! feature's position and id, and the features that were good. Every refusal carries its
+//! [`ErrorKind`], decided where it is made, so the import report files it without reading
+//! its text.
 
-mod csv_rows;
-mod flatgeobuf;
+pub(crate) mod csv;
+pub(crate) mod flatgeobuf;
+pub(crate) mod geojson;
 pub(crate) mod geometry;
-mod json;
+pub(crate) mod geopackage;
+pub(crate) mod gpx;
+pub(crate) mod kml;
 mod mapping;
-mod props;
-mod shapefile;
+pub(crate) mod shapefile;
 mod time;
 
+pub use self::csv::{read_csv, write_csv, CsvOptions};
 pub use self::flatgeobuf::write_flatgeobuf;
-pub use self::shapefile::{dbf_field_name, write_shapefile, PRJ_4490};
-pub use csv_rows::{read_csv, write_csv, CsvOptions};
+pub use self::geojson::{read_geojson, read_ndjson, write_geojson, write_ndjson};
+pub use self::gpx::GPX_ID_BASE;
+pub use self::shapefile::{dbf_field_name, write_shapefile, MEASURES, PRJ_4490};
 pub use geometry::{check_lon_lat, from_wkt, to_wkt};
-pub use json::{read_geojson, read_ndjson, write_geojson, write_ndjson};
 pub(crate) use mapping::Collector;
 pub use mapping::{
     feature_id, for_each_feature, layer_len, layer_to_features, property_names, FeatureMapping,
     IncidentRecord,
 };
-pub use props::{Prop, Properties};
+pub use mapping::{Prop, Properties};
 pub use time::{format_time, parse_time};
 
 use std::fmt;
+
+/// What kind of refusal a feature error or a read problem is, decided where it is made: the
+/// check of the import report it belongs under ([`ErrorKind::check`]), so that nothing sorts
+/// errors by their text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A property of the wrong form or value (not a code).
+    Attribute,
+    /// A required property absent: when many rows lack it, the report gathers them into one
+    /// finding.
+    MissingAttribute,
+    /// A code or camera id not of its form, or not the level its feature says.
+    MalformedCode,
+    /// A grid's village that is not the one its code names.
+    CodeVillageMismatch,
+    /// No geometry, one that cannot be read, or one the layer does not take.
+    Geometry,
+    /// A ring that is not closed or has too few positions.
+    InvalidRing,
+}
+
+impl ErrorKind {
+    /// The check of the import report this kind of error is reported under.
+    #[must_use]
+    pub fn check(self) -> crate::validate::Check {
+        use crate::validate::Check;
+        match self {
+            Self::Attribute | Self::MissingAttribute => Check::Attribute,
+            Self::MalformedCode => Check::MalformedCode,
+            Self::CodeVillageMismatch => Check::CodeVillageMismatch,
+            Self::Geometry => Check::Geometry,
+            Self::InvalidRing => Check::InvalidRing,
+        }
+    }
+}
 
 /// Why one feature could not be turned into a model value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct FeatureError {
+    /// What kind of refusal it is.
+    pub kind: ErrorKind,
     /// What is wrong, naming the property and the value.
     pub message: String,
 }
 
 impl FeatureError {
-    /// An error with this message.
+    /// An error of `kind` with this message.
     #[must_use]
-    pub fn new(message: String) -> Self {
-        Self { message }
+    pub fn new(kind: ErrorKind, message: String) -> Self {
+        Self { kind, message }
+    }
+
+    /// A property of the wrong form or value.
+    #[must_use]
+    pub fn attribute(message: String) -> Self {
+        Self::new(ErrorKind::Attribute, message)
+    }
+
+    /// No geometry, an unreadable one, or one the layer does not take.
+    #[must_use]
+    pub fn geometry(message: String) -> Self {
+        Self::new(ErrorKind::Geometry, message)
+    }
+
+    /// A code not of its form.
+    #[must_use]
+    pub fn malformed_code(message: String) -> Self {
+        Self::new(ErrorKind::MalformedCode, message)
     }
 }
 
@@ -68,6 +132,8 @@ pub struct Problem {
     pub index: usize,
     /// The feature's id, when it could be read.
     pub id: Option<String>,
+    /// What kind of problem it is.
+    pub kind: ErrorKind,
     /// What is wrong.
     pub message: String,
 }

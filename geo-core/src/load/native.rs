@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use geo_types::Point;
 
-use super::pipeline::{classify, decide};
+use super::pipeline::decide;
 use super::{LoadOptions, Prepared, Report};
 use crate::crs::Crs;
 use crate::formats::{self, property_names, CsvOptions};
@@ -66,7 +66,7 @@ pub fn prepare_onemap_csv(bytes: &[u8], file: &str, opts: &LoadOptions) -> Prepa
     let bad_rows: BTreeSet<usize> = read.problems.iter().map(|p| p.index).collect();
     for p in read.problems {
         report.findings.push(
-            Finding::new(classify(&p.message), Severity::Error, p.message)
+            Finding::new(p.kind.check(), Severity::Error, p.message)
                 .at_feature(p.index, p.id.as_deref()),
         );
     }

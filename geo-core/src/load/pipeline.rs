@@ -11,7 +11,7 @@ use super::fields::{Defaults, FieldMap};
 use super::{LeftOut, LoadOptions, Prepared, Report, Tally};
 use crate::codes::AdminLevel;
 use crate::crs::{self, Crs, ONEMAP};
-use crate::formats::{format_time, Collector};
+use crate::formats::{format_time, Collector, ErrorKind};
 use crate::model::{Dataset, Grid, Layer, Worker};
 use crate::source::{Source, SourceFeature};
 use crate::validate::{self, Area, Check, Finding, ParentArea, Severity, Spot};
@@ -34,13 +34,8 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
     let mut report = Report::new(file, &source, opts);
     let layer = opts.layer;
     for p in &source.problems {
-        let check = if p.message.contains("ring") {
-            Check::InvalidRing
-        } else {
-            Check::Geometry
-        };
         report.findings.push(
-            Finding::new(check, Severity::Error, p.message.clone())
+            Finding::new(p.kind.check(), Severity::Error, p.message.clone())
                 .at_feature(p.index, p.id.as_deref()),
         );
     }
@@ -58,12 +53,8 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
             ),
         ));
     }
-    for note in &source.notes {
-        let check = if note.contains("CRS") {
-            Check::Crs
-        } else {
-            Check::Attribute
-        };
+    let notes = source.crs_note.iter().map(|n| (Check::Crs, n));
+    for (check, note) in notes.chain(source.notes.iter().map(|n| (Check::Attribute, n))) {
         report
             .findings
             .push(Finding::new(check, Severity::Warning, note.clone()));
@@ -656,9 +647,6 @@ fn map_rows(
     report: &mut Report,
     tally: &mut Tally,
 ) -> (Dataset, Vec<usize>) {
-    // A refusal that every row shares (a required column missing) is one finding with the
-    // rows it concerns; other refusals stay one finding per feature with its place.
-    const SHARED: &[&str] = &["missing required property"];
     let mut collector = Collector::new(layer);
     let mut mapped = Vec::with_capacity(rows.len());
     for r in rows {
@@ -668,8 +656,11 @@ fn map_rows(
         match collector.add(id, r.geometry.clone(), &r.props) {
             Ok(()) => mapped.push(r.index),
             Err(e) => {
-                let check = classify(&e.message);
-                if SHARED.iter().any(|p| e.message.starts_with(p)) {
+                let check = e.kind.check();
+                // A refusal that every row shares (a required column missing) is one finding
+                // with the rows it concerns; other refusals stay one finding per feature with
+                // its place.
+                if e.kind == ErrorKind::MissingAttribute {
                     tally.add(check, Severity::Error, &e.message, r.index);
                     continue;
                 }
@@ -745,23 +736,6 @@ fn place_in_units(rows: &mut [Row], context: &Dataset, tally: &mut Tally) {
                 r.index,
             ),
         }
-    }
-}
-
-/// Which check a mapping refusal belongs to.
-pub(super) fn classify(message: &str) -> Check {
-    if message.contains("does not match grid code") {
-        Check::CodeVillageMismatch
-    } else if message.contains("digits") || message.contains("code") && message.contains("not") {
-        Check::MalformedCode
-    } else if message.contains("geometry")
-        || message.contains("Point")
-        || message.contains("Polygon")
-        || message.contains("LineString")
-    {
-        Check::Geometry
-    } else {
-        Check::Attribute
     }
 }
 
@@ -846,5 +820,145 @@ fn retain(data: &mut Dataset, layer: Layer, keep: &[bool]) {
                 filter(&mut data.incident_details, keep);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo_types::{polygon, Geometry, Point};
+    use serde_json::{json, Map, Value};
+
+    use super::{map_rows, Row};
+    use crate::load::{LoadOptions, Report, Tally};
+    use crate::model::Layer;
+    use crate::source::Source;
+    use crate::validate::{Check, Severity};
+
+    fn square() -> Geometry<f64> {
+        Geometry::Polygon(polygon![
+            (x: 110.0, y: 28.0), (x: 110.001, y: 28.0), (x: 110.001, y: 28.001), (x: 110.0, y: 28.001)
+        ])
+    }
+
+    /// A grid's properties, every required one set.
+    fn grid_props() -> Map<String, Value> {
+        let Value::Object(m) = json!({
+            "name": "第一网格",
+            "kind": "basic",
+            "valid_from": "2024-01-01T00:00:00Z",
+        }) else {
+            unreachable!()
+        };
+        m
+    }
+
+    /// Maps one grid row and returns the report's findings and the tally.
+    fn map_grid(id: &str, geometry: Geometry<f64>, props: Map<String, Value>) -> (Report, Tally) {
+        let opts = LoadOptions::new(Layer::Grids);
+        let mut report = Report::new("grids.geojson", &Source::default(), &opts);
+        let mut tally = Tally::new();
+        let rows = [Row {
+            index: 0,
+            id: Some(id.to_owned()),
+            geometry,
+            props,
+        }];
+        let (data, mapped) = map_rows(Layer::Grids, &rows, &mut report, &mut tally);
+        assert!(
+            data.grids.is_empty() && mapped.is_empty(),
+            "the row was refused"
+        );
+        (report, tally)
+    }
+
+    /// The one error finding of `report`.
+    fn the_error(report: &Report) -> (Check, &str) {
+        let errors: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        (errors[0].check, errors[0].message.as_str())
+    }
+
+    #[test]
+    fn a_crs_remark_is_a_crs_warning_and_other_remarks_attribute_warnings() {
+        let crs = "CRS EPSG:9999 is not one onemap reads";
+        let blob = "column(s) photo hold binary data (BLOB) and are not read";
+        let source = Source {
+            crs_note: Some(crs.to_owned()),
+            notes: vec![blob.to_owned()],
+            ..Source::default()
+        };
+        let opts = LoadOptions::new(Layer::Cameras);
+        let p = super::prepare(source, "f.gpkg", &opts, &crate::model::Dataset::default());
+        let warnings: Vec<_> = p
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| (f.check, f.message.as_str()))
+            .collect();
+        assert!(warnings.contains(&(Check::Crs, crs)), "{warnings:?}");
+        assert!(warnings.contains(&(Check::Attribute, blob)), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_malformed_code_is_a_malformed_code_finding() {
+        let (report, _) = map_grid("4331010010010", square(), grid_props());
+        let (check, message) = the_error(&report);
+        assert_eq!(check, Check::MalformedCode, "{message}");
+        assert!(message.contains("13 digits"), "{message}");
+    }
+
+    #[test]
+    fn a_village_its_code_does_not_name_is_a_mismatch_finding() {
+        let mut props = grid_props();
+        props.insert("village".into(), json!("433101001002"));
+        let (report, _) = map_grid("433101001001003", square(), props);
+        assert_eq!(the_error(&report).0, Check::CodeVillageMismatch);
+    }
+
+    #[test]
+    fn a_geometry_of_the_wrong_type_is_a_geometry_finding() {
+        let (report, _) = map_grid(
+            "433101001001003",
+            Geometry::Point(Point::new(110.0, 28.0)),
+            grid_props(),
+        );
+        let (check, message) = the_error(&report);
+        assert_eq!(check, Check::Geometry, "{message}");
+        assert!(message.contains("Point"), "{message}");
+    }
+
+    #[test]
+    fn a_ring_too_short_is_a_geometry_finding() {
+        // Text rules took this for an attribute: its message names no geometry type.
+        let short = Geometry::Polygon(polygon![(x: 110.0, y: 28.0), (x: 110.001, y: 28.0)]);
+        let (report, _) = map_grid("433101001001003", short, grid_props());
+        let (check, message) = the_error(&report);
+        assert_eq!(check, Check::Geometry, "{message}");
+        assert!(message.contains("ring"), "{message}");
+    }
+
+    #[test]
+    fn a_wrong_attribute_value_is_an_attribute_finding() {
+        let mut props = grid_props();
+        props.insert("kind".into(), json!("nonsense"));
+        let (report, _) = map_grid("433101001001003", square(), props);
+        assert_eq!(the_error(&report).0, Check::Attribute);
+    }
+
+    #[test]
+    fn a_missing_attribute_is_gathered_under_attribute() {
+        let mut props = grid_props();
+        props.remove("name");
+        let (report, tally) = map_grid("433101001001003", square(), props);
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        assert_eq!(
+            tally.count(Check::Attribute, "missing required property name"),
+            1
+        );
     }
 }

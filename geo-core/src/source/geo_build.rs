@@ -18,7 +18,7 @@ const MAX_PREALLOC: usize = 1 << 16;
 const MAX_DEPTH: usize = 32;
 
 /// The geometry `g` describes, `None` when it is empty (an empty point or collection).
-pub(super) fn to_geo(
+pub(crate) fn to_geo(
     g: &impl GeozeroGeometry,
 ) -> std::result::Result<Option<Geometry<f64>>, String> {
     let mut w = SafeGeo::default();

@@ -4,18 +4,14 @@
 //!
 //! Formats: `GeoJSON`, NDJSON, Shapefile (`.shp` set or `.zip`, DBF text in the `.cpg`'s
 //! encoding or detected), GeoPackage, KML/KMZ, CSV (lon/lat or WKT columns, or none: a
-//! table), FlatGeobuf and GPX (track segments).
+//! table), FlatGeobuf and GPX (track segments). Each format's reader sits beside its writer
+//! in `formats/<format>/read.rs`; this module holds what they share: the `Source` they fill,
+//! the options and errors, the choice of reader by extension, geometry building, zip
+//! members and text decoding.
 
-mod csv_file;
-mod flatgeobuf;
-mod geo_build;
-mod geojson_file;
-mod geopackage;
-pub mod gpx;
-mod kml;
-pub mod shapefile;
+pub(crate) mod geo_build;
 pub mod text;
-mod zip_bundle;
+pub(crate) mod zip_bundle;
 
 use std::path::Path;
 
@@ -23,7 +19,7 @@ use geo_types::Geometry;
 use serde_json::{Map, Value};
 
 use crate::crs::Crs;
-use crate::formats::Problem;
+use crate::formats::{self, ErrorKind, Problem};
 use crate::limits::{LimitError, Limits};
 
 /// One feature as the file has it.
@@ -59,7 +55,11 @@ pub struct Source {
     /// Problems with single features that could not be read at all (they are not in
     /// `features`), or the place where a damaged file breaks off.
     pub problems: Vec<Problem>,
-    /// File-level remarks that stop nothing: columns not read, a CRS onemap does not know.
+    /// The remark that the CRS the file declares is not one onemap reads (FlatGeobuf,
+    /// GeoPackage), reported under the CRS check.
+    pub crs_note: Option<String>,
+    /// Other file-level remarks that stop nothing (columns not read, a `.shx` unreadable),
+    /// reported under the attribute check.
     pub notes: Vec<String>,
 }
 
@@ -89,6 +89,7 @@ impl Source {
             Err(message) => self.problems.push(Problem {
                 index,
                 id: None,
+                kind: ErrorKind::Geometry,
                 message,
             }),
         }
@@ -213,14 +214,14 @@ pub fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, SourceErro
     let format = SourceFormat::from_name(&name).ok_or(SourceError::UnknownFormat(name.clone()))?;
     if format == SourceFormat::Shapefile {
         // Sidecar files (.dbf, .prj, .cpg) are found beside the .shp.
-        return shapefile::read_path(path, opts).map(|s| Source {
+        return formats::shapefile::read::read_path(path, opts).map(|s| Source {
             format: Some(format),
             ..s
         });
     }
     if format == SourceFormat::GeoPackage {
         // SQLite reads the file in place.
-        return geopackage::read_path(path, &name, opts).map(|s| Source {
+        return formats::geopackage::read::read_path(path, &name, opts).map(|s| Source {
             format: Some(format),
             ..s
         });
@@ -247,14 +248,16 @@ fn read_bytes_as(
     opts: &SourceOptions,
 ) -> Result<Source, SourceError> {
     let mut source = match format {
-        SourceFormat::GeoJson => geojson_file::read_collection(name, bytes, &opts.limits)?,
-        SourceFormat::NdJson => geojson_file::read_lines(name, bytes, &opts.limits)?,
-        SourceFormat::Shapefile => shapefile::read_bytes(name, bytes, opts)?,
-        SourceFormat::Kml => kml::read_bytes(name, bytes, opts)?,
-        SourceFormat::GeoPackage => geopackage::read_bytes(name, bytes, opts)?,
-        SourceFormat::Csv => csv_file::read(name, bytes, opts)?,
-        SourceFormat::FlatGeobuf => flatgeobuf::read(name, bytes, &opts.limits)?,
-        SourceFormat::Gpx => gpx::read(name, bytes, opts)?,
+        SourceFormat::GeoJson => {
+            formats::geojson::read::read_collection(name, bytes, &opts.limits)?
+        }
+        SourceFormat::NdJson => formats::geojson::read::read_lines(name, bytes, &opts.limits)?,
+        SourceFormat::Shapefile => formats::shapefile::read::read_bytes(name, bytes, opts)?,
+        SourceFormat::Kml => formats::kml::read::read_bytes(name, bytes, opts)?,
+        SourceFormat::GeoPackage => formats::geopackage::read::read_bytes(name, bytes, opts)?,
+        SourceFormat::Csv => formats::csv::read::read(name, bytes, opts)?,
+        SourceFormat::FlatGeobuf => formats::flatgeobuf::read::read(name, bytes, &opts.limits)?,
+        SourceFormat::Gpx => formats::gpx::read::read(name, bytes, opts)?,
     };
     source.format = Some(format);
     Ok(source)

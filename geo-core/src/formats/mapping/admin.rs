@@ -3,10 +3,10 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{required, text, Properties};
 use super::{parse_code, parse_level, put, FeatureMapping};
 use crate::codes::AdminCode;
 use crate::formats::geometry::expect_area;
-use crate::formats::props::{required, text, Properties};
 use crate::formats::FeatureError;
 use crate::model::{AdminUnit, Layer};
 
@@ -39,7 +39,7 @@ impl FeatureMapping for AdminUnit {
         if let Some(level) = text(props, "level")? {
             let level = parse_level(&level)?;
             if level != code.level() {
-                return Err(FeatureError::new(format!(
+                return Err(FeatureError::malformed_code(format!(
                     "level {} does not match code {code}, which is a {}",
                     level.as_str(),
                     code.level().as_str()

@@ -4,9 +4,9 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{f32_value, float, int, required, text, Properties};
 use super::{parse_code, put, FeatureMapping};
 use crate::formats::geometry::expect_point;
-use crate::formats::props::{f32_value, float, int, required, text, Properties};
 use crate::formats::FeatureError;
 use crate::model::{Camera, CameraStatus, Direction, Layer, PositionType, PtzType};
 
@@ -34,7 +34,7 @@ fn opt_f32(props: &impl Properties, key: &str) -> Result<Option<f32>, FeatureErr
     match float(props, key)? {
         None => Ok(None),
         Some(v) if (0.0..=f64::from(f32::MAX)).contains(&v) => Ok(Some(v as f32)),
-        Some(v) => Err(FeatureError::new(format!(
+        Some(v) => Err(FeatureError::attribute(format!(
             "property {key}: {v} is out of range (0 or more)"
         ))),
     }
@@ -85,22 +85,23 @@ impl FeatureMapping for Camera {
             .find(|(_, n)| *n == ptz)
             .map(|(t, _)| *t)
             .ok_or_else(|| {
-                FeatureError::new(format!(
+                FeatureError::attribute(format!(
                     "property ptz_type: {ptz:?} is not one of dome, hemisphere, fixed_bullet, remote_bullet"
                 ))
             })?;
         let pos: u8 = required("position_type", int(props, "position_type")?)?;
         let position_type = PositionType::new(pos).ok_or_else(|| {
-            FeatureError::new(format!("property position_type: {pos} is not 1-10"))
+            FeatureError::attribute(format!("property position_type: {pos} is not 1-10"))
         })?;
         let dir: u8 = required("direction", int(props, "direction")?)?;
-        let direction = Direction::new(dir)
-            .ok_or_else(|| FeatureError::new(format!("property direction: {dir} is not 1-8")))?;
+        let direction = Direction::new(dir).ok_or_else(|| {
+            FeatureError::attribute(format!("property direction: {dir} is not 1-8"))
+        })?;
         let status = match required("status", text(props, "status")?)?.as_ref() {
             "online" => CameraStatus::Online,
             "offline" => CameraStatus::Offline,
             other => {
-                return Err(FeatureError::new(format!(
+                return Err(FeatureError::attribute(format!(
                     "property status: {other:?} is not online or offline"
                 )))
             }
@@ -109,7 +110,7 @@ impl FeatureMapping for Camera {
             None => None,
             Some(a) if (0.0..=360.0).contains(&a) => Some(a as f32),
             Some(a) => {
-                return Err(FeatureError::new(format!(
+                return Err(FeatureError::attribute(format!(
                     "property azimuth_deg: {a} is out of range 0..360"
                 )))
             }

@@ -3,9 +3,9 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{required, text, Properties};
 use super::{parse_code, parse_level, put, FeatureMapping};
 use crate::formats::geometry::expect_point;
-use crate::formats::props::{required, text, Properties};
 use crate::formats::FeatureError;
 use crate::model::{Center, Layer};
 

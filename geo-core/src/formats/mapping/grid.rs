@@ -4,13 +4,11 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{int, list, opt_time_value, required, text, time, time_value, Properties};
 use super::{parse_code, put, FeatureMapping};
 use crate::codes::{GridCode, VillageCode};
 use crate::formats::geometry::expect_area;
-use crate::formats::props::{
-    int, list, opt_time_value, required, text, time, time_value, Properties,
-};
-use crate::formats::FeatureError;
+use crate::formats::{ErrorKind, FeatureError};
 use crate::model::{Grid, GridKind, Layer, WorkerId};
 
 impl FeatureMapping for Grid {
@@ -64,10 +62,11 @@ impl FeatureMapping for Grid {
             Some(v) => {
                 let v: VillageCode = parse_code(&v)?;
                 if v != code.village() {
-                    return Err(FeatureError::new(format!(
+                    let message = format!(
                         "village {v} does not match grid code {code}, whose first 12 digits are {}",
                         code.village()
-                    )));
+                    );
+                    return Err(FeatureError::new(ErrorKind::CodeVillageMismatch, message));
                 }
                 v
             }
@@ -75,7 +74,7 @@ impl FeatureMapping for Grid {
         let kind = required("kind", text(props, "kind")?)?;
         let kind = GridKind::parse(&kind).ok_or_else(|| {
             let names: Vec<_> = GridKind::ALL.iter().map(|k| k.as_str()).collect();
-            FeatureError::new(format!(
+            FeatureError::attribute(format!(
                 "property kind: {kind:?} is not one of {}",
                 names.join(", ")
             ))
@@ -83,7 +82,7 @@ impl FeatureMapping for Grid {
         let valid_from = required("valid_from", time(props, "valid_from")?)?;
         let valid_to = time(props, "valid_to")?;
         if valid_to.is_some_and(|to| to < valid_from) {
-            return Err(FeatureError::new(
+            return Err(FeatureError::attribute(
                 "valid_to is before valid_from".to_owned(),
             ));
         }

@@ -5,9 +5,9 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{int, opt_time_value, required, text, time, time_value, Properties};
 use super::{put, FeatureMapping};
 use crate::formats::geometry::expect_point;
-use crate::formats::props::{int, opt_time_value, required, text, time, time_value, Properties};
 use crate::formats::FeatureError;
 use crate::model::{
     Category, Incident, IncidentDetails, IncidentId, Layer, Lifecycle, Source, Step, Supervision,
@@ -44,7 +44,7 @@ fn one_of<T: Copy>(
 ) -> Result<T, FeatureError> {
     all.iter().copied().find(|x| name(*x) == v).ok_or_else(|| {
         let names: Vec<_> = all.iter().map(|x| name(*x)).collect();
-        FeatureError::new(format!(
+        FeatureError::attribute(format!(
             "property {key}: {v:?} is not one of {}",
             names.join(", ")
         ))
@@ -110,10 +110,9 @@ impl FeatureMapping for IncidentRecord {
         geometry: Geometry<f64>,
         props: &impl Properties,
     ) -> Result<Self, FeatureError> {
-        let id = id
-            .parse::<u64>()
-            .map(IncidentId)
-            .map_err(|_| FeatureError::new(format!("incident id {id:?} is not a whole number")))?;
+        let id = id.parse::<u64>().map(IncidentId).map_err(|_| {
+            FeatureError::attribute(format!("incident id {id:?} is not a whole number"))
+        })?;
         let category = one_of(
             "category",
             &required("category", text(props, "category")?)?,
@@ -130,7 +129,7 @@ impl FeatureMapping for IncidentRecord {
             .or_else(|| (sub == "other").then_some(crate::model::UNSPECIFIED_SUBCATEGORY))
             .ok_or_else(|| {
                 let names: Vec<_> = category.subcategories().iter().map(|(a, _)| *a).collect();
-                FeatureError::new(format!(
+                FeatureError::attribute(format!(
                     "property subcategory: {sub:?} is not a subcategory of {} ({})",
                     category.as_str(),
                     names.join(", ")
@@ -158,7 +157,7 @@ impl FeatureMapping for IncidentRecord {
             if let Some(t) = time(props, key)? {
                 lifecycle
                     .set(step, t)
-                    .map_err(|e| FeatureError::new(format!("property {key}: {e}")))?;
+                    .map_err(|e| FeatureError::attribute(format!("property {key}: {e}")))?;
             }
         }
         let personal = props.get("description").is_some() || props.get("reporter").is_some();

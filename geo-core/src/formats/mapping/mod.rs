@@ -7,18 +7,20 @@ mod center;
 mod grid;
 mod incident;
 mod patrol;
+mod props;
 mod worker;
 
 pub use incident::IncidentRecord;
+pub use props::{Prop, Properties};
 
 use geo_types::Geometry;
 use geojson::feature::Id;
 use geojson::{Feature, GeometryValue, JsonObject};
 
 use super::geometry::from_geojson;
-use super::props::{text, Properties};
 use super::FeatureError;
 use crate::model::{AdminUnit, Camera, Center, Dataset, Grid, Layer, Patrol, Worker};
+use props::text;
 
 /// How one layer's model value becomes a `GeoJSON` feature and back.
 pub trait FeatureMapping: Sized {
@@ -58,12 +60,12 @@ pub trait FeatureMapping: Sized {
 
     /// Reads the value back from a `GeoJSON` feature.
     fn from_feature(f: &Feature) -> Result<Self, FeatureError> {
-        let id = feature_id(f)?.ok_or_else(|| FeatureError::new("missing id".to_owned()))?;
+        let id = feature_id(f)?.ok_or_else(|| FeatureError::attribute("missing id".to_owned()))?;
         let geometry = match f.geometry.as_ref() {
             Some(g) => from_geojson(g)?,
             // A worker may be on the roster before any GPS fix.
             None if Self::LAYER == Layer::Workers => Geometry::Point(Worker::NO_FIX),
-            None => return Err(FeatureError::new("missing geometry".to_owned())),
+            None => return Err(FeatureError::geometry("missing geometry".to_owned())),
         };
         Self::from_parts(&id, geometry, &f.properties.as_ref())
     }
@@ -227,11 +229,11 @@ impl Collector {
 
     /// Adds one `GeoJSON` feature.
     pub(crate) fn add_feature(&mut self, f: &Feature) -> Result<(), FeatureError> {
-        let id = feature_id(f)?.ok_or_else(|| FeatureError::new("missing id".to_owned()))?;
+        let id = feature_id(f)?.ok_or_else(|| FeatureError::attribute("missing id".to_owned()))?;
         let g = f
             .geometry
             .as_ref()
-            .ok_or_else(|| FeatureError::new("missing geometry".to_owned()))?;
+            .ok_or_else(|| FeatureError::geometry("missing geometry".to_owned()))?;
         self.add(&id, from_geojson(g)?, &f.properties.as_ref())
     }
 
@@ -255,13 +257,13 @@ where
     T::Err: std::fmt::Display,
 {
     s.parse()
-        .map_err(|e: T::Err| FeatureError::new(e.to_string()))
+        .map_err(|e: T::Err| FeatureError::malformed_code(e.to_string()))
 }
 
 /// Parses an admin level name.
 fn parse_level(s: &str) -> Result<crate::codes::AdminLevel, FeatureError> {
     s.parse().map_err(|_| {
-        FeatureError::new(format!(
+        FeatureError::attribute(format!(
             "property level: {s:?} is not one of province, prefecture, county, township, village"
         ))
     })

@@ -4,9 +4,9 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{opt_time_value, required, text, time_value, times, Properties};
 use super::{put, FeatureMapping};
 use crate::formats::geometry::expect_line;
-use crate::formats::props::{opt_time_value, required, text, time_value, times, Properties};
 use crate::formats::FeatureError;
 use crate::model::{Layer, Patrol, PatrolId, WorkerId};
 
@@ -43,21 +43,20 @@ impl FeatureMapping for Patrol {
         geometry: Geometry<f64>,
         props: &impl Properties,
     ) -> Result<Self, FeatureError> {
-        let id = id
-            .parse::<u64>()
-            .map(PatrolId)
-            .map_err(|_| FeatureError::new(format!("patrol id {id:?} is not a whole number")))?;
+        let id = id.parse::<u64>().map(PatrolId).map_err(|_| {
+            FeatureError::attribute(format!("patrol id {id:?} is not a whole number"))
+        })?;
         let track = expect_line(geometry, Self::LAYER)?;
         let times = times(props, "times")?;
         if times.len() != track.0.len() {
-            return Err(FeatureError::new(format!(
+            return Err(FeatureError::attribute(format!(
                 "property times has {} times for {} vertices; a patrol needs one time per vertex",
                 times.len(),
                 track.0.len()
             )));
         }
         if let Some(i) = times.windows(2).position(|w| w[1] < w[0]) {
-            return Err(FeatureError::new(format!(
+            return Err(FeatureError::attribute(format!(
                 "property times: time {} is before time {i}; times must be ascending",
                 i + 1
             )));

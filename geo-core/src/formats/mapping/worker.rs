@@ -3,9 +3,9 @@
 use geo_types::Geometry;
 use geojson::{GeometryValue, JsonObject};
 
+use super::props::{list, required, text, time, time_value, Properties};
 use super::{parse_code, put, FeatureMapping};
 use crate::formats::geometry::expect_point;
-use crate::formats::props::{list, required, text, time, time_value, Properties};
 use crate::formats::FeatureError;
 use crate::model::{Layer, Worker, WorkerId};
 
@@ -50,7 +50,7 @@ impl FeatureMapping for Worker {
         props: &impl Properties,
     ) -> Result<Self, FeatureError> {
         if id.is_empty() {
-            return Err(FeatureError::new("worker id is empty".to_owned()));
+            return Err(FeatureError::attribute("worker id is empty".to_owned()));
         }
         let location = expect_point(geometry, Self::LAYER)?;
         let fixed = location.x().is_finite() && location.y().is_finite();

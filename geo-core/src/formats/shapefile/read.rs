@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::zip_bundle::{looks_like_zip, Member, ZipBundle};
-use super::{Source, SourceError, SourceFeature, SourceFormat, SourceOptions};
 use crate::crs::Crs;
-use crate::formats::Problem;
+use crate::formats::{ErrorKind, Problem};
+use crate::source::zip_bundle::{looks_like_zip, Member, ZipBundle};
+use crate::source::{Source, SourceError, SourceFeature, SourceFormat, SourceOptions};
 
 /// The property that carries a `PolyLineM`'s measures (one M value per vertex, `null` where
 /// there is none) unless the `.dbf` has a field of that name: onemap writes a patrol's
@@ -94,7 +94,7 @@ fn siblings(path: &Path) -> Result<Vec<(String, PathBuf)>, SourceError> {
 
 /// Reads the Shapefile at `path`: a `.shp` (finding its other files beside it), a `.zip`,
 /// or a lone `.dbf`.
-pub(super) fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, SourceError> {
+pub(crate) fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, SourceError> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -127,7 +127,7 @@ pub(super) fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, Sou
 }
 
 /// Reads a Shapefile from memory: a `.zip` of the set, or a lone `.dbf` table.
-pub(super) fn read_bytes(
+pub(crate) fn read_bytes(
     name: &str,
     bytes: &[u8],
     opts: &SourceOptions,
@@ -271,6 +271,7 @@ fn assemble(parts: Parts, opts: &SourceOptions) -> Result<Source, SourceError> {
     let problem = |index: usize, message: String| Problem {
         index,
         id: None,
+        kind: ErrorKind::Geometry,
         message,
     };
     let (mut records, notes, cut_short) = match shapes {

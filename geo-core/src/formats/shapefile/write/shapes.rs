@@ -40,7 +40,7 @@ fn measures(times: Option<&Value>, n: usize) -> Result<Vec<f64>, FeatureError> {
             |i| match list.and_then(|l| l.get(i)).and_then(Value::as_str) {
                 Some(s) => parse_time(s)
                     .map(|t| t as f64)
-                    .map_err(|e| FeatureError::new(format!("times[{i}]: {e}"))),
+                    .map_err(|e| FeatureError::attribute(format!("times[{i}]: {e}"))),
                 None => Ok(NO_DATA),
             },
         )
@@ -48,7 +48,7 @@ fn measures(times: Option<&Value>, n: usize) -> Result<Vec<f64>, FeatureError> {
 }
 
 fn wrong(kind: ShapeKind, g: &Geometry<f64>) -> FeatureError {
-    FeatureError::new(format!(
+    FeatureError::geometry(format!(
         "a {kind:?} layer cannot hold a {}",
         match g {
             Geometry::Point(_) => "Point",
@@ -84,7 +84,7 @@ pub(super) fn write<W: Write + Seek>(
         _ => false,
     };
     if unfit {
-        return Err(FeatureError::new("empty geometry or ring".to_owned()).into());
+        return Err(FeatureError::geometry("empty geometry or ring".to_owned()).into());
     }
     match (kind, g) {
         (ShapeKind::Point, Geometry::Point(p)) => w.write_shape(&Point::new(p.x(), p.y())),

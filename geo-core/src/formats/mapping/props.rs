@@ -10,8 +10,8 @@ use std::borrow::Cow;
 use geojson::JsonObject;
 use serde_json::Value;
 
-use super::time::{format_time, parse_time};
-use super::FeatureError;
+use crate::formats::time::{format_time, parse_time};
+use crate::formats::{ErrorKind, FeatureError};
 use crate::model::UnixTime;
 
 /// One property value as found in the input.
@@ -42,7 +42,7 @@ impl<P: Properties> Properties for Option<&P> {
 }
 
 fn bad(key: &str, what: impl std::fmt::Display, expected: &str) -> FeatureError {
-    FeatureError::new(format!("property {key}: {what} is not {expected}"))
+    FeatureError::attribute(format!("property {key}: {what} is not {expected}"))
 }
 
 fn short(v: &Value) -> String {
@@ -85,7 +85,7 @@ pub fn int<T: TryFrom<i64>>(p: &impl Properties, key: &str) -> Result<Option<T>,
     };
     T::try_from(n)
         .map(Some)
-        .map_err(|_| FeatureError::new(format!("property {key}: {n} is out of range")))
+        .map_err(|_| FeatureError::attribute(format!("property {key}: {n} is out of range")))
 }
 
 /// A finite floating-point property.
@@ -152,7 +152,7 @@ fn in_range(key: &str, t: UnixTime) -> Result<UnixTime, FeatureError> {
     if (-TIME_LIMIT..=TIME_LIMIT).contains(&t) {
         Ok(t)
     } else {
-        Err(FeatureError::new(format!(
+        Err(FeatureError::attribute(format!(
             "property {key}: time {t} is out of range"
         )))
     }
@@ -183,7 +183,7 @@ fn time_any(p: &impl Properties, key: &str) -> Result<Option<UnixTime>, FeatureE
             .trim()
             .parse::<i64>()
             .map(Some)
-            .map_err(|_| FeatureError::new(format!("property {key}: {e}"))),
+            .map_err(|_| FeatureError::attribute(format!("property {key}: {e}"))),
     }
 }
 
@@ -196,7 +196,7 @@ pub fn times(p: &impl Properties, key: &str) -> Result<Vec<UnixTime>, FeatureErr
             let t = match s.parse() {
                 Ok(t) => t,
                 Err(_) => parse_time(s)
-                    .map_err(|e| FeatureError::new(format!("property {key}[{i}]: {e}")))?,
+                    .map_err(|e| FeatureError::attribute(format!("property {key}[{i}]: {e}")))?,
             };
             in_range(key, t)
         })
@@ -205,7 +205,12 @@ pub fn times(p: &impl Properties, key: &str) -> Result<Vec<UnixTime>, FeatureErr
 
 /// Turns an absent property into an error naming it.
 pub fn required<T>(key: &str, v: Option<T>) -> Result<T, FeatureError> {
-    v.ok_or_else(|| FeatureError::new(format!("missing required property {key}")))
+    v.ok_or_else(|| {
+        FeatureError::new(
+            ErrorKind::MissingAttribute,
+            format!("missing required property {key}"),
+        )
+    })
 }
 
 /// The JSON value written for a time: RFC 3339 text, or Unix seconds past year 9999.

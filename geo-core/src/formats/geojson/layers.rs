@@ -11,8 +11,8 @@ use geojson::Feature;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::mapping::{feature_id, for_each_feature, Collector};
-use super::{Problem, ReadReport};
+use crate::formats::mapping::{feature_id, for_each_feature, Collector};
+use crate::formats::{ErrorKind, Problem, ReadReport};
 use crate::model::{Dataset, Layer};
 use crate::Result;
 
@@ -77,10 +77,11 @@ impl Reading {
         }
     }
 
-    fn problem(&mut self, id: Option<String>, message: String) {
+    fn problem(&mut self, id: Option<String>, kind: ErrorKind, message: String) {
         self.report.problems.push(Problem {
             index: self.index,
             id,
+            kind,
             message,
         });
     }
@@ -90,7 +91,7 @@ impl Reading {
             Ok(()) => self.report.features += 1,
             Err(e) => {
                 let id = feature_id(f).ok().flatten();
-                self.problem(id, e.message);
+                self.problem(id, e.kind, e.message);
             }
         }
     }
@@ -104,7 +105,11 @@ impl Reading {
         };
         match serde_json::from_value::<Feature>(v) {
             Ok(f) => self.feature(&f),
-            Err(e) => self.problem(id, format!("not a GeoJSON Feature: {e}")),
+            Err(e) => self.problem(
+                id,
+                ErrorKind::Attribute,
+                format!("not a GeoJSON Feature: {e}"),
+            ),
         }
     }
 
@@ -129,10 +134,12 @@ pub fn read_geojson(mut r: impl Read, layer: Layer) -> Result<(Dataset, ReadRepo
         Ok(true) => {}
         Ok(false) => reading.problem(
             None,
+            ErrorKind::Attribute,
             "the FeatureCollection has no features array".to_owned(),
         ),
         Err(e) => reading.problem(
             None,
+            ErrorKind::Attribute,
             format!("the file is not a valid GeoJSON FeatureCollection: {e}"),
         ),
     }
@@ -160,7 +167,11 @@ pub fn read_ndjson(r: impl Read, layer: Layer) -> Result<(Dataset, ReadReport)> 
                 Err(e) => match serde_json::from_slice::<Value>(s) {
                     // Valid JSON but not a feature: the value path finds the id for the report.
                     Ok(v) => reading.value(v),
-                    Err(_) => reading.problem(None, format!("line is not valid JSON: {e}")),
+                    Err(_) => reading.problem(
+                        None,
+                        ErrorKind::Attribute,
+                        format!("line is not valid JSON: {e}"),
+                    ),
                 },
             }
         }

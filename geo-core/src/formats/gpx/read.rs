@@ -15,9 +15,9 @@ use geo_types::{Coord, Geometry, LineString};
 use quick_xml::events::{BytesStart, Event};
 use serde_json::{Map, Value};
 
-use super::{Source, SourceError, SourceOptions};
 use crate::crs::Crs;
-use crate::formats::Problem;
+use crate::formats::{ErrorKind, Problem};
+use crate::source::{Source, SourceError, SourceOptions};
 
 /// Patrol ids of GPX segments lie in `[BASE, 2 * BASE)`: above any id a store gives out by
 /// counting (GPS ingest, the demo), below 2^53 so that JavaScript clients read them exactly.
@@ -198,7 +198,7 @@ fn entity(name: &str) -> Option<Cow<'static, str>> {
 }
 
 /// Reads a `.gpx` file's tracks.
-pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Source, SourceError> {
+pub(crate) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Source, SourceError> {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = quick_xml::Reader::from_reader(text);
     let mut state = State::default();
@@ -283,6 +283,7 @@ fn into_source(
                 source.problems.push(Problem {
                     index,
                     id: Some(fid),
+                    kind: ErrorKind::Geometry,
                     message: format!("track {ti} segment {si}: {e}"),
                 });
                 index += 1;
@@ -307,6 +308,7 @@ fn into_source(
                 source.problems.push(Problem {
                     index,
                     id: Some(fid),
+                    kind: ErrorKind::Geometry,
                     message: format!(
                         "track {ti} segment {si}: {} of {} points have no <time>; a patrol needs a time per point",
                         seg.times.len() - timed,

@@ -14,10 +14,10 @@ use geo_types::{Geometry, Point};
 use geojson::GeometryValue;
 use serde_json::Value;
 
-use super::geometry::{check_lon_lat, from_wkt, to_wkt};
-use super::mapping::{feature_id, for_each_feature, property_names, Collector};
-use super::props::{Prop, Properties};
-use super::{FeatureError, Problem, ReadReport};
+use crate::formats::geometry::{check_lon_lat, from_wkt, to_wkt};
+use crate::formats::mapping::{feature_id, for_each_feature, property_names, Collector};
+use crate::formats::mapping::{Prop, Properties};
+use crate::formats::{ErrorKind, FeatureError, Problem, ReadReport};
 use crate::model::{Dataset, Layer};
 use crate::{Error, Result};
 
@@ -224,7 +224,7 @@ fn locate(
 fn number(name: &str, s: &str) -> Result<f64, FeatureError> {
     s.trim()
         .parse::<f64>()
-        .map_err(|_| FeatureError::new(format!("{name} {s:?} is not a number")))
+        .map_err(|_| FeatureError::geometry(format!("{name} {s:?} is not a number")))
 }
 
 // One linear pass over header, rows and per-row errors reads best as one function.
@@ -245,6 +245,7 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
         report.problems.push(Problem {
             index,
             id: None,
+            kind: ErrorKind::Attribute,
             message,
         });
     };
@@ -303,7 +304,7 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
                 let result = if rec.len() == header.len() {
                     read_row(&row, id, &geom, &mut collector)
                 } else {
-                    Err(FeatureError::new(format!(
+                    Err(FeatureError::attribute(format!(
                         "row has {} fields; the header has {}",
                         rec.len(),
                         header.len()
@@ -314,6 +315,7 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
                     Err(e) => report.problems.push(Problem {
                         index,
                         id: id.map(str::to_owned),
+                        kind: e.kind,
                         message: e.message,
                     }),
                 }
@@ -327,6 +329,7 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
                     Some(field) => report.problems.push(Problem {
                         index,
                         id: None,
+                        kind: ErrorKind::Attribute,
                         message: format!(
                             "column {} is not valid UTF-8 (save the file as UTF-8, not GBK)",
                             header.get(field).map_or("?", String::as_str)
@@ -347,20 +350,20 @@ fn read_row(
     geom: &GeomCols,
     collector: &mut Collector,
 ) -> Result<(), FeatureError> {
-    let id = id.ok_or_else(|| FeatureError::new("missing id".to_owned()))?;
+    let id = id.ok_or_else(|| FeatureError::attribute("missing id".to_owned()))?;
     let cell = |i: usize| row.rec.get(i).map_or("", str::trim);
     let geometry = match *geom {
         GeomCols::LonLat(x, y) => {
             let (lon, lat) = (cell(x), cell(y));
             if lon.is_empty() || lat.is_empty() {
-                return Err(FeatureError::new("missing lon/lat".to_owned()));
+                return Err(FeatureError::geometry("missing lon/lat".to_owned()));
             }
             let (lon, lat) = (number("lon", lon)?, number("lat", lat)?);
             check_lon_lat(lon, lat)?;
             Geometry::Point(Point::new(lon, lat))
         }
         GeomCols::Wkt(w) => match cell(w) {
-            "" => return Err(FeatureError::new("missing geometry".to_owned())),
+            "" => return Err(FeatureError::geometry("missing geometry".to_owned())),
             s => from_wkt(s)?,
         },
     };
@@ -380,6 +383,7 @@ fn read_error(
             report.problems.push(Problem {
                 index,
                 id: None,
+                kind: ErrorKind::Attribute,
                 message: format!("CSV cannot be read further: {other:?}"),
             });
             Ok((collector.finish(), report))

@@ -17,10 +17,10 @@ use ::flatgeobuf::{
 };
 use serde_json::{Map, Number, Value};
 
-use super::{geo_build, EncodingUsed, Source, SourceError};
 use crate::crs::Crs;
-use crate::formats::Problem;
+use crate::formats::{ErrorKind, Problem};
 use crate::limits::Limits;
+use crate::source::{geo_build, EncodingUsed, Source, SourceError};
 
 /// Magic bytes (8) and the header length prefix (4).
 const PREAMBLE: usize = 12;
@@ -28,7 +28,7 @@ const PREAMBLE: usize = 12;
 const NODE_SIZE: usize = 40;
 
 /// Reads a FlatGeobuf file's bytes.
-pub(super) fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Source, SourceError> {
+pub(crate) fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Source, SourceError> {
     let bad = |what: String| SourceError::Malformed(format!("{name}: {what}"));
     if bytes.len() < PREAMBLE || !bytes.starts_with(b"fgb") {
         return Err(bad(
@@ -49,7 +49,7 @@ pub(super) fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Source, 
         }),
         ..Source::default()
     };
-    source.crs = crs(&header, &mut source.notes);
+    source.crs = crs(&header, &mut source.crs_note);
     if !columns.binary.is_empty() {
         source.notes.push(format!(
             "column(s) {} hold binary data and are not read",
@@ -81,6 +81,7 @@ pub(super) fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Source, 
         source.problems.push(Problem {
             index: whole,
             id: None,
+            kind: ErrorKind::Geometry,
             message: format!(
                 "the file is cut off or damaged after {whole} whole features{announced}"
             ),
@@ -102,6 +103,7 @@ pub(super) fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Source, 
                 source.problems.push(Problem {
                     index,
                     id: None,
+                    kind: ErrorKind::Geometry,
                     message: format!("feature cannot be read: {e}"),
                 });
                 continue;
@@ -377,7 +379,7 @@ fn float(x: f64) -> Value {
 }
 
 /// The header's CRS: its EPSG code, else its WKT; an unsupported one is `None` with a note.
-fn crs(header: &Header, notes: &mut Vec<String>) -> Option<Crs> {
+fn crs(header: &Header, note: &mut Option<String>) -> Option<Crs> {
     let c = header.crs()?;
     let org_epsg = c.org().is_none_or(|o| o.eq_ignore_ascii_case("EPSG"));
     let from_code = (org_epsg && c.code() > 0)
@@ -386,7 +388,7 @@ fn crs(header: &Header, notes: &mut Vec<String>) -> Option<Crs> {
         .and_then(|code| Crs::from_epsg(code).ok());
     let found = from_code.or_else(|| c.wkt().and_then(Crs::from_prj));
     if found.is_none() && (c.code() > 0 || c.wkt().is_some()) {
-        notes.push(format!(
+        *note = Some(format!(
             "CRS {}:{} is not one onemap reads; declare the CRS (--crs) if the coordinates are in a supported one",
             c.org().unwrap_or("EPSG"),
             c.code()

@@ -21,7 +21,7 @@ use geojson::{Feature, JsonObject};
 use geozero::{ColumnValue, GeomProcessor, GeozeroGeometry, PropertyProcessor};
 use serde_json::Value;
 
-use super::{feature_id, for_each_feature, layer_len, property_names};
+use crate::formats::{feature_id, for_each_feature, layer_len, property_names};
 use crate::model::{Dataset, Layer};
 use crate::store::gpkg::schema::CGCS2000_WKT;
 use crate::{Error, Result};

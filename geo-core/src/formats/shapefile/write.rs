@@ -22,8 +22,8 @@ use ::shapefile::dbase::TableWriterBuilder;
 use ::shapefile::ShapeWriter;
 use serde_json::Value;
 
-use super::geometry::from_geojson;
-use super::{for_each_feature, property_names};
+use crate::formats::geometry::from_geojson;
+use crate::formats::{for_each_feature, property_names};
 use crate::model::{Dataset, Layer};
 use crate::Result;
 use fields::{Column, Row};
@@ -56,7 +56,7 @@ fn value<'a>(f: &'a geojson::Feature, id: &'a Value, column: &Column) -> &'a Val
 }
 
 fn id_value(f: &geojson::Feature) -> Value {
-    super::feature_id(f)
+    crate::formats::feature_id(f)
         .ok()
         .flatten()
         .map_or(Value::Null, Value::from)

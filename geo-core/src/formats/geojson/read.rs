@@ -8,16 +8,17 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{Source, SourceError, SourceFeature};
 use crate::crs::Crs;
-use crate::formats::Problem;
+use crate::formats::{ErrorKind, Problem};
 use crate::limits::{LimitError, Limits};
+use crate::source::{Source, SourceError, SourceFeature};
 
-fn feature(index: usize, f: Feature) -> Result<SourceFeature, String> {
+/// The feature, or the kind of problem that keeps it out and what it is.
+fn feature(index: usize, f: Feature) -> Result<SourceFeature, (ErrorKind, String)> {
     // geo-types closes every ring it is given: an unclosed one must be caught here.
     if let Some(g) = &f.geometry {
         if let Some(finding) = crate::validate::check_geojson_rings(index, None, g) {
-            return Err(finding.message);
+            return Err((ErrorKind::InvalidRing, finding.message));
         }
     }
     // The geojson crate's conversion indexes a position's `[1]` unchecked and panics on
@@ -25,12 +26,18 @@ fn feature(index: usize, f: Feature) -> Result<SourceFeature, String> {
     // are left to the CRS check, which reports them as such.)
     if let Some(g) = &f.geometry {
         if has_short_position(g) {
-            return Err("a position has fewer than two coordinates (expected [lon, lat])".into());
+            return Err((
+                ErrorKind::Geometry,
+                "a position has fewer than two coordinates (expected [lon, lat])".into(),
+            ));
         }
     }
     let geometry = match f.geometry {
         None => None,
-        Some(g) => Some(geo_types::Geometry::<f64>::try_from(g).map_err(|e| e.to_string())?),
+        Some(g) => Some(
+            geo_types::Geometry::<f64>::try_from(g)
+                .map_err(|e| (ErrorKind::Geometry, e.to_string()))?,
+        ),
     };
     Ok(SourceFeature {
         index,
@@ -46,9 +53,10 @@ fn feature(index: usize, f: Feature) -> Result<SourceFeature, String> {
 fn push(source: &mut Source, index: usize, f: Feature) {
     match feature(index, f) {
         Ok(sf) => source.features.push(sf),
-        Err(message) => source.problems.push(Problem {
+        Err((kind, message)) => source.problems.push(Problem {
             index,
             id: None,
+            kind,
             message,
         }),
     }
@@ -105,7 +113,7 @@ fn check(
 /// A collection's features are parsed one at a time and each is checked against `limits`
 /// as soon as it is parsed: the first one past them stops the reading (a parse of the whole
 /// document first would have paid for everything it holds).
-pub(super) fn read_collection(
+pub(crate) fn read_collection(
     file: &str,
     bytes: &[u8],
     limits: &Limits,
@@ -337,7 +345,7 @@ impl GeometryProbe<'_> {
 
 /// One feature per line; blank lines are skipped. Each is checked against `limits` as it
 /// is read.
-pub(super) fn read_lines(file: &str, bytes: &[u8], limits: &Limits) -> Result<Source, SourceError> {
+pub(crate) fn read_lines(file: &str, bytes: &[u8], limits: &Limits) -> Result<Source, SourceError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| SourceError::Malformed(format!("NDJSON is not UTF-8: {e}")))?;
     let mut source = Source {
@@ -360,6 +368,7 @@ pub(super) fn read_lines(file: &str, bytes: &[u8], limits: &Limits) -> Result<So
             Err(e) => source.problems.push(Problem {
                 index: i,
                 id: None,
+                kind: ErrorKind::Geometry,
                 message: format!("line {}: not a GeoJSON feature: {e}", i + 1),
             }),
         }
@@ -379,6 +388,21 @@ mod tests {
         let got = read_collection("x.geojson", text, &Limits::default());
         let problems = got.map_or(1, |s| s.problems.len());
         assert!(problems >= 1, "the short position must be reported");
+    }
+
+    #[test]
+    fn an_unclosed_ring_is_an_invalid_ring_and_a_bad_geometry_a_geometry_problem() {
+        let text = br#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[109.7,28.3],[109.71,28.3],[109.71,28.31],[109.7,28.31]]]}},
+            {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[109.7,28.3],[28.31],[109.73,28.4],[109.7,28.3]]]}}]}"#;
+        let s = read_collection("x.geojson", text, &Limits::default()).unwrap();
+        let kinds: Vec<_> = s.problems.iter().map(|p| (p.index, p.kind)).collect();
+        assert_eq!(
+            kinds,
+            [(0, ErrorKind::InvalidRing), (1, ErrorKind::Geometry)],
+            "{:?}",
+            s.problems
+        );
     }
 
     fn ring(n: usize) -> String {

@@ -22,18 +22,18 @@ use kml::{Kml, KmlReader};
 use quick_xml::events::Event;
 use serde_json::{Map, Value};
 
-use super::zip_bundle::{looks_like_zip, ZipBundle};
-use super::{Source, SourceError, SourceFeature, SourceFormat, SourceOptions};
 use crate::crs::Crs;
-use crate::formats::Problem;
+use crate::formats::{ErrorKind, Problem};
 use crate::limits::{LimitError, Limits};
+use crate::source::zip_bundle::{looks_like_zip, Member, ZipBundle};
+use crate::source::{Source, SourceError, SourceFeature, SourceFormat, SourceOptions};
 
 /// Deeper nesting than this is not a map someone drew; it is refused before the recursive
 /// parser could exhaust the stack.
 const MAX_DEPTH: usize = 200;
 
 /// Reads a `.kml` or `.kmz` (told apart by content, not name).
-pub(super) fn read_bytes(
+pub(crate) fn read_bytes(
     name: &str,
     bytes: &[u8],
     opts: &SourceOptions,
@@ -61,7 +61,7 @@ fn kmz_document(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Vec<u8
         .filter(|m| m.extension() == "kml")
         .cloned()
         .collect();
-    let doc = |m: &&super::zip_bundle::Member| m.file_name().eq_ignore_ascii_case("doc.kml");
+    let doc = |m: &&Member| m.file_name().eq_ignore_ascii_case("doc.kml");
     let chosen = kmls
         .iter()
         .find(|m| doc(m) && !m.name.contains('/'))
@@ -224,6 +224,7 @@ impl Walk<'_> {
                 self.source.problems.push(Problem {
                     index,
                     id: fid,
+                    kind: ErrorKind::Geometry,
                     message,
                 });
                 return;

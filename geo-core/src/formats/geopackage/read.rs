@@ -16,13 +16,13 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde_json::{Map, Value};
 
-use super::{geo_build, EncodingUsed, Source, SourceError, SourceFeature, SourceOptions};
 use crate::crs::Crs;
-use crate::formats::Problem;
+use crate::formats::{ErrorKind, Problem};
 use crate::limits::{LimitError, Limits};
+use crate::source::{geo_build, EncodingUsed, Source, SourceError, SourceFeature, SourceOptions};
 
 /// Reads the GeoPackage at `path`, read-only.
-pub(super) fn read_path(
+pub(crate) fn read_path(
     path: &Path,
     name: &str,
     opts: &SourceOptions,
@@ -42,7 +42,7 @@ pub(super) fn read_path(
 
 /// Reads a GeoPackage held in memory (an upload): SQLite needs a file, so it goes to a
 /// temporary one that is removed afterwards.
-pub(super) fn read_bytes(
+pub(crate) fn read_bytes(
     name: &str,
     bytes: &[u8],
     opts: &SourceOptions,
@@ -157,7 +157,7 @@ fn read(conn: &Connection, name: &str, opts: &SourceOptions) -> Result<Source, S
         ..Source::default()
     };
     if let Some((_, srs_id)) = &geometry_column {
-        source.crs = crs(conn, *srs_id, &mut source.notes).map_err(sql)?;
+        source.crs = crs(conn, *srs_id, &mut source.crs_note).map_err(sql)?;
     }
     let geom_col = geometry_column.map(|(c, _)| c).unwrap_or_default();
 
@@ -224,7 +224,7 @@ fn choose_table(
 }
 
 /// The CRS of `srs_id`; an unsupported one is `None` with a note.
-fn crs(conn: &Connection, srs_id: i64, notes: &mut Vec<String>) -> rusqlite::Result<Option<Crs>> {
+fn crs(conn: &Connection, srs_id: i64, note: &mut Option<String>) -> rusqlite::Result<Option<Crs>> {
     let row: Option<(Option<String>, Option<i64>, Option<String>)> = conn
         .query_row(
             "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?1",
@@ -244,7 +244,7 @@ fn crs(conn: &Connection, srs_id: i64, notes: &mut Vec<String>) -> rusqlite::Res
     let found = from_code.or_else(|| definition.as_deref().and_then(Crs::from_prj));
     // srs_id 0 and -1 are the specification's "undefined geographic/cartesian": nothing to say.
     if found.is_none() && srs_id > 0 {
-        notes.push(format!(
+        *note = Some(format!(
             "CRS {}:{} (srs_id {srs_id}) is not one onemap reads; declare the CRS (--crs) if the coordinates are in a supported one",
             org.as_deref().unwrap_or("?"),
             code.map_or_else(|| "?".to_owned(), |c| c.to_string()),
@@ -304,6 +304,7 @@ fn read_rows(
                 source.problems.push(Problem {
                     index,
                     id: None,
+                    kind: ErrorKind::Geometry,
                     message: format!("reading stopped at row {index}: {e}"),
                 });
                 break;
@@ -328,7 +329,7 @@ fn read_rows(
                 geometry = match v {
                     ValueRef::Blob(b) => {
                         if let Some(m) = measures(b) {
-                            properties.insert(super::shapefile::MEASURES.to_owned(), m);
+                            properties.insert(crate::formats::MEASURES.to_owned(), m);
                         }
                         decode(b)
                     }
@@ -372,6 +373,7 @@ fn read_rows(
             Err(message) => source.problems.push(Problem {
                 index,
                 id: fid,
+                kind: ErrorKind::Geometry,
                 message: format!("geometry cannot be read: {message}"),
             }),
         }

@@ -28,9 +28,9 @@ use encoding_rs::Encoding;
 use geo_types::{Geometry, Point};
 use serde_json::{Map, Value};
 
-use super::text::{choose, encoding_for_label};
-use super::{EncodingUsed, Source, SourceError, SourceOptions};
-use crate::formats::Problem;
+use crate::formats::{ErrorKind, Problem};
+use crate::source::text::{choose, encoding_for_label};
+use crate::source::{EncodingUsed, Source, SourceError, SourceOptions};
 
 const LON_NAMES: &[&str] = &[
     "lon",
@@ -66,7 +66,7 @@ enum GeomColumns {
 }
 
 /// Reads a CSV file's bytes.
-pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Source, SourceError> {
+pub(crate) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Source, SourceError> {
     let (text, encoding) = decode(name, bytes, opts.encoding.as_deref())?;
     let delimiter = detect_delimiter(text.lines().next().unwrap_or(""));
     let builder = {
@@ -127,6 +127,7 @@ pub(super) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Sou
                 source.problems.push(Problem {
                     index,
                     id: None,
+                    kind: ErrorKind::Geometry,
                     message: format!("reading stopped: {e}"),
                 });
                 break;

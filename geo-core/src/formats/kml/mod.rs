@@ -1,0 +1,3 @@
+//! KML and KMZ (`read`).
+
+pub(crate) mod read;
