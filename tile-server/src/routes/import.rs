@@ -2,10 +2,13 @@
 //! (report, findings and the prepared features as `GeoJSON` for the map), then commit it in
 //! one change set or cancel. Nothing is written before the commit.
 //!
-//! - `POST /api/imports?layer=L&name=FILE[&crs=C][&encoding=E][&table=T]`, the file's raw
-//!   bytes as the body (at most [`MAX_UPLOAD`]; a Shapefile as a `.zip`): reads and checks it
+//! - `POST /api/imports?layer=L&name=FILE[&crs=C][&encoding=E][&table=T][&map=M]`, the
+//!   file's raw bytes as the body, `M` a mapping file's text (JSON or TOML, see
+//!   `geo_core::load::Mapping`) (at most [`MAX_UPLOAD`]; a Shapefile as a `.zip`): reads and checks it
 //!   (`source::read_bytes` + `load::prepare`) and keeps it pending -> 201 `{id, layer, file,
-//!   errors, warnings, report}`; 400 for an unknown layer, CRS or format, or a file that
+//!   errors, warnings, report, columns, properties, choices}` (the file's columns with their
+//!   distinct code values, and what they may be mapped to); 400 for an unknown layer, CRS,
+//!   format or mapping name, or a file that
 //!   cannot be read; 413 for a body over [`MAX_UPLOAD`] or a file past one of
 //!   `geo_core::limits` (zip expansion, vertices per geometry, features), the message
 //!   naming the limit; 429 when the user already has
@@ -93,6 +96,9 @@ pub struct UploadQuery {
     encoding: Option<String>,
     /// GeoPackage table or KML folder to read.
     table: Option<String>,
+    /// A mapping (the text of a mapping file, JSON or TOML) of the file's columns and
+    /// values onto onemap's.
+    map: Option<String>,
 }
 
 /// What a [`UploadQuery`] asks for, checked.
@@ -127,6 +133,12 @@ impl UploadQuery {
             encoding: non_empty(self.encoding),
             ..SourceOptions::default()
         };
+        if let Some(text) = non_empty(self.map) {
+            let mapping = load::Mapping::parse("map", &text)
+                .and_then(|m| opts.set_mapping(m))
+                .map_err(|e| ApiError::BadRequest(e.to_string()));
+            mapping?;
+        }
         // Prepare the valid rest too: the report says what would be skipped, and a commit
         // with `skip_invalid` writes it. A commit without it is refused while errors stand.
         opts.skip_invalid = true;
@@ -257,9 +269,29 @@ fn source_error(e: SourceError) -> ApiError {
     }
 }
 
-/// The pending import as the client sees it.
+/// The pending import as the client sees it: the report, and for the wizard's mapping step
+/// the file's columns (with the property each is read as and, for code columns, their
+/// distinct values), the layer's properties and the values of its enum properties.
 fn document(p: &PendingImport) -> Value {
     let report = &p.prepared.report;
+    let properties = load::properties(p.layer);
+    let choices: Map<String, Value> = properties
+        .iter()
+        .filter_map(|name| Some(((*name).to_owned(), load::choices(p.layer, name)?.into())))
+        .collect();
+    let columns: Vec<Value> = p
+        .prepared
+        .columns
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "property": c.property,
+                "values": c.values.iter().map(|(v, n)| json!({"value": v, "rows": n})).collect::<Vec<_>>(),
+                "more": c.more,
+            })
+        })
+        .collect();
     json!({
         "id": p.id,
         "layer": p.layer.as_str(),
@@ -267,6 +299,9 @@ fn document(p: &PendingImport) -> Value {
         "errors": report.errors(),
         "warnings": report.warnings(),
         "report": report,
+        "columns": columns,
+        "properties": properties,
+        "choices": choices,
     })
 }
 
