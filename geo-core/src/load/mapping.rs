@@ -55,6 +55,14 @@ struct RawMapping {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MappingError {
+    /// The file cannot be read (missing, not UTF-8).
+    #[error("cannot read the mapping file {file}: {message}")]
+    Unreadable {
+        /// The mapping file.
+        file: String,
+        /// Why.
+        message: String,
+    },
     /// Not valid TOML or JSON, or not shaped as a mapping.
     #[error("{file}: not a mapping file ({format}{}): {message}", at(*line))]
     Syntax {
@@ -226,11 +234,9 @@ impl Mapping {
     /// Reads the mapping file at `path` ([`Mapping::parse`]).
     pub fn read(path: &std::path::Path) -> Result<Self, MappingError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| MappingError::Syntax {
+        let text = std::fs::read_to_string(path).map_err(|e| MappingError::Unreadable {
             file: file.clone(),
-            format: "file",
-            line: None,
-            message: format!("cannot read it: {e}"),
+            message: e.to_string(),
         })?;
         Self::parse(&file, &text)
     }
@@ -692,5 +698,86 @@ layer = "incidents"
         }
         assert!(properties(Layer::Incidents).contains(&"reported_at"));
         assert!(choices(Layer::Incidents, "description").is_none());
+    }
+
+    /// A vendor's incident CSV with Chinese columns and its own category codes, loaded
+    /// with a mapping: the categories are those the fixture's own table says.
+    #[test]
+    fn a_vendor_csv_loads_as_mapped() {
+        use crate::model::Dataset;
+        // The vendor's code, and what onemap should make of it (not read from the mapping).
+        let vendor = [
+            ("01", Category::Dispute, None),
+            ("02", Category::PublicSecurity, None),
+            ("交通", Category::SafetyHazard, Some("road")),
+        ];
+        let mut csv = String::from("事件编号,类别,事件类型,发生时间,经度,纬度\n");
+        let mut want: BTreeMap<&str, usize> = BTreeMap::new();
+        for i in 0..30_usize {
+            let (code, cat, _) = vendor[i * 7 % 3];
+            *want.entry(cat.as_str()).or_default() += 1;
+            // 事件类型 holds a decoy: the mapping says the category is in 类别.
+            csv.push_str(&format!(
+                "{},{code},矛盾纠纷,2024-03-01T08:{:02}:00+08:00,109.7{i:02},28.3\n",
+                8_800_000 + i,
+                i % 60
+            ));
+        }
+        let map = r#"
+[columns]
+"类别" = "category"
+"事件编号" = "id"
+[values.category]
+"01" = "dispute"
+"02" = "治安"
+"交通" = "safety_hazard/road"
+"#;
+        let mut opts = super::super::LoadOptions::new(Layer::Incidents);
+        opts.set_mapping(Mapping::parse("vendor.toml", map).unwrap()).unwrap();
+        let p = super::super::prepare_bytes("events.csv", csv.as_bytes(), &opts, &Dataset::default())
+            .unwrap();
+        assert_eq!(p.report.errors(), 0, "{}", p.report);
+        let mut got: BTreeMap<&str, usize> = BTreeMap::new();
+        for inc in &p.data.incidents {
+            *got.entry(inc.category.as_str()).or_default() += 1;
+        }
+        assert_eq!(got, want, "{}", p.report);
+        let road = p
+            .data
+            .incidents
+            .iter()
+            .find(|i| i.category == Category::SafetyHazard)
+            .unwrap();
+        assert_eq!(
+            Category::SafetyHazard.subcategories()[usize::from(road.subcategory)].0,
+            "road"
+        );
+        let applied = p.report.mapping.as_ref().unwrap();
+        let rows: usize = applied.values.iter().map(|r| r.rows).sum();
+        assert_eq!(rows, 30);
+        let codes = applied.values.iter().find(|r| r.from == "交通").unwrap();
+        assert_eq!(codes.rows, want["safety_hazard"]);
+        assert!(p.report.to_string().contains("类别 -> category"), "{}", p.report);
+        // The columns for the wizard: the mapped one is the category, with its codes.
+        let cat = p.columns.iter().find(|c| c.name == "类别").unwrap();
+        assert_eq!(cat.property.as_deref(), Some("category"));
+        assert_eq!(cat.values.len(), 3);
+        let decoy = p.columns.iter().find(|c| c.name == "事件类型").unwrap();
+        assert_eq!(decoy.property, None);
+
+        // A column the file lacks is one clear error.
+        let mut opts = super::super::LoadOptions::new(Layer::Incidents);
+        opts.set_mapping(Mapping::parse("m.json", r#"{"columns": {"事件分类": "category"}}"#).unwrap())
+            .unwrap();
+        let p = super::super::prepare_bytes("events.csv", csv.as_bytes(), &opts, &Dataset::default())
+            .unwrap();
+        let missing: Vec<_> = p
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.message.contains("no column \"事件分类\""))
+            .collect();
+        assert_eq!(missing.len(), 1, "{}", p.report);
+        assert_eq!(p.report.accepted, 0);
     }
 }
