@@ -875,7 +875,12 @@ json.dump({"want": want, "sub": sub}, open(os.path.join(d, "want.json"), "w"))
     export(&store, "incidents", "geojson", &inc_file);
     let mine: Vec<Value> = geojson_features(&inc_file)
         .into_iter()
-        .filter(|f| f["id"].as_str().is_some_and(|i| i.starts_with("92000")))
+        .filter(|f| {
+            f["id"]
+                .as_str()
+                .and_then(|i| i.parse::<u64>().ok())
+                .is_some_and(|i| (9_200_000..9_200_040).contains(&i))
+        })
         .collect();
     assert_eq!(mine.len(), 40);
     let mut got = serde_json::Map::new();
