@@ -183,7 +183,7 @@ fn wizard_mapping(server: &Server) {
     let mut csv = String::from("事件编号,事件类型,发生时间,经度,纬度\n");
     let mut rows = Vec::new();
     for i in 0..12_usize {
-        let (code, cat, sub) = table[(i * i + 1) % 3];
+        let (code, cat, sub) = table[(i * 7 + 1) % 3];
         let id = format!("{}", 9_300_000 + i);
         csv.push_str(&format!(
             "{id},{code},2024-06-01T08:{i:02}:00+08:00,{:.5},{:.5}\n",
