@@ -212,13 +212,19 @@ fn wizard_mapping(server: &Server) {
             .unwrap_or_else(|| panic!("{code}: {column}"));
         assert_eq!(v["rows"], count(code), "{code}: {column}");
     }
-    assert!(up["properties"].as_array().unwrap().contains(&json!("reported_at")));
+    assert!(up["properties"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("reported_at")));
     assert!(up["choices"]["category"]
         .as_array()
         .unwrap()
         .contains(&json!("safety_hazard/road")));
     let first = up["id"].as_str().unwrap().to_owned();
-    assert_eq!(call(server, "DELETE", &format!("/api/imports/{first}"), None).0, 204);
+    assert_eq!(
+        call(server, "DELETE", &format!("/api/imports/{first}"), None).0,
+        204
+    );
 
     // The mapping the wizard would send (and save), with the same file.
     let mapping = json!({
@@ -259,7 +265,10 @@ fn wizard_mapping(server: &Server) {
     );
     assert_eq!(status, 400, "{body}");
     let text = body["description"].as_str().unwrap();
-    assert!(text.contains("categroy") && text.contains("reported_at"), "{text}");
+    assert!(
+        text.contains("categroy") && text.contains("reported_at"),
+        "{text}"
+    );
 }
 
 /// Bad input: 4xx with a message, never a 500.

@@ -811,7 +811,8 @@ with open(os.path.join(d, "events.csv"), "w", newline="", encoding="utf-8") as f
 json.dump({"want": want, "sub": sub}, open(os.path.join(d, "want.json"), "w"))
 "#;
     let _ = run("python3", &["-c", script, s(dir.path())]);
-    let want: Value = serde_json::from_slice(&std::fs::read(dir.path().join("want.json")).unwrap()).unwrap();
+    let want: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("want.json")).unwrap()).unwrap();
     let events = dir.path().join("events.csv");
     let map = dir.path().join("vendor.toml");
     std::fs::write(
@@ -834,7 +835,14 @@ json.dump({"want": want, "sub": sub}, open(os.path.join(d, "want.json"), "w"))
 
     // validate takes the layer from the mapping.
     let report = dir.path().join("v.json");
-    let o = onemap_cmd(&["validate", s(&events), "--map", s(&map), "--report", s(&report)]);
+    let o = onemap_cmd(&[
+        "validate",
+        s(&events),
+        "--map",
+        s(&map),
+        "--report",
+        s(&report),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("事件类型 -> category"), "{out}");
@@ -849,8 +857,17 @@ json.dump({"want": want, "sub": sub}, open(os.path.join(d, "want.json"), "w"))
             .sum()
     };
     for (cat, n) in want["want"].as_object().unwrap() {
-        let to = if cat == "public_security" { "治安" } else { cat.as_str() };
-        assert_eq!(rows_of(to), n.as_u64().unwrap(), "{cat}: {:#}", r["mapping"]);
+        let to = if cat == "public_security" {
+            "治安"
+        } else {
+            cat.as_str()
+        };
+        assert_eq!(
+            rows_of(to),
+            n.as_u64().unwrap(),
+            "{cat}: {:#}",
+            r["mapping"]
+        );
     }
 
     // import writes them as mapped.
@@ -868,7 +885,10 @@ json.dump({"want": want, "sub": sub}, open(os.path.join(d, "want.json"), "w"))
             .as_array()
             .unwrap()
             .iter()
-            .all(|f| !f["message"].as_str().unwrap().contains("not onemap categories")),
+            .all(|f| !f["message"]
+                .as_str()
+                .unwrap()
+                .contains("not onemap categories")),
         "{r:#}"
     );
     let inc_file = dir.path().join("incidents.geojson");
@@ -903,11 +923,20 @@ json.dump({"want": want, "sub": sub}, open(os.path.join(d, "want.json"), "w"))
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"columns": {"事件类型": "categroy"}}"#).unwrap();
     let o = onemap_cmd(&[
-        "import", "incidents", s(&events), "--store", s(&store), "--map", s(&bad),
+        "import",
+        "incidents",
+        s(&events),
+        "--store",
+        s(&store),
+        "--map",
+        s(&bad),
     ]);
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert!(err.contains("\"categroy\" is not a property of incidents"), "{err}");
+    assert!(
+        err.contains("\"categroy\" is not a property of incidents"),
+        "{err}"
+    );
     assert!(err.contains("reported_at"), "{err}");
     assert_eq!(count_in(&store, "incidents"), before + 40);
 }

@@ -353,14 +353,22 @@ impl FieldMap {
     /// Puts a mapping file's `columns` (file column -> onemap property) over what the
     /// aliases found: an explicit column wins, and a column it names is read as nothing
     /// else. The geometry columns (`lon`, `lat`, `wkt`) are the reader's, not here.
-    pub fn apply_columns(&mut self, layer: Layer, columns: &std::collections::BTreeMap<String, String>) {
+    pub fn apply_columns(
+        &mut self,
+        layer: Layer,
+        columns: &std::collections::BTreeMap<String, String>,
+    ) {
         for (column, property) in columns {
             if property == "id" {
                 self.found.retain(|(_, k)| k != column);
                 self.id = Some(column.clone());
                 continue;
             }
-            let Some(name) = fields(layer).iter().map(|fd| fd.name).find(|n| n == property) else {
+            let Some(name) = fields(layer)
+                .iter()
+                .map(|fd| fd.name)
+                .find(|n| n == property)
+            else {
                 continue;
             };
             self.found.retain(|(n, k)| *n != name && k != column);

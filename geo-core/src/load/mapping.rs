@@ -166,15 +166,13 @@ pub fn choices(layer: Layer, property: &str) -> Option<Vec<String>> {
         (Layer::Incidents, "source") => own(&Source::ALL.map(Source::as_str)),
         (Layer::Incidents, "supervision") => own(&Supervision::ALL.map(Supervision::as_str)),
         (Layer::Grids, "kind") => own(&GridKind::ALL.map(GridKind::as_str)),
-        (Layer::Cameras, "ptz_type") => own(&["dome", "hemisphere", "fixed_bullet", "remote_bullet"]),
+        (Layer::Cameras, "ptz_type") => {
+            own(&["dome", "hemisphere", "fixed_bullet", "remote_bullet"])
+        }
         (Layer::Cameras, "status") => own(&["online", "offline"]),
-        (Layer::Admin | Layer::Centers, "level") => own(&[
-            "province",
-            "prefecture",
-            "county",
-            "township",
-            "village",
-        ]),
+        (Layer::Admin | Layer::Centers, "level") => {
+            own(&["province", "prefecture", "county", "township", "village"])
+        }
         _ => None,
     }
 }
@@ -343,10 +341,7 @@ impl Mapping {
             Value::Bool(b) => b.to_string(),
             _ => return None,
         };
-        self.values
-            .get(property)?
-            .get(&text)
-            .map(String::as_str)
+        self.values.get(property)?.get(&text).map(String::as_str)
     }
 
     /// Whether it says nothing.
@@ -377,7 +372,10 @@ fn check_value(layer: Layer, property: &str, to: &str) -> Result<(), String> {
         return Ok(());
     };
     let translated = fields::translate(layer, property, &Value::from(to));
-    if names.iter().any(|n| n == to || translated.as_str() == Some(n.as_str())) {
+    if names
+        .iter()
+        .any(|n| n == to || translated.as_str() == Some(n.as_str()))
+    {
         Ok(())
     } else {
         Err(format!(
@@ -488,8 +486,16 @@ impl Applied {
         format!(
             "mapped by {}: columns {}; values {}",
             self.file,
-            if columns.is_empty() { "none".into() } else { columns.join(", ") },
-            if values.is_empty() { "none".into() } else { values.join(", ") },
+            if columns.is_empty() {
+                "none".into()
+            } else {
+                columns.join(", ")
+            },
+            if values.is_empty() {
+                "none".into()
+            } else {
+                values.join(", ")
+            },
         )
     }
 }
@@ -623,9 +629,23 @@ layer = "incidents"
         };
         assert_eq!(*format, "TOML");
         assert_eq!(*line, Some(3), "{e}");
-        assert!(e.to_string().starts_with("bad.toml: not a mapping file (TOML, line 3)"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("bad.toml: not a mapping file (TOML, line 3)"),
+            "{e}"
+        );
         let e = Mapping::parse("bad.json", "{\n\"columns\": {\"a\": 1}\n}").unwrap_err();
-        assert!(matches!(e, MappingError::Syntax { format: "JSON", line: Some(2), .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                MappingError::Syntax {
+                    format: "JSON",
+                    line: Some(2),
+                    ..
+                }
+            ),
+            "{e}"
+        );
         // An unknown top-level key (a typo) is refused, not ignored.
         let e = Mapping::parse("t.toml", "[colums]\na = \"name\"\n").unwrap_err();
         assert!(e.to_string().contains("colums"), "{e}");
@@ -633,22 +653,39 @@ layer = "incidents"
 
     #[test]
     fn unknown_names_are_refused_with_the_valid_ones() {
-        let e = Mapping::parse("m.toml", "layer = \"incidents\"\n[columns]\n\"事件类型\" = \"categroy\"\n")
-            .unwrap_err();
-        let MappingError::UnknownProperty { key, property, valid, line, .. } = &e else {
+        let e = Mapping::parse(
+            "m.toml",
+            "layer = \"incidents\"\n[columns]\n\"事件类型\" = \"categroy\"\n",
+        )
+        .unwrap_err();
+        let MappingError::UnknownProperty {
+            key,
+            property,
+            valid,
+            line,
+            ..
+        } = &e
+        else {
             panic!("{e}");
         };
         assert_eq!(property, "categroy");
         assert_eq!(key, "columns.\"事件类型\"");
         assert_eq!(*line, Some(3));
-        assert!(valid.contains("category") && valid.contains("reported_at"), "{valid}");
+        assert!(
+            valid.contains("category") && valid.contains("reported_at"),
+            "{valid}"
+        );
         let e = Mapping::parse("m.toml", "layer = \"streets\"\n").unwrap_err();
         assert!(matches!(e, MappingError::UnknownLayer { .. }), "{e}");
         // Without a layer in the file, the names are checked against the import's.
         let m = Mapping::parse("m.toml", "[values.kind]\n\"学校\" = \"school\"\n").unwrap();
         assert!(m.check(Layer::Grids).is_ok());
         let e = m.check(Layer::Incidents).unwrap_err();
-        assert!(e.to_string().contains("\"kind\" is not a property of incidents"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("\"kind\" is not a property of incidents"),
+            "{e}"
+        );
         let m = Mapping::parse("m.toml", TOML).unwrap();
         assert!(matches!(
             m.check(Layer::Grids),
@@ -663,14 +700,20 @@ layer = "incidents"
             "layer = \"incidents\"\n[values.category]\n\"01\" = \"traffic\"\n",
         )
         .unwrap_err();
-        assert!(matches!(e, MappingError::BadValue { line: Some(3), .. }), "{e}");
+        assert!(
+            matches!(e, MappingError::BadValue { line: Some(3), .. }),
+            "{e}"
+        );
         assert!(e.to_string().contains("is not a category"), "{e}");
         let e = Mapping::parse(
             "m.toml",
             "layer = \"incidents\"\n[values.category]\n\"交通\" = \"dispute/road\"\n",
         )
         .unwrap_err();
-        assert!(e.to_string().contains("not a subcategory of dispute"), "{e}");
+        assert!(
+            e.to_string().contains("not a subcategory of dispute"),
+            "{e}"
+        );
         let e = Mapping::parse(
             "m.json",
             r#"{"layer": "cameras", "values": {"status": {"1": "up"}}}"#,
@@ -733,9 +776,11 @@ layer = "incidents"
 "交通" = "safety_hazard/road"
 "#;
         let mut opts = super::super::LoadOptions::new(Layer::Incidents);
-        opts.set_mapping(Mapping::parse("vendor.toml", map).unwrap()).unwrap();
-        let p = super::super::prepare_bytes("events.csv", csv.as_bytes(), &opts, &Dataset::default())
+        opts.set_mapping(Mapping::parse("vendor.toml", map).unwrap())
             .unwrap();
+        let p =
+            super::super::prepare_bytes("events.csv", csv.as_bytes(), &opts, &Dataset::default())
+                .unwrap();
         assert_eq!(p.report.errors(), 0, "{}", p.report);
         let mut got: BTreeMap<&str, usize> = BTreeMap::new();
         for inc in &p.data.incidents {
@@ -757,7 +802,11 @@ layer = "incidents"
         assert_eq!(rows, 30);
         let codes = applied.values.iter().find(|r| r.from == "交通").unwrap();
         assert_eq!(codes.rows, want["safety_hazard"]);
-        assert!(p.report.to_string().contains("类别 -> category"), "{}", p.report);
+        assert!(
+            p.report.to_string().contains("类别 -> category"),
+            "{}",
+            p.report
+        );
         // The columns for the wizard: the mapped one is the category, with its codes.
         let cat = p.columns.iter().find(|c| c.name == "类别").unwrap();
         assert_eq!(cat.property.as_deref(), Some("category"));
@@ -767,10 +816,13 @@ layer = "incidents"
 
         // A column the file lacks is one clear error.
         let mut opts = super::super::LoadOptions::new(Layer::Incidents);
-        opts.set_mapping(Mapping::parse("m.json", r#"{"columns": {"事件分类": "category"}}"#).unwrap())
-            .unwrap();
-        let p = super::super::prepare_bytes("events.csv", csv.as_bytes(), &opts, &Dataset::default())
-            .unwrap();
+        opts.set_mapping(
+            Mapping::parse("m.json", r#"{"columns": {"事件分类": "category"}}"#).unwrap(),
+        )
+        .unwrap();
+        let p =
+            super::super::prepare_bytes("events.csv", csv.as_bytes(), &opts, &Dataset::default())
+                .unwrap();
         let missing: Vec<_> = p
             .report
             .findings
