@@ -154,6 +154,121 @@ fn import_over_http() {
     clean_file_commits(&server, &clean, &grids[0], &village);
     errors_block_all_or_nothing(&server, &village, &spots, &grids, side, dir.path());
     cancel_forgets(&server, &clean);
+    wizard_mapping(&server);
+}
+
+/// Every byte but letters and digits as `%XX`: a query parameter's value.
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The wizard's mapping step over the API: the upload lists the file's columns with their
+/// codes and what they may become; the same file with a mapping imports as mapped; a
+/// mapping naming a property the layer lacks is a 400 naming the ones it has.
+fn wizard_mapping(server: &Server) {
+    // A vendor's codes and the onemap category each stands for, by the fixture's table.
+    let table = [
+        ("01", "dispute", None),
+        ("02", "public_security", None),
+        ("交通", "safety_hazard", Some("road")),
+    ];
+    let mut csv = String::from("事件编号,事件类型,发生时间,经度,纬度\n");
+    let mut rows = Vec::new();
+    for i in 0..12_usize {
+        let (code, cat, sub) = table[(i * 7 + 1) % 3];
+        let id = format!("{}", 9_300_000 + i);
+        csv.push_str(&format!(
+            "{id},{code},2024-06-01T08:{i:02}:00+08:00,{:.5},{:.5}\n",
+            109.70 + i as f64 * 0.001,
+            28.31
+        ));
+        rows.push((id, code, cat, sub));
+    }
+    let count = |code: &str| rows.iter().filter(|r| r.1 == code).count();
+    let (status, up) = upload(server, "layer=incidents&name=events.csv", csv.as_bytes());
+    assert_eq!(status, 201, "{up}");
+    let column = up["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "事件类型")
+        .unwrap_or_else(|| panic!("{up:#}"))
+        .clone();
+    assert_eq!(column["property"], "category", "{column}");
+    for (code, _, _) in table {
+        let v = column["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["value"] == code)
+            .unwrap_or_else(|| panic!("{code}: {column}"));
+        assert_eq!(v["rows"], count(code), "{code}: {column}");
+    }
+    assert!(up["properties"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("reported_at")));
+    assert!(up["choices"]["category"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("safety_hazard/road")));
+    let first = up["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(server, "DELETE", &format!("/api/imports/{first}"), None).0,
+        204
+    );
+
+    // The mapping the wizard would send (and save), with the same file.
+    let mapping = json!({
+        "layer": "incidents",
+        "columns": {"事件类型": "category", "发生时间": "reported_at"},
+        "values": {"category": {"01": "dispute", "02": "public_security", "交通": "safety_hazard/road"}},
+    });
+    let query = format!(
+        "layer=incidents&name=events.csv&map={}",
+        query_value(&mapping.to_string())
+    );
+    let (status, up) = upload(server, &query, csv.as_bytes());
+    assert_eq!(status, 201, "{up}");
+    assert_eq!(up["errors"], 0, "{up:#}");
+    let mapped = up["report"]["mapping"]["values"].as_array().unwrap();
+    for (code, _, _) in table {
+        let m = mapped.iter().find(|m| m["from"] == code).unwrap();
+        assert_eq!(m["rows"], count(code), "{m}");
+    }
+    let id = up["id"].as_str().unwrap();
+    let (status, done) = call(server, "POST", &format!("/api/imports/{id}/commit"), None);
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["written"], rows.len(), "{done}");
+    for (id, code, cat, sub) in &rows {
+        let item = server.get(&format!("/collections/incidents/items/{id}"));
+        assert_eq!(item["properties"]["category"], *cat, "{code}: {item}");
+        if let Some(sub) = sub {
+            assert_eq!(item["properties"]["subcategory"], *sub, "{code}: {item}");
+        }
+    }
+
+    // A misspelt property: 400, naming the valid ones.
+    let bad = json!({"columns": {"事件类型": "categroy"}}).to_string();
+    let (status, body) = upload(
+        server,
+        &format!("layer=incidents&name=events.csv&map={}", query_value(&bad)),
+        csv.as_bytes(),
+    );
+    assert_eq!(status, 400, "{body}");
+    let text = body["description"].as_str().unwrap();
+    assert!(
+        text.contains("categroy") && text.contains("reported_at"),
+        "{text}"
+    );
 }
 
 /// Bad input: 4xx with a message, never a 500.

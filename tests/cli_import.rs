@@ -783,6 +783,164 @@ json.dump(track, open(os.path.join(d, "tracks.geojson"), "w"), ensure_ascii=Fals
     }
 }
 
+/// A vendor's incident export with its own column names and category codes imports with
+/// `--map`: Python writes the rows and says how many of each onemap category it meant; the
+/// store holds that many after the import, the report lists each mapped code with its rows.
+#[test]
+fn vendor_incident_codes_import_as_mapped_with_a_mapping_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = copy_store(dir.path(), "vendor.gpkg");
+    let script = r#"
+import csv, json, sys, os, random
+d = sys.argv[1]
+random.seed(13)
+# The vendor's codes and what each means in onemap's terms (category, subcategory).
+meaning = {"01": ("dispute", None), "02": ("public_security", None),
+           "03": ("fire_hazard", None), "交通": ("safety_hazard", "road")}
+want, sub = {}, {}
+with open(os.path.join(d, "events.csv"), "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f)
+    w.writerow(["事件编号", "事件类型", "发生时间", "经度", "纬度"])
+    for i in range(40):
+        code = random.choice(sorted(meaning))
+        cat, s = meaning[code]
+        want[cat] = want.get(cat, 0) + 1
+        if s: sub[str(9200000 + i)] = s
+        w.writerow([9200000 + i, code, "2024-05-%02dT09:30:00+08:00" % (1 + i % 28),
+                    "%.5f" % (109.70 + random.random() * 0.05), "%.5f" % (28.30 + random.random() * 0.05)])
+json.dump({"want": want, "sub": sub}, open(os.path.join(d, "want.json"), "w"))
+"#;
+    let _ = run("python3", &["-c", script, s(dir.path())]);
+    let want: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("want.json")).unwrap()).unwrap();
+    let events = dir.path().join("events.csv");
+    let map = dir.path().join("vendor.toml");
+    std::fs::write(
+        &map,
+        r#"layer = "incidents"
+[columns]
+"事件编号" = "id"
+"事件类型" = "category"
+"发生时间" = "reported_at"
+"经度" = "lon"
+"纬度" = "lat"
+[values.category]
+"01" = "dispute"
+"02" = "治安"
+"03" = "fire_hazard"
+"交通" = "safety_hazard/road"
+"#,
+    )
+    .unwrap();
+
+    // validate takes the layer from the mapping.
+    let report = dir.path().join("v.json");
+    let o = onemap_cmd(&[
+        "validate",
+        s(&events),
+        "--map",
+        s(&map),
+        "--report",
+        s(&report),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("事件类型 -> category"), "{out}");
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["layer"], "incidents");
+    let mapped = r["mapping"]["values"].as_array().unwrap();
+    let rows_of = |to: &str| -> u64 {
+        mapped
+            .iter()
+            .filter(|m| m["to"].as_str().unwrap().split('/').next() == Some(to))
+            .map(|m| m["rows"].as_u64().unwrap())
+            .sum()
+    };
+    for (cat, n) in want["want"].as_object().unwrap() {
+        let to = if cat == "public_security" {
+            "治安"
+        } else {
+            cat.as_str()
+        };
+        assert_eq!(
+            rows_of(to),
+            n.as_u64().unwrap(),
+            "{cat}: {:#}",
+            r["mapping"]
+        );
+    }
+
+    // import writes them as mapped.
+    let before = count_in(&store, "incidents");
+    let r = import_with_report(
+        "incidents",
+        &events,
+        &store,
+        &dir.path().join("i.json"),
+        &["--map", s(&map)],
+    );
+    assert_eq!(count_in(&store, "incidents"), before + 40, "{r:#}");
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["message"]
+                .as_str()
+                .unwrap()
+                .contains("not onemap categories")),
+        "{r:#}"
+    );
+    let inc_file = dir.path().join("incidents.geojson");
+    export(&store, "incidents", "geojson", &inc_file);
+    let mine: Vec<Value> = geojson_features(&inc_file)
+        .into_iter()
+        .filter(|f| {
+            f["id"]
+                .as_str()
+                .and_then(|i| i.parse::<u64>().ok())
+                .is_some_and(|i| (9_200_000..9_200_040).contains(&i))
+        })
+        .collect();
+    assert_eq!(mine.len(), 40);
+    let mut got = serde_json::Map::new();
+    for f in &mine {
+        let c = f["properties"]["category"].as_str().unwrap().to_owned();
+        let n = got.get(&c).and_then(Value::as_u64).unwrap_or(0);
+        got.insert(c, json!(n + 1));
+    }
+    assert_eq!(Value::Object(got), want["want"]);
+    for (id, sub) in want["sub"].as_object().unwrap() {
+        let f = mine.iter().find(|f| f["id"] == id.as_str()).unwrap();
+        assert_eq!(&f["properties"]["subcategory"], sub, "{f:#}");
+    }
+    // The reported time came from 发生时间 (09:30 in UTC+8).
+    assert!(mine.iter().all(|f| f["properties"]["reported_at"]
+        .as_str()
+        .is_some_and(|t| t.contains("T01:30:00"))));
+
+    // A mapping naming a property incidents lack is refused, naming the valid ones.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"columns": {"事件类型": "categroy"}}"#).unwrap();
+    let o = onemap_cmd(&[
+        "import",
+        "incidents",
+        s(&events),
+        "--store",
+        s(&store),
+        "--map",
+        s(&bad),
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("\"categroy\" is not a property of incidents"),
+        "{err}"
+    );
+    assert!(err.contains("reported_at"), "{err}");
+    assert_eq!(count_in(&store, "incidents"), before + 40);
+}
+
 /// Overlap findings of a `validate --report` run on `file` (admin layer) with `extra` flags.
 /// `onemap validate` of `file` as admin units: the JSON report, its error overlaps and
 /// what the terminal showed.

@@ -223,6 +223,7 @@ mod tests {
             data: Dataset::default(),
             report: Report::new("t.geojson", &Source::default(), &opts),
             left_out: Vec::new(),
+            columns: Vec::new(),
         }
     }
 

@@ -263,6 +263,10 @@ struct LoadFlags {
     /// --deadlines`), the deadline of a row that gives none.
     #[arg(long)]
     deadlines: Option<PathBuf>,
+    /// A mapping file (.toml or .json): file columns to onemap properties and file values to
+    /// onemap values (`"事件类型" = "category"`, `"01" = "dispute"`); the wizard saves one.
+    #[arg(long = "map", value_name = "FILE")]
+    map: Option<PathBuf>,
 }
 
 impl LoadFlags {
@@ -286,6 +290,7 @@ impl LoadFlags {
             tolerance_m: self.tolerance_m,
             worker: self.worker,
             deadlines: self.deadlines,
+            map: self.map,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 use serde_json::{Map, Value};
 
+use super::mapping::{Mapping, ValueCounts};
 use crate::model::{Category, Layer, Step};
 
 /// One onemap property and the other names files give it (already normalised: lower case,
@@ -283,6 +284,11 @@ fn fields(layer: Layer) -> &'static [Field] {
     }
 }
 
+/// The names of `layer`'s properties (without the key `id`).
+pub(super) fn property_names(layer: Layer) -> impl Iterator<Item = &'static str> {
+    fields(layer).iter().map(|fd| fd.name)
+}
+
 /// Lower case without `_`, `-` and spaces: `GRID_CODE` and `gridCode` are one name.
 fn normalise(name: &str) -> String {
     name.chars()
@@ -344,6 +350,47 @@ impl FieldMap {
         Self::new(layer, keys)
     }
 
+    /// Puts a mapping file's `columns` (file column -> onemap property) over what the
+    /// aliases found: an explicit column wins, and a column it names is read as nothing
+    /// else. The geometry columns (`lon`, `lat`, `wkt`) are the reader's, not here.
+    pub fn apply_columns(
+        &mut self,
+        layer: Layer,
+        columns: &std::collections::BTreeMap<String, String>,
+    ) {
+        for (column, property) in columns {
+            if property == "id" {
+                self.found.retain(|(_, k)| k != column);
+                self.id = Some(column.clone());
+                continue;
+            }
+            let Some(name) = fields(layer)
+                .iter()
+                .map(|fd| fd.name)
+                .find(|n| n == property)
+            else {
+                continue;
+            };
+            self.found.retain(|(n, k)| *n != name && k != column);
+            if self.id.as_ref() == Some(column) {
+                self.id = None;
+            }
+            self.found.push((name, column.clone()));
+        }
+    }
+
+    /// The onemap property the file's column `column` is read as (`id` for the key).
+    #[must_use]
+    pub fn property_of(&self, column: &str) -> Option<&'static str> {
+        if self.id.as_deref() == Some(column) {
+            return Some("id");
+        }
+        self.found
+            .iter()
+            .find(|(_, k)| k == column)
+            .map(|(n, _)| *n)
+    }
+
     /// The file's key column, if any.
     #[must_use]
     pub fn id_column(&self) -> Option<&str> {
@@ -378,11 +425,41 @@ impl FieldMap {
         props: &Map<String, Value>,
         defaults: &Defaults,
     ) -> Map<String, Value> {
+        self.canonical_mapped(layer, props, defaults, None, &mut ValueCounts::new())
+    }
+
+    /// [`FieldMap::canonical`] with a mapping file's values replaced first (and counted
+    /// in `counts`): the onemap value a mapping gives is then read as a file's would be,
+    /// so it may be a Chinese name. An incident category keeps the file's value, which
+    /// [`super::LoadOptions::categories`] maps (with its subcategory).
+    pub(super) fn canonical_mapped(
+        &self,
+        layer: Layer,
+        props: &Map<String, Value>,
+        defaults: &Defaults,
+        mapping: Option<&Mapping>,
+        counts: &mut ValueCounts,
+    ) -> Map<String, Value> {
         let mut out = Map::new();
         for (name, key) in &self.found {
             if let Some(v) = props.get(key) {
                 if !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()) {
-                    out.insert((*name).to_owned(), translate(layer, name, v));
+                    let value = match mapping.and_then(|m| m.value(name, v)) {
+                        Some(to) => {
+                            let from = match v {
+                                Value::String(s) => s.trim().to_owned(),
+                                other => other.to_string(),
+                            };
+                            *counts.entry((name, from)).or_default() += 1;
+                            if (layer, *name) == (Layer::Incidents, "category") {
+                                v.clone()
+                            } else {
+                                translate(layer, name, &Value::from(to))
+                            }
+                        }
+                        None => translate(layer, name, v),
+                    };
+                    out.insert((*name).to_owned(), value);
                 }
             }
         }
@@ -432,7 +509,7 @@ pub fn default_value(layer: Layer, name: &str, defaults: &Defaults) -> Option<Va
 }
 
 /// onemap's name for a value written in Chinese (or as a GB/T 28181 number).
-fn translate(layer: Layer, name: &str, v: &Value) -> Value {
+pub(super) fn translate(layer: Layer, name: &str, v: &Value) -> Value {
     // Shapefile and FlatGeobuf measures are floats; a vertex time is whole seconds.
     if let (Layer::Patrols, "times", Value::Array(items)) = (layer, name, v) {
         return Value::Array(

@@ -7,6 +7,7 @@ mod defaults;
 mod fields;
 mod groups;
 mod guess;
+mod mapping;
 mod native;
 mod pipeline;
 mod report;
@@ -16,6 +17,9 @@ pub use defaults::{interpolate_times, CategoryMap, CategoryTarget};
 pub use fields::{default_value, Defaults, FieldMap};
 pub use groups::{group_findings, FindingGroup};
 pub use guess::guess_layer;
+pub use mapping::{
+    choices, properties, Applied, Column, Mapping, MappingError, Renamed, Replaced, DISTINCT_MAX,
+};
 pub use native::{is_onemap_csv, prepare_onemap_csv};
 pub use pipeline::prepare;
 pub use tally::Tally;
@@ -51,6 +55,8 @@ pub struct LoadOptions {
     pub categories: CategoryMap,
     /// The worker of every patrol track in the file (a GPX track names none, or another).
     pub worker: Option<String>,
+    /// The mapping file's columns and values, set with [`LoadOptions::set_mapping`].
+    pub mapping: Option<Mapping>,
 }
 
 impl LoadOptions {
@@ -67,7 +73,27 @@ impl LoadOptions {
             deadlines: DeadlinePolicy::default(),
             categories: CategoryMap::new(),
             worker: None,
+            mapping: None,
         }
+    }
+
+    /// Loads with `mapping`: checked against the layer, its category values fed to
+    /// [`LoadOptions::categories`], its `lon`/`lat`/`wkt` columns to the CSV reader (unless
+    /// the reader was told others).
+    pub fn set_mapping(&mut self, mapping: Mapping) -> Result<(), MappingError> {
+        mapping.check(self.layer)?;
+        self.categories.extend(mapping.categories());
+        for (property, slot) in [
+            ("lon", &mut self.source.lon),
+            ("lat", &mut self.source.lat),
+            ("wkt", &mut self.source.wkt),
+        ] {
+            if slot.is_none() {
+                *slot = mapping.column_for(property).map(str::to_owned);
+            }
+        }
+        self.mapping = Some(mapping);
+        Ok(())
     }
 }
 
@@ -83,6 +109,9 @@ pub struct Prepared {
     /// file): those with errors and the other side of their overlaps, or every feature
     /// when the file is refused.
     pub left_out: Vec<LeftOut>,
+    /// The file's columns, each with the property it was read as and its distinct values
+    /// when they are codes (for the wizard's mapping step); empty for onemap's own CSV.
+    pub columns: Vec<Column>,
 }
 
 /// A feature of the file that is not among those to be written.

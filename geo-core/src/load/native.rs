@@ -25,7 +25,8 @@ pub fn is_onemap_csv(bytes: &[u8], opts: &LoadOptions) -> bool {
     let lon_lat = opts.crs.is_none_or(|c| matches!(c, Crs::LonLat { .. }));
     let default_columns =
         opts.source.lon.is_none() && opts.source.lat.is_none() && opts.source.wkt.is_none();
-    if !(point_layer && lon_lat && default_columns) {
+    // A mapping renames columns or values: the general path applies it.
+    if !(point_layer && lon_lat && default_columns) || opts.mapping.is_some() {
         return false;
     }
     let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();

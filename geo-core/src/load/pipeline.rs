@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::defaults::{fill_patrol_times, IncidentDefaults};
 use super::fields::{Defaults, FieldMap};
+use super::mapping::{self, ValueCounts};
 use super::{LeftOut, LoadOptions, Prepared, Report, Tally};
 use crate::codes::AdminLevel;
 use crate::crs::{self, Crs, ONEMAP};
@@ -61,16 +62,19 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
     }
     let mut tally = Tally::new();
     let mut incident_defaults = IncidentDefaults::default();
+    let mut columns = Vec::new();
     let (mut rows, fields, crs_ok) = reproject_rows(
         source,
         opts,
         &mut report,
         &mut tally,
         &mut incident_defaults,
+        &mut columns,
     );
     if !crs_ok {
         let mut prepared = refused(report);
         prepared.left_out = left_out(rows, &[], &prepared.report);
+        prepared.columns = columns;
         return prepared;
     }
     if layer == Layer::Grids {
@@ -88,6 +92,7 @@ pub fn prepare(source: Source, file: &str, opts: &LoadOptions, context: &Dataset
     dedupe(&mut report.findings);
     let mut prepared = decide(layer, data, &mapped, opts, report);
     prepared.left_out = left_out(rows, &mapped, &prepared.report);
+    prepared.columns = columns;
     prepared
 }
 
@@ -122,6 +127,7 @@ fn refused(mut report: Report) -> Prepared {
         data: Dataset::default(),
         report,
         left_out: Vec::new(),
+        columns: Vec::new(),
     }
 }
 
@@ -135,11 +141,19 @@ fn reproject_rows(
     report: &mut Report,
     tally: &mut Tally,
     incident_defaults: &mut IncidentDefaults,
+    columns: &mut Vec<mapping::Column>,
 ) -> (Vec<Row>, FieldMap, bool) {
     let (crs, from) = choose_crs(opts.crs, source.crs, report);
     report.crs = Some(crs.to_string());
     report.crs_from = from;
-    let fields = FieldMap::for_source(opts.layer, &source);
+    let mut fields = FieldMap::for_source(opts.layer, &source);
+    if let Some(m) = &opts.mapping {
+        fields.apply_columns(opts.layer, &m.columns);
+        mapped_columns_missing(m, &source, report);
+        report.mapping = Some(mapping::Applied::new(m, &ValueCounts::new()));
+    }
+    *columns = mapping::columns(opts.layer, &source, &fields);
+    let mut value_counts = ValueCounts::new();
     let transform = match crs.to_lon_lat() {
         Ok(t) => t,
         Err(e) => {
@@ -203,7 +217,13 @@ fn reproject_rows(
                 continue;
             }
         };
-        let mut props = fields.canonical(opts.layer, &properties, &defaults);
+        let mut props = fields.canonical_mapped(
+            opts.layer,
+            &properties,
+            &defaults,
+            opts.mapping.as_ref(),
+            &mut value_counts,
+        );
         match opts.layer {
             Layer::Incidents => {
                 incident_defaults.fill(&mut props, index, &opts.categories, &opts.deadlines, tally);
@@ -222,6 +242,9 @@ fn reproject_rows(
             geometry,
             props,
         });
+    }
+    if let Some(m) = &opts.mapping {
+        report.mapping = Some(mapping::Applied::new(m, &value_counts));
     }
     if total > 0 && crs_errors.len() as f64 >= total as f64 * CRS_FILE_SHARE {
         let first = crs_errors
@@ -251,6 +274,38 @@ fn reproject_rows(
         ));
     }
     (rows, fields, true)
+}
+
+/// One file-level error per column the mapping reads that the file lacks (its geometry
+/// columns are the reader's to find).
+fn mapped_columns_missing(m: &mapping::Mapping, source: &Source, report: &mut Report) {
+    if source.features.is_empty() {
+        return;
+    }
+    let keys: BTreeSet<&str> = source
+        .features
+        .iter()
+        .take(10_000)
+        .flat_map(|f| f.properties.keys().map(String::as_str))
+        .collect();
+    for (column, property) in &m.columns {
+        if ["lon", "lat", "wkt"].contains(&property.as_str()) || keys.contains(column.as_str()) {
+            continue;
+        }
+        let mut have: Vec<&str> = keys.iter().copied().take(30).collect();
+        if keys.len() > have.len() {
+            have.push("...");
+        }
+        report.findings.push(Finding::new(
+            Check::Attribute,
+            Severity::Error,
+            format!(
+                "the mapping {} reads column {column:?} as {property}, but the file has no column {column:?} (its columns: {}); fix the mapping or the file",
+                m.file,
+                have.join(", ")
+            ),
+        ));
+    }
 }
 
 /// The CRS to read in: the option, else the file's, else onemap's; warns when the option
@@ -798,6 +853,7 @@ pub(super) fn decide(
         data,
         report,
         left_out: Vec::new(),
+        columns: Vec::new(),
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Report {
     pub skipped: Vec<usize>,
     /// onemap properties the file lacks, filled with a default (`kind = "basic"`).
     pub defaults: Vec<String>,
+    /// What the mapping file (`--map`) renamed and replaced, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<super::Applied>,
     /// Repairs applied, one line each.
     pub repairs: Vec<String>,
     /// What the coverage cleaning closed (admin units and grids), if it ran.
@@ -64,6 +67,7 @@ impl Report {
             written: false,
             skipped: Vec::new(),
             defaults: Vec::new(),
+            mapping: None,
             repairs: Vec::new(),
             cleaning: None,
             findings: Vec::new(),
@@ -110,6 +114,9 @@ impl fmt::Display for Report {
         )?;
         if !self.defaults.is_empty() {
             writeln!(f, "  not in the file, set to: {}", self.defaults.join(", "))?;
+        }
+        if let Some(m) = &self.mapping {
+            writeln!(f, "  {}", m.summary())?;
         }
         if let Some(c) = self
             .cleaning

@@ -46,6 +46,8 @@ pub struct LoadArgs {
     pub worker: Option<String>,
     /// The deadline policy file (JSON), else onemap's defaults.
     pub deadlines: Option<PathBuf>,
+    /// The mapping file (TOML or JSON) of columns and values.
+    pub map: Option<PathBuf>,
 }
 
 impl LoadArgs {
@@ -63,7 +65,15 @@ impl LoadArgs {
             opts.deadlines = geo_core::model::DeadlinePolicy::from_json(&text)
                 .with_context(|| format!("deadline policy {}", path.display()))?;
         }
+        if let Some(m) = self.mapping()? {
+            opts.set_mapping(m)?;
+        }
         Ok(opts)
+    }
+
+    /// The mapping file, read (its names are checked once the layer is known).
+    fn mapping(&self) -> anyhow::Result<Option<load::Mapping>> {
+        Ok(self.map.as_deref().map(load::Mapping::read).transpose()?)
     }
 
     fn source_options(&self) -> SourceOptions {
@@ -194,6 +204,9 @@ pub async fn validate(
     let mut input = read_input(args)?;
     let layer = if let Some(l) = layer {
         l.parse::<Layer>()?
+    } else if let Some(l) = args.mapping()?.and_then(|m| m.layer) {
+        // The mapping says what it is for.
+        l
     } else {
         let source = match input {
             Input::Parsed(s) => s,

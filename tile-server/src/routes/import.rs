@@ -2,14 +2,17 @@
 //! (report, findings and the prepared features as `GeoJSON` for the map), then commit it in
 //! one change set or cancel. Nothing is written before the commit.
 //!
-//! - `POST /api/imports?layer=L&name=FILE[&crs=C][&encoding=E][&table=T][&tolerance_m=M]`,
-//!   the file's raw bytes as the body (at most [`MAX_UPLOAD`]; a Shapefile as a `.zip`):
-//!   reads and checks it (`source::read_bytes` + `load::prepare`, misfits narrower than `M`
-//!   metres closed) and keeps it pending -> 201 `{id, layer, file, errors, warnings, groups,
-//!   report}` (`groups`: the findings by check, worst first); 400 for an unknown layer, CRS
-//!   or format, a tolerance out of range, or a file that cannot be read; 413 for a body over
-//!   [`MAX_UPLOAD`] or a file past one of `geo_core::limits` (zip expansion, vertices per
-//!   geometry, features), the message naming the limit; 429 when the user already has
+//! - `POST /api/imports?layer=L&name=FILE[&crs=C][&encoding=E][&table=T][&tolerance_m=M][&map=P]`,
+//!   the file's raw bytes as the body (at most [`MAX_UPLOAD`]; a Shapefile as a `.zip`), `P`
+//!   a mapping file's text (JSON or TOML, see `geo_core::load::Mapping`): reads and checks
+//!   it (`source::read_bytes` + `load::prepare`, misfits narrower than `M` metres closed)
+//!   and keeps it pending -> 201 `{id, layer, file, errors, warnings, groups, report,
+//!   columns, properties, choices}` (`groups`: the findings by check, worst first;
+//!   `columns`: the file's columns with their distinct code values, and what they may be
+//!   mapped to); 400 for an unknown layer, CRS or format, a bad mapping, a tolerance out of
+//!   range, or a file that cannot be read; 413 for a body over [`MAX_UPLOAD`] or a file past
+//!   one of `geo_core::limits` (zip expansion, vertices per geometry, features), the message
+//!   naming the limit; 429 when the user already has
 //!   [`crate::import_sessions::MAX_PENDING_PER_OWNER`] imports pending.
 //! - `GET /api/imports/{id}` -> the same document.
 //! - `GET /api/imports/{id}/features.geojson` -> the features that would be written, lon/lat.
@@ -97,6 +100,9 @@ pub struct UploadQuery {
     /// Misfits between neighbours narrower than this (m) are closed; 0 leaves them as
     /// drawn (default `validate::Tolerances::misfit_m`).
     tolerance_m: Option<f64>,
+    /// A mapping (the text of a mapping file, JSON or TOML) of the file's columns and
+    /// values onto onemap's.
+    map: Option<String>,
 }
 
 /// The widest misfit the wizard may ask to close: beyond a few metres a "misfit" is a
@@ -143,6 +149,12 @@ impl UploadQuery {
             encoding: non_empty(self.encoding),
             ..SourceOptions::default()
         };
+        if let Some(text) = non_empty(self.map) {
+            let mapping = load::Mapping::parse("map", &text)
+                .and_then(|m| opts.set_mapping(m))
+                .map_err(|e| ApiError::BadRequest(e.to_string()));
+            mapping?;
+        }
         // Prepare the valid rest too: the report says what would be skipped, and a commit
         // with `skip_invalid` writes it. A commit without it is refused while errors stand.
         opts.skip_invalid = true;
@@ -276,9 +288,29 @@ fn source_error(e: SourceError) -> ApiError {
 /// Examples of each group of findings the wizard lists; the rest are on its map.
 const WIZARD_WORST: usize = 10;
 
-/// The pending import as the client sees it.
+/// The pending import as the client sees it: the report, and for the wizard's mapping step
+/// the file's columns (with the property each is read as and, for code columns, their
+/// distinct values), the layer's properties and the values of its enum properties.
 fn document(p: &PendingImport) -> Value {
     let report = &p.prepared.report;
+    let properties = load::properties(p.layer);
+    let choices: Map<String, Value> = properties
+        .iter()
+        .filter_map(|name| Some(((*name).to_owned(), load::choices(p.layer, name)?.into())))
+        .collect();
+    let columns: Vec<Value> = p
+        .prepared
+        .columns
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "property": c.property,
+                "values": c.values.iter().map(|(v, n)| json!({"value": v, "rows": n})).collect::<Vec<_>>(),
+                "more": c.more,
+            })
+        })
+        .collect();
     json!({
         "id": p.id,
         "layer": p.layer.as_str(),
@@ -287,6 +319,9 @@ fn document(p: &PendingImport) -> Value {
         "warnings": report.warnings(),
         "groups": report.groups(WIZARD_WORST),
         "report": report,
+        "columns": columns,
+        "properties": properties,
+        "choices": choices,
     })
 }
 

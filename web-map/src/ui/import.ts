@@ -69,6 +69,25 @@ export interface FindingGroup {
   worst: number[];
 }
 
+/** One column of the uploaded file, for the mapping step. */
+export interface FileColumn {
+  name: string;
+  /** The onemap property it was read as (`id` for the key), if any. */
+  property: string | null;
+  /** Its distinct values (codes) with their rows, most frequent first. */
+  values: Array<{ value: string; rows: number }>;
+  /** More distinct values than listed. */
+  more: boolean;
+}
+
+/** A mapping file (geo_core::load::Mapping): file column -> onemap property, and per
+ * onemap property file value -> onemap value. */
+export interface Mapping {
+  layer?: string;
+  columns: Record<string, string>;
+  values: Record<string, Record<string, string>>;
+}
+
 /** A pending import: POST /api/imports and GET /api/imports/{id}. */
 export interface PendingImport {
   id: string;
@@ -78,6 +97,36 @@ export interface PendingImport {
   warnings: number;
   groups: FindingGroup[];
   report: ImportReport;
+  columns?: FileColumn[];
+  /** The properties a column may be mapped to. */
+  properties?: string[];
+  /** Per enum property, the values a file value may be mapped to. */
+  choices?: Record<string, string[]>;
+}
+
+/** A mapping with nothing in it. */
+function emptyMapping(): Mapping {
+  return { columns: {}, values: {} };
+}
+
+/** Whether a mapping says anything. */
+function mappingUsed(m: Mapping): boolean {
+  return Object.keys(m.columns).length > 0 || Object.values(m.values).some((v) => Object.keys(v).length > 0);
+}
+
+/** A mapping read from a saved file's text (JSON), or null. */
+export function parseMapping(text: string): Mapping | null {
+  try {
+    const raw = JSON.parse(text) as Partial<Mapping>;
+    if (typeof raw !== "object" || raw === null) return null;
+    const strings = (o: unknown): Record<string, string> =>
+      Object.fromEntries(Object.entries((o ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+    const values: Record<string, Record<string, string>> = {};
+    for (const [k, v] of Object.entries(raw.values ?? {})) values[k] = strings(v);
+    return { ...(typeof raw.layer === "string" ? { layer: raw.layer } : {}), columns: strings(raw.columns), values };
+  } catch {
+    return null;
+  }
 }
 
 /** POST /api/imports/{id}/commit */
@@ -196,6 +245,9 @@ export class ImportWizard {
   private skipInvalid = false;
   private busy = false;
   private message: { text: string; kind: "error" | "ok" | "info" } | null = null;
+  /** The mapping sent with the upload, edited in the mapping step. */
+  private mapping: Mapping = emptyMapping();
+  private mapLoad: HTMLInputElement;
 
   constructor(private readonly map: Map) {
     this.file = h("input", { type: "file", testid: "import-file", accept: ".geojson,.json,.ndjson,.zip,.shp,.gpkg,.kml,.kmz,.csv,.txt,.fgb,.gpx" });
@@ -205,6 +257,7 @@ export class ImportWizard {
     this.encoding = h("select", { testid: "import-encoding" });
     this.table = h("input", { type: "text", testid: "import-table" });
     this.tolerance = h("input", { type: "number", testid: "import-tolerance", min: "0", max: "5", step: "0.1", value: "0.5" });
+    this.mapLoad = h("input", { type: "file", testid: "import-map-load", accept: ".json,application/json", onchange: () => void this.loadMapping() });
     onLang(() => this.render());
   }
 
@@ -243,7 +296,9 @@ export class ImportWizard {
     this.message = { text: t("importReading"), kind: "info" };
     this.render();
     try {
-      const q = qs({ layer: this.layer.value, name: file.name, crs: this.crsValue(), encoding: this.encoding.value, table: this.table.value.trim(), tolerance_m: this.tolerance.value.trim() });
+      const layer = this.layer.value;
+      const map = mappingUsed(this.mapping) ? JSON.stringify({ ...this.mapping, layer }) : undefined;
+      const q = qs({ layer, name: file.name, crs: this.crsValue(), encoding: this.encoding.value, table: this.table.value.trim(), tolerance_m: this.tolerance.value.trim(), map });
       const r = await fetch(`/api/imports${q}`, { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
       if (!r.ok) throw new Error(await failure(r));
       this.pending = (await r.json()) as PendingImport;
@@ -256,6 +311,106 @@ export class ImportWizard {
     }
     this.busy = false;
     this.render();
+  }
+
+  /** Reads a saved mapping chosen in the file input; with an import pending, checks again. */
+  private async loadMapping(): Promise<void> {
+    const f = this.mapLoad.files?.[0];
+    if (!f) return;
+    const m = parseMapping(await f.text());
+    this.mapLoad.value = "";
+    if (!m) {
+      this.message = { text: t("importMapBad"), kind: "error" };
+      return this.render();
+    }
+    this.mapping = { columns: m.columns, values: m.values };
+    if (m.layer && LAYERS.some(([l]) => l === m.layer)) this.layer.value = m.layer;
+    this.message = { text: `${t("importMapLoaded")}: ${f.name}`, kind: "info" };
+    if (this.pending) return this.upload();
+    this.render();
+  }
+
+  /** Downloads the mapping as a file to reuse (here, or with `onemap import --map`). */
+  private saveMapping(): void {
+    const layer = this.pending?.layer ?? this.layer.value;
+    const text = JSON.stringify({ layer, ...this.mapping }, null, 2);
+    const a = h("a", { href: URL.createObjectURL(new Blob([text], { type: "application/json" })), download: `onemap-mapping-${layer}.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
+
+  /** Sets (or, with "", clears) the property file column `column` is read as. */
+  private setColumn(column: string, property: string): void {
+    if (property) this.mapping.columns[column] = property;
+    else delete this.mapping.columns[column];
+    this.render();
+  }
+
+  /** Sets (or clears) the onemap value of file value `from` of `property`. */
+  private setValue(property: string, from: string, to: string): void {
+    const values = (this.mapping.values[property] ??= {});
+    if (to) values[from] = to;
+    else delete values[from];
+    if (Object.keys(values).length === 0) delete this.mapping.values[property];
+    this.render();
+  }
+
+  /** The mapping step: each column with a select of properties; for a column read as an
+   * enum property, each of its values with a select of onemap values; the mapping as text. */
+  private renderMapping(p: PendingImport): HTMLElement | null {
+    const columns = p.columns ?? [];
+    const properties = p.properties ?? [];
+    if (columns.length === 0 || properties.length === 0) return null;
+    const choices = p.choices ?? {};
+    const rows = columns.map((c, n) => {
+      const chosen = this.mapping.columns[c.name] ?? "";
+      const effective = chosen || c.property || "";
+      const select = h(
+        "select",
+        { testid: `import-map-column-${n}`, "data-column": c.name, onchange: (e: Event) => this.setColumn(c.name, (e.target as HTMLSelectElement).value) },
+        h("option", { value: "" }, c.property ? `${t("importMapAuto")}: ${c.property}` : `${t("importMapAuto")}: –`),
+        properties.map((name) => h("option", { value: name }, name)),
+      );
+      select.value = chosen;
+      const targets = choices[effective];
+      const values =
+        targets && c.values.length > 0
+          ? h(
+              "ul",
+              { class: "map-values", testid: `import-map-values-${n}` },
+              c.values.map((v, k) => {
+                const sel = h(
+                  "select",
+                  { testid: `import-map-value-${n}-${k}`, "data-value": v.value, onchange: (e: Event) => this.setValue(effective, v.value, (e.target as HTMLSelectElement).value) },
+                  h("option", { value: "" }, t("importMapKeep")),
+                  targets.map((x) => h("option", { value: x }, x)),
+                );
+                sel.value = this.mapping.values[effective]?.[v.value] ?? "";
+                return h("li", {}, h("code", {}, v.value), h("small", {}, ` ×${num(v.rows)} `), sel);
+              }),
+              c.more ? h("li", { class: "muted" }, t("importMapMore")) : null,
+            )
+          : null;
+      return h("tr", {}, h("th", {}, c.name), h("td", {}, select, values));
+    });
+    const text = JSON.stringify({ layer: p.layer, ...this.mapping }, null, 2);
+    return h(
+      "details",
+      { class: "mapping", testid: "import-mapping", open: mappingUsed(this.mapping) || p.errors > 0 },
+      h("summary", {}, t("importMapping")),
+      h("p", { class: "muted" }, t("importMappingHint")),
+      h("table", { class: "kv" }, h("tr", {}, h("th", {}, t("importMapColumn")), h("th", {}, t("importMapProperty"))), rows),
+      h("pre", { testid: "import-mapping-text" }, text),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { testid: "import-map-apply", disabled: this.busy, onclick: () => void this.upload() }, t("importMapApply")),
+        h("button", { testid: "import-map-save", onclick: () => this.saveMapping() }, t("importMapSave")),
+        h("label", { class: "file" }, h("span", {}, t("importMapLoad")), this.mapLoad),
+      ),
+    );
   }
 
   /** Loads the features and findings of the pending import onto the map and fits to them. */
@@ -410,6 +565,8 @@ export class ImportWizard {
           h("label", {}, h("span", {}, t("importEncoding")), this.encoding),
           h("label", {}, h("span", {}, t("importTable")), this.table),
           h("label", { title: t("importToleranceHint") }, h("span", {}, t("importTolerance")), this.tolerance),
+          h("label", {}, h("span", {}, t("importMapLoad")), this.mapLoad),
+          mappingUsed(this.mapping) ? h("pre", { testid: "import-mapping-text" }, JSON.stringify(this.mapping, null, 2)) : null,
           h("p", { class: "muted" }, t("importHint")),
           h("button", { class: "primary", testid: "import-upload", disabled: this.busy, onclick: () => void this.upload() }, t("importUpload")),
         ),
@@ -443,6 +600,7 @@ export class ImportWizard {
       r.repairs.length ? h("ul", { class: "repairs" }, r.repairs.map((x) => h("li", {}, x))) : null,
       r.defaults?.length ? h("p", { class: "defaults", testid: "import-defaults" }, `${t("importDefaults")}: ${r.defaults.join(", ")}`) : null,
       r.cleaning && (r.cleaning.features > 0 || r.cleaning.kept.length > 0) ? cleaningLine(r.cleaning) : null,
+      this.renderMapping(p),
       h("h3", {}, t("importFindings"), h("small", {}, ` ${num(r.findings.length)}`)),
       r.findings.length === 0
         ? h("p", { class: "muted", testid: "import-no-findings" }, t("importClean"))
