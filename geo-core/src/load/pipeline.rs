@@ -352,10 +352,17 @@ fn is_past_revision(layer: Layer, r: &Row) -> bool {
     layer == Layer::Grids && !r.props.get("valid_to").is_none_or(Value::is_null)
 }
 
-/// Closes the misfits between the file's areas narrower than `tolerance_m`
-/// ([`validate::clean_coverage`]), in place. Past grid revisions are history and stay as
+/// Closes the misfits narrower than `tolerance_m` between the file's areas, and between
+/// them and the stored boundaries they must meet ([`fixed_references`]), in place
+/// ([`validate::clean_coverage_against`]). Past grid revisions are history and stay as
 /// they were (they overlap their successors by design).
-fn clean_areas(layer: Layer, rows: &mut [Row], tolerance_m: f64) -> validate::Cleaning {
+fn clean_areas(
+    layer: Layer,
+    rows: &mut [Row],
+    context: &Dataset,
+    tolerance_m: f64,
+) -> validate::Cleaning {
+    let fixed = fixed_references(layer, rows, context);
     let mut at = Vec::with_capacity(rows.len());
     let mut geoms = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter_mut().enumerate() {
@@ -367,7 +374,7 @@ fn clean_areas(layer: Layer, rows: &mut [Row], tolerance_m: f64) -> validate::Cl
             geoms.push(std::mem::replace(m, MultiPolygon(Vec::new())));
         }
     }
-    let mut cleaning = validate::clean_coverage(&mut geoms, tolerance_m);
+    let mut cleaning = validate::clean_coverage_against(&mut geoms, &fixed, tolerance_m);
     for k in &mut cleaning.kept {
         *k = rows[at[*k]].index;
     }
@@ -375,6 +382,61 @@ fn clean_areas(layer: Layer, rows: &mut [Row], tolerance_m: f64) -> validate::Cl
         rows[i].geometry = Geometry::MultiPolygon(g);
     }
     cleaning
+}
+
+/// The stored boundaries a file's areas must meet, near the file: for grids the villages and
+/// the current grids the file does not replace, for admin units the units the file does
+/// not hold (parents, neighbours). They stay as stored; the file's misfits against them
+/// close like those between its own features.
+fn fixed_references<'a>(
+    layer: Layer,
+    rows: &[Row],
+    context: &'a Dataset,
+) -> Vec<&'a MultiPolygon<f64>> {
+    let Some(extent) = rows
+        .iter()
+        .filter_map(|r| as_area(&r.geometry)?.bounding_rect())
+        .reduce(|a, b| {
+            geo_types::Rect::new(
+                geo_types::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo_types::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        })
+    else {
+        return Vec::new();
+    };
+    let codes: BTreeSet<&str> = rows.iter().filter_map(|r| r.id.as_deref()).collect();
+    let near = |g: &MultiPolygon<f64>| {
+        g.bounding_rect().is_some_and(|b| {
+            b.min().x <= extent.max().x
+                && extent.min().x <= b.max().x
+                && b.min().y <= extent.max().y
+                && extent.min().y <= b.max().y
+        })
+    };
+    match layer {
+        Layer::Grids => {
+            let villages = context
+                .admin
+                .iter()
+                .filter(|a| a.level() == AdminLevel::Village)
+                .map(|a| &a.geometry);
+            let grids = context
+                .grids
+                .iter()
+                .filter(|g| g.valid_to.is_none() && !codes.contains(g.code.to_string().as_str()))
+                .map(|g| &g.geometry);
+            villages.chain(grids).filter(|g| near(g)).collect()
+        }
+        Layer::Admin => context
+            .admin
+            .iter()
+            .filter(|a| !codes.contains(a.code.to_string().as_str()))
+            .map(|a| &a.geometry)
+            .filter(|g| near(g))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The cleaning must only close misfits: an overlap between two features that the file as
@@ -445,7 +507,7 @@ fn check(
             let drawn: Option<Vec<Geometry<f64>>> = (opts.tolerances.misfit_m > 0.0)
                 .then(|| rows.iter().map(|r| r.geometry.clone()).collect());
             if drawn.is_some() {
-                report.cleaning = Some(clean_areas(layer, rows, opts.tolerances.misfit_m));
+                report.cleaning = Some(clean_areas(layer, rows, context, opts.tolerances.misfit_m));
             }
             let mut findings = check_areas(layer, rows, context, opts);
             if let (Some(drawn), Some(cleaning)) = (drawn, report.cleaning.as_mut()) {

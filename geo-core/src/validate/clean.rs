@@ -15,6 +15,11 @@
 //!    the edge. Along a shared border both sides then carry the union of both sides'
 //!    vertices in the same order: one line, no sliver between them.
 //!
+//! Boundaries the file does not hold but must meet (the villages a grid file lies in, the
+//! stored units around an admin file) can be given as fixed references: they never move,
+//! their vertices claim the file's within the tolerance first, a file vertex near one of
+//! their edges moves onto it, and their vertices go into the file's edges as in pass 2.
+//!
 //! A feature the cleaning would leave invalid (a narrow part pinched by its neighbour's
 //! vertices) keeps its own boundary, and its misfits stay findings. What the tolerance
 //! cannot close stays for the checks: a wider overlap remains an error.
@@ -25,7 +30,7 @@
 use std::collections::{HashMap, HashSet};
 
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
-use rstar::primitives::GeomWithData;
+use rstar::primitives::{GeomWithData, Line};
 use rstar::{RTree, AABB};
 use serde::Serialize;
 
@@ -114,11 +119,38 @@ struct Distinct {
 /// (see the module docs); empty geometries are left alone.
 #[must_use]
 pub fn clean_coverage(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) -> Cleaning {
+    clean_coverage_against(geometries, &[], tolerance_m)
+}
+
+/// Cleans `geometries` like [`clean_coverage`], and closes their misfits with the `fixed`
+/// boundaries too (parents, stored neighbours), which do not move.
+///
+/// ```
+/// use geo_core::validate::clean_coverage_against;
+/// use geo_types::{polygon, MultiPolygon};
+///
+/// // A village (fixed) and a grid whose east edge stops 0.2 m short of the village's.
+/// let village = MultiPolygon::new(vec![polygon![
+///     (x: 109.70, y: 28.30), (x: 109.71, y: 28.30), (x: 109.71, y: 28.31), (x: 109.70, y: 28.31)
+/// ]]);
+/// let mut grid = vec![MultiPolygon::new(vec![polygon![
+///     (x: 109.70, y: 28.30), (x: 109.709_998, y: 28.30), (x: 109.709_998, y: 28.31), (x: 109.70, y: 28.31)
+/// ]])];
+/// let done = clean_coverage_against(&mut grid, &[&village], 0.5);
+/// assert_eq!(done.features, 1);
+/// assert_eq!(grid[0], village);
+/// ```
+#[must_use]
+pub fn clean_coverage_against(
+    geometries: &mut [MultiPolygon<f64>],
+    fixed: &[&MultiPolygon<f64>],
+    tolerance_m: f64,
+) -> Cleaning {
     // A second round catches what the first left where three or more features meet (a
     // vertex could not join a cluster holding another vertex of its own feature).
-    let mut report = clean_round(geometries, tolerance_m);
+    let mut report = clean_round(geometries, fixed, tolerance_m);
     for _ in 0..ROUNDS - 1 {
-        let more = clean_round(geometries, tolerance_m);
+        let more = clean_round(geometries, fixed, tolerance_m);
         if more.features == 0 {
             break;
         }
@@ -137,18 +169,26 @@ pub fn clean_coverage(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) ->
 const ROUNDS: usize = 1;
 
 /// One round of both passes.
-fn clean_round(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) -> Cleaning {
+fn clean_round(
+    geometries: &mut [MultiPolygon<f64>],
+    fixed: &[&MultiPolygon<f64>],
+    tolerance_m: f64,
+) -> Cleaning {
     let mut report = Cleaning {
         tolerance_m,
         ..Cleaning::default()
     };
-    if !(tolerance_m > 0.0) || geometries.len() < 2 {
+    if !(tolerance_m > 0.0) || geometries.len() + fixed.len() < 2 || geometries.is_empty() {
         return report;
     }
-    let Some(frame) = frame(geometries) else {
+    // The file's features first, then the fixed ones: a feature number at or past
+    // `movable` is fixed.
+    let all: Vec<&MultiPolygon<f64>> = geometries.iter().chain(fixed.iter().copied()).collect();
+    let movable = geometries.len() as u32;
+    let Some(frame) = frame(&all) else {
         return report;
     };
-    let distinct = distinct_coords(geometries);
+    let mut distinct = distinct_coords(&all);
     let tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
         distinct
             .iter()
@@ -156,7 +196,18 @@ fn clean_round(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) -> Cleani
             .map(|(i, d)| GeomWithData::new(frame.m(d.coord), i as u32))
             .collect(),
     );
-    let (rep, moved, widest) = meet(&distinct, &tree, frame, tolerance_m);
+    let (rep, mut moved, mut widest) = meet(&distinct, &tree, frame, tolerance_m, movable);
+    // Keyed by the coordinates as drawn, before any moves onto a fixed edge.
+    let index: HashMap<(u64, u64), u32> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (key(d.coord), rep[i]))
+        .collect();
+    if !fixed.is_empty() {
+        let (onto, far) = onto_fixed_edges(&mut distinct, &rep, fixed, frame, tolerance_m, movable);
+        moved += onto;
+        widest = widest.max(far);
+    }
     report.moved = moved;
     report.widest_m = widest;
     // The coordinates that remain, with every feature that now has them.
@@ -169,11 +220,6 @@ fn clean_round(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) -> Cleani
         o.sort_unstable();
         o.dedup();
     }
-    let index: HashMap<(u64, u64), u32> = distinct
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (key(d.coord), rep[i]))
-        .collect();
     let ctx = Noding {
         distinct: &distinct,
         owners: &owners,
@@ -225,7 +271,7 @@ fn clean_round(geometries: &mut [MultiPolygon<f64>], tolerance_m: f64) -> Cleani
 }
 
 /// The frame at the mean latitude of the data's extent.
-fn frame(geometries: &[MultiPolygon<f64>]) -> Option<Frame> {
+fn frame(geometries: &[&MultiPolygon<f64>]) -> Option<Frame> {
     use geo::BoundingRect;
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for g in geometries {
@@ -246,7 +292,7 @@ fn rings_of(m: &MultiPolygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
 }
 
 /// Every distinct finite coordinate with the features holding it, in first-seen order.
-fn distinct_coords(geometries: &[MultiPolygon<f64>]) -> Vec<Distinct> {
+fn distinct_coords(geometries: &[&MultiPolygon<f64>]) -> Vec<Distinct> {
     let mut at: HashMap<(u64, u64), usize> = HashMap::new();
     let mut out: Vec<Distinct> = Vec::new();
     for (f, g) in geometries.iter().enumerate() {
@@ -279,7 +325,9 @@ fn meet(
     tree: &RTree<GeomWithData<[f64; 2], u32>>,
     frame: Frame,
     tol: f64,
+    movable: u32,
 ) -> (Vec<u32>, usize, f64) {
+    let is_fixed = |i: usize| distinct[i].features.iter().any(|&f| f >= movable);
     let tol2 = tol * tol;
     // Neighbours within the tolerance that belong to other features, found in parallel;
     // almost every list is empty.
@@ -298,7 +346,13 @@ fn meet(
     let mut order: Vec<u32> = (0..distinct.len() as u32)
         .filter(|&i| near[i as usize].as_ref().is_some_and(|n| !n.is_empty()))
         .collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(distinct[i as usize].features.len()));
+    // A fixed boundary's vertices first: they cannot move, so they claim.
+    order.sort_by_key(|&i| {
+        (
+            !is_fixed(i as usize),
+            std::cmp::Reverse(distinct[i as usize].features.len()),
+        )
+    });
     let mut rep: Vec<u32> = (0..distinct.len() as u32).collect();
     let mut claimed = vec![false; distinct.len()];
     let (mut moved, mut widest) = (0, 0.0_f64);
@@ -314,7 +368,7 @@ fn meet(
         };
         for &j in list {
             let ju = j as usize;
-            if claimed[ju] {
+            if claimed[ju] || is_fixed(ju) {
                 continue;
             }
             // Never two vertices of one feature onto one point.
@@ -330,6 +384,51 @@ fn meet(
         }
     }
     (rep, moved, widest)
+}
+
+/// Between the passes: a representative coordinate of the file within the tolerance of a
+/// fixed boundary's edge (not of its vertices, pass 1 took those) moves onto the edge's
+/// nearest point. Returns how many moved and the farthest move (m).
+fn onto_fixed_edges(
+    distinct: &mut [Distinct],
+    rep: &[u32],
+    fixed: &[&MultiPolygon<f64>],
+    frame: Frame,
+    tol: f64,
+    movable: u32,
+) -> (usize, f64) {
+    let edges: Vec<Line<[f64; 2]>> = fixed
+        .iter()
+        .flat_map(|g| rings_of(g))
+        .flat_map(|r| r.lines())
+        .filter(|l| l.start != l.end)
+        .map(|l| Line::new(frame.m(l.start), frame.m(l.end)))
+        .collect();
+    let tree = RTree::bulk_load(edges);
+    let tol2 = tol * tol;
+    let targets = par::map(distinct.len(), |i| {
+        let d = &distinct[i];
+        if rep[i] as usize != i || d.features.iter().any(|&f| f >= movable) {
+            return None;
+        }
+        let p = frame.m(d.coord);
+        let edge = tree.nearest_neighbor(&p)?;
+        let q = edge.nearest_point(&p);
+        let dist2 = (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2);
+        (dist2 < tol2 && dist2.sqrt() > NOISE_M).then_some((q, dist2.sqrt()))
+    });
+    let (mut moved, mut widest) = (0, 0.0_f64);
+    for (d, t) in distinct.iter_mut().zip(targets) {
+        if let Some(Some((q, dist))) = t {
+            d.coord = Coord {
+                x: q[0] / frame.kx,
+                y: q[1] / M_PER_DEG,
+            };
+            moved += d.features.len();
+            widest = widest.max(dist);
+        }
+    }
+    (moved, widest)
 }
 
 /// What pass 2 needs, shared read-only by the threads.
@@ -449,9 +548,11 @@ impl Noding<'_> {
             return Vec::new();
         }
         let t = self.tol;
+        // The tree holds coordinates as drawn; one moved onto a fixed edge is up to the
+        // tolerance from there.
         let envelope = AABB::from_corners(
-            [pa[0].min(pb[0]) - t, pa[1].min(pb[1]) - t],
-            [pa[0].max(pb[0]) + t, pa[1].max(pb[1]) + t],
+            [pa[0].min(pb[0]) - 2.0 * t, pa[1].min(pb[1]) - 2.0 * t],
+            [pa[0].max(pb[0]) + 2.0 * t, pa[1].max(pb[1]) + 2.0 * t],
         );
         let mut found: Vec<(f64, f64, Coord<f64>)> = Vec::new();
         for n in self.tree.locate_in_envelope(&envelope) {
@@ -464,7 +565,7 @@ impl Noding<'_> {
             if owners.contains(&f) {
                 continue;
             }
-            let p = *n.geom();
+            let p = self.frame.m(self.distinct[i].coord);
             let s = ((p[0] - pa[0]) * dx + (p[1] - pa[1]) * dy) / len2;
             if s <= 0.0 || s >= 1.0 {
                 continue;
@@ -543,6 +644,55 @@ mod tests {
         let after: Vec<f64> = g.iter().map(measure::area_m2).collect();
         assert_eq!(before, after);
         assert!(done.area_m2 < 1e-6, "{done:?}");
+    }
+
+    #[test]
+    fn misfits_against_a_fixed_village_close_and_the_village_stays() {
+        use geo::BooleanOps;
+        // A village drawn with a vertex in the middle of its south and north edges, and two
+        // grids digitised on their own: their outer edges stop 0.1-0.3 m inside it or run
+        // 0.2 m outside, their shared edge misses by 0.25 m, and neither has the village's
+        // mid vertices.
+        let (x0, x1, xm, y0, y1) = (109.70, 109.72, 109.71, 28.30, 28.31);
+        // Degrees for a distance: 1 m is 9.0e-6 degree of latitude, 1.02e-5 of longitude here.
+        let m = |metres: f64| metres * 9e-6;
+        let village = MultiPolygon::new(vec![polygon![
+            (x: x0, y: y0), (x: xm + 0.003, y: y0), (x: x1, y: y0), (x: x1, y: y1),
+            (x: xm - 0.002, y: y1), (x: x0, y: y1)
+        ]]);
+        let mut grids = vec![
+            MultiPolygon::new(vec![polygon![
+                (x: x0 + m(0.1), y: y0 + m(0.2)), (x: xm + m(0.25), y: y0 - m(0.1)),
+                (x: xm + m(0.25), y: y1 + m(0.2)), (x: x0 - m(0.2), y: y1 - m(0.3))
+            ]]),
+            MultiPolygon::new(vec![polygon![
+                (x: xm, y: y0 + m(0.1)), (x: x1 - m(0.3), y: y0 - m(0.2)),
+                (x: x1 + m(0.2), y: y1 + m(0.1)), (x: xm, y: y1 - m(0.2))
+            ]]),
+        ];
+        let as_drawn = grids.clone();
+        let gap =
+            |g: &[MultiPolygon<f64>]| measure::area_m2(&village.difference(&g[0].union(&g[1])));
+        let over = |g: &[MultiPolygon<f64>]| {
+            measure::area_m2(&g[0].intersection(&g[1]))
+                + measure::area_m2(&g[0].union(&g[1]).difference(&village))
+        };
+        assert!(gap(&as_drawn) > 1.0 && over(&as_drawn) > 1.0);
+        let kept = village.clone();
+        let done = clean_coverage_against(&mut grids, &[&kept], 0.5);
+        assert_eq!(kept, village);
+        assert_eq!(done.features, 2, "{done:?}");
+        assert!(done.widest_m < 0.5, "{done:?}");
+        assert!(gap(&grids) < 1e-3, "gap {} m² left: {grids:?}", gap(&grids));
+        assert!(
+            over(&grids) < 1e-3,
+            "overlap {} m² left: {grids:?}",
+            over(&grids)
+        );
+        // Without the village the outer misfits stay: only the grids' shared edge closes.
+        let mut alone = as_drawn.clone();
+        let _ = clean_coverage(&mut alone, 0.5);
+        assert!(gap(&alone) > 1.0, "{alone:?}");
     }
 
     #[test]

@@ -48,7 +48,7 @@ mod rings;
 mod slivers;
 mod topology;
 
-pub use clean::{clean_coverage, Cleaning};
+pub use clean::{clean_coverage, clean_coverage_against, Cleaning};
 pub use rings::{check_geojson_rings, check_raw_rings};
 
 use std::fmt;
