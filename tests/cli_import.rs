@@ -967,6 +967,24 @@ fn admin_overlaps(file: &Path, dir: &Path, extra: &[&str]) -> (Value, Vec<Value>
     (r, overlaps, terminal)
 }
 
+/// The gap findings of report `r` that say they are strips narrower than `below` metres.
+fn thin_gaps(r: &Value, below: f64) -> Vec<String> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "gap")
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| {
+            m.split("a strip about ")
+                .nth(1)
+                .and_then(|w| w.split(' ').next()?.parse::<f64>().ok())
+                .is_some_and(|w| w < below)
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The terminal's group of `severity` `check`: its heading and the example lines under it.
 fn terminal_group<'t>(terminal: &'t str, severity: &str, check: &str) -> (&'t str, Vec<&'t str>) {
     let head = format!("  {severity} {check} x");
@@ -1078,6 +1096,11 @@ fn sub_metre_misfits_between_villages_are_closed_and_a_real_overlap_stays() {
         cleaned.len(),
         as_drawn.len()
     );
+
+    // The stored townships and neighbouring villages are references the cleaning meets
+    // too: no strip under the tolerance is left between the file and them.
+    let thin = thin_gaps(&r, 0.5);
+    assert!(thin.is_empty(), "{} gaps under 0.5 m left: {thin:#?}", thin.len());
 
     let (_, with_plant, _) = admin_overlaps(&planted, dir.path(), &[]);
     let real: Vec<&Value> = with_plant
