@@ -1040,7 +1040,8 @@ fn sub_metre_misfits_between_villages_are_closed_and_a_real_overlap_stays() {
         ],
     );
 
-    let (r, as_drawn, terminal) = admin_overlaps(&shp, dir.path(), &["--tolerance-m", "0"]);
+    let (r_drawn, as_drawn, terminal) = admin_overlaps(&shp, dir.path(), &["--tolerance-m", "0"]);
+    let r = &r_drawn;
     assert!(as_drawn.len() > 20, "{} overlaps as drawn", as_drawn.len());
     // The terminal shows each check once, with its count, and the five largest overlaps of
     // the JSON report (which keeps them all).
@@ -1100,7 +1101,43 @@ fn sub_metre_misfits_between_villages_are_closed_and_a_real_overlap_stays() {
     // The stored townships and neighbouring villages are references the cleaning meets
     // too: no strip under the tolerance is left between the file and them.
     let thin = thin_gaps(&r, 0.5);
-    assert!(thin.is_empty(), "{} gaps under 0.5 m left: {thin:#?}", thin.len());
+    assert!(
+        thin.is_empty(),
+        "{} gaps under 0.5 m left: {thin:#?}",
+        thin.len()
+    );
+
+    // Snap is offered on every misfit of the file as drawn; the repair does what the
+    // offer says: nothing it was offered for is left, and nothing still offers it.
+    let offers_snap = |f: &Value| f["repair"] == "snap" || f["also"] == "snap";
+    let offered = r_drawn["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| offers_snap(f))
+        .count();
+    assert!(offered > as_drawn.len(), "{offered} offers of Snap");
+    let (snapped, left, _) = admin_overlaps(
+        &shp,
+        dir.path(),
+        &["--tolerance-m", "0", "--repair", "snap"],
+    );
+    let findings = snapped["findings"].as_array().unwrap();
+    assert!(left.is_empty(), "{left:#?}");
+    assert_eq!(
+        findings.iter().filter(|f| f["check"] == "gap").count(),
+        0,
+        "{findings:#?}"
+    );
+    assert!(!findings.iter().any(offers_snap), "{findings:#?}");
+    assert!(
+        snapped["repairs"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("snapped: closed misfits under 2 m"),
+        "{}",
+        snapped["repairs"]
+    );
 
     let (_, with_plant, _) = admin_overlaps(&planted, dir.path(), &[]);
     let real: Vec<&Value> = with_plant

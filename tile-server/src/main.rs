@@ -245,8 +245,9 @@ struct LoadFlags {
     /// Repairs to apply (repeatable): make-valid, snap, assign-overlaps.
     #[arg(long, value_enum)]
     repair: Vec<RepairKind>,
-    /// Snapping distance in metres for --repair snap.
-    #[arg(long, default_value_t = 0.5)]
+    /// Snapping distance in metres for --repair snap; gaps and overlaps thinner than this
+    /// are the ones the report offers to snap.
+    #[arg(long, default_value_t = geo_core::validate::Tolerances::default().snap_m)]
     snap_m: f64,
     /// Admin units and grids: misfits between neighbours narrower than this (metres) are
     /// closed before the checks, shared edges made identical; 0 keeps the file as drawn.
@@ -288,6 +289,7 @@ impl LoadFlags {
             skip_invalid,
             report: self.report,
             tolerance_m: self.tolerance_m,
+            snap_m: self.snap_m,
             worker: self.worker,
             deadlines: self.deadlines,
             map: self.map,

@@ -10,6 +10,7 @@ mod guess;
 mod mapping;
 mod native;
 mod pipeline;
+mod repairs;
 mod report;
 mod tally;
 

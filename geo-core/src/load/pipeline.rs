@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::defaults::{fill_patrol_times, IncidentDefaults};
 use super::fields::{Defaults, FieldMap};
 use super::mapping::{self, ValueCounts};
-use super::{LeftOut, LoadOptions, Prepared, Report, Tally};
+use super::{repairs, LeftOut, LoadOptions, Prepared, Report, Tally};
 use crate::codes::AdminLevel;
 use crate::crs::{self, Crs, ONEMAP};
 use crate::formats::{format_time, Collector, ErrorKind};
@@ -18,11 +18,12 @@ use crate::source::{Source, SourceFeature};
 use crate::validate::{self, Area, Check, Finding, ParentArea, Severity, Spot};
 
 /// One feature on its way in: lon/lat geometry and onemap-named properties.
-struct Row {
-    index: usize,
-    id: Option<String>,
-    geometry: Geometry<f64>,
-    props: Map<String, Value>,
+#[derive(Clone)]
+pub(super) struct Row {
+    pub(super) index: usize,
+    pub(super) id: Option<String>,
+    pub(super) geometry: Geometry<f64>,
+    pub(super) props: Map<String, Value>,
 }
 
 /// How many refused coordinates make the whole file's CRS wrong rather than a few features.
@@ -356,7 +357,7 @@ fn is_past_revision(layer: Layer, r: &Row) -> bool {
 /// them and the stored boundaries they must meet ([`fixed_references`]), in place
 /// ([`validate::clean_coverage_against`]). Past grid revisions are history and stay as
 /// they were (they overlap their successors by design).
-fn clean_areas(
+pub(super) fn clean_areas(
     layer: Layer,
     rows: &mut [Row],
     context: &Dataset,
@@ -514,29 +515,11 @@ fn check(
                 findings =
                     undo_made_overlaps(layer, rows, &drawn, findings, cleaning, context, opts);
             }
-            let asked = opts.repairs.make_valid
-                || opts.repairs.snap_m.is_some()
-                || opts.repairs.assign_overlaps;
-            if asked && findings.iter().any(|f| f.repair.is_some()) {
-                // repair_areas indexes geometries by position in the file.
-                let len = rows.iter().map(|r| r.index + 1).max().unwrap_or(0);
-                let mut geoms = vec![MultiPolygon::<f64>(Vec::new()); len];
-                for r in rows.iter() {
-                    if let Some(g) = as_area(&r.geometry) {
-                        geoms[r.index] = g.clone();
-                    }
-                }
-                report.repairs = validate::repair_areas(&mut geoms, &findings, &opts.repairs);
-                for r in rows.iter_mut() {
-                    if as_area(&r.geometry).is_some() {
-                        r.geometry = Geometry::MultiPolygon(std::mem::replace(
-                            &mut geoms[r.index],
-                            MultiPolygon(Vec::new()),
-                        ));
-                    }
-                }
-                findings = check_areas(layer, rows, context, opts);
-            }
+            let (mut findings, lines) =
+                repairs::apply(layer, rows, context, opts, &opts.repairs, findings);
+            report.repairs = lines;
+            repairs::withdraw_failed(&mut findings, &opts.repairs);
+            repairs::keep_honest_offers(layer, rows, context, opts, &mut findings);
             report.findings.extend(findings);
         }
         Layer::Cameras | Layer::Centers | Layer::Workers | Layer::Incidents => {
@@ -636,7 +619,7 @@ fn about_the_file(findings: Vec<Finding>) -> Vec<Finding> {
 }
 
 /// A polygon layer's geometry once [`normalise_areas`] has run.
-fn as_area(g: &Geometry<f64>) -> Option<&MultiPolygon<f64>> {
+pub(super) fn as_area(g: &Geometry<f64>) -> Option<&MultiPolygon<f64>> {
     match g {
         Geometry::MultiPolygon(mp) => Some(mp),
         _ => None,
@@ -652,7 +635,12 @@ fn normalise_areas(rows: &mut [Row]) {
     }
 }
 
-fn check_areas(layer: Layer, rows: &[Row], context: &Dataset, opts: &LoadOptions) -> Vec<Finding> {
+pub(super) fn check_areas(
+    layer: Layer,
+    rows: &[Row],
+    context: &Dataset,
+    opts: &LoadOptions,
+) -> Vec<Finding> {
     // Past grid revisions (valid_to set) are history, not part of today's partition: they
     // may overlap their successors and share their code.
     let mut areas: Vec<Area<'_>> = rows

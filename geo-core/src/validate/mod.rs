@@ -177,6 +177,9 @@ pub struct Finding {
     pub other_index: Option<usize>,
     /// The repair offered, if any.
     pub repair: Option<Repair>,
+    /// A second repair offered (`Snap` for an overlap thin enough to snap shut).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub also: Option<Repair>,
     /// The problem's shape in lon/lat (overlap or gap piece), for the map.
     #[serde(skip)]
     pub geometry: Option<Geometry<f64>>,
@@ -205,6 +208,7 @@ impl Finding {
             other: None,
             other_index: None,
             repair: None,
+            also: None,
             geometry: None,
             count: None,
             rows: Vec::new(),
@@ -225,6 +229,37 @@ impl Finding {
         self.lon = Some(p.x());
         self.lat = Some(p.y());
         self
+    }
+
+    /// Whether `repair` is offered for it.
+    #[must_use]
+    pub fn offers(&self, repair: Repair) -> bool {
+        self.repair == Some(repair) || self.also == Some(repair)
+    }
+
+    /// Takes back the offer of `repair` (it was tried and does not close this), and says so.
+    pub fn withdraw(&mut self, repair: Repair) {
+        if !self.offers(repair) {
+            return;
+        }
+        if self.repair == Some(repair) {
+            self.repair = self.also.take();
+        } else {
+            self.also = None;
+        }
+        self.message = match repair {
+            Repair::Snap => self
+                .message
+                .replace(topology::SNAP_CLOSES_OVERLAP, topology::SNAP_LEAVES)
+                .replace(topology::SNAP_CLOSES_GAP, topology::SNAP_LEAVES),
+            Repair::AssignOverlap => {
+                format!(
+                    "{}; assigning it to one side does not close it",
+                    self.message
+                )
+            }
+            Repair::MakeValid => format!("{}; rebuilding it does not make it valid", self.message),
+        };
     }
 }
 

@@ -23,6 +23,13 @@ use rstar::{RTree, AABB};
 use super::measure::{area_m2, inside_point, polygon_area_m2, width_m};
 use super::{par, Check, Finding, Repair, Severity, Tolerances};
 
+/// How an overlap's message offers Snap ([`Finding::withdraw`] takes it back).
+pub(crate) const SNAP_CLOSES_OVERLAP: &str = "a digitising misfit; Snap closes it too";
+/// How a gap's message offers Snap.
+pub(crate) const SNAP_CLOSES_GAP: &str = "a digitising misfit that snapping closes";
+/// What either says once snapping was tried and left it.
+pub(crate) const SNAP_LEAVES: &str = "a misfit that snapping does not close";
+
 /// What the topology checks need of one area.
 #[derive(Debug, Clone)]
 pub(crate) struct Feature<'a> {
@@ -282,10 +289,9 @@ pub(crate) fn overlaps(
             }
             let width = shared.0.iter().map(width_m).fold(0.0, f64::max);
             let mut msg = format!("overlaps {} (feature {}) by {area:.1} m²", g.code, g.index);
-            if width < tol.snap_m {
-                msg = format!(
-                    "{msg} in a strip about {width:.2} m wide (a digitising misfit; Snap closes it too)"
-                );
+            let thin = width < tol.snap_m;
+            if thin {
+                msg = format!("{msg} in a strip about {width:.2} m wide ({SNAP_CLOSES_OVERLAP})");
             }
             let mut finding = Finding::new(Check::Overlap, Severity::Error, msg)
                 .at_feature(f.index, Some(f.code));
@@ -296,6 +302,7 @@ pub(crate) fn overlaps(
             finding.other = Some(g.code.to_owned());
             finding.other_index = Some(g.index);
             finding.repair = Some(Repair::AssignOverlap);
+            finding.also = thin.then_some(Repair::Snap);
             finding.geometry = Some(Geometry::MultiPolygon(shared));
             out.push(finding);
         }
@@ -327,9 +334,7 @@ fn gap_finding(
     let mut msg = format!("{whose}: {area:.1} m²");
     let thin = width < tol.snap_m;
     if thin {
-        msg = format!(
-            "{msg}, a strip about {width:.2} m wide (a digitising misfit that snapping closes)"
-        );
+        msg = format!("{msg}, a strip about {width:.2} m wide ({SNAP_CLOSES_GAP})");
     }
     let mut f = Finding::new(Check::Gap, Severity::Warning, msg);
     f.id = parent.map(str::to_owned);

@@ -42,6 +42,8 @@ pub struct LoadArgs {
     pub report: Option<PathBuf>,
     /// Misfits narrower than this (m) between neighbouring areas are closed; 0: none.
     pub tolerance_m: f64,
+    /// Gaps and overlaps thinner than this (m) are offered to Snap (`--snap-m`).
+    pub snap_m: f64,
     /// The worker of every patrol track (GPX).
     pub worker: Option<String>,
     /// The deadline policy file (JSON), else onemap's defaults.
@@ -57,6 +59,7 @@ impl LoadArgs {
         opts.source = self.source_options();
         opts.repairs = self.repairs;
         opts.tolerances.misfit_m = self.tolerance_m;
+        opts.tolerances.snap_m = self.snap_m;
         opts.skip_invalid = self.skip_invalid;
         opts.worker = self.worker.clone();
         if let Some(path) = &self.deadlines {
