@@ -17,15 +17,23 @@ use geo_core::validate::{check_areas, clean_coverage, Area, ParentArea, Toleranc
 
 /// The demo's boundaries: straight Voronoi edges, then edges that meander like roads and
 /// rivers (`DemoConfig::with_edge_vertices`), ~180 vertices per grid as real grids have.
-const EDGES: [(&str, usize); 2] = [("straight", 0), ("meandering", 100)];
+/// Last, the size of issue 13's second prefecture: 7,774 meandering grids.
+const EDGES: [(&str, Option<usize>, usize); 3] = [
+    ("straight", None, 0),
+    ("meandering", None, 100),
+    ("meandering 7774", Some(7_774), 100),
+];
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("validate");
     g.sample_size(10);
-    for (label, edge_vertices) in EDGES {
+    for (label, grids, edge_vertices) in EDGES {
         let t = Instant::now();
-        let d = generate_partition(&DemoConfig::prefecture().with_edge_vertices(edge_vertices))
-            .unwrap();
+        let mut config = DemoConfig::prefecture().with_edge_vertices(edge_vertices);
+        if let Some(n) = grids {
+            config = config.with_grids(n);
+        }
+        let d = generate_partition(&config).unwrap();
         eprintln!("{label} demo partition generated in {:.2?}", t.elapsed());
         measure(&mut g, label, &d);
     }

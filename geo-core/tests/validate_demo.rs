@@ -129,3 +129,40 @@ fn demo_admin_units_of_all_levels_in_one_file_have_no_errors() {
         errors[0]
     );
 }
+
+/// The misfit cleaning must leave a coverage that fits alone, however close its meandering
+/// boundaries pass each other (a narrow neck of a grid, two bends of a river a few
+/// decimetres apart): nothing moves, nothing is inserted, against the villages too.
+#[test]
+fn cleaning_leaves_meandering_grids_that_fit_as_they_are() {
+    use geo_core::validate::clean_coverage_against;
+    let d = generate_partition(
+        &DemoConfig::county_sample()
+            .with_grids(700)
+            .with_edge_vertices(100),
+    )
+    .unwrap();
+    let villages: Vec<_> = d
+        .admin
+        .iter()
+        .filter(|u| matches!(u.code, AdminCode::Village(_)))
+        .map(|u| &u.geometry)
+        .collect();
+    let drawn: Vec<_> = d.grids.iter().map(|g| g.geometry.clone()).collect();
+    let vertices: usize = drawn
+        .iter()
+        .flat_map(|m| &m.0)
+        .map(|p| p.exterior().0.len())
+        .sum();
+    assert!(vertices > 100 * drawn.len(), "{vertices} vertices");
+    for fixed in [Vec::new(), villages] {
+        let mut geoms = drawn.clone();
+        let done = clean_coverage_against(&mut geoms, &fixed, 0.5);
+        assert_eq!(
+            (done.features, done.moved, done.inserted, done.kept.len()),
+            (0, 0, 0, 0),
+            "{done:?}"
+        );
+        assert!(geoms == drawn);
+    }
+}

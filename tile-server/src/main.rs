@@ -98,6 +98,9 @@ enum Command {
         /// Only the first N counties (a smaller dataset, e.g. for tests).
         #[arg(long)]
         counties: Option<usize>,
+        /// This many grids instead of the scale's (5,382 for the prefecture).
+        #[arg(long)]
+        grids: Option<usize>,
         /// Vertices on each generated edge between townships, villages and grids, which
         /// then meander like roads and rivers (100: ~180 per grid, as real grids have);
         /// 0 for straight Voronoi edges.
@@ -398,6 +401,7 @@ fn main() -> ExitCode {
                 scale,
                 seed,
                 counties,
+                grids,
                 edge_vertices,
                 force,
             } => {
@@ -406,6 +410,7 @@ fn main() -> ExitCode {
                     matches!(scale, Scale::Province),
                     seed,
                     counties,
+                    grids,
                     edge_vertices,
                     force,
                 )

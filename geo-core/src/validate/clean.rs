@@ -188,39 +188,53 @@ fn clean_round(
     let Some(frame) = frame(&all) else {
         return report;
     };
-    let mut distinct = distinct_coords(&all);
+    // Keyed by the coordinates as drawn, before any moves onto a fixed edge.
+    let (mut distinct, index) = distinct_coords(&all);
+    let (shared, settled) = shared_edges(&all, &distinct, &index);
+    // Settled coordinates of the file neither move nor pull others: only the rest and the
+    // fixed boundaries are searched, which for a file that fits already is its outline.
+    let live: Vec<u32> = (0..distinct.len() as u32)
+        .filter(|&i| {
+            let d = &distinct[i as usize];
+            !settled[i as usize] || d.features.iter().any(|&f| f >= movable)
+        })
+        .collect();
     let tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
-        distinct
-            .iter()
-            .enumerate()
-            .map(|(i, d)| GeomWithData::new(frame.m(d.coord), i as u32))
+        live.iter()
+            .map(|&i| GeomWithData::new(frame.m(distinct[i as usize].coord), i))
             .collect(),
     );
-    let (rep, mut moved, mut widest) = meet(&distinct, &tree, frame, tolerance_m, movable);
-    // Keyed by the coordinates as drawn, before any moves onto a fixed edge.
-    let index: HashMap<(u64, u64), u32> = distinct
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (key(d.coord), rep[i]))
-        .collect();
+    let (rep, mut moved, mut widest) = meet(&distinct, &live, &tree, frame, tolerance_m, movable);
+
     if !fixed.is_empty() {
-        let (onto, far) = onto_fixed_edges(&mut distinct, &rep, fixed, frame, tolerance_m, movable);
+        let (onto, far) = onto_fixed_edges(
+            &mut distinct,
+            &rep,
+            &settled,
+            fixed,
+            frame,
+            tolerance_m,
+            movable,
+        );
         moved += onto;
         widest = widest.max(far);
     }
     report.moved = moved;
     report.widest_m = widest;
     // The coordinates that remain, with every feature that now has them.
+    // Only searched coordinates can move or be inserted, so only theirs are needed.
     let mut owners: Vec<Vec<u32>> = vec![Vec::new(); distinct.len()];
-    for (i, d) in distinct.iter().enumerate() {
-        let r = rep[i] as usize;
-        owners[r].extend(&d.features);
+    for &i in &live {
+        let r = rep[i as usize] as usize;
+        owners[r].extend(&distinct[i as usize].features);
     }
-    for o in &mut owners {
+    for &i in &live {
+        let o = &mut owners[i as usize];
         o.sort_unstable();
         o.dedup();
     }
     let ctx = Noding {
+        shared: &shared,
         distinct: &distinct,
         owners: &owners,
         rep: &rep,
@@ -292,8 +306,14 @@ fn rings_of(m: &MultiPolygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
 }
 
 /// Every distinct finite coordinate with the features holding it, in first-seen order.
-fn distinct_coords(geometries: &[&MultiPolygon<f64>]) -> Vec<Distinct> {
-    let mut at: HashMap<(u64, u64), usize> = HashMap::new();
+/// Also returns the position of each in the list, by its key.
+fn distinct_coords(geometries: &[&MultiPolygon<f64>]) -> (Vec<Distinct>, CoordIndex) {
+    let size: usize = geometries
+        .iter()
+        .flat_map(|g| rings_of(g))
+        .map(|r| r.0.len())
+        .sum();
+    let mut at = CoordIndex::with_capacity_and_hasher(size / 2, Default::default());
     let mut out: Vec<Distinct> = Vec::new();
     for (f, g) in geometries.iter().enumerate() {
         let f = f as u32;
@@ -307,21 +327,63 @@ fn distinct_coords(geometries: &[&MultiPolygon<f64>]) -> Vec<Distinct> {
                         coord: c,
                         features: Vec::new(),
                     });
-                    out.len() - 1
+                    (out.len() - 1) as u32
                 });
+                let i = i as usize;
                 if out[i].features.last() != Some(&f) {
                     out[i].features.push(f);
                 }
             }
         }
     }
-    out
+    (out, at)
+}
+
+/// The edges (pairs of positions in `distinct`, lower first) that the rings of two or more
+/// features have, sorted; and per coordinate whether it is settled: held by two or more
+/// features with every edge at it shared. There the coverage already fits (a clean file,
+/// or the inside of a township digitised as one), and nothing moves, however close another
+/// part of the boundary passes.
+fn shared_edges(
+    all: &[&MultiPolygon<f64>],
+    distinct: &[Distinct],
+    index: &CoordIndex,
+) -> (Vec<(u32, u32)>, Vec<bool>) {
+    let per_feature = par::map(all.len(), |f| {
+        let mut out: Vec<(u32, u32, u32)> = Vec::new();
+        for ring in rings_of(all[f]) {
+            for w in ring.0.windows(2) {
+                let (Some(&a), Some(&b)) = (index.get(&key(w[0])), index.get(&key(w[1]))) else {
+                    continue;
+                };
+                if a != b {
+                    out.push((a.min(b), a.max(b), f as u32));
+                }
+            }
+        }
+        out
+    });
+    let mut edges: Vec<(u32, u32, u32)> = per_feature.into_iter().flatten().flatten().collect();
+    edges.sort_unstable();
+    let mut shared = Vec::new();
+    let mut settled: Vec<bool> = distinct.iter().map(|d| d.features.len() >= 2).collect();
+    for run in edges.chunk_by(|x, y| x.0 == y.0 && x.1 == y.1) {
+        let (lo, hi, first) = run[0];
+        if run.iter().any(|e| e.2 != first) {
+            shared.push((lo, hi));
+        } else {
+            settled[lo as usize] = false;
+            settled[hi as usize] = false;
+        }
+    }
+    (shared, settled)
 }
 
 /// Pass 1: the representative of every distinct coordinate (itself when it stays), how
 /// many moved, and the farthest move (m).
 fn meet(
     distinct: &[Distinct],
+    live: &[u32],
     tree: &RTree<GeomWithData<[f64; 2], u32>>,
     frame: Frame,
     tol: f64,
@@ -331,7 +393,8 @@ fn meet(
     let tol2 = tol * tol;
     // Neighbours within the tolerance that belong to other features, found in parallel;
     // almost every list is empty.
-    let near = par::map(distinct.len(), |i| {
+    let found = par::map(live.len(), |k| {
+        let i = live[k] as usize;
         let d = &distinct[i];
         let p = frame.m(d.coord);
         tree.locate_within_distance(p, tol2)
@@ -343,15 +406,19 @@ fn meet(
             })
             .collect::<Vec<u32>>()
     });
-    let mut order: Vec<u32> = (0..distinct.len() as u32)
-        .filter(|&i| near[i as usize].as_ref().is_some_and(|n| !n.is_empty()))
+    let mut near: Vec<Option<Vec<u32>>> = vec![None; distinct.len()];
+    for (&i, list) in live.iter().zip(found) {
+        near[i as usize] = list.filter(|l| !l.is_empty());
+    }
+    let mut order: Vec<u32> = live
+        .iter()
+        .copied()
+        .filter(|&i| near[i as usize].is_some())
         .collect();
     // A fixed boundary's vertices first: they cannot move, so they claim.
     order.sort_by_key(|&i| {
-        (
-            !is_fixed(i as usize),
-            std::cmp::Reverse(distinct[i as usize].features.len()),
-        )
+        let i = i as usize;
+        (!is_fixed(i), std::cmp::Reverse(distinct[i].features.len()))
     });
     let mut rep: Vec<u32> = (0..distinct.len() as u32).collect();
     let mut claimed = vec![false; distinct.len()];
@@ -392,6 +459,7 @@ fn meet(
 fn onto_fixed_edges(
     distinct: &mut [Distinct],
     rep: &[u32],
+    settled: &[bool],
     fixed: &[&MultiPolygon<f64>],
     frame: Frame,
     tol: f64,
@@ -408,13 +476,20 @@ fn onto_fixed_edges(
     let tol2 = tol * tol;
     let targets = par::map(distinct.len(), |i| {
         let d = &distinct[i];
-        if rep[i] as usize != i || d.features.iter().any(|&f| f >= movable) {
+        if rep[i] as usize != i || settled[i] || d.features.iter().any(|&f| f >= movable) {
             return None;
         }
         let p = frame.m(d.coord);
-        let edge = tree.nearest_neighbor(&p)?;
-        let q = edge.nearest_point(&p);
-        let dist2 = (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2);
+        // A box query, not a nearest-neighbour search: almost every coordinate has no fixed
+        // edge within the tolerance, and the box says so at once.
+        let near = AABB::from_corners([p[0] - tol, p[1] - tol], [p[0] + tol, p[1] + tol]);
+        let (q, dist2) = tree
+            .locate_in_envelope_intersecting(&near)
+            .map(|edge| {
+                let q = edge.nearest_point(&p);
+                (q, (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2))
+            })
+            .min_by(|x, y| x.1.total_cmp(&y.1))?;
         (dist2 < tol2 && dist2.sqrt() > NOISE_M).then_some((q, dist2.sqrt()))
     });
     let (mut moved, mut widest) = (0, 0.0_f64);
@@ -431,13 +506,20 @@ fn onto_fixed_edges(
     (moved, widest)
 }
 
+/// Positions in the distinct coordinates by coordinate bits. Hashed with foldhash, not the
+/// standard library's SipHash: the keys are our own coordinates, not an attacker's, and
+/// there are millions of them.
+type CoordIndex = HashMap<(u64, u64), u32, foldhash::fast::RandomState>;
+
 /// What pass 2 needs, shared read-only by the threads.
 struct Noding<'a> {
+    /// The edges two features already share ([`shared_edges`]).
+    shared: &'a [(u32, u32)],
     distinct: &'a [Distinct],
     /// Per representative, the features that have it after pass 1.
     owners: &'a [Vec<u32>],
     rep: &'a [u32],
-    index: &'a HashMap<(u64, u64), u32>,
+    index: &'a CoordIndex,
     tree: &'a RTree<GeomWithData<[f64; 2], u32>>,
     frame: Frame,
     tol: f64,
@@ -452,12 +534,13 @@ struct Cleaned {
 }
 
 impl Noding<'_> {
-    /// The representative coordinate of `c` (itself if it did not move).
-    fn mapped(&self, c: Coord<f64>) -> (Coord<f64>, Option<u32>) {
+    /// The representative coordinate of `c` (itself if it did not move), with the
+    /// positions of `c` and of its representative in the distinct coordinates.
+    fn mapped(&self, c: Coord<f64>) -> (Coord<f64>, Option<(u32, u32)>) {
         match self.index.get(&key(c)) {
             Some(&i) => {
                 let r = self.rep[i as usize];
-                (self.distinct[r as usize].coord, Some(r))
+                (self.distinct[r as usize].coord, Some((i, r)))
             }
             None => (c, None),
         }
@@ -492,7 +575,7 @@ impl Noding<'_> {
         changed: &mut bool,
     ) -> LineString<f64> {
         let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ring.0.len() + 8);
-        let mapped: Vec<Coord<f64>> = ring
+        let mapped: Vec<(Coord<f64>, Option<u32>)> = ring
             .0
             .iter()
             .map(|&c| {
@@ -501,28 +584,28 @@ impl Noding<'_> {
                     *changed = true;
                     let (p, q) = (self.frame.m(c), self.frame.m(m));
                     let dist = (p[0] - q[0]).hypot(p[1] - q[1]);
-                    if let Some(r) = r.filter(|_| dist > NOISE_M) {
+                    if let Some((_, r)) = r.filter(|_| dist > NOISE_M) {
                         out.widest_m = out.widest_m.max(dist);
                         out.partners
                             .extend(self.owners[r as usize].iter().filter(|&&o| o != f));
                     }
                 }
-                m
+                (m, r.map(|(i, _)| i))
             })
             .collect();
         for w in mapped.windows(2) {
-            let (a, b) = (w[0], w[1]);
+            let ((a, ra), (b, rb)) = (w[0], w[1]);
             if pts.last() != Some(&a) {
                 pts.push(a);
             }
-            let inserts = self.onto_edge(f, a, b, out);
+            let inserts = self.onto_edge(f, (a, ra), (b, rb), out);
             if !inserts.is_empty() {
                 *changed = true;
                 out.inserted += inserts.len();
                 pts.extend(inserts);
             }
         }
-        if let Some(&last) = mapped.last() {
+        if let Some(&(last, _)) = mapped.last() {
             if pts.last() != Some(&last) {
                 pts.push(last);
             }
@@ -537,10 +620,17 @@ impl Noding<'_> {
     fn onto_edge(
         &self,
         f: u32,
-        a: Coord<f64>,
-        b: Coord<f64>,
+        (a, ia): (Coord<f64>, Option<u32>),
+        (b, ib): (Coord<f64>, Option<u32>),
         out: &mut Cleaned,
     ) -> Vec<Coord<f64>> {
+        // An edge two features already share fits; putting a vertex into it would make
+        // the two copies differ.
+        if let (Some(ia), Some(ib)) = (ia, ib) {
+            if self.shared.binary_search(&(ia.min(ib), ia.max(ib))).is_ok() {
+                return Vec::new();
+            }
+        }
         let (pa, pb) = (self.frame.m(a), self.frame.m(b));
         let (dx, dy) = (pb[0] - pa[0], pb[1] - pa[1]);
         let len2 = dx * dx + dy * dy;

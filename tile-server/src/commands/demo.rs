@@ -5,13 +5,15 @@ use std::process::ExitCode;
 use anyhow::bail;
 use geo_core::demo::DemoConfig;
 
-/// Generates the prefecture or province demo (or its first `counties`) into `store_path`.
+/// Generates the prefecture or province demo (or its first `counties`; `grids` of them
+/// instead of the scale's number) into `store_path`.
 #[allow(clippy::print_stdout)]
 pub async fn run(
     store_path: &super::StoreLoc,
     province: bool,
     seed: u64,
     counties: Option<usize>,
+    grids: Option<usize>,
     edge_vertices: usize,
     force: bool,
 ) -> anyhow::Result<ExitCode> {
@@ -55,6 +57,9 @@ pub async fn run(
             ..config
         }
         .with_counties(n);
+    }
+    if let Some(n) = grids {
+        config = config.with_grids(n);
     }
     let store = super::open_store(store_path).await?;
     if !store.is_empty().await? {
