@@ -1,6 +1,6 @@
 //! The load pipeline: CRS, field mapping, checks, repairs, and the all-or-nothing decision.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use geo::{BoundingRect, InteriorPoint};
 use geo_types::{Geometry, MultiPolygon, Point};
@@ -364,10 +364,21 @@ pub(super) fn clean_areas(
     tolerance_m: f64,
 ) -> validate::Cleaning {
     let fixed = fixed_references(layer, rows, context);
+    clean_rows(layer, rows, &fixed, &HashSet::new(), tolerance_m)
+}
+
+/// Cleans the areas of `rows` other than those at file positions in `skip` against `fixed`.
+fn clean_rows(
+    layer: Layer,
+    rows: &mut [Row],
+    fixed: &[&MultiPolygon<f64>],
+    skip: &HashSet<usize>,
+    tolerance_m: f64,
+) -> validate::Cleaning {
     let mut at = Vec::with_capacity(rows.len());
     let mut geoms = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter_mut().enumerate() {
-        if is_past_revision(layer, r) {
+        if is_past_revision(layer, r) || skip.contains(&r.index) {
             continue;
         }
         if let Geometry::MultiPolygon(m) = &mut r.geometry {
@@ -375,7 +386,7 @@ pub(super) fn clean_areas(
             geoms.push(std::mem::replace(m, MultiPolygon(Vec::new())));
         }
     }
-    let mut cleaning = validate::clean_coverage_against(&mut geoms, &fixed, tolerance_m);
+    let mut cleaning = validate::clean_coverage_against(&mut geoms, fixed, tolerance_m);
     for k in &mut cleaning.kept {
         *k = rows[at[*k]].index;
     }
@@ -485,13 +496,36 @@ fn undo_made_overlaps(
             r.geometry = c;
         }
     }
-    if made.is_empty() {
-        return findings;
-    }
     cleaning.kept.extend(made);
     cleaning.kept.sort_unstable();
     cleaning.kept.dedup();
+    if cleaning.kept.is_empty() {
+        return findings;
+    }
+    meet_kept(layer, rows, context, cleaning);
     check_areas(layer, rows, context, opts)
+}
+
+/// The features left as drawn were cleaned against by their neighbours in their cleaned
+/// shape: clean the rest again with them as fixed references, so their neighbours meet
+/// them as drawn (what already fits stays as it is).
+fn meet_kept(layer: Layer, rows: &mut [Row], context: &Dataset, cleaning: &mut validate::Cleaning) {
+    let kept: HashSet<usize> = cleaning.kept.iter().copied().collect();
+    let drawn: Vec<MultiPolygon<f64>> = rows
+        .iter()
+        .filter(|r| kept.contains(&r.index))
+        .filter_map(|r| as_area(&r.geometry).cloned())
+        .collect();
+    let mut fixed = fixed_references(layer, rows, context);
+    fixed.extend(drawn.iter());
+    let again = clean_rows(layer, rows, &fixed, &kept, cleaning.tolerance_m);
+    cleaning.moved += again.moved;
+    cleaning.inserted += again.inserted;
+    cleaning.area_m2 += again.area_m2;
+    cleaning.widest_m = cleaning.widest_m.max(again.widest_m);
+    cleaning.kept.extend(again.kept);
+    cleaning.kept.sort_unstable();
+    cleaning.kept.dedup();
 }
 
 /// Runs the layer's checks, applies asked-for repairs, and checks again after repairs.
