@@ -1153,3 +1153,38 @@ fn sub_metre_misfits_between_villages_are_closed_and_a_real_overlap_stays() {
         "the planted 5 m overlap of {planted_code}: {with_plant:#?}"
     );
 }
+
+/// A closed stdout (`onemap validate f | head`) ends the output, not the command: the
+/// report file is still written and nothing panics (exit 101 before).
+#[test]
+fn a_closed_stdout_ends_the_output_not_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = dir.path().join("admin.geojson");
+    export(demo_store(), "admin", "geojson", &admin);
+    let report = dir.path().join("r.json");
+    let mut child = std::process::Command::new(onemap_bin())
+        .args([
+            "validate",
+            s(&admin),
+            "--layer",
+            "admin",
+            "--report",
+            s(&report),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reading end goes before the command writes a line.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}: {err}",
+        out.status
+    );
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert!(r["features"].as_u64().unwrap() > 10, "{r}");
+}

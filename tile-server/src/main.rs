@@ -1,6 +1,25 @@
 //! The `onemap` command line: serve, demo, import, validate, export, bench.
 
+/// `println!` that a closed stdout (`onemap validate f | head`) does not turn into a
+/// panic: the output ends, the command goes on; any other write error is said on stderr.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::say(::std::format_args!($($arg)*))
+    };
+}
+
 mod commands;
+
+/// What [`say!`] calls.
+#[allow(clippy::print_stderr)]
+fn say(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{args}") {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("onemap: cannot write the output: {e}");
+        }
+    }
+}
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -32,7 +32,7 @@ pub async fn run(store_path: &super::StoreLoc, queries: usize) -> anyhow::Result
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    say!(
         "locate:            {:>12.0} lookups/s ({} points, {found} in a grid)",
         points.len() as f64 / secs,
         points.len()
@@ -43,7 +43,7 @@ pub async fn run(store_path: &super::StoreLoc, queries: usize) -> anyhow::Result
         black_box(core.nearest_cameras(lon, lat, 10)?);
     }
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    say!(
         "nearest 10 cameras:{:>12.0} queries/s ({n} points)",
         n as f64 / secs
     );

@@ -67,8 +67,8 @@ pub async fn run(
     }
     super::load_demo(store.as_ref(), &config).await?;
     for layer in geo_core::model::Layer::ALL {
-        println!("{:<10} {:>10}", layer.as_str(), store.count(layer).await?);
+        say!("{:<10} {:>10}", layer.as_str(), store.count(layer).await?);
     }
-    println!("demo written to {store_path}");
+    say!("demo written to {store_path}");
     Ok(ExitCode::SUCCESS)
 }

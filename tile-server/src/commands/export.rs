@@ -95,6 +95,6 @@ pub async fn run(
             w.flush()?;
         }
     }
-    println!("exported {n} {layer} features to {}", output.display());
+    say!("exported {n} {layer} features to {}", output.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -216,7 +216,7 @@ pub async fn validate(
             Input::Bytes(b) => parse(args, &b)?,
         };
         let guessed = load::guess_layer(&source).unwrap_or(Layer::Grids);
-        println!("checking as layer {guessed} (say --layer to choose)");
+        say!("checking as layer {guessed} (say --layer to choose)");
         input = Input::Parsed(source);
         guessed
     };
@@ -235,7 +235,7 @@ pub async fn validate(
     .context("validation stopped")??;
     let (prepared, args) = prepared;
     write_report(args.report.as_deref(), &prepared)?;
-    println!("{}", prepared.report);
+    say!("{}", prepared.report);
     Ok(if prepared.report.errors() == 0 {
         ExitCode::SUCCESS
     } else {
@@ -262,9 +262,9 @@ pub async fn run(
     let writable = n > 0 && (prepared.report.errors() == 0 || args.skip_invalid);
     if !writable || dry_run {
         write_report(args.report.as_deref(), &prepared)?;
-        println!("{}", prepared.report);
+        say!("{}", prepared.report);
         if dry_run {
-            println!("dry run: nothing written");
+            say!("dry run: nothing written");
             return Ok(
                 if prepared.report.errors() == 0 || (args.skip_invalid && n > 0) {
                     ExitCode::SUCCESS
@@ -273,7 +273,7 @@ pub async fn run(
                 },
             );
         }
-        println!("nothing written: fix the errors above (or --skip-invalid, or --repair) and import again");
+        say!("nothing written: fix the errors above (or --skip-invalid, or --repair) and import again");
         return Ok(ExitCode::FAILURE);
     }
     let bar = spinner(format!("writing {n} {layer} features"));
@@ -290,17 +290,18 @@ pub async fn run(
     let applied = applied?;
     prepared.report.written = true;
     write_report(args.report.as_deref(), &prepared)?;
-    println!("{}", prepared.report);
+    say!("{}", prepared.report);
     if !prepared.report.skipped.is_empty() {
-        println!(
+        say!(
             "skipped {} invalid features (positions {:?})",
             prepared.report.skipped.len(),
             prepared.report.skipped
         );
     }
-    println!(
+    say!(
         "imported {n} {layer} features into {} (change {})",
-        store_path, applied.seq
+        store_path,
+        applied.seq
     );
     Ok(ExitCode::SUCCESS)
 }

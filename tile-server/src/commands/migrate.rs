@@ -46,11 +46,11 @@ pub async fn run(from: &StoreLoc, to: &StoreLoc) -> anyhow::Result<ExitCode> {
     changes.positions.clone_from(&records.positions);
     changes.tokens.clone_from(&records.tokens);
     dst.apply(changes).await?;
-    println!("{:<10} {:>10} {:>10}", "layer", "from", "to");
+    say!("{:<10} {:>10} {:>10}", "layer", "from", "to");
     let mut differ = Vec::new();
     for layer in Layer::ALL {
         let (a, b) = (src.count(layer).await?, dst.count(layer).await?);
-        println!("{:<10} {a:>10} {b:>10}", layer.as_str());
+        say!("{:<10} {a:>10} {b:>10}", layer.as_str());
         if a != b {
             differ.push(layer.as_str());
         }
@@ -62,7 +62,7 @@ pub async fn run(from: &StoreLoc, to: &StoreLoc) -> anyhow::Result<ExitCode> {
         ("steps", records.steps.len(), got.steps.len()),
         ("gps fixes", records.positions.len(), got.positions.len()),
     ] {
-        println!("{what:<10} {a:>10} {b:>10}");
+        say!("{what:<10} {a:>10} {b:>10}");
         if a != b {
             differ.push(what);
         }
@@ -70,6 +70,6 @@ pub async fn run(from: &StoreLoc, to: &StoreLoc) -> anyhow::Result<ExitCode> {
     if !differ.is_empty() {
         bail!("counts differ for {}", differ.join(", "));
     }
-    println!("migrated {from} to {to}; the change history stays in {from} (the new store's begins with this migration)");
+    say!("migrated {from} to {to}; the change history stays in {from} (the new store's begins with this migration)");
     Ok(ExitCode::SUCCESS)
 }

@@ -29,13 +29,13 @@ pub async fn run(
         AccessMode::Login
     };
     let state = AppState::new(store.clone(), config);
-    println!("onemap listening on http://{addr}/");
+    say!("onemap listening on http://{addr}/");
     match state.config().access {
-        AccessMode::Open => println!(
+        AccessMode::Open => say!(
             "local demo: open to read without login; every write needs a signed-in user \
              (本地演示：无需登录即可浏览，写入需登录)"
         ),
-        AccessMode::Login => println!("login required: every request needs a token (需要登录)"),
+        AccessMode::Login => say!("login required: every request needs a token (需要登录)"),
     }
 
     let loader = state.clone();
@@ -90,7 +90,7 @@ async fn prepare(state: &AppState) -> anyhow::Result<()> {
         state.set_snapshot_seq(seq);
     }
     state.set_loaded_core(loaded.core, startup);
-    println!("onemap ready in {:.1} s", started.elapsed().as_secs_f64());
+    say!("onemap ready in {:.1} s", started.elapsed().as_secs_f64());
     if let Some(path) = snapshot {
         let keeper = state.clone();
         tokio::spawn(async move { keep_snapshot(&keeper, path, written).await });

@@ -62,7 +62,7 @@ pub async fn add(loc: &super::StoreLoc, name: &str, role: &str, unit: &str) -> a
         created_at: now(),
     });
     let token = issue(store.as_ref(), changes, name).await?;
-    println!("{token}");
+    say!("{token}");
     eprintln!("user {name} added; the token above is shown once, keep it");
     Ok(())
 }
@@ -74,7 +74,7 @@ pub async fn list(loc: &super::StoreLoc) -> anyhow::Result<()> {
     for u in store.users().await? {
         let unit = u.unit.map(|c| c.to_string()).unwrap_or_default();
         let state = if u.disabled { "disabled" } else { "active" };
-        println!("{}\t{}\t{unit}\t{state}", u.name, u.role.as_str());
+        say!("{}\t{}\t{unit}\t{state}", u.name, u.role.as_str());
     }
     Ok(())
 }
@@ -105,6 +105,6 @@ pub async fn new_token(loc: &super::StoreLoc, name: &str) -> anyhow::Result<()> 
         name,
     )
     .await?;
-    println!("{token}");
+    say!("{token}");
     Ok(())
 }
