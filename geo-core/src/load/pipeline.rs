@@ -464,16 +464,7 @@ fn undo_made_overlaps(
     context: &Dataset,
     opts: &LoadOptions,
 ) -> Vec<Finding> {
-    let pair = |f: &Finding| {
-        f.index
-            .zip(f.other_index)
-            .map(|(a, b)| (a.min(b), a.max(b)))
-    };
-    let overlaps: Vec<(usize, usize)> = findings
-        .iter()
-        .filter(|f| f.check == validate::Check::Overlap)
-        .filter_map(pair)
-        .collect();
+    let overlaps = overlap_pairs(&findings);
     if overlaps.is_empty() {
         return findings;
     }
@@ -481,12 +472,8 @@ fn undo_made_overlaps(
     for (r, d) in rows.iter_mut().zip(drawn) {
         cleaned.push(std::mem::replace(&mut r.geometry, d.clone()));
     }
-    let before: std::collections::HashSet<(usize, usize)> = check_areas(layer, rows, context, opts)
-        .iter()
-        .filter(|f| f.check == validate::Check::Overlap)
-        .filter_map(pair)
-        .collect();
-    let made: std::collections::HashSet<usize> = overlaps
+    let before = overlap_pairs(&check_areas(layer, rows, context, opts));
+    let made: HashSet<usize> = overlaps
         .iter()
         .filter(|p| !before.contains(p))
         .flat_map(|&(a, b)| [a, b])
@@ -502,30 +489,68 @@ fn undo_made_overlaps(
     if cleaning.kept.is_empty() {
         return findings;
     }
-    meet_kept(layer, rows, context, cleaning);
-    check_areas(layer, rows, context, opts)
+    clean_kept(layer, rows, drawn, context, cleaning, opts, &before)
 }
 
-/// The features left as drawn were cleaned against by their neighbours in their cleaned
-/// shape: clean the rest again with them as fixed references, so their neighbours meet
-/// them as drawn (what already fits stays as it is).
-fn meet_kept(layer: Layer, rows: &mut [Row], context: &Dataset, cleaning: &mut validate::Cleaning) {
-    let kept: HashSet<usize> = cleaning.kept.iter().copied().collect();
-    let drawn: Vec<MultiPolygon<f64>> = rows
+/// The pairs of features (lower position first) that `findings` say overlap.
+fn overlap_pairs(findings: &[Finding]) -> HashSet<(usize, usize)> {
+    findings
         .iter()
-        .filter(|r| kept.contains(&r.index))
+        .filter(|f| f.check == validate::Check::Overlap)
+        .filter_map(|f| f.index.zip(f.other_index))
+        .map(|(a, b)| (a.min(b), a.max(b)))
+        .collect()
+}
+
+/// The features left as drawn, cleaned once more on their own with everything else fixed
+/// (their neighbours as the first cleaning left them, and the stored boundaries), so they
+/// meet their neighbours without moving them; one that makes an overlap the file as drawn
+/// (`before`) does not have stays as drawn. Returns the findings of the checks after.
+fn clean_kept(
+    layer: Layer,
+    rows: &mut [Row],
+    drawn: &[Geometry<f64>],
+    context: &Dataset,
+    cleaning: &mut validate::Cleaning,
+    opts: &LoadOptions,
+    before: &HashSet<(usize, usize)>,
+) -> Vec<Finding> {
+    let kept: HashSet<usize> = cleaning.kept.iter().copied().collect();
+    let others: HashSet<usize> = rows
+        .iter()
+        .map(|r| r.index)
+        .filter(|i| !kept.contains(i))
+        .collect();
+    let rest: Vec<MultiPolygon<f64>> = rows
+        .iter()
+        .filter(|r| others.contains(&r.index) && !is_past_revision(layer, r))
         .filter_map(|r| as_area(&r.geometry).cloned())
         .collect();
     let mut fixed = fixed_references(layer, rows, context);
-    fixed.extend(drawn.iter());
-    let again = clean_rows(layer, rows, &fixed, &kept, cleaning.tolerance_m);
+    fixed.extend(rest.iter());
+    let again = clean_rows(layer, rows, &fixed, &others, cleaning.tolerance_m);
+    let findings = check_areas(layer, rows, context, opts);
+    let made: HashSet<usize> = overlap_pairs(&findings)
+        .difference(before)
+        .flat_map(|&(a, b)| [a, b])
+        .filter(|i| kept.contains(i))
+        .collect();
     cleaning.moved += again.moved;
     cleaning.inserted += again.inserted;
     cleaning.area_m2 += again.area_m2;
     cleaning.widest_m = cleaning.widest_m.max(again.widest_m);
-    cleaning.kept.extend(again.kept);
+    cleaning.kept = made.iter().chain(&again.kept).copied().collect();
     cleaning.kept.sort_unstable();
     cleaning.kept.dedup();
+    if made.is_empty() {
+        return findings;
+    }
+    for (r, d) in rows.iter_mut().zip(drawn) {
+        if made.contains(&r.index) {
+            r.geometry = d.clone();
+        }
+    }
+    check_areas(layer, rows, context, opts)
 }
 
 /// Runs the layer's checks, applies asked-for repairs, and checks again after repairs.
