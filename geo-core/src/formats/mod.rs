@@ -138,6 +138,19 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// A problem of the feature (or the place in the file) at `index`, whose id is unknown.
+    #[must_use]
+    pub fn new(index: usize, kind: ErrorKind, message: String) -> Self {
+        Self {
+            index,
+            id: None,
+            kind,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.id {

@@ -86,12 +86,9 @@ impl Source {
                 geometry,
                 properties,
             }),
-            Err(message) => self.problems.push(Problem {
-                index,
-                id: None,
-                kind: ErrorKind::Geometry,
-                message,
-            }),
+            Err(message) => self
+                .problems
+                .push(Problem::new(index, ErrorKind::Geometry, message)),
         }
         Ok(())
     }

@@ -115,6 +115,13 @@ struct Distinct {
     features: Vec<u32>,
 }
 
+impl Distinct {
+    /// Whether a fixed boundary has it (features are numbered from `movable` on).
+    fn is_fixed(&self, movable: u32) -> bool {
+        self.features.iter().any(|&f| f >= movable)
+    }
+}
+
 /// Cleans `geometries` (onemap lon/lat, indexed like the file) in place with `tolerance_m`
 /// (see the module docs); empty geometries are left alone.
 #[must_use]
@@ -182,7 +189,7 @@ fn clean_round(
     let live: Vec<u32> = (0..distinct.len() as u32)
         .filter(|&i| {
             let d = &distinct[i as usize];
-            !settled[i as usize] || d.features.iter().any(|&f| f >= movable)
+            !settled[i as usize] || d.is_fixed(movable)
         })
         .collect();
     let tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
@@ -375,7 +382,7 @@ fn meet(
     tol: f64,
     movable: u32,
 ) -> (Vec<u32>, usize, f64) {
-    let is_fixed = |i: usize| distinct[i].features.iter().any(|&f| f >= movable);
+    let is_fixed = |i: usize| distinct[i].is_fixed(movable);
     let tol2 = tol * tol;
     // Neighbours within the tolerance that belong to other features, found in parallel;
     // almost every list is empty.
@@ -462,7 +469,7 @@ fn onto_fixed_edges(
     let tol2 = tol * tol;
     let targets = par::map(distinct.len(), |i| {
         let d = &distinct[i];
-        if rep[i] as usize != i || settled[i] || d.features.iter().any(|&f| f >= movable) {
+        if rep[i] as usize != i || settled[i] || d.is_fixed(movable) {
             return None;
         }
         let p = frame.m(d.coord);

@@ -242,12 +242,9 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
     let mut collector = Collector::new(layer);
     let mut brec = csv::ByteRecord::new();
     let fatal = |report: &mut ReadReport, index, message| {
-        report.problems.push(Problem {
-            index,
-            id: None,
-            kind: ErrorKind::Attribute,
-            message,
-        });
+        report
+            .problems
+            .push(Problem::new(index, ErrorKind::Attribute, message));
     };
     // The header, read as bytes so that a non-UTF-8 header is reported rather than fatal.
     match rdr.read_byte_record(&mut brec) {
@@ -326,15 +323,14 @@ pub fn read_csv(r: impl Read, layer: Layer, opts: &CsvOptions) -> Result<(Datase
                     _ => None,
                 };
                 match utf8_field {
-                    Some(field) => report.problems.push(Problem {
+                    Some(field) => report.problems.push(Problem::new(
                         index,
-                        id: None,
-                        kind: ErrorKind::Attribute,
-                        message: format!(
+                        ErrorKind::Attribute,
+                        format!(
                             "column {} is not valid UTF-8 (save the file as UTF-8, not GBK)",
                             header.get(field).map_or("?", String::as_str)
                         ),
-                    }),
+                    )),
                     None => return read_error(e, report, collector, index),
                 }
             }
@@ -380,12 +376,11 @@ fn read_error(
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Err(Error::Io(io)),
         other => {
-            report.problems.push(Problem {
+            report.problems.push(Problem::new(
                 index,
-                id: None,
-                kind: ErrorKind::Attribute,
-                message: format!("CSV cannot be read further: {other:?}"),
-            });
+                ErrorKind::Attribute,
+                format!("CSV cannot be read further: {other:?}"),
+            ));
             Ok((collector.finish(), report))
         }
     }

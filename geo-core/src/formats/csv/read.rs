@@ -124,12 +124,11 @@ pub(crate) fn read(name: &str, bytes: &[u8], opts: &SourceOptions) -> Result<Sou
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                source.problems.push(Problem {
+                source.problems.push(Problem::new(
                     index,
-                    id: None,
-                    kind: ErrorKind::Geometry,
-                    message: format!("reading stopped: {e}"),
-                });
+                    ErrorKind::Geometry,
+                    format!("reading stopped: {e}"),
+                ));
                 break;
             }
         }

@@ -78,14 +78,11 @@ pub(crate) fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Source, 
         } else {
             String::new()
         };
-        source.problems.push(Problem {
-            index: whole,
-            id: None,
-            kind: ErrorKind::Geometry,
-            message: format!(
-                "the file is cut off or damaged after {whole} whole features{announced}"
-            ),
-        });
+        source.problems.push(Problem::new(
+            whole,
+            ErrorKind::Geometry,
+            format!("the file is cut off or damaged after {whole} whole features{announced}"),
+        ));
     }
 
     // The crate sees only the whole features, so its length prefixes are all in bounds.
@@ -100,12 +97,11 @@ pub(crate) fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Source, 
             Ok(None) => break,
             Err(e) => {
                 // The bytes were consumed; the next feature starts where this one ended.
-                source.problems.push(Problem {
+                source.problems.push(Problem::new(
                     index,
-                    id: None,
-                    kind: ErrorKind::Geometry,
-                    message: format!("feature cannot be read: {e}"),
-                });
+                    ErrorKind::Geometry,
+                    format!("feature cannot be read: {e}"),
+                ));
                 continue;
             }
         };

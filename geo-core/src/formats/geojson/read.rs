@@ -53,12 +53,7 @@ fn feature(index: usize, f: Feature) -> Result<SourceFeature, (ErrorKind, String
 fn push(source: &mut Source, index: usize, f: Feature) {
     match feature(index, f) {
         Ok(sf) => source.features.push(sf),
-        Err((kind, message)) => source.problems.push(Problem {
-            index,
-            id: None,
-            kind,
-            message,
-        }),
+        Err((kind, message)) => source.problems.push(Problem::new(index, kind, message)),
     }
 }
 
@@ -365,12 +360,11 @@ pub(crate) fn read_lines(file: &str, bytes: &[u8], limits: &Limits) -> Result<So
                 check(file, limits, &source, i, &f)?;
                 push(&mut source, i, f);
             }
-            Err(e) => source.problems.push(Problem {
-                index: i,
-                id: None,
-                kind: ErrorKind::Geometry,
-                message: format!("line {}: not a GeoJSON feature: {e}", i + 1),
-            }),
+            Err(e) => source.problems.push(Problem::new(
+                i,
+                ErrorKind::Geometry,
+                format!("line {}: not a GeoJSON feature: {e}", i + 1),
+            )),
         }
     }
     Ok(source)

@@ -301,12 +301,11 @@ fn read_rows(
             Ok(None) => break,
             Err(e) => {
                 // A damaged file: keep what was read and say where it stopped.
-                source.problems.push(Problem {
+                source.problems.push(Problem::new(
                     index,
-                    id: None,
-                    kind: ErrorKind::Geometry,
-                    message: format!("reading stopped at row {index}: {e}"),
-                });
+                    ErrorKind::Geometry,
+                    format!("reading stopped at row {index}: {e}"),
+                ));
                 break;
             }
         };

@@ -268,12 +268,7 @@ fn assemble(parts: Parts, opts: &SourceOptions) -> Result<Source, SourceError> {
         encoding: Some(table.encoding),
         ..Source::default()
     };
-    let problem = |index: usize, message: String| Problem {
-        index,
-        id: None,
-        kind: ErrorKind::Geometry,
-        message,
-    };
+    let problem = |index: usize, message: String| Problem::new(index, ErrorKind::Geometry, message);
     let (mut records, notes, cut_short) = match shapes {
         Some(s) => (Some(s.records.into_iter()), s.notes, s.cut_short),
         None => (None, Vec::new(), false),
